@@ -1,0 +1,115 @@
+"""The alert: what a sender reported (``IncomingAlert``) and what Vigil keeps (``Alert``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alerting.matchers import LABEL_NAME
+from alerting.severity import Severity
+from alerting.timeutil import UtcDatetime
+
+MAX_LABELS = 64
+MAX_LABEL_VALUE = 1024
+MAX_ANNOTATION_VALUE = 16 * 1024
+
+LabelValue = Annotated[str, Field(max_length=MAX_LABEL_VALUE)]
+AnnotationValue = Annotated[str, Field(max_length=MAX_ANNOTATION_VALUE)]
+
+
+class AlertStatus(StrEnum):
+    """Where an alert is in its lifecycle: firing → acknowledged → resolved."""
+
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        """Firing or acknowledged: still a problem somebody may need to act on."""
+        return self is not AlertStatus.RESOLVED
+
+
+class ReportedStatus(StrEnum):
+    """What a sender can say about an alert: it fires, or it stopped firing."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+def _check_label_names(labels: dict[str, str]) -> dict[str, str]:
+    """Label names follow Prometheus's rule, so fingerprints and matchers mean the same."""
+    if len(labels) > MAX_LABELS:
+        raise ValueError(f"at most {MAX_LABELS} labels are allowed, got {len(labels)}")
+    for name in labels:
+        if not LABEL_NAME.fullmatch(name):
+            raise ValueError(f"invalid label name {name!r}: must match [a-zA-Z_][a-zA-Z0-9_]*")
+    return labels
+
+
+class IncomingAlert(BaseModel):
+    """One alert as a sender reported it, after its API's format was normalised.
+
+    Every ingress (native API, Alertmanager v2, PagerDuty Events) produces this; the
+    lifecycle turns it into a stored ``Alert``. ``ends_at`` in the past, or
+    ``status=resolved``, says the alert has stopped firing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labels: dict[str, LabelValue] = Field(min_length=1)
+    annotations: dict[str, AnnotationValue] = Field(default_factory=dict)
+    severity: Severity
+    status: ReportedStatus = ReportedStatus.FIRING
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
+    generator_url: str | None = Field(default=None, max_length=2048)
+    source: str = Field(default="api", max_length=128)
+
+    _names = field_validator("labels")(_check_label_names)
+
+
+class Alert(BaseModel):
+    """An alert as Vigil stores it: one occurrence of one fingerprint for one tenant.
+
+    Instances are immutable; lifecycle functions return changed copies.
+    ``occurrence`` counts how many times this fingerprint has started firing;
+    ``count`` how many deliveries (the duplicates included) this occurrence received.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    tenant: str
+    fingerprint: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    severity: Severity
+    status: AlertStatus
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    generator_url: str | None = None
+    source: str
+    occurrence: int = Field(ge=1)
+    count: int = Field(ge=1)
+    first_seen: UtcDatetime
+    last_seen: UtcDatetime
+    updated_at: UtcDatetime
+    acknowledged_at: UtcDatetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: UtcDatetime | None = None
+    resolved_by: str | None = None
+    escalation_level: int = Field(default=0, ge=0)
+    escalated_at: UtcDatetime | None = None
+
+    @property
+    def alertname(self) -> str:
+        """The ``alertname`` label, the name most tools show."""
+        return self.labels.get("alertname", "")
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether an open alert's ``ends_at`` has passed without a refresh."""
+        return self.status.is_open and self.ends_at <= now

@@ -1,0 +1,37 @@
+"""The errors the domain raises, each a reason a request cannot be carried out.
+
+    VigilError
+     ├── NotFound            - no such alert for this tenant (HTTP 404)
+     ├── InvalidTransition   - the alert's state forbids the action (HTTP 409)
+     └── InvalidMatcher      - a label matcher that does not parse (HTTP 400/422)
+
+Each takes one message so that it pickles unchanged across Ray process boundaries.
+"""
+
+
+class VigilError(Exception):
+    """Base of every domain error; ``code`` is the stable machine-readable name."""
+
+    code = "vigil_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(VigilError):
+    """The named object does not exist for the tenant asking."""
+
+    code = "not_found"
+
+
+class InvalidTransition(VigilError):
+    """The action is not allowed in the alert's current state."""
+
+    code = "invalid_transition"
+
+
+class InvalidMatcher(VigilError):
+    """A label matcher string that does not follow Prometheus's syntax."""
+
+    code = "invalid_matcher"

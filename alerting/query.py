@@ -1,0 +1,92 @@
+"""Selecting alerts: filters by state, severity and label matchers, and cursor paging.
+
+Pages are ordered newest first (by ``first_seen``, then id) and continue from an
+opaque cursor, so alerts arriving while a client pages through do not shift or
+repeat the pages it has not read yet.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from alerting.alert import Alert, AlertStatus
+from alerting.matchers import Matcher, matches_all
+from alerting.severity import Severity
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    """Which alerts to return; empty sets mean "any"."""
+
+    statuses: frozenset[AlertStatus] = frozenset()
+    severities: frozenset[Severity] = frozenset()
+    matchers: tuple[Matcher, ...] = ()
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {self.limit}")
+        if self.cursor is not None:
+            decode_cursor(self.cursor)  # fail at construction, not half-way through paging
+
+    def selects(self, alert: Alert) -> bool:
+        """Whether the alert passes every filter (the cursor aside)."""
+        return (
+            (not self.statuses or alert.status in self.statuses)
+            and (not self.severities or alert.severity in self.severities)
+            and matches_all(self.matchers, alert.labels)
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results, the number of matches in all, and the cursor to the next page."""
+
+    items: list[Alert] = field(default_factory=list)
+    total: int = 0
+    next_cursor: str | None = None
+
+
+SortKey = tuple[int, str]
+
+
+def sort_key(alert: Alert) -> SortKey:
+    """Position of an alert in the newest-first order: (first seen in µs, id)."""
+    return (int(alert.first_seen.timestamp() * 1_000_000), alert.id)
+
+
+def encode_cursor(key: SortKey) -> str:
+    """An opaque, URL-safe cursor pointing just after ``key``."""
+    raw = f"{key[0]}:{key[1]}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> SortKey:
+    """The sort key inside a cursor; ``ValueError`` if it was not made by ``encode_cursor``."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        micros, _, alert_id = base64.urlsafe_b64decode(padded).decode().partition(":")
+        if not alert_id:
+            raise ValueError
+        return (int(micros), alert_id)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"invalid cursor {cursor!r}") from None
+
+
+def select(alerts: Iterable[Alert], query: AlertQuery) -> Page:
+    """Apply the query's filters, order newest first, and cut one page after its cursor."""
+    matching = sorted((a for a in alerts if query.selects(a)), key=sort_key, reverse=True)
+    start = 0
+    if query.cursor is not None:
+        after = decode_cursor(query.cursor)
+        start = next((i for i, a in enumerate(matching) if sort_key(a) < after), len(matching))
+    items = matching[start : start + query.limit]
+    more = start + query.limit < len(matching)
+    next_cursor = encode_cursor(sort_key(items[-1])) if more and items else None
+    return Page(items=items, total=len(matching), next_cursor=next_cursor)
