@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerting.matchers import LABEL_NAME
 from alerting.severity import Severity
@@ -15,6 +15,9 @@ from alerting.timeutil import UtcDatetime
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 1024
 MAX_ANNOTATION_VALUE = 16 * 1024
+
+DEFAULT_SEVERITY = Severity.WARNING
+"""The severity of an alert that names none, neither as a field nor as a label."""
 
 LabelValue = Annotated[str, Field(max_length=MAX_LABEL_VALUE)]
 AnnotationValue = Annotated[str, Field(max_length=MAX_ANNOTATION_VALUE)]
@@ -70,6 +73,38 @@ class IncomingAlert(BaseModel):
     source: str = Field(default="api", max_length=128)
 
     _names = field_validator("labels")(_check_label_names)
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity_word(cls, value: Any) -> Any:
+        """Accept the severity words senders use (``page``, ``error``, ``warn``...)."""
+        return Severity.parse(value) if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _severity_from_label(cls, data: Any) -> Any:
+        """Without a severity field, use the ``severity`` label (Prometheus's convention)."""
+        if not isinstance(data, dict) or data.get("severity") is not None:
+            return data
+        labels = data.get("labels")
+        found = DEFAULT_SEVERITY
+        if isinstance(labels, dict):
+            found = Severity.from_labels(
+                {k: v for k, v in labels.items() if isinstance(v, str)}, DEFAULT_SEVERITY
+            )
+        return {**data, "severity": found}
+        given = data.get("severity")
+        if isinstance(given, str):
+            return {**data, "severity": Severity.parse(given)}
+        if given is None:
+            labels = data.get("labels")
+            found = DEFAULT_SEVERITY
+            if isinstance(labels, dict):
+                found = Severity.from_labels(
+                    {k: v for k, v in labels.items() if isinstance(v, str)}, DEFAULT_SEVERITY
+                )
+            return {**data, "severity": found}
+        return data
 
 
 class Alert(BaseModel):

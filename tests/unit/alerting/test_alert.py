@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from alerting.alert import MAX_LABELS
+from alerting.alert import MAX_LABELS, IncomingAlert
 from alerting.severity import Severity
 
 from .helpers import incoming
@@ -33,3 +33,22 @@ def test_timestamps_are_normalised_to_utc() -> None:
     assert a.starts_at is not None
     assert a.starts_at.utcoffset() is not None and a.starts_at.utcoffset().total_seconds() == 0
     assert a.starts_at.hour == 12
+
+
+# (severity field, severity label, expected, what it proves)
+@pytest.mark.parametrize(
+    ("field", "label", "expected"),
+    [
+        ("page", None, Severity.CRITICAL),  # a sender's word is translated
+        (None, "critical", Severity.CRITICAL),  # no field: Prometheus's severity label decides
+        ("info", "critical", Severity.INFO),  # an explicit field wins over the label
+        (None, "whatever", Severity.WARNING),  # unknown label value: the default
+        (None, None, Severity.WARNING),  # nothing at all: the default
+    ],
+)
+def test_severity_sources(field: str | None, label: str | None, expected: Severity) -> None:
+    labels = {"alertname": "X"} | ({"severity": label} if label else {})
+    data: dict[str, object] = {"labels": labels}
+    if field is not None:
+        data["severity"] = field
+    assert IncomingAlert.model_validate(data).severity is expected

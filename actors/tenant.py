@@ -1,0 +1,234 @@
+"""``TenantActor``: one tenant's live alerts, kept in memory over Redis.
+
+The actor is a cache: ``__init__`` rebuilds it from Redis, so a killed or restarted
+actor loses nothing. Every change is written (alert + change-stream entry, one
+transaction per call) before the call returns, and only then applied in memory, so
+a failed write changes nothing anywhere. Calls that change state run one at a time
+(an ``asyncio.Lock``): two requests refreshing one fingerprint must not both create it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import ray
+
+from alerting.alert import Alert, IncomingAlert
+from alerting.errors import NotFound
+from alerting.fingerprint import fingerprint
+from alerting.lifecycle import (
+    ChangeKind,
+    Transition,
+    acknowledge,
+    escalate,
+    expire,
+    receive,
+    resolve,
+)
+from alerting.query import AlertQuery, Page, select
+from cluster.runtime import NAMESPACE, tenant_actor_name
+from cluster.settings import Settings
+from cluster.store import AlertStore
+
+SWEEP_INTERVAL_SECONDS = 1.0
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC: the one place the actor reads time."""
+    return datetime.now(UTC)
+
+
+def ingest_result(step: Transition, previous_id: str | None) -> dict[str, Any]:
+    """What the API answers for one delivered alert."""
+    alert = step.alert
+    return {
+        "id": alert.id,
+        "fingerprint": alert.fingerprint,
+        "status": alert.status.value,
+        "duplicate": previous_id == alert.id,
+        "occurrence": alert.occurrence,
+    }
+
+
+class TenantActor:
+    """Deduplicates, stores and changes the alerts of one tenant."""
+
+    def __init__(self, tenant: str, settings: Settings) -> None:
+        if settings.redis_url is None:
+            raise ValueError("TenantActor needs settings.redis_url")
+        self.tenant = tenant
+        self.settings = settings
+        self.store = AlertStore(tenant, settings.redis_url, settings.change_stream_maxlen)
+        self.alerts: dict[str, Alert] = {}
+        self.latest: dict[str, str] = {}  # fingerprint → id of its newest occurrence
+        self.deadlines: list[tuple[datetime, str]] = []  # (ends_at, id) heap of open alerts
+        for alert in self.store.load():
+            self._remember(alert)
+        self._lock = asyncio.Lock()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # -- state kept in memory -------------------------------------------------------
+
+    def _remember(self, alert: Alert) -> None:
+        self.alerts[alert.id] = alert
+        newest = self.alerts.get(self.latest.get(alert.fingerprint, ""))
+        if newest is None or alert.occurrence >= newest.occurrence:
+            self.latest[alert.fingerprint] = alert.id
+        if alert.status.is_open:
+            heapq.heappush(self.deadlines, (alert.ends_at, alert.id))
+
+    def _find(self, alert_id: str) -> Alert:
+        alert = self.alerts.get(alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id!r} for tenant {self.tenant!r}")
+        return alert
+
+    def _due_expiries(self, now: datetime) -> list[Transition]:
+        """Expire open alerts whose ``ends_at`` passed (entries for changed alerts are stale)."""
+        due: list[Transition] = []
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, alert_id = heapq.heappop(self.deadlines)
+            step = expire(self.alerts[alert_id], now)
+            if step.change is not None:
+                due.append(step)
+        return due
+
+    async def _commit(self, steps: Sequence[Transition], now: datetime) -> None:
+        """Persist, then apply in memory: memory never holds what Redis does not."""
+        await self.store.save(steps, now)
+        for step in steps:
+            if step.change is not None:
+                self._remember(step.alert)
+
+    def _start_sweeper(self) -> None:
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        """Resolve alerts past their ``ends_at`` even when no request arrives."""
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            try:
+                async with self._lock:
+                    now = utc_now()
+                    due = self._due_expiries(now)
+                    try:
+                        await self._commit(due, now)
+                    except Exception:
+                        for step in due:  # retry on the next sweep
+                            heapq.heappush(self.deadlines, (step.alert.ends_at, step.alert.id))
+                        raise
+            except Exception:  # Redis briefly down: keep sweeping
+                continue
+
+    # -- the actor's API --------------------------------------------------------------
+
+    async def ingest(self, batch: list[IncomingAlert]) -> list[dict[str, Any]]:
+        """Apply a batch of deliveries; return one result per alert, in order."""
+        self._start_sweeper()
+        async with self._lock:
+            now = utc_now()
+            steps = self._due_expiries(now)
+            pending: dict[str, Alert] = {s.alert.id: s.alert for s in steps}
+            latest: dict[str, str] = {}
+            results = []
+            for item in batch:
+                fp = fingerprint(item.labels)
+                current_id = latest.get(fp) or self.latest.get(fp)
+                current = pending.get(current_id or "") or self.alerts.get(current_id or "")
+                made = receive(
+                    current,
+                    item,
+                    tenant=self.tenant,
+                    new_id=uuid.uuid4().hex,
+                    now=now,
+                    resolve_timeout=self.settings.resolve_timeout,
+                )
+                for step in made:
+                    pending[step.alert.id] = step.alert
+                latest[fp] = made[-1].alert.id
+                steps.extend(made)
+                results.append(ingest_result(made[-1], current.id if current else None))
+            try:
+                await self._commit(steps, now)
+            except Exception:
+                self._restore_deadlines(steps)
+                raise
+            return results
+
+    def _restore_deadlines(self, steps: Sequence[Transition]) -> None:
+        """After a failed write, put back the expiries that were popped for it."""
+        for step in steps:
+            if step.change is ChangeKind.EXPIRED:
+                original = self.alerts[step.alert.id]
+                heapq.heappush(self.deadlines, (original.ends_at, original.id))
+
+    async def get(self, alert_id: str) -> Alert:
+        """One alert by id (``NotFound`` if the tenant has no such alert)."""
+        return self._find(alert_id)
+
+    async def list_alerts(self, query: AlertQuery) -> Page:
+        """A page of the tenant's alerts matching ``query``."""
+        return select(self.alerts.values(), query)
+
+    async def acknowledge(self, alert_id: str, by: str | None = None) -> Alert:
+        """Acknowledge an open alert (idempotent)."""
+        async with self._lock:
+            now = utc_now()
+            step = acknowledge(self._find(alert_id), now=now, by=by)
+            await self._commit([step], now)
+            return step.alert
+
+    async def resolve(self, alert_id: str, by: str | None = None) -> Alert:
+        """Resolve an open alert by hand (idempotent)."""
+        async with self._lock:
+            now = utc_now()
+            step = resolve(self._find(alert_id), now=now, by=by)
+            await self._commit([step], now)
+            return step.alert
+
+    async def escalate(
+        self, alert_id: str, by: str | None = None, reason: str | None = None
+    ) -> Alert:
+        """Raise an open alert one escalation level (capped by the settings)."""
+        async with self._lock:
+            now = utc_now()
+            step = escalate(
+                self._find(alert_id),
+                now=now,
+                max_level=self.settings.max_escalation_levels,
+                by=by,
+                reason=reason,
+            )
+            await self._commit([step], now)
+            return step.alert
+
+    async def ping(self) -> bool:
+        """Liveness probe, answered only once the actor has rebuilt its state."""
+        self._start_sweeper()
+        return True
+
+
+RemoteTenantActor = ray.remote(TenantActor)
+
+
+def get_or_create_tenant_actor(tenant: str, settings: Settings) -> Any:
+    """The handle of the tenant's actor, creating it on first use.
+
+    Detached so it outlives whoever created it; ``max_restarts=-1`` so Ray recreates it
+    after a crash (it rebuilds from Redis). It reserves no CPU: it waits on Redis.
+    """
+    return RemoteTenantActor.options(
+        name=tenant_actor_name(tenant),
+        namespace=NAMESPACE,
+        get_if_exists=True,
+        lifetime="detached",
+        num_cpus=0,
+        max_restarts=-1,
+        max_concurrency=1000,
+    ).remote(tenant, settings)

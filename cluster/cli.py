@@ -1,0 +1,242 @@
+"""The ``vigil`` command: start, stop and inspect Vigil, send a test alert, make tenants.
+
+vigil up [--detach]      start Redis (embedded unless REDIS_URL), Ray (local unless
+                         RAY_ADDRESS) and the Serve app; print where everything is
+vigil down               stop what ``up`` started
+vigil status             is it up, and ready?
+vigil send               send a test alert to the running API
+vigil tenant create ID   register a tenant and print its new API key once
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from cluster import runtime
+from cluster.config import ConfigError, load_config
+from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
+from cluster.settings import Settings, SettingsError
+from cluster.tenants import create_tenant
+
+DEMO_API_KEY = "demo-key-change-me"
+STATE_FILE = "state.json"
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _state_path(settings: Settings) -> Path:
+    return settings.data_dir / STATE_FILE
+
+
+def _read_state(settings: Settings) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(_state_path(settings).read_text())
+        return data
+    except (OSError, ValueError):
+        return {}
+
+
+def _api_url(settings: Settings) -> str:
+    return f"http://{settings.http_host}:{settings.http_port}"
+
+
+def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
+    """The Redis to use: ``REDIS_URL``, or the embedded server (started if needed)."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
+    return embedded.start(), embedded
+
+
+def cmd_up(settings: Settings, detach: bool) -> int:
+    """Start everything, print the addresses, and (unless detached) wait for Ctrl-C."""
+    from ray import serve
+
+    from serve_app.app import APP_NAME, build
+
+    load_config(settings.config_path)  # refuse a bad config before starting anything
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _say(f"data dir      {settings.data_dir}")
+    url, embedded = _redis_url(settings)
+    settings = settings.model_copy(update={"redis_url": url})
+    _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
+    started_ray = False
+    if settings.ray_address is None and not runtime.local_ray_running():
+        _say("ray           starting a local head ...")
+        runtime.start_local_head()
+        started_ray = True
+    context = runtime.connect(settings.ray_address)
+    serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
+    _say("serve         deploying the ingress ...")
+    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    state = {
+        "started_ray": started_ray,
+        "embedded_redis": embedded is not None,
+        "api_url": _api_url(settings),
+    }
+    _state_path(settings).write_text(json.dumps(state))
+    _say(f"api           {_api_url(settings)}   (OpenAPI docs: {_api_url(settings)}/docs)")
+    if context.dashboard_url:
+        _say(f"ray dashboard http://{context.dashboard_url}")
+    _say(f"config        {settings.config_path}")
+    _say(f"try it        vigil send   (demo API key: {DEMO_API_KEY})")
+    if detach:
+        _say("running in the background; stop with: vigil down")
+        return 0
+    _say("press Ctrl-C to stop")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    return cmd_down(settings)
+
+
+def _safe_url(url: str) -> str:
+    """A Redis URL without its password, for printing."""
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def cmd_down(settings: Settings) -> int:
+    """Stop the Serve app, the local Ray head and the embedded Redis that ``up`` started."""
+    import ray
+    from ray import serve
+
+    state = _read_state(settings)
+    try:
+        runtime.connect(settings.ray_address)
+        serve.shutdown()
+        _say("serve         stopped")
+    except (ConnectionError, RuntimeError) as exc:
+        _say(f"serve         not reachable ({exc})")
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    if state.get("started_ray", settings.ray_address is None):
+        runtime.stop_local_ray()
+        _say("ray           stopped")
+    if settings.redis_url is None:
+        EmbeddedRedis(settings.data_dir, settings.embedded_redis_port).stop()
+        _say("redis         stopped (data kept in the append-only file)")
+    _state_path(settings).unlink(missing_ok=True)
+    return 0
+
+
+def _http(method: str, url: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def cmd_status(settings: Settings) -> int:
+    """Print whether the API answers and is ready, and where things are."""
+    url = _read_state(settings).get("api_url", _api_url(settings))
+    _say(f"data dir      {settings.data_dir}")
+    try:
+        code, body = _http("GET", f"{url}/readyz")
+    except OSError as exc:
+        _say(f"api           {url} not reachable ({exc})")
+        return 1
+    _say(f"api           {url} -> {code} {json.dumps(body)}")
+    return 0 if code == 200 else 1
+
+
+def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
+    """Send one test alert and print Vigil's answer."""
+    labels = {"alertname": args.alertname, "service": args.service}
+    for pair in args.label or []:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            _say(f"--label wants name=value, got {pair!r}")
+            return 2
+        labels[name] = value
+    alert = {"labels": labels, "severity": args.severity, "annotations": {"summary": args.summary}}
+    url = _read_state(settings).get("api_url", _api_url(settings))
+    try:
+        code, body = _http("POST", f"{url}/api/v1/critical-alerts", alert, args.api_key)
+    except OSError as exc:
+        _say(f"cannot reach {url}: {exc}; is Vigil up?")
+        return 1
+    _say(f"{code} {json.dumps(body)}")
+    return 0 if code == 202 else 1
+
+
+def cmd_tenant_create(settings: Settings, tenant: str) -> int:
+    """Register a tenant with a fresh API key and print the key (only this once)."""
+    url, _ = _redis_url(settings)
+    client = redis.Redis.from_url(url)
+    try:
+        key = create_tenant(client, tenant)
+    except ValueError as exc:
+        _say(str(exc))
+        return 2
+    finally:
+        client.close()
+    _say(f"tenant {tenant} created; its API key (shown only now, stored as a hash):")
+    _say(key)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vigil", description="Vigil critical-alert manager")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start Vigil (local Ray, embedded Redis, demo config)")
+    up.add_argument("--detach", action="store_true", help="return once everything runs")
+    sub.add_parser("down", help="stop what 'vigil up' started")
+    sub.add_parser("status", help="is Vigil up and ready?")
+    send = sub.add_parser("send", help="send a test alert")
+    send.add_argument("--api-key", default=DEMO_API_KEY)
+    send.add_argument("--alertname", default="VigilTestAlert")
+    send.add_argument("--service", default="demo")
+    send.add_argument("--severity", default="warning")
+    send.add_argument("--summary", default="A test alert sent by 'vigil send'")
+    send.add_argument("--label", action="append", metavar="NAME=VALUE")
+    tenant = sub.add_parser("tenant", help="manage tenants")
+    tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
+    create = tenant_sub.add_parser("create", help="register a tenant and print its API key")
+    create.add_argument("name")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env().resolved()
+        if args.command == "up":
+            return cmd_up(settings, args.detach)
+        if args.command == "down":
+            return cmd_down(settings)
+        if args.command == "status":
+            return cmd_status(settings)
+        if args.command == "send":
+            return cmd_send(settings, args)
+        return cmd_tenant_create(settings, args.name)
+    except (SettingsError, ConfigError, EmbeddedRedisError) as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The Redis key layout, the one place that names keys.
+
+Every tenant key starts with the tenant id, so one tenant's data can be listed,
+exported or deleted with ``SCAN MATCH <tenant>:*``. The registry of tenants and
+API-key hashes lives under the reserved prefix ``vigil:``; ``vigil`` is therefore
+not a valid tenant id.
+"""
+
+from __future__ import annotations
+
+import re
+
+SYSTEM_PREFIX = "vigil"
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def check_tenant_id(tenant: str) -> str:
+    """Return ``tenant`` if it is a valid tenant id, else raise ``ValueError``."""
+    if not TENANT_ID.fullmatch(tenant) or tenant == SYSTEM_PREFIX:
+        raise ValueError(
+            f"invalid tenant id {tenant!r}: use 1-63 of a-z, 0-9, '_' or '-', "
+            f"starting with a letter or digit (and not {SYSTEM_PREFIX!r})"
+        )
+    return tenant
+
+
+def alerts(tenant: str) -> str:
+    """Hash: alert id → alert JSON, every occurrence the tenant has."""
+    return f"{tenant}:alerts"
+
+
+def changes(tenant: str) -> str:
+    """Stream: one entry per alert change, read by the correlator."""
+    return f"{tenant}:changes"
+
+
+def api_keys() -> str:
+    """Hash: SHA-256 of an API key → tenant id (keys made by ``vigil tenant create``)."""
+    return f"{SYSTEM_PREFIX}:apikeys"
+
+
+def tenants() -> str:
+    """Set: every tenant id created at run time."""
+    return f"{SYSTEM_PREFIX}:tenants"

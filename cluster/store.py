@@ -1,0 +1,98 @@
+"""Durable alert state in Redis: one tenant's alerts and its change stream.
+
+A batch of changes is written in one ``MULTI``/``EXEC`` transaction: the new alert
+documents go into the tenant's alerts hash and one entry per change is appended to
+its change stream, so a consumer of the stream never sees a change that was not
+stored, and nothing stored is missing from the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+import redis
+import redis.asyncio as aioredis
+
+from alerting.alert import Alert
+from alerting.lifecycle import Transition
+from cluster import keys
+
+SCAN_BATCH = 1000
+
+
+def change_entry(step: Transition, now: datetime) -> dict[str, str]:
+    """The stream fields for one change: what happened to which alert, when and by whom."""
+    assert step.change is not None
+    entry = {
+        "kind": step.change.value,
+        "alert_id": step.alert.id,
+        "fingerprint": step.alert.fingerprint,
+        "status": step.alert.status.value,
+        "severity": step.alert.severity.value,
+        "at": f"{now.timestamp():.6f}",
+    }
+    if step.by:
+        entry["by"] = step.by
+    if step.reason:
+        entry["reason"] = step.reason
+    return entry
+
+
+class AlertStore:
+    """Reads and writes one tenant's alerts; the only code that touches their keys."""
+
+    def __init__(self, tenant: str, redis_url: str, stream_maxlen: int) -> None:
+        self.tenant = tenant
+        self.redis_url = redis_url
+        self.stream_maxlen = stream_maxlen
+        self._client: aioredis.Redis | None = None
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The asyncio client, created on first use inside the caller's event loop."""
+        if self._client is None:
+            self._client = aioredis.Redis.from_url(
+                self.redis_url, socket_timeout=5, socket_connect_timeout=2
+            )
+        return self._client
+
+    def load(self) -> Iterator[Alert]:
+        """Every stored alert of the tenant (a blocking read, for an actor's ``__init__``)."""
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=30, socket_connect_timeout=5)
+        try:
+            for _, doc in client.hscan_iter(keys.alerts(self.tenant), count=SCAN_BATCH):
+                yield Alert.model_validate_json(doc)
+        finally:
+            client.close()
+
+    async def save(self, steps: Sequence[Transition], now: datetime) -> None:
+        """Store the alerts the steps produced and append their changes, atomically.
+
+        Raises ``redis.RedisError`` if Redis did not confirm the transaction; then
+        nothing was stored and the caller must not report success.
+        """
+        changed = [s for s in steps if s.change is not None]
+        if not changed:
+            return
+        docs = {s.alert.id: s.alert.model_dump_json() for s in changed}
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.alerts(self.tenant), mapping=docs)  # type: ignore[arg-type]
+            stream = keys.changes(self.tenant)
+            for step in changed:
+                pipe.xadd(
+                    stream,
+                    change_entry(step, now),  # type: ignore[arg-type]
+                    maxlen=self.stream_maxlen,
+                    approximate=True,
+                )
+            await pipe.execute()
+
+    async def ping(self) -> bool:
+        """Whether Redis answers."""
+        return bool(await self.client.ping())
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,328 @@
+"""The HTTP ingress: Vigil's native alert API under Ray Serve (FastAPI).
+
+Each request is authenticated to one tenant, validated as a whole, and handed to
+that tenant's actor in one call; the answer is sent only after the actor has stored
+the change in Redis. Refusals share one JSON shape (see ``problems``).
+"""
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import redis
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from ray import serve
+from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
+
+from actors.tenant import get_or_create_tenant_actor
+from alerting.alert import AlertStatus, IncomingAlert
+from alerting.errors import InvalidMatcher, InvalidTransition, NotFound
+from alerting.matchers import parse_matchers
+from alerting.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AlertQuery
+from alerting.severity import Severity
+from cluster.config import load_config
+from cluster.settings import Settings
+from cluster.tenants import TenantResolver
+from serve_app.body_limit import BodyLimitMiddleware
+from serve_app.problems import ApiError, validation_problem
+
+API = "/api/v1/critical-alerts"
+ACTOR_CALL_TIMEOUT_SECONDS = 30.0
+
+
+class BulkRequest(BaseModel):
+    """``POST /api/v1/critical-alerts/bulk``: many alerts, stored all or none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alerts: list[IncomingAlert] = Field(min_length=1)
+
+
+class ActionRequest(BaseModel):
+    """Optional body of acknowledge / resolve / escalate: who acts, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str | None = Field(default=None, max_length=256)
+    reason: str | None = Field(default=None, max_length=4096)
+
+
+def _limit_for(app: FastAPI) -> Any:
+    def limit(path: str) -> int:
+        settings: Settings | None = getattr(app.state, "settings", None)
+        if settings is None:
+            return 1024 * 1024
+        return settings.max_bulk_body_bytes if path == f"{API}/bulk" else settings.max_body_bytes
+
+    return limit
+
+
+app = FastAPI(
+    title="Vigil",
+    description="Critical-alert manager: native API. Authenticate with `Authorization: Bearer`.",
+    version="0.1.0",
+)
+app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(app))
+
+
+@app.exception_handler(ApiError)
+async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    return exc.response()
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON (400 if it is not JSON)."""
+    body = await request.body()
+    if not body:
+        raise ApiError(400, "malformed_json", "request body is empty; expected JSON")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+
+
+async def read_optional(request: Request, model: type[ActionRequest]) -> ActionRequest:
+    """An optional JSON body: empty means defaults."""
+    if not await request.body():
+        return model()
+    try:
+        return model.model_validate(await read_json(request))
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+
+
+def _bearer_key(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": 'Bearer realm="vigil"'},
+        )
+    return key.strip()
+
+
+def _query(
+    statuses: list[str], severities: list[str], filters: list[str], limit: int, cursor: str | None
+) -> AlertQuery:
+    """Build the list query from URL parameters (422 naming the parameter that is wrong)."""
+
+    def bad(field: str, message: str) -> ApiError:
+        return ApiError(422, "invalid_request", message, [{"field": field, "message": message}])
+
+    try:
+        status_set = frozenset(AlertStatus(s) for s in statuses)
+    except ValueError:
+        raise bad("status", f"status must be one of {[s.value for s in AlertStatus]}") from None
+    try:
+        severity_set = frozenset(Severity.parse(s) for s in severities)
+    except ValueError as exc:
+        raise bad("severity", str(exc)) from None
+    try:
+        matchers = tuple(m for f in filters for m in parse_matchers(f))
+    except InvalidMatcher as exc:
+        raise bad("filter", exc.message) from None
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise bad("limit", f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    try:
+        return AlertQuery(status_set, severity_set, matchers, limit, cursor)
+    except ValueError as exc:
+        raise bad("cursor", str(exc)) from None
+
+
+def _problem_from(exc: RayTaskError) -> ApiError:
+    """Translate an error raised inside an actor into the HTTP answer it stands for."""
+    cause = exc.cause
+    if isinstance(cause, NotFound):
+        return ApiError(404, cause.code, "alert not found")
+    if isinstance(cause, InvalidTransition):
+        return ApiError(409, cause.code, cause.message)
+    if isinstance(cause, redis.RedisError | OSError):
+        return ApiError(
+            503, "unavailable", "the alert store (Redis) is unavailable; nothing stored"
+        )
+    if isinstance(cause, ActorDiedError | ActorUnavailableError):
+        return ApiError(503, "unavailable", "the tenant's actor is unavailable; retry later")
+    return ApiError(500, "internal_error", f"internal error: {type(cause).__name__}")
+
+
+# The deployment comes last: serve.ingress captures the helpers above when it wraps it.
+@serve.deployment(name="Ingress")
+@serve.ingress(app)
+class Ingress:
+    """One replica of the HTTP front door; replicas are stateless and autoscaled."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.redis_url is None:
+            raise ValueError("the ingress needs settings.redis_url")
+        self.settings = settings
+        app.state.settings = settings
+        self.redis = aioredis.Redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        self.tenants = TenantResolver(
+            load_config(settings.config_path), self.redis, settings.cache_ttl_seconds
+        )
+        self.handles: dict[str, Any] = {}
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    async def authenticate(self, request: Request) -> str:
+        """The tenant the request's API key belongs to (401 if none, 503 if unknowable)."""
+        key = _bearer_key(request)
+        try:
+            tenant = await self.tenants.tenant_for(key)
+        except redis.RedisError:
+            raise ApiError(503, "unavailable", "cannot verify the API key: Redis is down") from None
+        if tenant is None:
+            raise ApiError(
+                401,
+                "unauthenticated",
+                "unknown API key",
+                headers={"WWW-Authenticate": 'Bearer realm="vigil", error="invalid_token"'},
+            )
+        return tenant
+
+    async def call(self, tenant: str, method: str, *args: Any) -> Any:
+        """Call the tenant's actor; map its refusals and outages to HTTP answers.
+
+        An actor found dead (killed, its node lost) is looked up again once: Ray
+        recreates it and it rebuilds from Redis.
+        """
+        for attempt in range(3):
+            handle = self.handles.get(tenant)
+            if handle is None:
+                handle = await asyncio.to_thread(get_or_create_tenant_actor, tenant, self.settings)
+                self.handles[tenant] = handle
+            try:
+                ref = getattr(handle, method).remote(*args)
+                return await asyncio.wait_for(ref, ACTOR_CALL_TIMEOUT_SECONDS)
+            except (ActorDiedError, ActorUnavailableError):
+                self.handles.pop(tenant, None)
+                if attempt == 2:
+                    break
+                await asyncio.sleep(0.2 * (attempt + 1))
+            except (TimeoutError, GetTimeoutError):
+                raise ApiError(503, "unavailable", "the tenant's actor did not answer") from None
+            except RayTaskError as exc:
+                raise _problem_from(exc) from None
+        raise ApiError(503, "unavailable", "the tenant's actor is unavailable; retry later")
+
+    # -- health ------------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz(self) -> dict[str, str]:
+        """Alive: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(self) -> JSONResponse:
+        """Ready: Redis answers and the tenant actors this replica uses answer."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.redis.ping(), 2)
+            checks["redis"] = "ok"
+        except (redis.RedisError, TimeoutError, OSError) as exc:
+            checks["redis"] = f"down: {type(exc).__name__}"
+        for tenant, handle in list(self.handles.items()):
+            try:
+                await asyncio.wait_for(handle.ping.remote(), 2)
+                checks[f"actor:{tenant}"] = "ok"
+            except Exception as exc:
+                self.handles.pop(tenant, None)
+                checks[f"actor:{tenant}"] = f"down: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    # -- the native alert API ------------------------------------------------------------
+
+    @app.post(f"{API}", status_code=202, tags=["alerts"])
+    async def create_alert(self, request: Request) -> JSONResponse:
+        """Ingest one alert; 202 once it is stored, with its id and whether it was a duplicate."""
+        tenant = await self.authenticate(request)
+        try:
+            alert = IncomingAlert.model_validate(await read_json(request))
+        except ValidationError as exc:
+            raise validation_problem(exc) from None
+        (result,) = await self.call(tenant, "ingest", [alert])
+        return JSONResponse(result, status_code=202)
+
+    @app.post(f"{API}/bulk", status_code=202, tags=["alerts"])
+    async def create_alerts(self, request: Request) -> JSONResponse:
+        """Ingest up to ``VIGIL_MAX_BULK_ALERTS`` alerts at once: all stored, or none."""
+        tenant = await self.authenticate(request)
+        data = await read_json(request)
+        limit = self.settings.max_bulk_alerts
+        items = data.get("alerts") if isinstance(data, dict) else None
+        if isinstance(items, list) and len(items) > limit:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"at most {limit} alerts per bulk request, got {len(items)}",
+                [{"field": "alerts", "message": f"at most {limit} items"}],
+            )
+        try:
+            bulk = BulkRequest.model_validate(data)
+        except ValidationError as exc:
+            raise validation_problem(exc, items_field="alerts") from None
+        results = await self.call(tenant, "ingest", bulk.alerts)
+        return JSONResponse({"accepted": len(results), "results": results}, status_code=202)
+
+    @app.get(f"{API}", tags=["alerts"])
+    async def list_alerts(
+        self,
+        request: Request,
+        status: Annotated[list[str] | None, Query()] = None,
+        severity: Annotated[list[str] | None, Query()] = None,
+        filter: Annotated[list[str] | None, Query()] = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> JSONResponse:
+        """A page of alerts, newest first; ``filter`` takes label matchers like ``service="db"``."""
+        tenant = await self.authenticate(request)
+        query = _query(status or [], severity or [], filter or [], limit, cursor)
+        page = await self.call(tenant, "list_alerts", query)
+        return JSONResponse(
+            {
+                "items": [a.model_dump(mode="json") for a in page.items],
+                "total": page.total,
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+    @app.get(f"{API}/{{alert_id}}", tags=["alerts"])
+    async def get_alert(self, alert_id: str, request: Request) -> JSONResponse:
+        """One alert by id."""
+        tenant = await self.authenticate(request)
+        alert = await self.call(tenant, "get", alert_id)
+        return JSONResponse(alert.model_dump(mode="json"))
+
+    @app.post(f"{API}/{{alert_id}}/acknowledge", tags=["alerts"])
+    async def acknowledge(self, alert_id: str, request: Request) -> JSONResponse:
+        """Acknowledge an alert (idempotent; 409 if it is resolved)."""
+        tenant = await self.authenticate(request)
+        action = await read_optional(request, ActionRequest)
+        alert = await self.call(tenant, "acknowledge", alert_id, action.by)
+        return JSONResponse(alert.model_dump(mode="json"))
+
+    @app.post(f"{API}/{{alert_id}}/resolve", tags=["alerts"])
+    async def resolve(self, alert_id: str, request: Request) -> JSONResponse:
+        """Resolve an alert by hand (idempotent)."""
+        tenant = await self.authenticate(request)
+        action = await read_optional(request, ActionRequest)
+        alert = await self.call(tenant, "resolve", alert_id, action.by)
+        return JSONResponse(alert.model_dump(mode="json"))
+
+    @app.put(f"{API}/{{alert_id}}/escalate", tags=["alerts"])
+    async def escalate(self, alert_id: str, request: Request) -> JSONResponse:
+        """Escalate an open alert one level now (409 at the highest level or if resolved)."""
+        tenant = await self.authenticate(request)
+        action = await read_optional(request, ActionRequest)
+        alert = await self.call(tenant, "escalate", alert_id, action.by, action.reason)
+        return JSONResponse(alert.model_dump(mode="json"))

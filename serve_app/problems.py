@@ -1,0 +1,61 @@
+"""HTTP error answers: one JSON shape for every refusal, and what each failure maps to.
+
+{"error": "<code>", "message": "<human text>", "details": [{"field": ..., ...}]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+
+class ApiError(Exception):
+    """A request refused with an HTTP status, a stable code and a clear message."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``("alerts", 3, "labels")`` → ``"alerts[3].labels"``; the body itself is ``"(body)"``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(body)"
+
+
+def validation_problem(exc: ValidationError, items_field: str | None = None) -> ApiError:
+    """A 422 naming each bad field; with ``items_field``, each bad item's index too."""
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = tuple(err["loc"])
+        detail: dict[str, Any] = {"field": field_path(loc), "message": err["msg"]}
+        if items_field and len(loc) >= 2 and loc[0] == items_field and isinstance(loc[1], int):
+            detail["index"] = loc[1]
+        details.append(detail)
+    indexes = sorted({d["index"] for d in details if "index" in d})
+    message = "request body does not match the schema"
+    if indexes:
+        message = f"{len(indexes)} invalid item(s) at index {', '.join(map(str, indexes[:20]))}"
+        message += "; nothing was stored"
+    return ApiError(422, "invalid_request", message, details)
