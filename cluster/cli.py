@@ -21,10 +21,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from cluster import runtime
 from cluster.config import ConfigError, load_config
+from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
 from cluster.settings import Settings, SettingsError
 from cluster.tenants import create_tenant
@@ -186,7 +185,7 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_tenant_create(settings: Settings, tenant: str) -> int:
     """Register a tenant with a fresh API key and print the key (only this once)."""
     url, _ = _redis_url(settings)
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     try:
         key = create_tenant(client, tenant)
     except ValueError as exc:

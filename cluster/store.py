@@ -8,23 +8,29 @@ stored, and nothing stored is missing from the stream.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-import redis
 import redis.asyncio as aioredis
 
 from alerting.alert import Alert
 from alerting.lifecycle import Transition
 from cluster import keys
+from cluster.redis_client import async_client, sync_client
 
 SCAN_BATCH = 1000
 
 
 def change_entry(step: Transition, now: datetime) -> dict[str, str]:
-    """The stream fields for one change: what happened to which alert, when and by whom."""
+    """The stream fields for one change: what happened to which alert, when and by whom.
+
+    ``change_id`` is unique per change and is what consumers dedupe on: the stream
+    entry id would differ if a retried transaction appended the same change twice.
+    """
     assert step.change is not None
     entry = {
+        "change_id": uuid.uuid4().hex,
         "kind": step.change.value,
         "alert_id": step.alert.id,
         "fingerprint": step.alert.fingerprint,
@@ -52,14 +58,12 @@ class AlertStore:
     def client(self) -> aioredis.Redis:
         """The asyncio client, created on first use inside the caller's event loop."""
         if self._client is None:
-            self._client = aioredis.Redis.from_url(
-                self.redis_url, socket_timeout=5, socket_connect_timeout=2
-            )
+            self._client = async_client(self.redis_url)
         return self._client
 
     def load(self) -> Iterator[Alert]:
         """Every stored alert of the tenant (a blocking read, for an actor's ``__init__``)."""
-        client = redis.Redis.from_url(self.redis_url, socket_timeout=30, socket_connect_timeout=5)
+        client = sync_client(self.redis_url)
         try:
             for _, doc in client.hscan_iter(keys.alerts(self.tenant), count=SCAN_BATCH):
                 yield Alert.model_validate_json(doc)

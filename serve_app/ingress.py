@@ -10,7 +10,6 @@ import json
 from typing import Annotated, Any
 
 import redis
-import redis.asyncio as aioredis
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,6 +23,7 @@ from alerting.matchers import parse_matchers
 from alerting.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AlertQuery
 from alerting.severity import Severity
 from cluster.config import load_config
+from cluster.redis_client import async_client
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from serve_app.body_limit import BodyLimitMiddleware
@@ -162,9 +162,7 @@ class Ingress:
             raise ValueError("the ingress needs settings.redis_url")
         self.settings = settings
         app.state.settings = settings
-        self.redis = aioredis.Redis.from_url(
-            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
-        )
+        self.redis = async_client(settings.redis_url, socket_timeout=2)
         self.tenants = TenantResolver(
             load_config(settings.config_path), self.redis, settings.cache_ttl_seconds
         )

@@ -1,0 +1,40 @@
+"""Redis clients with the timeouts and retries every Vigil component uses.
+
+Connection errors are retried with a short exponential backoff, so a Redis restart
+costs a request some latency instead of an error. A retried transaction re-sends the
+same commands: change-stream entries carry a ``change_id`` that consumers dedupe on,
+so a transaction whose reply was lost and that then ran twice does no harm.
+"""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+RETRIES = 4
+_RETRY_ON = [redis.ConnectionError, redis.TimeoutError]
+
+
+def async_client(url: str, socket_timeout: float = 5.0) -> aioredis.Redis:
+    """An asyncio client for ``url`` (created inside the event loop that will use it)."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=2,
+        retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
+        retry_on_error=_RETRY_ON,
+    )
+
+
+def sync_client(url: str, socket_timeout: float = 30.0) -> redis.Redis:
+    """A blocking client, for start-up and the CLI."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=5,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
+        retry_on_error=_RETRY_ON,
+    )

@@ -1,0 +1,8 @@
+"""Shared test settings: every test run sees the same environment, whatever the shell has."""
+
+import os
+
+# Tests build their own settings; a developer's REDIS_URL or RAY_ADDRESS must not leak in.
+for name in ("REDIS_URL", "RAY_ADDRESS"):
+    os.environ.pop(name, None)
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")

@@ -1,0 +1,124 @@
+"""One Ray cluster, one real Redis server and one running Vigil app per test session.
+
+Each test uses its own tenant ids (``fresh_tenant``) so tests never see each other's
+alerts; the tenants and their API keys are written into a test configuration file.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import ray
+import requests
+from ray import serve
+
+from cluster.config import hash_api_key
+from cluster.redis_server import EmbeddedRedis, free_port
+from cluster.runtime import NAMESPACE
+from cluster.settings import Settings
+from serve_app.app import APP_NAME, build
+
+ROOT = Path(__file__).resolve().parents[2]
+# Tenants known to the running app: id → API key. Tests share them and stay apart by
+# sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
+TENANTS = {name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech")}
+
+
+@dataclass
+class Vigil:
+    """The running system under test, and handles to break its parts."""
+
+    url: str
+    settings: Settings
+    redis: EmbeddedRedis
+
+    def session(self, tenant: str) -> requests.Session:
+        """An HTTP session authenticated as ``tenant``."""
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {TENANTS[tenant]}"
+        return s
+
+    def api(self, path: str = "") -> str:
+        return f"{self.url}/api/v1/critical-alerts{path}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("vigil-data"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    config = tmp_path_factory.mktemp("config") / "vigil.yaml"
+    lines = ["tenants:"]
+    for tenant, key in TENANTS.items():
+        lines += [f"  - id: {tenant}", "    api_keys:", f"      - sha256: {hash_api_key(key)}"]
+    config.write_text("\n".join(lines) + "\n")
+    return Settings(
+        REDIS_URL=redis_server.url,
+        VIGIL_DATA_DIR=redis_server.dir.parent,
+        VIGIL_CONFIG=config,
+        VIGIL_SERVE_CONFIG=ROOT / "configs" / "serve.yaml",
+        VIGIL_MAX_BULK_ALERTS=10_000,
+        CRITICAL_ALERT_MAX_ESCALATION_LEVELS=3,
+        CRITICAL_ALERT_CACHE_TTL=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    ray.init(
+        num_cpus=2,
+        namespace=NAMESPACE,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}},
+    )
+    yield
+    serve.shutdown()
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def vigil(ray_cluster: None, settings: Settings, redis_server: EmbeddedRedis) -> Vigil:
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    else:
+        pytest.fail("Vigil did not become healthy within 60s")
+    return Vigil(url=url, settings=settings, redis=redis_server)
+
+
+def unique_labels(**extra: str) -> dict[str, str]:
+    """Labels no other test sends, so fingerprints never collide across tests."""
+    return {"alertname": f"Test{uuid.uuid4().hex[:8]}", **extra}
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,54 @@
+"""The ``vigil`` CLI commands that talk to a running Vigil and its Redis."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from cluster import cli
+
+from .conftest import Vigil, unique_labels
+
+pytestmark = pytest.mark.integration
+
+
+def test_tenant_create_prints_a_key_that_works(
+    vigil: Vigil, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REDIS_URL", vigil.redis.url)
+    assert cli.main(["tenant", "create", "newco"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert key.startswith("vgl_")
+    headers = {"Authorization": f"Bearer {key}"}
+    labels = unique_labels()
+    r = requests.post(vigil.api(), json={"labels": labels}, headers=headers, timeout=60)
+    assert r.status_code == 202, r.text
+    # The key opens its own tenant only.
+    assert requests.get(vigil.api(f"/{r.json()['id']}"), headers=headers, timeout=30).ok
+    other = vigil.session("acme").get(vigil.api(f"/{r.json()['id']}"), timeout=30)
+    assert other.status_code == 404
+
+
+def test_tenant_create_refuses_a_bad_id(
+    vigil: Vigil, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REDIS_URL", vigil.redis.url)
+    assert cli.main(["tenant", "create", "Not Valid"]) == 2
+    assert "invalid tenant id" in capsys.readouterr().out
+
+
+def test_send_and_status_against_the_running_api(
+    vigil: Vigil, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    host, port = vigil.url.removeprefix("http://").split(":")
+    monkeypatch.setenv("VIGIL_HTTP_HOST", host)
+    monkeypatch.setenv("VIGIL_HTTP_PORT", port)
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
+    from .conftest import TENANTS
+
+    assert cli.main(["send", "--api-key", TENANTS["acme"], "--severity", "critical"]) == 0
+    assert '"status": "firing"' in capsys.readouterr().out
+    assert cli.main(["send", "--api-key", "wrong"]) == 1
+    assert "401" in capsys.readouterr().out
+    assert cli.main(["status"]) == 0
+    assert "ready" in capsys.readouterr().out

@@ -1,0 +1,181 @@
+"""The TenantActor against real Ray and a real Redis server: dedup, lifecycle, paging,
+isolation and durability (actor killed, Redis killed and restarted from its AOF)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import ray
+
+from actors.tenant import get_or_create_tenant_actor
+from alerting.alert import AlertStatus, IncomingAlert
+from alerting.errors import InvalidTransition, NotFound
+from alerting.matchers import parse_matchers
+from alerting.query import AlertQuery
+from cluster.runtime import NAMESPACE, tenant_actor_name
+from cluster.settings import Settings
+
+from .conftest import Vigil, unique_labels, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def actor(tenant: str, settings: Settings):  # type: ignore[no-untyped-def]
+    return get_or_create_tenant_actor(tenant, settings)
+
+
+def alert(labels: dict[str, str], **fields: object) -> IncomingAlert:
+    return IncomingAlert.model_validate({"labels": labels, **fields})
+
+
+def kill_actor(tenant: str) -> None:
+    """Kill the tenant's actor for good (no restart) and wait until its name is free."""
+    handle = ray.get_actor(tenant_actor_name(tenant), namespace=NAMESPACE)
+    ray.kill(handle, no_restart=True)
+
+    def gone() -> bool:
+        try:
+            ray.get_actor(tenant_actor_name(tenant), namespace=NAMESPACE)
+            return False
+        except ValueError:
+            return True
+
+    wait_for(gone, timeout=20)
+
+
+def test_duplicates_update_one_alert(vigil: Vigil) -> None:
+    a = actor("acme", vigil.settings)
+    labels = unique_labels(service="db")
+    r1, r2 = ray.get(a.ingest.remote([alert(labels), alert(labels, annotations={"x": "2"})]))
+    assert r1["id"] == r2["id"]  # the second delivery in one batch is a duplicate of the first
+    assert (r1["duplicate"], r2["duplicate"]) == (False, True)
+    (r3,) = ray.get(a.ingest.remote([alert(labels)]))
+    assert r3["duplicate"] and r3["id"] == r1["id"]  # and so is one in a later batch
+    stored = ray.get(a.get.remote(r1["id"]))
+    assert stored.count == 3 and stored.annotations == {}  # newest annotations win
+
+
+def test_lifecycle_through_the_actor(vigil: Vigil) -> None:
+    a = actor("acme", vigil.settings)
+    labels = unique_labels()
+    (r,) = ray.get(a.ingest.remote([alert(labels, severity="critical")]))
+    acked = ray.get(a.acknowledge.remote(r["id"], "ann"))
+    assert acked.status is AlertStatus.ACKNOWLEDGED and acked.acknowledged_by == "ann"
+    assert ray.get(a.escalate.remote(r["id"], "ann", "no response")).escalation_level == 1
+    resolved = ray.get(a.resolve.remote(r["id"], "ann"))
+    assert resolved.status is AlertStatus.RESOLVED
+    with pytest.raises(InvalidTransition):
+        ray.get(a.escalate.remote(r["id"]))
+    # Firing again after resolution is a new occurrence with a new id.
+    (again,) = ray.get(a.ingest.remote([alert(labels, severity="critical")]))
+    assert again["id"] != r["id"] and again["occurrence"] == 2 and not again["duplicate"]
+
+
+def test_escalation_is_capped_by_settings(vigil: Vigil) -> None:
+    a = actor("acme", vigil.settings)
+    (r,) = ray.get(a.ingest.remote([alert(unique_labels())]))
+    for _ in range(vigil.settings.max_escalation_levels):
+        ray.get(a.escalate.remote(r["id"]))
+    with pytest.raises(InvalidTransition, match="highest escalation level"):
+        ray.get(a.escalate.remote(r["id"]))
+
+
+def test_resolve_timeout_resolves_without_any_request(vigil: Vigil) -> None:
+    # Timeline: fire with ends_at = t+1s; by t+3s the sweeper has resolved it.
+    a = actor("acme", vigil.settings)
+    ends = time.time() + 1
+    from datetime import UTC, datetime
+
+    (r,) = ray.get(
+        a.ingest.remote([alert(unique_labels(), ends_at=datetime.fromtimestamp(ends, UTC))])
+    )
+    assert r["status"] == "firing"
+    resolved = wait_for(
+        lambda: (x := ray.get(a.get.remote(r["id"]))).status is AlertStatus.RESOLVED and x,
+        timeout=5,
+    )
+    assert resolved.resolved_by == "timeout"
+
+
+def test_paging_and_filters(vigil: Vigil) -> None:
+    a = actor("globex", vigil.settings)
+    name = unique_labels()["alertname"]
+    batch = [
+        alert({"alertname": name, "n": str(i)}, severity="info" if i % 3 else "critical")
+        for i in range(25)
+    ]
+    ray.get(a.ingest.remote(batch))
+    only_mine = (parse_matchers(f'alertname="{name}"')[0],)
+    seen, cursor = [], None
+    while True:
+        page = ray.get(
+            a.list_alerts.remote(AlertQuery(matchers=only_mine, limit=10, cursor=cursor))
+        )
+        assert page.total == 25
+        seen += [x.labels["n"] for x in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(seen, key=int) == [str(i) for i in range(25)]  # every alert once
+    crit = ray.get(
+        a.list_alerts.remote(AlertQuery(matchers=only_mine, severities=frozenset({"critical"})))  # type: ignore[arg-type]
+    )
+    assert crit.total == 9
+
+
+def test_tenants_are_isolated(vigil: Vigil) -> None:
+    acme, globex = actor("acme", vigil.settings), actor("globex", vigil.settings)
+    labels = unique_labels()
+    (r,) = ray.get(acme.ingest.remote([alert(labels)]))
+    with pytest.raises(NotFound):
+        ray.get(globex.get.remote(r["id"]))
+    (g,) = ray.get(globex.ingest.remote([alert(labels)]))
+    assert g["id"] != r["id"] and not g["duplicate"]  # same labels, other tenant: its own alert
+
+
+def test_killed_actor_loses_nothing(vigil: Vigil) -> None:
+    a = actor("initech", vigil.settings)
+    labels = unique_labels()
+    (r,) = ray.get(a.ingest.remote([alert(labels)]))
+    ray.get(a.acknowledge.remote(r["id"], "ann"))
+    kill_actor("initech")
+    b = actor("initech", vigil.settings)  # a new actor rebuilds from Redis
+    got = ray.get(b.get.remote(r["id"]))
+    assert got.status is AlertStatus.ACKNOWLEDGED and got.acknowledged_by == "ann"
+    (again,) = ray.get(b.ingest.remote([alert(labels)]))
+    assert again["duplicate"] and again["id"] == r["id"]  # dedup state survived too
+
+
+def test_redis_crash_and_restart_from_aof_loses_nothing(vigil: Vigil) -> None:
+    a = actor("initech", vigil.settings)
+    labels = [unique_labels(i=str(i)) for i in range(50)]
+    results = ray.get(a.ingest.remote([alert(x) for x in labels]))
+    vigil.redis.kill()  # SIGKILL: no clean shutdown, no final save
+    vigil.redis.start()  # replays the append-only file
+    kill_actor("initech")
+    b = actor("initech", vigil.settings)
+    for r in results:
+        assert ray.get(b.get.remote(r["id"])).fingerprint == r["fingerprint"]
+
+
+def test_redis_down_means_an_error_and_nothing_stored(vigil: Vigil) -> None:
+    a = actor("initech", vigil.settings)
+    labels = unique_labels()
+    vigil.redis.stop()
+    try:
+        with pytest.raises(Exception, match=r"(?i)connect|redis|closed"):
+            ray.get(a.ingest.remote([alert(labels)]))
+    finally:
+        vigil.redis.start()
+    # Nothing of the failed call is in memory or in Redis: the next delivery is new.
+    (r,) = ray.get(a.ingest.remote([alert(labels)]))
+    assert not r["duplicate"] and r["occurrence"] == 1
+    kill_actor("initech")
+    b = actor("initech", vigil.settings)
+    page = ray.get(
+        b.list_alerts.remote(
+            AlertQuery(matchers=tuple(parse_matchers(f'alertname="{labels["alertname"]}"')))
+        )
+    )
+    assert page.total == 1 and page.items[0].count == 1

@@ -1,0 +1,61 @@
+"""The configuration file: strict schema, unique ids and keys, errors with the field path."""
+
+from pathlib import Path
+
+import pytest
+
+from cluster.config import ConfigError, hash_api_key, load_config, parse_config
+from cluster.keys import check_tenant_id
+
+ROOT = Path(__file__).resolve().parents[3]
+H1, H2 = hash_api_key("one"), hash_api_key("two")
+
+
+def test_demo_config_loads_and_knows_the_demo_key() -> None:
+    config = load_config(ROOT / "configs" / "vigil.yaml")
+    assert config.key_hashes()[hash_api_key("demo-key-change-me")] == "demo"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("tenants: [{id: acme, colour: red}]", "tenants.0.colour"),  # unknown key
+        ("tenants: [{id: 'Bad Id'}]", "tenants.0.id"),  # invalid tenant id
+        ("tenants: [{id: vigil}]", "tenants.0.id"),  # reserved prefix
+        ("tenants: [{id: a}, {id: a}]", "duplicate tenant id"),  # ids are unique
+        (
+            f"tenants: [{{id: a, api_keys: [{{sha256: {H1}}}]}}, "
+            f"{{id: b, api_keys: [{{sha256: {H1}}}]}}]",
+            "key hash used twice",
+        ),  # one key cannot open two tenants
+        ("tenants: [{id: a, api_keys: [{sha256: abc}]}]", "sha256"),  # not a SHA-256 digest
+        ("tenants: [oops", "not valid YAML"),  # YAML syntax error
+    ],
+)
+def test_errors_name_the_problem(text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        parse_config(text)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read configuration"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_key_hashes_map_to_tenants() -> None:
+    config = parse_config(
+        f"tenants: [{{id: a, api_keys: [{{sha256: {H1}}}]}}, "
+        f"{{id: b, api_keys: [{{sha256: {H2}}}]}}]"
+    )
+    assert config.key_hashes() == {H1: "a", H2: "b"}
+
+
+@pytest.mark.parametrize("tenant", ["acme", "a", "team-7", "x_y"])
+def test_valid_tenant_ids(tenant: str) -> None:
+    assert check_tenant_id(tenant) == tenant
+
+
+@pytest.mark.parametrize("tenant", ["", "Acme", "-x", "a:b", "a" * 64, "vigil"])
+def test_invalid_tenant_ids(tenant: str) -> None:
+    with pytest.raises(ValueError, match="invalid tenant id"):
+        check_tenant_id(tenant)
