@@ -20,7 +20,6 @@ import ray
 
 from alerting.alert import Alert, IncomingAlert
 from alerting.errors import NotFound
-from alerting.fingerprint import fingerprint
 from alerting.lifecycle import (
     ChangeKind,
     Transition,
@@ -138,7 +137,7 @@ class TenantActor:
             latest: dict[str, str] = {}
             results = []
             for item in batch:
-                fp = fingerprint(item.labels)
+                fp = item.fingerprint
                 current_id = latest.get(fp) or self.latest.get(fp)
                 current = pending.get(current_id or "") or self.alerts.get(current_id or "")
                 made = receive(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alerting.fingerprint import fingerprint
 from alerting.matchers import LABEL_NAME
 from alerting.severity import Severity
 from alerting.timeutil import UtcDatetime
@@ -73,6 +75,11 @@ class IncomingAlert(BaseModel):
     source: str = Field(default="api", max_length=128)
 
     _names = field_validator("labels")(_check_label_names)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The Prometheus fingerprint of the labels (computed once per delivery)."""
+        return fingerprint(self.labels)
 
     @field_validator("severity", mode="before")
     @classmethod

@@ -19,7 +19,6 @@ from enum import StrEnum
 
 from alerting.alert import Alert, AlertStatus, IncomingAlert, ReportedStatus
 from alerting.errors import InvalidTransition
-from alerting.fingerprint import fingerprint
 
 DEFAULT_RESOLVE_TIMEOUT = timedelta(minutes=5)
 """As Alertmanager's ``resolve_timeout``: an alert not refreshed for this long is resolved."""
@@ -141,7 +140,7 @@ def _new_occurrence(
     alert = Alert(
         id=new_id,
         tenant=tenant,
-        fingerprint=fingerprint(incoming.labels),
+        fingerprint=incoming.fingerprint,
         labels=dict(incoming.labels),
         annotations=dict(incoming.annotations),
         severity=incoming.severity,

@@ -78,7 +78,10 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         runtime.start_local_head()
         started_ray = True
     context = runtime.connect(settings.ray_address)
-    serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
+    serve.start(
+        http_options={"host": settings.http_host, "port": settings.http_port},
+        logging_config={"enable_access_log": False, "log_level": "WARNING"},
+    )
     _say("serve         deploying the ingress ...")
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
     state = {

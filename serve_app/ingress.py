@@ -27,6 +27,7 @@ from cluster.redis_client import async_client
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from serve_app.body_limit import BodyLimitMiddleware
+from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, validation_problem
 
 API = "/api/v1/critical-alerts"
@@ -167,6 +168,7 @@ class Ingress:
             load_config(settings.config_path), self.redis, settings.cache_ttl_seconds
         )
         self.handles: dict[str, Any] = {}
+        self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -211,6 +213,19 @@ class Ingress:
                 raise _problem_from(exc) from None
         raise ApiError(503, "unavailable", "the tenant's actor is unavailable; retry later")
 
+    async def ingest(self, tenant: str, alerts: list[IncomingAlert]) -> list[dict[str, Any]]:
+        """Store alerts through the tenant's actor, merged with concurrent requests."""
+        ingester = self.ingesters.get(tenant)
+        if ingester is None:
+
+            async def send(batch: list[IncomingAlert]) -> list[dict[str, Any]]:
+                results: list[dict[str, Any]] = await self.call(tenant, "ingest", batch)
+                return results
+
+            ingester = Coalescer(send, max_items=self.settings.max_bulk_alerts)
+            self.ingesters[tenant] = ingester
+        return await ingester.submit(alerts)
+
     # -- health ------------------------------------------------------------------------
 
     @app.get("/healthz", tags=["health"])
@@ -248,7 +263,7 @@ class Ingress:
             alert = IncomingAlert.model_validate(await read_json(request))
         except ValidationError as exc:
             raise validation_problem(exc) from None
-        (result,) = await self.call(tenant, "ingest", [alert])
+        (result,) = await self.ingest(tenant, [alert])
         return JSONResponse(result, status_code=202)
 
     @app.post(f"{API}/bulk", status_code=202, tags=["alerts"])
@@ -269,7 +284,7 @@ class Ingress:
             bulk = BulkRequest.model_validate(data)
         except ValidationError as exc:
             raise validation_problem(exc, items_field="alerts") from None
-        results = await self.call(tenant, "ingest", bulk.alerts)
+        results = await self.ingest(tenant, bulk.alerts)
         return JSONResponse({"accepted": len(results), "results": results}, status_code=202)
 
     @app.get(f"{API}", tags=["alerts"])

@@ -5,4 +5,7 @@ import os
 # Tests build their own settings; a developer's REDIS_URL or RAY_ADDRESS must not leak in.
 for name in ("REDIS_URL", "RAY_ADDRESS"):
     os.environ.pop(name, None)
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+from cluster.runtime import apply_lean_env  # noqa: E402
+
+apply_lean_env()  # the same Ray tuning as `vigil up`, before any Ray process starts

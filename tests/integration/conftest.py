@@ -20,7 +20,7 @@ from ray import serve
 
 from cluster.config import hash_api_key
 from cluster.redis_server import EmbeddedRedis, free_port
-from cluster.runtime import NAMESPACE
+from cluster.runtime import init_local
 from cluster.settings import Settings
 from serve_app.app import APP_NAME, build
 
@@ -76,13 +76,7 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    ray.init(
-        num_cpus=2,
-        namespace=NAMESPACE,
-        include_dashboard=False,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}},
-    )
+    init_local(num_cpus=2)
     yield
     serve.shutdown()
     ray.shutdown()
@@ -91,7 +85,10 @@ def ray_cluster() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def vigil(ray_cluster: None, settings: Settings, redis_server: EmbeddedRedis) -> Vigil:
     port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.start(
+        http_options={"host": "127.0.0.1", "port": port},
+        logging_config={"enable_access_log": False, "log_level": "WARNING"},
+    )
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -179,3 +179,23 @@ def test_redis_down_means_an_error_and_nothing_stored(vigil: Vigil) -> None:
         )
     )
     assert page.total == 1 and page.items[0].count == 1
+
+
+def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
+    import redis as redis_lib
+
+    from cluster import keys
+    from cluster.store import read_changes
+
+    a = actor("globex", vigil.settings)
+    client = redis_lib.Redis.from_url(vigil.redis.url)
+    last = client.xrevrange(keys.changes("globex"), count=1)
+    after = last[0][0] if last else b"0"
+    labels = unique_labels()
+    (r,) = ray.get(a.ingest.remote([alert(labels)]))
+    ray.get(a.acknowledge.remote(r["id"], "ann"))
+    entries = client.xrange(keys.changes("globex"), min=b"(" + after)
+    changes = [c for _, fields in entries for c in read_changes(fields)]
+    mine = [c["kind"] for c in changes if c["alert_id"] == r["id"]]
+    assert mine == ["created", "acknowledged"]
+    client.close()

@@ -1,0 +1,231 @@
+"""Shared pieces of Vigil's benchmarks: start the systems under test, drive HTTP load,
+summarise latencies, print a table and write JSON under ``bench/results/``.
+
+Every benchmark runs the same load against Vigil and, when it is installed, the real
+Prometheus Alertmanager (Debian's ``prometheus-alertmanager``), side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Measurement:
+    """One scenario against one target."""
+
+    target: str
+    scenario: str
+    batch: int
+    concurrency: int
+    requests: int = 0
+    alerts: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def alerts_per_s(self) -> float:
+        return self.alerts / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("latencies_ms")
+        data |= {
+            "alerts_per_s": round(self.alerts_per_s, 1),
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+        }
+        return data
+
+
+Send = Callable[[aiohttp.ClientSession, int], Awaitable[bool]]
+
+
+async def closed_loop(
+    m: Measurement, send: Send, duration: float, progress: Callable[[Measurement], None]
+) -> Measurement:
+    """``m.concurrency`` workers send back-to-back for ``duration`` seconds."""
+    connector = aiohttp.TCPConnector(limit=m.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.monotonic()
+        deadline = start + duration
+        counter = 0
+
+        async def worker() -> None:
+            nonlocal counter
+            while time.monotonic() < deadline:
+                counter += 1
+                sent_at = time.perf_counter()
+                ok = await send(session, counter)
+                m.latencies_ms.append((time.perf_counter() - sent_at) * 1000)
+                m.requests += 1
+                if ok:
+                    m.alerts += m.batch
+                else:
+                    m.errors += 1
+
+        async def report() -> None:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(1)
+                m.seconds = time.monotonic() - start
+                progress(m)
+
+        reporter = asyncio.create_task(report())
+        await asyncio.gather(*(worker() for _ in range(m.concurrency)))
+        reporter.cancel()
+        m.seconds = time.monotonic() - start
+    return m
+
+
+async def open_loop(
+    m: Measurement,
+    send: Send,
+    rate: float,
+    duration: float,
+    progress: Callable[[Measurement], None],
+) -> Measurement:
+    """Send at a fixed ``rate`` per second, whether or not earlier requests finished."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        start = time.monotonic()
+        total = int(rate * duration)
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            sent_at = time.perf_counter()
+            ok = await send(session, i)
+            m.latencies_ms.append((time.perf_counter() - sent_at) * 1000)
+            m.requests += 1
+            if ok:
+                m.alerts += m.batch
+            else:
+                m.errors += 1
+            if i and i % int(rate) == 0:
+                m.seconds = time.monotonic() - start
+                progress(m)
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        m.seconds = time.monotonic() - start
+    return m
+
+
+def print_progress(m: Measurement) -> None:
+    print(
+        f"\r  {m.target:<13} {m.scenario:<22} {m.seconds:5.1f}s  {m.requests:7d} req  "
+        f"{m.alerts_per_s:9.0f} alerts/s  errors {m.errors}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def print_table(title: str, rows: list[Measurement]) -> None:
+    print(f"\n{title}")
+    head = (
+        f"| {'target':<13} | {'scenario':<22} | {'batch':>5} | {'conc':>4} | {'requests':>8} "
+        f"| {'alerts/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} |"
+    )
+    print(head)
+    print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
+    for m in rows:
+        print(
+            f"| {m.target:<13} | {m.scenario:<22} | {m.batch:>5} | {m.concurrency:>4} "
+            f"| {m.requests:>8} | {m.alerts_per_s:>9.0f} | {m.percentile(0.5):>7.1f} "
+            f"| {m.percentile(0.99):>7.1f} | {m.errors:>6} |"
+        )
+
+
+def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    data = {
+        "benchmark": name,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        **extra,
+        "results": [m.summary() for m in rows],
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+class Alertmanager:
+    """The real Prometheus Alertmanager, started on a free port with an in-memory setup."""
+
+    BINARIES = ("prometheus-alertmanager", "alertmanager")
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="vigil-bench-am-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def binary(cls) -> str | None:
+        return next((b for b in map(shutil.which, cls.BINARIES) if b), None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = self.binary()
+        assert binary is not None
+        config = self.dir / "alertmanager.yml"
+        config.write_text(
+            "route:\n  receiver: blackhole\n  group_by: ['alertname']\n"
+            "receivers:\n  - name: blackhole\n"
+        )
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.path={self.dir}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import urllib.request
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("Alertmanager did not become ready")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
