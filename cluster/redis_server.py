@@ -102,6 +102,8 @@ class EmbeddedRedis:
                     f'pidfile "{self.pid_file}"',
                     f'logfile "{self.log_file}"',
                     "protected-mode yes",
+                    # A recognisable process title, so CI can find servers a crash left behind.
+                    'proc-title-template "{title} {listen-addr} vigil-embedded"',
                     "",
                 ]
             )
