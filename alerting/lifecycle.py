@@ -232,3 +232,14 @@ def escalate(
         }
     )
     return Transition(escalated, ChangeKind.ESCALATED, by=by, reason=reason)
+
+
+def purge_time(alert: Alert, retention: timedelta) -> datetime | None:
+    """When a resolved alert may be forgotten (``None`` while it is open).
+
+    Resolved alerts are kept for ``retention`` so that people and the correlator can
+    still look them up; after that they only cost memory.
+    """
+    if alert.status.is_open or alert.resolved_at is None:
+        return None
+    return alert.resolved_at + retention

@@ -37,6 +37,9 @@ class Settings(BaseModel):
     )
     max_bulk_alerts: int = Field(default=10_000, ge=1, le=100_000, alias="VIGIL_MAX_BULK_ALERTS")
     resolve_timeout_seconds: float = Field(default=300.0, gt=0, alias="VIGIL_RESOLVE_TIMEOUT")
+    resolved_retention_seconds: float = Field(
+        default=72 * 3600, gt=0, alias="VIGIL_RESOLVED_RETENTION"
+    )
     change_stream_maxlen: int = Field(
         default=1_000_000, ge=1000, alias="VIGIL_CHANGE_STREAM_MAXLEN"
     )
@@ -64,6 +67,11 @@ class Settings(BaseModel):
     def resolve_timeout(self) -> timedelta:
         """The resolve timeout as a duration."""
         return timedelta(seconds=self.resolve_timeout_seconds)
+
+    @property
+    def resolved_retention(self) -> timedelta:
+        """How long a resolved alert stays stored before it is purged."""
+        return timedelta(seconds=self.resolved_retention_seconds)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -111,6 +111,11 @@ class AlertStore:
             )
             await pipe.execute()
 
+    async def delete(self, alert_ids: Sequence[str]) -> None:
+        """Forget alerts for good (retention); their past changes stay on the stream."""
+        if alert_ids:
+            await self.client.hdel(keys.alerts(self.tenant), *alert_ids)
+
     async def ping(self) -> bool:
         """Whether Redis answers."""
         return bool(await self.client.ping())

@@ -199,3 +199,32 @@ def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
     mine = [c["kind"] for c in changes if c["alert_id"] == r["id"]]
     assert mine == ["created", "acknowledged"]
     client.close()
+
+
+def test_resolved_alerts_are_purged_after_the_retention(vigil: Vigil) -> None:
+    # Timeline: resolve at t=0 with a 1 s retention; by t=4 it is gone from memory and Redis.
+    import redis as redis_lib
+
+    from cluster import keys
+
+    settings = vigil.settings.model_copy(update={"resolved_retention_seconds": 1.0})
+    a = actor("purgeco", settings)
+    try:
+        (r,) = ray.get(a.ingest.remote([alert(unique_labels())]))
+        (kept,) = ray.get(a.ingest.remote([alert(unique_labels())]))
+        ray.get(a.resolve.remote(r["id"]))
+
+        def purged() -> bool:
+            try:
+                ray.get(a.get.remote(r["id"]))
+                return False
+            except NotFound:
+                return True
+
+        wait_for(purged, timeout=4)
+        client = redis_lib.Redis.from_url(vigil.redis.url)
+        assert not client.hexists(keys.alerts("purgeco"), r["id"])
+        assert client.hexists(keys.alerts("purgeco"), kept["id"])  # open alerts stay
+        client.close()
+    finally:
+        kill_actor("purgeco")

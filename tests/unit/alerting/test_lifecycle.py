@@ -13,6 +13,7 @@ from alerting.lifecycle import (
     acknowledge,
     escalate,
     expire,
+    purge_time,
     receive,
     resolve,
 )
@@ -215,3 +216,21 @@ def test_severity_follows_the_newest_delivery() -> None:
         current, incoming(severity=Severity.CRITICAL), tenant="acme", new_id="x", now=at(5)
     )
     assert step.alert.severity is Severity.CRITICAL
+
+
+# (alert state, expected purge time, what it proves)
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("firing", None),  # open alerts are never purged
+        ("acknowledged", None),  # nor acknowledged ones
+        ("resolved", at(10) + timedelta(hours=1)),  # resolved: kept for the retention
+    ],
+)
+def test_purge_time(state: str, expected: object) -> None:
+    alert = first()
+    if state == "acknowledged":
+        alert = acknowledge(alert, now=at(5)).alert
+    if state == "resolved":
+        alert = resolve(alert, now=at(10)).alert
+    assert purge_time(alert, timedelta(hours=1)) == expected
