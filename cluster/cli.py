@@ -70,6 +70,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(f"data dir      {settings.data_dir}")
     url, embedded = _redis_url(settings)
+    configured = settings
     settings = settings.model_copy(update={"redis_url": url})
     _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
     started_ray = False
@@ -100,10 +101,12 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         return 0
     _say("press Ctrl-C to stop")
     stop = threading.Event()
+    # Handle both explicitly: a shell that starts us in the background ignores SIGINT.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    return cmd_down(settings)
+    return cmd_down(configured)
 
 
 def _safe_url(url: str) -> str:
@@ -132,7 +135,7 @@ def cmd_down(settings: Settings) -> int:
     if state.get("started_ray", settings.ray_address is None):
         runtime.stop_local_ray()
         _say("ray           stopped")
-    if settings.redis_url is None:
+    if state.get("embedded_redis", settings.redis_url is None):
         EmbeddedRedis(settings.data_dir, settings.embedded_redis_port).stop()
         _say("redis         stopped (data kept in the append-only file)")
     _state_path(settings).unlink(missing_ok=True)
