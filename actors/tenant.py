@@ -13,7 +13,7 @@ import asyncio
 import gc
 import heapq
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -228,37 +228,41 @@ class TenantActor:
         """A page of the tenant's alerts matching ``query``."""
         return select(self.alerts.values(), query)
 
-    async def acknowledge(self, alert_id: str, by: str | None = None) -> Alert:
-        """Acknowledge an open alert (idempotent)."""
+    async def _change_one(
+        self, alert_id: str, change: Callable[[Alert, datetime], Transition]
+    ) -> Alert:
+        """Apply one lifecycle step to one alert, store it, and return the alert."""
         async with self._lock:
             now = utc_now()
-            step = acknowledge(self._find(alert_id), now=now, by=by)
+            step = change(self._find(alert_id), now)
             await self._commit([step], now)
             return step.alert
 
-    async def resolve(self, alert_id: str, by: str | None = None) -> Alert:
+    async def acknowledge(
+        self, alert_id: str, by: str | None = None, reason: str | None = None
+    ) -> Alert:
+        """Acknowledge an open alert (idempotent)."""
+        return await self._change_one(
+            alert_id, lambda alert, now: acknowledge(alert, now=now, by=by, reason=reason)
+        )
+
+    async def resolve(
+        self, alert_id: str, by: str | None = None, reason: str | None = None
+    ) -> Alert:
         """Resolve an open alert by hand (idempotent)."""
-        async with self._lock:
-            now = utc_now()
-            step = resolve(self._find(alert_id), now=now, by=by)
-            await self._commit([step], now)
-            return step.alert
+        return await self._change_one(
+            alert_id, lambda alert, now: resolve(alert, now=now, by=by, reason=reason)
+        )
 
     async def escalate(
         self, alert_id: str, by: str | None = None, reason: str | None = None
     ) -> Alert:
         """Raise an open alert one escalation level (capped by the settings)."""
-        async with self._lock:
-            now = utc_now()
-            step = escalate(
-                self._find(alert_id),
-                now=now,
-                max_level=self.settings.max_escalation_levels,
-                by=by,
-                reason=reason,
-            )
-            await self._commit([step], now)
-            return step.alert
+        max_level = self.settings.max_escalation_levels
+        return await self._change_one(
+            alert_id,
+            lambda alert, now: escalate(alert, now=now, max_level=max_level, by=by, reason=reason),
+        )
 
     async def ping(self) -> bool:
         """Liveness probe, answered only once the actor has rebuilt its state."""

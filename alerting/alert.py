@@ -100,18 +100,6 @@ class IncomingAlert(BaseModel):
                 {k: v for k, v in labels.items() if isinstance(v, str)}, DEFAULT_SEVERITY
             )
         return {**data, "severity": found}
-        given = data.get("severity")
-        if isinstance(given, str):
-            return {**data, "severity": Severity.parse(given)}
-        if given is None:
-            labels = data.get("labels")
-            found = DEFAULT_SEVERITY
-            if isinstance(labels, dict):
-                found = Severity.from_labels(
-                    {k: v for k, v in labels.items() if isinstance(v, str)}, DEFAULT_SEVERITY
-                )
-            return {**data, "severity": found}
-        return data
 
 
 class Alert(BaseModel):

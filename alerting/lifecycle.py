@@ -161,7 +161,9 @@ def _new_occurrence(
     return Transition(alert, kind, by=incoming.source)
 
 
-def acknowledge(alert: Alert, *, now: datetime, by: str | None = None) -> Transition:
+def acknowledge(
+    alert: Alert, *, now: datetime, by: str | None = None, reason: str | None = None
+) -> Transition:
     """Firing → acknowledged. Acknowledging twice changes nothing; a resolved alert refuses."""
     if alert.status is AlertStatus.ACKNOWLEDGED:
         return Transition(alert, None)
@@ -175,10 +177,12 @@ def acknowledge(alert: Alert, *, now: datetime, by: str | None = None) -> Transi
             "updated_at": now,
         }
     )
-    return Transition(acked, ChangeKind.ACKNOWLEDGED, by=by)
+    return Transition(acked, ChangeKind.ACKNOWLEDGED, by=by, reason=reason)
 
 
-def resolve(alert: Alert, *, now: datetime, by: str | None = None) -> Transition:
+def resolve(
+    alert: Alert, *, now: datetime, by: str | None = None, reason: str | None = None
+) -> Transition:
     """Open → resolved by a person or tool. Resolving a resolved alert changes nothing."""
     if not alert.status.is_open:
         return Transition(alert, None)
@@ -191,7 +195,7 @@ def resolve(alert: Alert, *, now: datetime, by: str | None = None) -> Transition
             "updated_at": now,
         }
     )
-    return Transition(resolved, ChangeKind.RESOLVED, by=by)
+    return Transition(resolved, ChangeKind.RESOLVED, by=by, reason=reason)
 
 
 def expire(alert: Alert, now: datetime) -> Transition:

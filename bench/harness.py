@@ -50,6 +50,15 @@ class Measurement:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
+    def record(self, latency_ms: float, ok: bool) -> None:
+        """Count one finished request."""
+        self.latencies_ms.append(latency_ms)
+        self.requests += 1
+        if ok:
+            self.alerts += self.batch
+        else:
+            self.errors += 1
+
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("latencies_ms")
@@ -80,12 +89,7 @@ async def closed_loop(
                 counter += 1
                 sent_at = time.perf_counter()
                 ok = await send(session, counter)
-                m.latencies_ms.append((time.perf_counter() - sent_at) * 1000)
-                m.requests += 1
-                if ok:
-                    m.alerts += m.batch
-                else:
-                    m.errors += 1
+                m.record((time.perf_counter() - sent_at) * 1000, ok)
 
         async def report() -> None:
             while time.monotonic() < deadline:
@@ -116,12 +120,7 @@ async def open_loop(
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
             sent_at = time.perf_counter()
             ok = await send(session, i)
-            m.latencies_ms.append((time.perf_counter() - sent_at) * 1000)
-            m.requests += 1
-            if ok:
-                m.alerts += m.batch
-            else:
-                m.errors += 1
+            m.record((time.perf_counter() - sent_at) * 1000, ok)
             if i and i % int(rate) == 0:
                 m.seconds = time.monotonic() - start
                 progress(m)

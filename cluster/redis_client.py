@@ -18,23 +18,22 @@ RETRIES = 4
 _RETRY_ON = [redis.ConnectionError, redis.TimeoutError]
 
 
+def _options(socket_timeout: float, connect_timeout: float) -> dict[str, object]:
+    """Timeouts and the errors worth retrying, the same for both kinds of client."""
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": connect_timeout,
+        "retry_on_error": _RETRY_ON,
+    }
+
+
 def async_client(url: str, socket_timeout: float = 5.0) -> aioredis.Redis:
     """An asyncio client for ``url`` (created inside the event loop that will use it)."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=2,
-        retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
-        retry_on_error=_RETRY_ON,
-    )
+    retry = AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
+    return aioredis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 2))
 
 
 def sync_client(url: str, socket_timeout: float = 30.0) -> redis.Redis:
     """A blocking client, for start-up and the CLI."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=5,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
-        retry_on_error=_RETRY_ON,
-    )
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
+    return redis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 5))

@@ -43,7 +43,8 @@ class BulkRequest(BaseModel):
 
 
 class ActionRequest(BaseModel):
-    """Optional body of acknowledge / resolve / escalate: who acts, and why."""
+    """Optional body of acknowledge / resolve / escalate: who acts, and why (kept on the
+    tenant's change stream)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -316,26 +317,24 @@ class Ingress:
         alert = await self.call(tenant, "get", alert_id)
         return JSONResponse(alert.model_dump(mode="json"))
 
+    async def act(self, request: Request, alert_id: str, action: str) -> JSONResponse:
+        """Run one of the actor's actions (acknowledge, resolve, escalate) on one alert."""
+        tenant = await self.authenticate(request)
+        body = await read_optional(request, ActionRequest)
+        alert = await self.call(tenant, action, alert_id, body.by, body.reason)
+        return JSONResponse(alert.model_dump(mode="json"))
+
     @app.post(f"{API}/{{alert_id}}/acknowledge", tags=["alerts"])
     async def acknowledge(self, alert_id: str, request: Request) -> JSONResponse:
         """Acknowledge an alert (idempotent; 409 if it is resolved)."""
-        tenant = await self.authenticate(request)
-        action = await read_optional(request, ActionRequest)
-        alert = await self.call(tenant, "acknowledge", alert_id, action.by)
-        return JSONResponse(alert.model_dump(mode="json"))
+        return await self.act(request, alert_id, "acknowledge")
 
     @app.post(f"{API}/{{alert_id}}/resolve", tags=["alerts"])
     async def resolve(self, alert_id: str, request: Request) -> JSONResponse:
         """Resolve an alert by hand (idempotent)."""
-        tenant = await self.authenticate(request)
-        action = await read_optional(request, ActionRequest)
-        alert = await self.call(tenant, "resolve", alert_id, action.by)
-        return JSONResponse(alert.model_dump(mode="json"))
+        return await self.act(request, alert_id, "resolve")
 
     @app.put(f"{API}/{{alert_id}}/escalate", tags=["alerts"])
     async def escalate(self, alert_id: str, request: Request) -> JSONResponse:
         """Escalate an open alert one level now (409 at the highest level or if resolved)."""
-        tenant = await self.authenticate(request)
-        action = await read_optional(request, ActionRequest)
-        alert = await self.call(tenant, "escalate", alert_id, action.by, action.reason)
-        return JSONResponse(alert.model_dump(mode="json"))
+        return await self.act(request, alert_id, "escalate")

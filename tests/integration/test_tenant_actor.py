@@ -193,11 +193,12 @@ def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
     after = last[0][0] if last else b"0"
     labels = unique_labels()
     (r,) = ray.get(a.ingest.remote([alert(labels)]))
-    ray.get(a.acknowledge.remote(r["id"], "ann"))
+    ray.get(a.acknowledge.remote(r["id"], "ann", "looking into it"))
     entries = client.xrange(keys.changes("globex"), min=b"(" + after)
     changes = [c for _, fields in entries for c in read_changes(fields)]
-    mine = [c["kind"] for c in changes if c["alert_id"] == r["id"]]
-    assert mine == ["created", "acknowledged"]
+    mine = [c for c in changes if c["alert_id"] == r["id"]]
+    assert [c["kind"] for c in mine] == ["created", "acknowledged"]
+    assert (mine[1]["by"], mine[1]["reason"]) == ("ann", "looking into it")
     client.close()
 
 
