@@ -30,6 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TENANTS = {name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech")}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the CLI lifecycle test first: it starts and stops a Ray head of its own, which
+    must not happen while the shared session cluster is up."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("lifecycle") else 1)
+
+
 @dataclass
 class Vigil:
     """The running system under test, and handles to break its parts."""
