@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import heapq
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -88,6 +89,7 @@ class TenantActor:
         freeze_long_lived()
         self._lock = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
+        self._last_call = time.monotonic()
 
     # -- state kept in memory -------------------------------------------------------
 
@@ -125,9 +127,27 @@ class TenantActor:
             if step.change is not None:
                 self._remember(step.alert)
 
-    def _start_sweeper(self) -> None:
+    def _begin(self) -> None:
+        """Every call: note the activity, and make sure the background sweeper runs.
+
+        The sweeper is started lazily because an actor's ``__init__`` runs before its
+        event loop exists.
+        """
+        self._last_call = time.monotonic()
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    def _view(self, alert: Alert, now: datetime) -> Alert:
+        """The alert as a reader must see it: past its ``ends_at`` it is resolved, even in
+        the second before the sweeper stores that."""
+        return expire(alert, now).alert
+
+    def _idle_with_nothing_open(self) -> bool:
+        """Whether the actor may leave: no calls for a while and no timer of its own running."""
+        idle = time.monotonic() - self._last_call
+        if idle < self.settings.tenant_idle_seconds:
+            return False
+        return not any(a.status.is_open for a in self.alerts.values())
 
     def _due_purges(self, now: datetime) -> list[str]:
         """Ids of resolved alerts past their retention (entries for reopened ones are stale)."""
@@ -161,6 +181,12 @@ class TenantActor:
                 pass
             if sweeps % FREEZE_EVERY_SWEEPS == 0:
                 freeze_long_lived()
+                async with self._lock:  # never leave in the middle of a write
+                    if self._idle_with_nothing_open():
+                        # An idle tenant costs a process; Redis has everything, and the
+                        # next request recreates the actor. Tenants with open alerts stay,
+                        # since their resolve timeouts must fire on time.
+                        ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
 
     async def _sweep(self, now: datetime) -> None:
         due = self._due_expiries(now)
@@ -182,7 +208,7 @@ class TenantActor:
 
     async def ingest(self, batch: list[IncomingAlert]) -> list[dict[str, Any]]:
         """Apply a batch of deliveries; return one result per alert, in order."""
-        self._start_sweeper()
+        self._begin()
         async with self._lock:
             now = utc_now()
             steps = self._due_expiries(now)
@@ -222,16 +248,20 @@ class TenantActor:
 
     async def get(self, alert_id: str) -> Alert:
         """One alert by id (``NotFound`` if the tenant has no such alert)."""
-        return self._find(alert_id)
+        self._begin()
+        return self._view(self._find(alert_id), utc_now())
 
     async def list_alerts(self, query: AlertQuery) -> Page:
         """A page of the tenant's alerts matching ``query``."""
-        return select(self.alerts.values(), query)
+        self._begin()
+        now = utc_now()
+        return select((self._view(a, now) for a in self.alerts.values()), query)
 
     async def _change_one(
         self, alert_id: str, change: Callable[[Alert, datetime], Transition]
     ) -> Alert:
         """Apply one lifecycle step to one alert, store it, and return the alert."""
+        self._begin()
         async with self._lock:
             now = utc_now()
             step = change(self._find(alert_id), now)
@@ -265,8 +295,13 @@ class TenantActor:
         )
 
     async def ping(self) -> bool:
-        """Liveness probe, answered only once the actor has rebuilt its state."""
-        self._start_sweeper()
+        """Liveness probe, answered only once the actor has rebuilt its state.
+
+        Not counted as activity, so readiness probes do not keep an idle actor alive.
+        """
+        last_call = self._last_call
+        self._begin()
+        self._last_call = last_call
         return True
 
 

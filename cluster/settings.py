@@ -40,6 +40,7 @@ class Settings(BaseModel):
     resolved_retention_seconds: float = Field(
         default=72 * 3600, gt=0, alias="VIGIL_RESOLVED_RETENTION"
     )
+    tenant_idle_seconds: float = Field(default=900.0, gt=0, alias="VIGIL_TENANT_IDLE_TIMEOUT")
     change_stream_maxlen: int = Field(
         default=1_000_000, ge=1000, alias="VIGIL_CHANGE_STREAM_MAXLEN"
     )

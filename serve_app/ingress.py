@@ -236,7 +236,7 @@ class Ingress:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(self) -> JSONResponse:
-        """Ready: Redis answers and the tenant actors this replica uses answer."""
+        """Ready: Redis answers and the live tenant actors this replica uses answer."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(self.redis.ping(), 2)
@@ -247,9 +247,11 @@ class Ingress:
             try:
                 await asyncio.wait_for(handle.ping.remote(), 2)
                 checks[f"actor:{tenant}"] = "ok"
-            except Exception as exc:
+            except (ActorDiedError, ActorUnavailableError):
+                # Gone (idle eviction, a lost node): recreated on the tenant's next request.
                 self.handles.pop(tenant, None)
-                checks[f"actor:{tenant}"] = f"down: {type(exc).__name__}"
+            except Exception as exc:
+                checks[f"actor:{tenant}"] = f"not answering: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)

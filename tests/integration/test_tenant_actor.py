@@ -4,15 +4,18 @@ isolation and durability (actor killed, Redis killed and restarted from its AOF)
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 import ray
+import redis as redis_lib
 
 from actors.tenant import get_or_create_tenant_actor
-from alerting.alert import AlertStatus, IncomingAlert
+from alerting.alert import Alert, AlertStatus, IncomingAlert
 from alerting.errors import InvalidTransition, NotFound
 from alerting.matchers import parse_matchers
 from alerting.query import AlertQuery
+from cluster import keys
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from cluster.settings import Settings
 
@@ -82,20 +85,26 @@ def test_escalation_is_capped_by_settings(vigil: Vigil) -> None:
 
 
 def test_resolve_timeout_resolves_without_any_request(vigil: Vigil) -> None:
-    # Timeline: fire with ends_at = t+1s; by t+3s the sweeper has resolved it.
+    # Timeline: fire with ends_at = t+1s; the first read after t+1s already shows it
+    # resolved, and by t+3s the sweeper has stored that (it is on the alert in Redis).
     a = actor("acme", vigil.settings)
     ends = time.time() + 1
-    from datetime import UTC, datetime
-
     (r,) = ray.get(
         a.ingest.remote([alert(unique_labels(), ends_at=datetime.fromtimestamp(ends, UTC))])
     )
     assert r["status"] == "firing"
-    resolved = wait_for(
-        lambda: (x := ray.get(a.get.remote(r["id"]))).status is AlertStatus.RESOLVED and x,
-        timeout=5,
-    )
-    assert resolved.resolved_by == "timeout"
+    time.sleep(max(0.0, ends - time.time()) + 0.05)
+    seen = ray.get(a.get.remote(r["id"]))
+    assert seen.status is AlertStatus.RESOLVED and seen.resolved_by == "timeout"
+
+    client = redis_lib.Redis.from_url(vigil.redis.url)
+
+    def stored_resolved() -> bool:
+        doc = client.hget(keys.alerts("acme"), r["id"])
+        return doc is not None and Alert.model_validate_json(doc).status is AlertStatus.RESOLVED
+
+    wait_for(stored_resolved, timeout=5)
+    client.close()
 
 
 def test_paging_and_filters(vigil: Vigil) -> None:
@@ -182,9 +191,6 @@ def test_redis_down_means_an_error_and_nothing_stored(vigil: Vigil) -> None:
 
 
 def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
-    import redis as redis_lib
-
-    from cluster import keys
     from cluster.store import read_changes
 
     a = actor("globex", vigil.settings)
@@ -204,10 +210,6 @@ def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
 
 def test_resolved_alerts_are_purged_after_the_retention(vigil: Vigil) -> None:
     # Timeline: resolve at t=0 with a 1 s retention; by t=4 it is gone from memory and Redis.
-    import redis as redis_lib
-
-    from cluster import keys
-
     settings = vigil.settings.model_copy(update={"resolved_retention_seconds": 1.0})
     a = actor("purgeco", settings)
     try:
@@ -229,3 +231,38 @@ def test_resolved_alerts_are_purged_after_the_retention(vigil: Vigil) -> None:
         client.close()
     finally:
         kill_actor("purgeco")
+
+
+def actor_exists(tenant: str) -> bool:
+    try:
+        ray.get_actor(tenant_actor_name(tenant), namespace=NAMESPACE)
+        return True
+    except ValueError:
+        return False
+
+
+def test_idle_actor_with_nothing_open_leaves_and_comes_back(vigil: Vigil) -> None:
+    # Timeline: everything resolved at t=0, idle timeout 1 s; the actor has left by t~6
+    # (it checks every 5 s); the next call recreates it with all its data.
+    settings = vigil.settings.model_copy(update={"tenant_idle_seconds": 1.0})
+    a = actor("idleco", settings)
+    (r,) = ray.get(a.ingest.remote([alert(unique_labels())]))
+    ray.get(a.resolve.remote(r["id"]))
+    wait_for(lambda: not actor_exists("idleco"), timeout=15)
+    b = actor("idleco", settings)
+    try:
+        assert ray.get(b.get.remote(r["id"])).status is AlertStatus.RESOLVED
+    finally:
+        kill_actor("idleco")
+
+
+def test_idle_actor_with_open_alerts_stays(vigil: Vigil) -> None:
+    # An open alert's resolve timeout must fire on time, so its actor must not leave.
+    settings = vigil.settings.model_copy(update={"tenant_idle_seconds": 1.0})
+    a = actor("busyco", settings)
+    try:
+        ray.get(a.ingest.remote([alert(unique_labels())]))
+        time.sleep(7)
+        assert actor_exists("busyco") and ray.get(a.ping.remote())
+    finally:
+        kill_actor("busyco")
