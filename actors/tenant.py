@@ -121,8 +121,16 @@ class TenantActor:
         return due
 
     async def _commit(self, steps: Sequence[Transition], now: datetime) -> None:
-        """Persist, then apply in memory: memory never holds what Redis does not."""
-        await self.store.save(steps, now)
+        """Persist, then apply in memory: memory never holds what Redis does not.
+
+        If the write fails, the expiries popped for it go back on the deadline heap so
+        the next sweep retries them; nothing else changed.
+        """
+        try:
+            await self.store.save(steps, now)
+        except Exception:
+            self._restore_deadlines(steps)
+            raise
         for step in steps:
             if step.change is not None:
                 self._remember(step.alert)
@@ -149,9 +157,9 @@ class TenantActor:
             return False
         return not any(a.status.is_open for a in self.alerts.values())
 
-    def _due_purges(self, now: datetime) -> list[str]:
-        """Ids of resolved alerts past their retention (entries for reopened ones are stale)."""
-        due: list[str] = []
+    def _due_purges(self, now: datetime) -> list[tuple[datetime, str]]:
+        """Resolved alerts past their retention (entries for reopened ones are stale)."""
+        due: list[tuple[datetime, str]] = []
         while self.purges and self.purges[0][0] <= now:
             purge_at, alert_id = heapq.heappop(self.purges)
             alert = self.alerts.get(alert_id)
@@ -159,7 +167,7 @@ class TenantActor:
                 alert is not None
                 and purge_time(alert, self.settings.resolved_retention) == purge_at
             ):
-                due.append(alert_id)
+                due.append((purge_at, alert_id))
         return due
 
     def _forget(self, alert_ids: Sequence[str]) -> None:
@@ -189,20 +197,15 @@ class TenantActor:
                         ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
 
     async def _sweep(self, now: datetime) -> None:
-        due = self._due_expiries(now)
-        try:
-            await self._commit(due, now)
-        except Exception:
-            self._restore_deadlines(due)
-            raise
+        await self._commit(self._due_expiries(now), now)
         purge = self._due_purges(now)
         try:
-            await self.store.delete(purge)
+            await self.store.delete([alert_id for _, alert_id in purge])
         except Exception:
-            for alert_id in purge:
-                heapq.heappush(self.purges, (now, alert_id))
+            for entry in purge:  # retried on the next sweep
+                heapq.heappush(self.purges, entry)
             raise
-        self._forget(purge)
+        self._forget([alert_id for _, alert_id in purge])
 
     # -- the actor's API --------------------------------------------------------------
 
@@ -232,11 +235,7 @@ class TenantActor:
                 latest[fp] = made[-1].alert.id
                 steps.extend(made)
                 results.append(ingest_result(made[-1], current.id if current else None))
-            try:
-                await self._commit(steps, now)
-            except Exception:
-                self._restore_deadlines(steps)
-                raise
+            await self._commit(steps, now)
             return results
 
     def _restore_deadlines(self, steps: Sequence[Transition]) -> None:
@@ -264,8 +263,12 @@ class TenantActor:
         self._begin()
         async with self._lock:
             now = utc_now()
-            step = change(self._find(alert_id), now)
-            await self._commit([step], now)
+            # Expire what is due first, so an alert past its ends_at is acted on as
+            # the resolved alert it is (acknowledging it is then refused).
+            steps = self._due_expiries(now)
+            current = next((s.alert for s in steps if s.alert.id == alert_id), None)
+            step = change(current or self._find(alert_id), now)
+            await self._commit([*steps, step], now)
             return step.alert
 
     async def acknowledge(

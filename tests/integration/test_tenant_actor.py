@@ -266,3 +266,17 @@ def test_idle_actor_with_open_alerts_stays(vigil: Vigil) -> None:
         assert actor_exists("busyco") and ray.get(a.ping.remote())
     finally:
         kill_actor("busyco")
+
+
+def test_acting_on_an_alert_past_its_end_sees_it_resolved(vigil: Vigil) -> None:
+    # Timeline: ends_at = t+0.5s; at t+0.6s (maybe before the sweeper ran) an
+    # acknowledgement is refused because the alert is already resolved by timeout.
+    a = actor("acme", vigil.settings)
+    ends = time.time() + 0.5
+    (r,) = ray.get(
+        a.ingest.remote([alert(unique_labels(), ends_at=datetime.fromtimestamp(ends, UTC))])
+    )
+    time.sleep(max(0.0, ends - time.time()) + 0.1)
+    with pytest.raises(InvalidTransition, match="resolved"):
+        ray.get(a.acknowledge.remote(r["id"], "ann"))
+    assert ray.get(a.get.remote(r["id"])).resolved_by == "timeout"
