@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import heapq
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -36,6 +37,8 @@ from alerting.query import AlertQuery, Page, select
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from cluster.settings import Settings
 from cluster.store import AlertStore
+
+log = logging.getLogger("vigil.tenant")
 
 SWEEP_INTERVAL_SECONDS = 1.0
 FREEZE_EVERY_SWEEPS = 5
@@ -179,14 +182,18 @@ class TenantActor:
     async def _sweep_forever(self) -> None:
         """Resolve alerts past their ``ends_at`` and purge old resolved ones, every second."""
         sweeps = 0
+        failing = False
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
             sweeps += 1
             try:
                 async with self._lock:
                     await self._sweep(utc_now())
-            except Exception:  # Redis briefly down: what was due is retried next time
-                pass
+                failing = False
+            except Exception as exc:  # Redis briefly down: what was due is retried next time
+                if not failing:  # once per outage, not once per second
+                    log.warning("tenant %s: sweep failed, will retry: %r", self.tenant, exc)
+                failing = True
             if sweeps % FREEZE_EVERY_SWEEPS == 0:
                 freeze_long_lived()
                 async with self._lock:  # never leave in the middle of a write

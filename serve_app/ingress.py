@@ -7,6 +7,7 @@ the change in Redis. Refusals share one JSON shape (see ``problems``).
 
 import asyncio
 import json
+import logging
 from typing import Annotated, Any
 
 import redis
@@ -30,6 +31,8 @@ from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, validation_problem
 
+log = logging.getLogger("vigil.ingress")
+
 API = "/api/v1/critical-alerts"
 ACTOR_CALL_TIMEOUT_SECONDS = 30.0
 
@@ -50,6 +53,16 @@ class ActionRequest(BaseModel):
 
     by: str | None = Field(default=None, max_length=256)
     reason: str | None = Field(default=None, max_length=4096)
+
+
+def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
+    """OpenAPI text for a body the handler parses itself (to answer 400 vs 422 precisely)."""
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 def _limit_for(app: FastAPI) -> Any:
@@ -145,11 +158,13 @@ def _problem_from(exc: RayTaskError) -> ApiError:
     if isinstance(cause, InvalidTransition):
         return ApiError(409, cause.code, cause.message)
     if isinstance(cause, redis.RedisError | OSError):
+        log.warning("alert store unavailable: %r", cause)
         return ApiError(
             503, "unavailable", "the alert store (Redis) is unavailable; nothing stored"
         )
     if isinstance(cause, ActorDiedError | ActorUnavailableError):
         return ApiError(503, "unavailable", "the tenant's actor is unavailable; retry later")
+    log.error("tenant actor failed: %s", exc)
     return ApiError(500, "internal_error", f"internal error: {type(cause).__name__}")
 
 
@@ -258,7 +273,7 @@ class Ingress:
 
     # -- the native alert API ------------------------------------------------------------
 
-    @app.post(f"{API}", status_code=202, tags=["alerts"])
+    @app.post(f"{API}", status_code=202, tags=["alerts"], openapi_extra=json_body(IncomingAlert))
     async def create_alert(self, request: Request) -> JSONResponse:
         """Ingest one alert; 202 once it is stored, with its id and whether it was a duplicate."""
         tenant = await self.authenticate(request)
@@ -269,7 +284,7 @@ class Ingress:
         (result,) = await self.ingest(tenant, [alert])
         return JSONResponse(result, status_code=202)
 
-    @app.post(f"{API}/bulk", status_code=202, tags=["alerts"])
+    @app.post(f"{API}/bulk", status_code=202, tags=["alerts"], openapi_extra=json_body(BulkRequest))
     async def create_alerts(self, request: Request) -> JSONResponse:
         """Ingest up to ``VIGIL_MAX_BULK_ALERTS`` alerts at once: all stored, or none."""
         tenant = await self.authenticate(request)
@@ -326,17 +341,29 @@ class Ingress:
         alert = await self.call(tenant, action, alert_id, body.by, body.reason)
         return JSONResponse(alert.model_dump(mode="json"))
 
-    @app.post(f"{API}/{{alert_id}}/acknowledge", tags=["alerts"])
+    @app.post(
+        f"{API}/{{alert_id}}/acknowledge",
+        tags=["alerts"],
+        openapi_extra=json_body(ActionRequest, required=False),
+    )
     async def acknowledge(self, alert_id: str, request: Request) -> JSONResponse:
         """Acknowledge an alert (idempotent; 409 if it is resolved)."""
         return await self.act(request, alert_id, "acknowledge")
 
-    @app.post(f"{API}/{{alert_id}}/resolve", tags=["alerts"])
+    @app.post(
+        f"{API}/{{alert_id}}/resolve",
+        tags=["alerts"],
+        openapi_extra=json_body(ActionRequest, required=False),
+    )
     async def resolve(self, alert_id: str, request: Request) -> JSONResponse:
         """Resolve an alert by hand (idempotent)."""
         return await self.act(request, alert_id, "resolve")
 
-    @app.put(f"{API}/{{alert_id}}/escalate", tags=["alerts"])
+    @app.put(
+        f"{API}/{{alert_id}}/escalate",
+        tags=["alerts"],
+        openapi_extra=json_body(ActionRequest, required=False),
+    )
     async def escalate(self, alert_id: str, request: Request) -> JSONResponse:
         """Escalate an open alert one level now (409 at the highest level or if resolved)."""
         return await self.act(request, alert_id, "escalate")
