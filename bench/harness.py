@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -156,6 +157,47 @@ def print_table(title: str, rows: list[Measurement]) -> None:
         )
 
 
+def medians(rows: list[Measurement]) -> list[dict[str, Any]]:
+    """Per (target, scenario): the median alerts/s, p50 and p99 over repeated runs, and
+    the p99 range, because one run on a small shared machine is noisy."""
+    groups: dict[tuple[str, str], list[Measurement]] = {}
+    for m in rows:
+        groups.setdefault((m.target, m.scenario), []).append(m)
+    out = []
+    for (target, scenario), runs in groups.items():
+        p99s = sorted(m.percentile(0.99) for m in runs)
+        out.append(
+            {
+                "target": target,
+                "scenario": scenario,
+                "runs": len(runs),
+                "alerts_per_s": round(statistics.median(m.alerts_per_s for m in runs), 1),
+                "p50_ms": round(statistics.median(m.percentile(0.5) for m in runs), 2),
+                "p99_ms": round(statistics.median(p99s), 2),
+                "p99_min_ms": round(p99s[0], 2),
+                "p99_max_ms": round(p99s[-1], 2),
+            }
+        )
+    return out
+
+
+def print_medians(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    head = (
+        f"| {'target':<13} | {'scenario':<22} | runs | {'alerts/s':>9} | {'p50 ms':>7} "
+        f"| {'p99 ms':>7} | {'p99 range ms':>12} |"
+    )
+    print(head)
+    print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
+    for r in rows:
+        spread = f"{r['p99_min_ms']:.0f}-{r['p99_max_ms']:.0f}"
+        print(
+            f"| {r['target']:<13} | {r['scenario']:<22} | {r['runs']:>4} "
+            f"| {r['alerts_per_s']:>9.0f} | {r['p50_ms']:>7.1f} | {r['p99_ms']:>7.1f} "
+            f"| {spread:>12} |"
+        )
+
+
 def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
@@ -168,6 +210,7 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
             "platform": platform.platform(),
         },
         **extra,
+        "medians": medians(rows),
         "results": [m.summary() for m in rows],
     }
     path.write_text(json.dumps(data, indent=2) + "\n")

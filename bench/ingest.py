@@ -10,6 +10,7 @@ them in its append-only file).
 
     python bench/ingest.py            # starts its own Vigil (and Alertmanager if installed)
     python bench/ingest.py --quick    # 3 s per scenario instead of 10
+    python bench/ingest.py --repeat 1 # one run of each scenario instead of three
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from bench.harness import (
     Alertmanager,
     Measurement,
     closed_loop,
+    medians,
     open_loop,
+    print_medians,
     print_progress,
     print_table,
     write_results,
@@ -135,6 +138,15 @@ async def warm_up(url: str, key: str) -> None:
 
 async def run(args: argparse.Namespace) -> list[Measurement]:
     rows: list[Measurement] = []
+    for repeat in range(args.repeat):
+        if args.repeat > 1:
+            print(f"\nrun {repeat + 1} of {args.repeat}", file=sys.stderr)
+        rows += await run_once(args)
+    return rows
+
+
+async def run_once(args: argparse.Namespace) -> list[Measurement]:
+    rows: list[Measurement] = []
     targets: list[tuple[str, Any]] = [("vigil", None)]
     if args.alertmanager:
         targets.append(("alertmanager", None))
@@ -169,6 +181,7 @@ def main() -> int:
     p.add_argument("--api-key", help="API key for --url")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     p.add_argument("--quick", action="store_true", help="3 seconds per scenario")
+    p.add_argument("--repeat", type=int, default=3, help="runs of every scenario (medians)")
     p.add_argument("--no-alertmanager", action="store_true", help="skip the Alertmanager run")
     args = p.parse_args()
     if args.quick:
@@ -205,10 +218,15 @@ def main() -> int:
         "Alertmanager: in memory)",
         rows,
     )
+    print_medians(f"Medians over {args.repeat} run(s)", medians(rows))
     path = write_results(
         "ingest",
         rows,
-        {"duration_per_scenario_s": args.duration, "wall_s": round(time.monotonic() - started, 1)},
+        {
+            "duration_per_scenario_s": args.duration,
+            "repeat": args.repeat,
+            "wall_s": round(time.monotonic() - started, 1),
+        },
     )
     print(f"\nwrote {path}")
     return 0
