@@ -135,11 +135,6 @@ class Alert(BaseModel):
     escalation_level: int = Field(default=0, ge=0)
     escalated_at: UtcDatetime | None = None
 
-    @property
-    def alertname(self) -> str:
-        """The ``alertname`` label, the name most tools show."""
-        return self.labels.get("alertname", "")
-
     def is_expired(self, now: datetime) -> bool:
         """Whether an open alert's ``ends_at`` has passed without a refresh."""
         return self.status.is_open and self.ends_at <= now

@@ -15,10 +15,5 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def from_epoch(seconds: float) -> datetime:
-    """A UTC datetime from epoch seconds (persisted deadlines are epoch seconds)."""
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 """A datetime field normalised to UTC on validation."""

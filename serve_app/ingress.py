@@ -65,6 +65,9 @@ def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     }
 
 
+ACTION_BODY = json_body(ActionRequest, required=False)
+
+
 def _limit_for(app: FastAPI) -> Any:
     def limit(path: str) -> int:
         settings: Settings | None = getattr(app.state, "settings", None)
@@ -344,7 +347,7 @@ class Ingress:
     @app.post(
         f"{API}/{{alert_id}}/acknowledge",
         tags=["alerts"],
-        openapi_extra=json_body(ActionRequest, required=False),
+        openapi_extra=ACTION_BODY,
     )
     async def acknowledge(self, alert_id: str, request: Request) -> JSONResponse:
         """Acknowledge an alert (idempotent; 409 if it is resolved)."""
@@ -353,7 +356,7 @@ class Ingress:
     @app.post(
         f"{API}/{{alert_id}}/resolve",
         tags=["alerts"],
-        openapi_extra=json_body(ActionRequest, required=False),
+        openapi_extra=ACTION_BODY,
     )
     async def resolve(self, alert_id: str, request: Request) -> JSONResponse:
         """Resolve an alert by hand (idempotent)."""
@@ -362,7 +365,7 @@ class Ingress:
     @app.put(
         f"{API}/{{alert_id}}/escalate",
         tags=["alerts"],
-        openapi_extra=json_body(ActionRequest, required=False),
+        openapi_extra=ACTION_BODY,
     )
     async def escalate(self, alert_id: str, request: Request) -> JSONResponse:
         """Escalate an open alert one level now (409 at the highest level or if resolved)."""
