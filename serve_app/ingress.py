@@ -29,7 +29,7 @@ from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
-from serve_app.problems import ApiError, validation_problem
+from serve_app.problems import ApiError, unavailable, validation_problem
 
 log = logging.getLogger("vigil.ingress")
 
@@ -162,11 +162,9 @@ def _problem_from(exc: RayTaskError) -> ApiError:
         return ApiError(409, cause.code, cause.message)
     if isinstance(cause, redis.RedisError | OSError):
         log.warning("alert store unavailable: %r", cause)
-        return ApiError(
-            503, "unavailable", "the alert store (Redis) is unavailable; nothing stored"
-        )
+        return unavailable("the alert store (Redis) is unavailable; nothing stored")
     if isinstance(cause, ActorDiedError | ActorUnavailableError):
-        return ApiError(503, "unavailable", "the tenant's actor is unavailable; retry later")
+        return unavailable("the tenant's actor is unavailable; retry later")
     log.error("tenant actor failed: %s", exc)
     return ApiError(500, "internal_error", f"internal error: {type(cause).__name__}")
 
@@ -197,7 +195,7 @@ class Ingress:
         try:
             tenant = await self.tenants.tenant_for(key)
         except redis.RedisError:
-            raise ApiError(503, "unavailable", "cannot verify the API key: Redis is down") from None
+            raise unavailable("cannot verify the API key: Redis is down") from None
         if tenant is None:
             raise ApiError(
                 401,
@@ -227,10 +225,10 @@ class Ingress:
                     break
                 await asyncio.sleep(0.2 * (attempt + 1))
             except (TimeoutError, GetTimeoutError):
-                raise ApiError(503, "unavailable", "the tenant's actor did not answer") from None
+                raise unavailable("the tenant's actor did not answer") from None
             except RayTaskError as exc:
                 raise _problem_from(exc) from None
-        raise ApiError(503, "unavailable", "the tenant's actor is unavailable; retry later")
+        raise unavailable("the tenant's actor is unavailable; retry later")
 
     async def ingest(self, tenant: str, alerts: list[IncomingAlert]) -> list[dict[str, Any]]:
         """Store alerts through the tenant's actor, merged with concurrent requests."""

@@ -36,6 +36,11 @@ class ApiError(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
+def unavailable(message: str) -> ApiError:
+    """A 503 for a dependency that is down; ``Retry-After`` tells clients when to try again."""
+    return ApiError(503, "unavailable", message, headers={"Retry-After": "1"})
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """``("alerts", 3, "labels")`` → ``"alerts[3].labels"``; the body itself is ``"(body)"``."""
     out = ""

@@ -122,6 +122,27 @@ def test_oversize_body_is_413_before_parsing(vigil: Vigil) -> None:
     assert r.status_code == 413 and r.json()["error"] == "body_too_large"
 
 
+def test_bulk_body_over_its_own_limit_is_413(vigil: Vigil) -> None:
+    # /bulk has a larger limit than the other endpoints, but a limit all the same.
+    over = vigil.settings.max_bulk_body_bytes + 1
+    body = b'{"alerts": [{"labels": {"a": "' + b"x" * over + b'"}}]}'
+    r = vigil.session("acme").post(vigil.api("/bulk"), data=body, timeout=60)
+    assert r.status_code == 413 and str(vigil.settings.max_bulk_body_bytes) in r.json()["message"]
+
+
+def test_bulk_accepts_bodies_over_the_single_limit(vigil: Vigil) -> None:
+    # 2 MiB is over the 1 MiB single-alert limit and well inside the bulk one.
+    name = unique_labels()["alertname"]
+    note = "y" * 8000
+    alerts = [
+        {"labels": {"alertname": name, "i": str(i)}, "annotations": {"note": note}}
+        for i in range(260)
+    ]
+    r = vigil.session("globex").post(vigil.api("/bulk"), json={"alerts": alerts}, timeout=60)
+    assert len(r.request.body or b"") > vigil.settings.max_body_bytes
+    assert r.status_code == 202, r.text[:300]
+
+
 def test_oversize_chunked_body_is_413(vigil: Vigil) -> None:
     # No Content-Length: the limit is enforced while the body streams in.
     def chunks() -> Iterator[bytes]:
@@ -326,7 +347,7 @@ def test_redis_down_is_503_and_nothing_is_stored(vigil: Vigil) -> None:
     try:
         r = s.post(vigil.api(), json={"labels": labels}, timeout=60)
         assert r.status_code == 503, r.text
-        assert r.json()["error"] == "unavailable"
+        assert r.json()["error"] == "unavailable" and r.headers["Retry-After"] == "1"
         assert requests.get(f"{vigil.url}/readyz", timeout=30).status_code == 503
     finally:
         vigil.redis.start()
