@@ -52,6 +52,12 @@ def _api_url(settings: Settings) -> str:
     return f"http://{settings.http_host}:{settings.http_port}"
 
 
+def _running_api_url(settings: Settings) -> str:
+    """Where the API of the running Vigil is: as ``up`` recorded it, else from settings."""
+    url: str = _read_state(settings).get("api_url", _api_url(settings))
+    return url
+
+
 def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     """The Redis to use: ``REDIS_URL``, or the embedded server (started if needed)."""
     if settings.redis_url:
@@ -157,7 +163,7 @@ def _http(method: str, url: str, body: Any = None, key: str | None = None) -> tu
 
 def cmd_status(settings: Settings) -> int:
     """Print whether the API answers and is ready, and where things are."""
-    url = _read_state(settings).get("api_url", _api_url(settings))
+    url = _running_api_url(settings)
     _say(f"data dir      {settings.data_dir}")
     try:
         code, body = _http("GET", f"{url}/readyz")
@@ -178,7 +184,7 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         labels[name] = value
     alert = {"labels": labels, "severity": args.severity, "annotations": {"summary": args.summary}}
-    url = _read_state(settings).get("api_url", _api_url(settings))
+    url = _running_api_url(settings)
     try:
         code, body = _http("POST", f"{url}/api/v1/critical-alerts", alert, args.api_key)
     except OSError as exc:
@@ -190,6 +196,10 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_tenant_create(settings: Settings, tenant: str) -> int:
     """Register a tenant with a fresh API key and print the key (only this once)."""
+    embedded = None
+    if settings.redis_url is None:
+        embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
+        was_running = embedded.is_running()
     url, _ = _redis_url(settings)
     client = sync_client(url)
     try:
@@ -199,6 +209,8 @@ def cmd_tenant_create(settings: Settings, tenant: str) -> int:
         return 2
     finally:
         client.close()
+        if embedded is not None and not was_running:
+            embedded.stop()  # started only to store the key; Vigil is not up
     _say(f"tenant {tenant} created; its API key (shown only now, stored as a hash):")
     _say(key)
     return 0

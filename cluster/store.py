@@ -115,12 +115,3 @@ class AlertStore:
         """Forget alerts for good (retention); their past changes stay on the stream."""
         if alert_ids:
             await self.client.hdel(keys.alerts(self.tenant), *alert_ids)
-
-    async def ping(self) -> bool:
-        """Whether Redis answers."""
-        return bool(await self.client.ping())
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

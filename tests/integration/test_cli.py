@@ -52,3 +52,26 @@ def test_send_and_status_against_the_running_api(
     assert "401" in capsys.readouterr().out
     assert cli.main(["status"]) == 0
     assert "ready" in capsys.readouterr().out
+
+
+def test_tenant_create_without_vigil_up_leaves_no_server_running(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from cluster import keys
+    from cluster.config import hash_api_key
+    from cluster.redis_client import sync_client
+    from cluster.redis_server import EmbeddedRedis
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
+    assert cli.main(["tenant", "create", "offline"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    server = EmbeddedRedis(tmp_path)
+    assert server.pid() is None  # it started the embedded Redis only to store the key
+    server.start()  # ...and the key is durable in its append-only file
+    try:
+        client = sync_client(server.url)
+        assert client.hget(keys.api_keys(), hash_api_key(key)) == b"offline"
+        client.close()
+    finally:
+        server.stop()
