@@ -3,7 +3,9 @@
     VigilError
      ├── NotFound            - no such alert for this tenant (HTTP 404)
      ├── InvalidTransition   - the alert's state forbids the action (HTTP 409)
-     └── InvalidMatcher      - a label matcher that does not parse (HTTP 400/422)
+     ├── InvalidMatcher      - a label matcher that does not parse (HTTP 400/422)
+     ├── InvalidSilence      - a silence that cannot be created or changed (HTTP 400)
+     └── InvalidConfig       - an Alertmanager-style configuration that does not validate
 
 Each takes one message so that it pickles unchanged across Ray process boundaries.
 """
@@ -35,3 +37,15 @@ class InvalidMatcher(VigilError):
     """A label matcher string that does not follow Prometheus's syntax."""
 
     code = "invalid_matcher"
+
+
+class InvalidSilence(VigilError):
+    """A silence whose matchers or times Alertmanager would refuse."""
+
+    code = "invalid_silence"
+
+
+class InvalidConfig(VigilError):
+    """A routing configuration (``alertmanager.yml``) that is wrong; the message says where."""
+
+    code = "invalid_config"

@@ -1,0 +1,100 @@
+"""An ``alertmanager.yml`` read natively: its route tree, receivers and inhibition rules.
+
+``parse_alertmanager_config(data)`` takes the YAML document as loaded (a mapping)
+and returns a validated ``RoutingConfig``, or raises ``InvalidConfig`` with the path
+of the first thing that is wrong, in the words Alertmanager uses where it has them.
+Like Alertmanager, unknown keys are refused and every reference (a route's receiver,
+a time interval's name) must exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alerting.errors import InvalidConfig
+from alerting.inhibition import InhibitRule, InhibitRuleSpec, build_inhibit_rule
+from alerting.receivers import Receiver, check_receivers
+from alerting.routing import Route, RouteSpec, build_route
+
+DEFAULT_RECEIVER = "default"
+
+
+class AlertmanagerConfigSpec(BaseModel):
+    """The top level of ``alertmanager.yml`` (sections Vigil does not use are accepted)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    global_: dict[str, Any] = Field(default_factory=dict, alias="global")
+    route: RouteSpec | None = None
+    receivers: list[Receiver] = Field(default_factory=list)
+    inhibit_rules: list[InhibitRuleSpec] = Field(default_factory=list)
+    templates: list[str] = Field(default_factory=list)
+    time_intervals: list[dict[str, Any]] = Field(default_factory=list)
+    mute_time_intervals: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """A tenant's validated routing configuration."""
+
+    root: Route
+    receivers: tuple[Receiver, ...]
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    global_settings: Mapping[str, Any] = field(default_factory=dict)
+    original: str = ""
+
+    def receiver_names(self) -> list[str]:
+        """Every receiver's name, in file order."""
+        return [r.name for r in self.receivers]
+
+    def warnings(self) -> list[str]:
+        """What loads but will not be acted on (integrations Vigil does not notify through)."""
+        return [
+            f"receiver {r.name!r}: {section} is not supported by Vigil and will not be notified"
+            for r in self.receivers
+            for section in r.unsupported()
+        ]
+
+
+def default_routing() -> RoutingConfig:
+    """The routing of a tenant without a configuration: everything to one ``default`` receiver."""
+    return parse_alertmanager_config(
+        {"route": {"receiver": DEFAULT_RECEIVER}, "receivers": [{"name": DEFAULT_RECEIVER}]},
+        original=(
+            f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n  - name: {DEFAULT_RECEIVER}\n"
+        ),
+    )
+
+
+def parse_alertmanager_config(data: Any, original: str = "") -> RoutingConfig:
+    """Validate a loaded ``alertmanager.yml`` document into a ``RoutingConfig``."""
+    if not isinstance(data, Mapping):
+        raise InvalidConfig("the configuration must be a mapping with route and receivers")
+    try:
+        spec = AlertmanagerConfigSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InvalidConfig(f"{where}: {first['msg']}{more}") from None
+    if spec.route is None:
+        raise InvalidConfig("route: no route provided in config")
+    check_receivers(spec.receivers, spec.global_)
+    root = build_route(spec.route)
+    names = {r.name for r in spec.receivers}
+    intervals = {str(t.get("name")) for t in (*spec.time_intervals, *spec.mute_time_intervals)}
+    for node in root.walk():
+        where = f"route{'.' + node.path if node.path else ''}"
+        if node.receiver not in names:
+            raise InvalidConfig(f"{where}: undefined receiver {node.receiver!r} used in route")
+        for name in (*node.mute_time_intervals, *node.active_time_intervals):
+            if name not in intervals:
+                raise InvalidConfig(f"{where}: undefined time interval {name!r} used in route")
+    rules = tuple(
+        build_inhibit_rule(rule, f"inhibit_rules.{i}") for i, rule in enumerate(spec.inhibit_rules)
+    )
+    return RoutingConfig(root, tuple(spec.receivers), rules, dict(spec.global_), original)
