@@ -6,6 +6,10 @@ vigil down               stop what ``up`` started
 vigil status             is it up, and ready?
 vigil send               send a test alert to the running API
 vigil tenant create ID   register a tenant and print its new API key once
+vigil tenant integration-key ID
+                         make a PagerDuty-style integration key (routing_key) for it
+vigil config check|routes show|routes test --config alertmanager.yml [label=value ...]
+                         validate routing; print the receivers an alert would go to
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from cluster import runtime
 from cluster.config import ConfigError, load_config
 from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
+from cluster.routes_cli import add_config_commands, run_config_command
 from cluster.settings import Settings, SettingsError
-from cluster.tenants import create_tenant
+from cluster.tenants import create_integration_key, create_tenant
 
 DEMO_API_KEY = "demo-key-change-me"
 STATE_FILE = "state.json"
@@ -194,8 +199,8 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if code == 202 else 1
 
 
-def cmd_tenant_create(settings: Settings, tenant: str) -> int:
-    """Register a tenant with a fresh API key and print the key (only this once)."""
+def cmd_tenant_key(settings: Settings, tenant: str, integration: bool) -> int:
+    """Make a key for a tenant (registering it if new) and print it, only this once."""
     embedded = None
     if settings.redis_url is None:
         embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
@@ -203,7 +208,9 @@ def cmd_tenant_create(settings: Settings, tenant: str) -> int:
     url, _ = _redis_url(settings)
     client = sync_client(url)
     try:
-        key = create_tenant(client, tenant)
+        key = (
+            create_integration_key(client, tenant) if integration else create_tenant(client, tenant)
+        )
     except ValueError as exc:
         _say(str(exc))
         return 2
@@ -211,7 +218,10 @@ def cmd_tenant_create(settings: Settings, tenant: str) -> int:
         client.close()
         if embedded is not None and not was_running:
             embedded.stop()  # started only to store the key; Vigil is not up
-    _say(f"tenant {tenant} created; its API key (shown only now, stored as a hash):")
+    if integration:
+        _say(f"tenant {tenant}: new integration key (PagerDuty routing_key; shown only now):")
+    else:
+        _say(f"tenant {tenant} created; its API key (shown only now, stored as a hash):")
     _say(key)
     return 0
 
@@ -234,6 +244,11 @@ def parser() -> argparse.ArgumentParser:
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
     create = tenant_sub.add_parser("create", help="register a tenant and print its API key")
     create.add_argument("name")
+    integration = tenant_sub.add_parser(
+        "integration-key", help="make an integration key (PagerDuty routing_key) for a tenant"
+    )
+    integration.add_argument("name")
+    add_config_commands(sub)
     return p
 
 
@@ -249,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_status(settings)
         if args.command == "send":
             return cmd_send(settings, args)
-        return cmd_tenant_create(settings, args.name)
+        if args.command == "config":
+            return run_config_command(args, settings.config_path)
+        return cmd_tenant_key(settings, args.name, args.tenant_command == "integration-key")
     except (SettingsError, ConfigError, EmbeddedRedisError) as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2

@@ -1,18 +1,34 @@
-"""The Vigil configuration file (``configs/vigil.yaml``): tenants and their API keys.
+"""The Vigil configuration file (``configs/vigil.yaml``): tenants, their keys and routing.
 
 Strict: unknown keys are refused, ids and key hashes must be unique, and every error
-names the path of the field that is wrong. API keys are stored only as SHA-256 hex
-digests; ``vigil tenant create`` makes a key and prints it once.
+names the path of the field that is wrong. API keys and PagerDuty-style integration
+keys are stored only as SHA-256 hex digests; ``vigil tenant create`` makes a key and
+prints it once.
+
+A tenant's routing is an Alertmanager configuration, read natively: either a path to
+an existing ``alertmanager.yml`` (``alertmanager_config_file``, relative to this file)
+or the same document inline (``alertmanager``). Both are validated at load time.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from alerting.amconfig import RoutingConfig, default_routing, parse_alertmanager_config
+from alerting.errors import InvalidConfig
 from cluster.keys import check_tenant_id
 
 
@@ -39,18 +55,27 @@ class ApiKeyConfig(BaseModel):
 
 
 class TenantConfig(BaseModel):
-    """One tenant: its id (the prefix of all its Redis keys), name and API keys."""
+    """One tenant: its id (the prefix of all its Redis keys), name, keys and routing."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     name: str = ""
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
+    integration_keys: list[ApiKeyConfig] = Field(default_factory=list)
+    alertmanager_config_file: str | None = None
+    alertmanager: dict[str, Any] | None = None
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
         return check_tenant_id(value)
+
+    @model_validator(mode="after")
+    def _one_routing(self) -> TenantConfig:
+        if self.alertmanager_config_file is not None and self.alertmanager is not None:
+            raise ValueError("give either alertmanager_config_file or alertmanager, not both")
+        return self
 
 
 class VigilConfig(BaseModel):
@@ -59,6 +84,7 @@ class VigilConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenants: list[TenantConfig] = Field(default_factory=list)
+    _routing: dict[str, RoutingConfig] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> VigilConfig:
@@ -68,30 +94,78 @@ class VigilConfig(BaseModel):
             if tenant.id in seen_ids:
                 raise ValueError(f"tenants.{i}.id: duplicate tenant id {tenant.id!r}")
             seen_ids.add(tenant.id)
-            for j, key in enumerate(tenant.api_keys):
-                if key.sha256 in seen_keys:
-                    raise ValueError(f"tenants.{i}.api_keys.{j}: key hash used twice")
-                seen_keys.add(key.sha256)
+            for kind in ("api_keys", "integration_keys"):
+                for j, key in enumerate(getattr(tenant, kind)):
+                    if key.sha256 in seen_keys:
+                        raise ValueError(f"tenants.{i}.{kind}.{j}: key hash used twice")
+                    seen_keys.add(key.sha256)
         return self
 
     def key_hashes(self) -> dict[str, str]:
         """API-key hash → tenant id for every configured key."""
         return {k.sha256: t.id for t in self.tenants for k in t.api_keys}
 
+    def integration_key_hashes(self) -> dict[str, str]:
+        """Integration-key hash → tenant id (PagerDuty ``routing_key`` / ``service_key``)."""
+        return {k.sha256: t.id for t in self.tenants for k in t.integration_keys}
 
-def parse_config(text: str, origin: str = "<config>") -> VigilConfig:
-    """Parse and validate configuration text; ``ConfigError`` says where it is wrong."""
+    def routing_for(self, tenant: str) -> RoutingConfig:
+        """The tenant's routing; a tenant without one sends everything to ``default``."""
+        return self._routing.get(tenant) or default_routing()
+
+    def load_routing(self, base_dir: Path) -> VigilConfig:
+        """Read and validate every tenant's Alertmanager configuration (``ConfigError``)."""
+        for i, tenant in enumerate(self.tenants):
+            where = f"tenants.{i}"
+            if tenant.alertmanager is not None:
+                text = yaml.safe_dump(tenant.alertmanager, sort_keys=False)
+                self._routing[tenant.id] = _routing(
+                    tenant.alertmanager, text, f"{where}.alertmanager"
+                )
+            elif tenant.alertmanager_config_file is not None:
+                path = base_dir / tenant.alertmanager_config_file
+                self._routing[tenant.id] = load_alertmanager_config(path, where)
+        return self
+
+
+def _routing(data: Any, text: str, origin: str) -> RoutingConfig:
+    try:
+        return parse_alertmanager_config(data, original=text)
+    except InvalidConfig as exc:
+        raise ConfigError(f"{origin}: {exc.message}") from None
+
+
+def load_alertmanager_config(path: Path, origin: str = "") -> RoutingConfig:
+    """Read an ``alertmanager.yml`` file into a validated ``RoutingConfig`` (``ConfigError``)."""
+    prefix = f"{origin}: " if origin else ""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{prefix}cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{prefix}{path}: not valid YAML: {exc}") from None
+    return _routing(data, text, f"{prefix}{path}")
+
+
+def parse_config(text: str, origin: str = "<config>", base_dir: Path | None = None) -> VigilConfig:
+    """Parse and validate configuration text; ``ConfigError`` says where it is wrong.
+
+    Routing files named in it are read relative to ``base_dir`` (default: the cwd).
+    """
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
     try:
-        return VigilConfig.model_validate(data)
+        config = VigilConfig.model_validate(data)
     except ValidationError as exc:
         problems = [
             f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()
         ]
         raise ConfigError(f"{origin}: " + "; ".join(problems)) from None
+    return config.load_routing(base_dir or Path.cwd())
 
 
 def load_config(path: Path) -> VigilConfig:
@@ -100,4 +174,4 @@ def load_config(path: Path) -> VigilConfig:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from None
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), path.parent)

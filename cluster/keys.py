@@ -42,3 +42,18 @@ def api_keys() -> str:
 def tenants() -> str:
     """Set: every tenant id created at run time."""
     return f"{SYSTEM_PREFIX}:tenants"
+
+
+def silences(tenant: str) -> str:
+    """Hash: silence id → silence JSON (expired ones too, until their retention ends)."""
+    return f"{tenant}:silences"
+
+
+def integration_keys() -> str:
+    """Hash: SHA-256 of an integration key → tenant id.
+
+    Integration keys are the PagerDuty ``routing_key`` / ``service_key`` senders put in
+    event bodies. They are separate from API keys because they only allow sending
+    events: they sit in many monitoring configs and must not unlock the tenant's API.
+    """
+    return f"{SYSTEM_PREFIX}:integrationkeys"

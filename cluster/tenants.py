@@ -1,4 +1,8 @@
-"""Which tenant an API key belongs to, from the config file and from keys made at run time."""
+"""Which tenant a key belongs to, from the config file and from keys made at run time.
+
+Two kinds of key: API keys (``vgl_...``, the whole tenant API) and integration keys
+(32 hex digits like PagerDuty's, accepted only as the ``routing_key`` of events).
+"""
 
 from __future__ import annotations
 
@@ -30,15 +34,39 @@ def create_tenant(client: redis.Redis, tenant: str) -> str:
     return key
 
 
+def new_integration_key() -> str:
+    """A fresh integration key in PagerDuty's shape (32 lower-case hex digits, 128 bits)."""
+    return secrets.token_hex(16)
+
+
+def create_integration_key(client: redis.Redis, tenant: str) -> str:
+    """Register a new integration key for ``tenant``; return it (stored only as a hash)."""
+    keys.check_tenant_id(tenant)
+    key = new_integration_key()
+    with client.pipeline(transaction=True) as pipe:
+        pipe.sadd(keys.tenants(), tenant)
+        pipe.hset(keys.integration_keys(), hash_api_key(key), tenant)
+        pipe.execute()
+    return key
+
+
 class TenantResolver:
-    """Maps API keys to tenants: configured keys first, then Redis, with a short cache.
+    """Maps keys of one kind to tenants: configured keys first, then Redis, with a short cache.
 
     Lookups of unknown keys are cached too (negatively), so a client hammering with a
     bad key costs one Redis read per TTL, not one per request.
     """
 
-    def __init__(self, config: VigilConfig, client: aioredis.Redis, ttl_seconds: float) -> None:
-        self._static = config.key_hashes()
+    def __init__(
+        self,
+        config: VigilConfig,
+        client: aioredis.Redis,
+        ttl_seconds: float,
+        *,
+        integration: bool = False,
+    ) -> None:
+        self._static = config.integration_key_hashes() if integration else config.key_hashes()
+        self._registry = keys.integration_keys() if integration else keys.api_keys()
         self._client = client
         self._ttl = ttl_seconds
         self._cache: dict[str, tuple[float, str | None]] = {}
@@ -53,7 +81,7 @@ class TenantResolver:
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        raw = await self._client.hget(keys.api_keys(), digest)
+        raw = await self._client.hget(self._registry, digest)
         tenant = raw.decode() if isinstance(raw, bytes) else raw
         if len(self._cache) > 10_000:
             self._cache.clear()  # bounded: a flood of random keys cannot grow it forever

@@ -1,0 +1,109 @@
+"""``vigil config``: check an ``alertmanager.yml`` and test where alerts would be routed.
+
+``vigil config routes test --config FILE label=value ...`` prints the receivers an
+alert with those labels goes to, comma-separated, exactly like ``amtool config
+routes test``; ``--tree`` also draws the tree and the matching routes, and
+``--verify.receivers`` makes the exit code say whether the expectation holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from alerting.amconfig import RoutingConfig
+from alerting.errors import InvalidMatcher
+from alerting.matchers import MatchOp, parse_matchers
+from alerting.routing import Route, receivers_for
+from cluster.config import load_alertmanager_config, load_config
+
+
+def add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``vigil config check`` and ``vigil config routes [show|test]``."""
+    config = sub.add_parser("config", help="check routing configuration, test routes")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+
+    def source(p: argparse.ArgumentParser) -> None:
+        group = p.add_mutually_exclusive_group(required=True)
+        group.add_argument("--config", type=Path, help="an alertmanager.yml file")
+        group.add_argument("--tenant", help="a tenant of the Vigil configuration (VIGIL_CONFIG)")
+
+    check = config_sub.add_parser("check", help="validate an alertmanager.yml")
+    source(check)
+    routes = config_sub.add_parser("routes", help="show the routing tree or test it")
+    routes_sub = routes.add_subparsers(dest="routes_command", required=True)
+    show = routes_sub.add_parser("show", help="print the routing tree")
+    source(show)
+    test = routes_sub.add_parser("test", help="print the receivers an alert would go to")
+    source(test)
+    test.add_argument("--tree", action="store_true", help="also print the matching routes")
+    test.add_argument(
+        "--verify.receivers",
+        dest="verify",
+        metavar="R1,R2",
+        help="exit 1 unless the receivers are exactly these",
+    )
+    test.add_argument("labels", nargs="*", metavar="label=value")
+
+
+def _load(args: argparse.Namespace, vigil_config: Path) -> RoutingConfig:
+    if args.config is not None:
+        return load_alertmanager_config(args.config)
+    return load_config(vigil_config).routing_for(args.tenant)
+
+
+def _tree(node: Route, prefix: str = "", last: bool = True, root: bool = True) -> list[str]:
+    """The tree drawn as amtool draws it."""
+    lines = (
+        [node.describe()] if root else [f"{prefix}{'└── ' if last else '├── '}{node.describe()}"]
+    )
+    child_prefix = "" if root else prefix + ("    " if last else "│   ")
+    for i, child in enumerate(node.routes):
+        lines += _tree(child, child_prefix, i == len(node.routes) - 1, root=False)
+    return lines
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    """``a=b`` arguments (quotes allowed, as amtool takes them) as a label set."""
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        for matcher in parse_matchers(pair):
+            if matcher.op is not MatchOp.EQUAL:
+                raise InvalidMatcher(f"labels must be given as name=value, got {pair!r}")
+            labels[matcher.name] = matcher.value
+    return labels
+
+
+def run_config_command(args: argparse.Namespace, vigil_config: Path) -> int:
+    """Run one ``vigil config`` command; return the exit code."""
+    routing = _load(args, vigil_config)
+    if args.config_command == "check":
+        print(
+            f"Checking config: found {len(routing.receivers)} receivers, "
+            f"{len(routing.root.walk())} routes, {len(routing.inhibit_rules)} inhibit rules"
+        )
+        for warning in routing.warnings():
+            print(f"WARNING: {warning}")
+        print("SUCCESS")
+        return 0
+    if args.routes_command == "show":
+        print("Routing tree:")
+        print("\n".join(_tree(routing.root)))
+        return 0
+    try:
+        labels = _labels(args.labels)
+    except InvalidMatcher as exc:
+        print(f"vigil: {exc.message}")
+        return 2
+    if args.tree:
+        matched = routing.root.match(labels)
+        print("Matching routes:")
+        for route in matched:
+            print(f"  {route.describe()}")
+        print()
+    found = receivers_for(routing.root, labels)
+    print(",".join(found))
+    if args.verify is not None and found != args.verify.split(","):
+        print("WARNING: Expected receivers did not match resolved receivers.")
+        return 1
+    return 0
