@@ -10,6 +10,7 @@ a failed write changes nothing anywhere. Calls that change state run one at a ti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import heapq
 import logging
@@ -33,12 +34,29 @@ from alerting.lifecycle import (
     receive,
     resolve,
 )
+from alerting.matchers import Matcher
 from alerting.query import AlertQuery, Page, select
+from alerting.silence import (
+    DEFAULT_SILENCE_RETENTION,
+    Silence,
+    SilenceDraft,
+    check_draft,
+    expire_silence,
+    matches_filter,
+    purge_due,
+    set_silence,
+    silenced_by,
+    sort_for_listing,
+)
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from cluster.settings import Settings
 from cluster.store import AlertStore
 
 log = logging.getLogger("vigil.tenant")
+
+DEDUP_KEY_LABEL = "dedup_key"
+"""A label that, when present, names the alert as PagerDuty's ``dedup_key`` does: a later
+event with the same key refers to the same alert even if its other labels differ."""
 
 SWEEP_INTERVAL_SECONDS = 1.0
 FREEZE_EVERY_SWEEPS = 5
@@ -87,8 +105,10 @@ class TenantActor:
         self.latest: dict[str, str] = {}  # fingerprint → id of its newest occurrence
         self.deadlines: list[tuple[datetime, str]] = []  # (ends_at, id) heap of open alerts
         self.purges: list[tuple[datetime, str]] = []  # (purge time, id) heap of resolved ones
+        self.dedup_keys: dict[str, set[str]] = {}  # dedup_key label → fingerprints carrying it
         for alert in self.store.load():
             self._remember(alert)
+        self.silences: dict[str, Silence] = {s.id: s for s in self.store.load_silences()}
         freeze_long_lived()
         self._lock = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
@@ -106,6 +126,18 @@ class TenantActor:
         purge_at = purge_time(alert, self.settings.resolved_retention)
         if purge_at is not None:
             heapq.heappush(self.purges, (purge_at, alert.id))
+        dedup_key = alert.labels.get(DEDUP_KEY_LABEL)
+        if dedup_key is not None:
+            self.dedup_keys.setdefault(dedup_key, set()).add(alert.fingerprint)
+
+    def _latest_for_dedup_key(self, dedup_key: str) -> list[Alert]:
+        """The newest occurrence of every fingerprint carrying this ``dedup_key``, open first."""
+        found = [
+            self.alerts[self.latest[fp]]
+            for fp in self.dedup_keys.get(dedup_key, ())
+            if fp in self.latest
+        ]
+        return sorted(found, key=lambda a: (not a.status.is_open, -a.last_seen.timestamp()))
 
     def _find(self, alert_id: str) -> Alert:
         alert = self.alerts.get(alert_id)
@@ -178,6 +210,12 @@ class TenantActor:
             alert = self.alerts.pop(alert_id)
             if self.latest.get(alert.fingerprint) == alert_id:
                 del self.latest[alert.fingerprint]
+                dedup_key = alert.labels.get(DEDUP_KEY_LABEL)
+                if dedup_key is not None:
+                    fingerprints = self.dedup_keys.get(dedup_key, set())
+                    fingerprints.discard(alert.fingerprint)
+                    if not fingerprints:
+                        self.dedup_keys.pop(dedup_key, None)
 
     async def _sweep_forever(self) -> None:
         """Resolve alerts past their ``ends_at`` and purge old resolved ones, every second."""
@@ -196,6 +234,9 @@ class TenantActor:
                 failing = True
             if sweeps % FREEZE_EVERY_SWEEPS == 0:
                 freeze_long_lived()
+                with contextlib.suppress(Exception):  # Redis down: retried next time
+                    async with self._lock:
+                        await self._purge_silences(utc_now())
                 async with self._lock:  # never leave in the middle of a write
                     if self._idle_with_nothing_open():
                         # An idle tenant costs a process; Redis has everything, and the
@@ -226,7 +267,7 @@ class TenantActor:
             latest: dict[str, str] = {}
             results = []
             for item in batch:
-                fp = item.fingerprint
+                fp = self._identity(item, pending)
                 current_id = latest.get(fp) or self.latest.get(fp)
                 current = pending.get(current_id or "") or self.alerts.get(current_id or "")
                 made = receive(
@@ -244,6 +285,18 @@ class TenantActor:
                 results.append(ingest_result(made[-1], current.id if current else None))
             await self._commit(steps, now)
             return results
+
+    def _identity(self, item: IncomingAlert, pending: dict[str, Alert]) -> str:
+        """The fingerprint a delivery refers to: its own, unless its ``dedup_key`` label
+        names an alert already known (then that alert, as PagerDuty dedups by key)."""
+        dedup_key = item.labels.get(DEDUP_KEY_LABEL)
+        if dedup_key is None:
+            return item.fingerprint
+        for alert in pending.values():  # created earlier in this same batch
+            if alert.labels.get(DEDUP_KEY_LABEL) == dedup_key and alert.status.is_open:
+                return alert.fingerprint
+        known = self._latest_for_dedup_key(dedup_key)
+        return known[0].fingerprint if known else item.fingerprint
 
     def _restore_deadlines(self, steps: Sequence[Transition]) -> None:
         """After a failed write, put back the expiries that were popped for it."""
@@ -303,6 +356,108 @@ class TenantActor:
             alert_id,
             lambda alert, now: escalate(alert, now=now, max_level=max_level, by=by, reason=reason),
         )
+
+    async def act_on_dedup_key(
+        self, dedup_key: str, action: str, by: str | None = None
+    ) -> list[str]:
+        """Acknowledge or resolve the open alert(s) a ``dedup_key`` names.
+
+        Returns the ids changed; a key with no open alert changes nothing (PagerDuty
+        accepts such events too).
+        """
+        if action not in ("acknowledge", "resolve"):
+            raise ValueError(f"unknown action {action!r}")
+        self._begin()
+        async with self._lock:
+            now = utc_now()
+            steps = self._due_expiries(now)
+            expired = {s.alert.id: s.alert for s in steps}
+            changed: list[str] = []
+            for alert in self._latest_for_dedup_key(dedup_key):
+                alert = expired.get(alert.id, alert)
+                if not alert.status.is_open:
+                    continue
+                if action == "acknowledge":
+                    step = acknowledge(alert, now=now, by=by)
+                else:
+                    step = resolve(alert, now=now, by=by)
+                if step.change is not None:
+                    steps.append(step)
+                    changed.append(alert.id)
+            await self._commit(steps, now)
+            return changed
+
+    async def open_alerts(self, matchers: Sequence[Matcher]) -> list[tuple[Alert, list[str]]]:
+        """Open alerts matching ``matchers``, each with the ids of the silences muting it.
+
+        This is what Alertmanager's ``GET /api/v2/alerts`` lists: resolved alerts are
+        left out, and an alert is suppressed while any active silence matches it.
+        """
+        self._begin()
+        now = utc_now()
+        silences = list(self.silences.values())
+        found = []
+        for alert in self.alerts.values():
+            view = self._view(alert, now)
+            if view.status.is_open and all(m.matches(view.labels) for m in matchers):
+                found.append((view, silenced_by(silences, view.labels, now)))
+        return found
+
+    # -- silences ---------------------------------------------------------------------
+
+    def _find_silence(self, silence_id: str) -> Silence:
+        silence = self.silences.get(silence_id)
+        if silence is None:
+            raise NotFound(f"no silence {silence_id!r} for tenant {self.tenant!r}")
+        return silence
+
+    async def _store_silences(self, silences: list[Silence], now: datetime) -> None:
+        await self.store.save_silences(silences, now)
+        for silence in silences:
+            self.silences[silence.id] = silence
+
+    async def set_silence(self, draft: SilenceDraft) -> str:
+        """Create a silence, or change the one ``draft.id`` names; return the resulting id.
+
+        Raises ``InvalidSilence`` for what Alertmanager refuses and ``NotFound`` for an
+        unknown id.
+        """
+        self._begin()
+        async with self._lock:
+            now = utc_now()
+            check_draft(draft, now)
+            current = self._find_silence(draft.id) if draft.id is not None else None
+            stored = set_silence(current, draft, now=now, new_id=str(uuid.uuid4()))
+            await self._store_silences(stored, now)
+            return stored[-1].id
+
+    async def get_silence(self, silence_id: str) -> Silence:
+        """One silence by id (``NotFound`` if the tenant has no such silence)."""
+        self._begin()
+        return self._find_silence(silence_id)
+
+    async def list_silences(self, filters: Sequence[Matcher]) -> list[Silence]:
+        """The tenant's silences that pass the filter, in Alertmanager's order."""
+        self._begin()
+        chosen = (s for s in self.silences.values() if matches_filter(s, filters))
+        return sort_for_listing(chosen, utc_now())
+
+    async def expire_silence(self, silence_id: str) -> Silence:
+        """End a silence now; expiring an expired silence changes nothing."""
+        self._begin()
+        async with self._lock:
+            now = utc_now()
+            current = self._find_silence(silence_id)
+            expired = expire_silence(current, now)
+            if expired is not current:
+                await self._store_silences([expired], now)
+            return expired
+
+    async def _purge_silences(self, now: datetime) -> None:
+        due = [s.id for s in self.silences.values() if purge_due(s, now, DEFAULT_SILENCE_RETENTION)]
+        await self.store.delete_silences(due)
+        for silence_id in due:
+            del self.silences[silence_id]
 
     async def ping(self) -> bool:
         """Liveness probe, answered only once the actor has rebuilt its state.

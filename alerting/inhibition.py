@@ -3,7 +3,7 @@ matchers that have the same values for the ``equal`` labels (Alertmanager's sema
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,3 +78,37 @@ def build_inhibit_rule(spec: InhibitRuleSpec, where: str) -> InhibitRule:
         if not LABEL_NAME.fullmatch(name):
             raise InvalidConfig(f"{where}.equal: invalid label name {name!r}")
     return InhibitRule(source, target, tuple(spec.equal))
+
+
+def inhibiting_sources(
+    rules: Sequence[InhibitRule], alerts: Sequence[tuple[str, Mapping[str, str]]]
+) -> dict[str, str]:
+    """For every muted alert, the fingerprint of one firing alert that inhibits it.
+
+    ``alerts`` are the firing alerts as ``(fingerprint, labels)``; each is a possible
+    source and a possible target. Sources are indexed by the values of each rule's
+    ``equal`` labels, so this costs O(rules * alerts), not O(alerts²).
+    """
+    muted: dict[str, str] = {}
+    for rule in rules:
+        # key of equal-label values → a source fingerprint; the second index holds only
+        # sources that do not also match the target side (for two-sided targets).
+        any_source: dict[tuple[str, ...], str] = {}
+        one_sided: dict[tuple[str, ...], str] = {}
+        for fp, labels in alerts:
+            if matches_all(rule.source, labels):
+                key = tuple(labels.get(n, "") for n in rule.equal)
+                any_source.setdefault(key, fp)
+                if not matches_all(rule.target, labels):
+                    one_sided.setdefault(key, fp)
+        if not any_source:
+            continue
+        for fp, labels in alerts:
+            if fp in muted or not matches_all(rule.target, labels):
+                continue
+            key = tuple(labels.get(n, "") for n in rule.equal)
+            index = one_sided if matches_all(rule.source, labels) else any_source
+            source = index.get(key)
+            if source is not None:
+                muted[fp] = source
+    return muted

@@ -82,6 +82,16 @@ def silenced_by(silences: Iterable[Silence], labels: Mapping[str, str], now: dat
     return sorted(s.id for s in silences if s.mutes(labels, now))
 
 
+def matches_filter(silence: Silence, filters: Iterable[Matcher]) -> bool:
+    """Whether a silence passes ``GET /api/v2/silences?filter=...``.
+
+    As in Alertmanager, the silence's matchers are read as a label set (name → value)
+    and the filter matchers are applied to it.
+    """
+    as_labels = {m.name: m.value for m in silence.matchers}
+    return all(f.matches(as_labels) for f in filters)
+
+
 def check_draft(draft: SilenceDraft, now: datetime) -> None:
     """Refuse what Alertmanager refuses, with its wording (``InvalidSilence``)."""
     if not draft.matchers:
@@ -102,13 +112,19 @@ def check_draft(draft: SilenceDraft, now: datetime) -> None:
         raise InvalidSilence(f"comment is longer than {MAX_COMMENT} characters")
 
 
+def to_millis(value: datetime) -> datetime:
+    """Drop sub-millisecond digits: the API shows times in milliseconds, so a client
+    sending back a start time it read must find it equal to the stored one."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def _can_update(current: Silence, draft: SilenceDraft, now: datetime) -> bool:
     """Whether ``draft`` may change ``current`` in place (``Silences.canUpdate``)."""
     if set(current.matchers) != set(draft.matchers):
         return False
     state = current.state(now)
     if state is SilenceState.ACTIVE:
-        return draft.starts_at == current.starts_at and draft.ends_at > now
+        return to_millis(draft.starts_at) == current.starts_at and draft.ends_at > now
     if state is SilenceState.PENDING:
         return draft.starts_at >= now
     return False
@@ -120,8 +136,10 @@ def set_silence(
     """Apply a create or change; return the silences to store, the resulting one last.
 
     ``current`` is the silence ``draft.id`` names (``None`` for a new silence). The
-    draft must already have passed ``check_draft``.
+    draft must already have passed ``check_draft``. Stored times are in milliseconds.
     """
+    now = to_millis(now)
+    draft = replace(draft, starts_at=to_millis(draft.starts_at), ends_at=to_millis(draft.ends_at))
     if current is not None and _can_update(current, draft, now):
         changed = replace(
             current,

@@ -37,6 +37,11 @@ class Settings(BaseModel):
     )
     max_bulk_alerts: int = Field(default=10_000, ge=1, le=100_000, alias="VIGIL_MAX_BULK_ALERTS")
     resolve_timeout_seconds: float = Field(default=300.0, gt=0, alias="VIGIL_RESOLVE_TIMEOUT")
+    # Alertmanager re-sends firing alerts to a webhook only every repeat_interval (4 h by
+    # default; teams use up to 1 d), so webhook alerts must outlive that between refreshes.
+    webhook_resolve_timeout_seconds: float = Field(
+        default=25 * 3600, gt=0, alias="VIGIL_WEBHOOK_RESOLVE_TIMEOUT"
+    )
     resolved_retention_seconds: float = Field(
         default=72 * 3600, gt=0, alias="VIGIL_RESOLVED_RETENTION"
     )

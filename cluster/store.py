@@ -1,4 +1,4 @@
-"""Durable alert state in Redis: one tenant's alerts and its change stream.
+"""Durable alert state in Redis: one tenant's alerts, its silences and its change stream.
 
 A batch of changes is written in one ``MULTI``/``EXEC`` transaction: the new alert
 documents go into the tenant's alerts hash and one entry listing the batch's changes
@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from alerting.alert import Alert
 from alerting.lifecycle import Transition
+from alerting.silence import Silence, silence_from_record, silence_to_record
 from cluster import keys
 from cluster.redis_client import async_client, sync_client
 
@@ -53,6 +54,25 @@ def change_entry(steps: Sequence[Transition], now: datetime) -> dict[str, str]:
     atomically anyway.
     """
     changes = [change_record(s) for s in steps if s.change is not None]
+    return {
+        "at": f"{now.timestamp():.6f}",
+        "count": str(len(changes)),
+        "changes": json.dumps(changes),
+    }
+
+
+def silence_change_entry(silences: Sequence[Silence], now: datetime) -> dict[str, str]:
+    """The stream entry for stored silence changes: what mutes alerts changed, so
+    consumers re-evaluate what they would notify."""
+    changes = [
+        {
+            "change_id": uuid.uuid4().hex,
+            "kind": "silence",
+            "silence_id": s.id,
+            "state": s.state(now).value,
+        }
+        for s in silences
+    ]
     return {
         "at": f"{now.timestamp():.6f}",
         "count": str(len(changes)),
@@ -115,3 +135,34 @@ class AlertStore:
         """Forget alerts for good (retention); their past changes stay on the stream."""
         if alert_ids:
             await self.client.hdel(keys.alerts(self.tenant), *alert_ids)
+
+    def load_silences(self) -> list[Silence]:
+        """Every stored silence of the tenant (a blocking read, for an actor's ``__init__``)."""
+        client = sync_client(self.redis_url)
+        try:
+            return [
+                silence_from_record(json.loads(doc))
+                for _, doc in client.hscan_iter(keys.silences(self.tenant), count=SCAN_BATCH)
+            ]
+        finally:
+            client.close()
+
+    async def save_silences(self, silences: Sequence[Silence], now: datetime) -> None:
+        """Store created or changed silences and append their change, atomically."""
+        if not silences:
+            return
+        docs = {s.id: json.dumps(silence_to_record(s)) for s in silences}
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.silences(self.tenant), mapping=docs)  # type: ignore[arg-type]
+            pipe.xadd(
+                keys.changes(self.tenant),
+                silence_change_entry(silences, now),  # type: ignore[arg-type]
+                maxlen=self.stream_maxlen,
+                approximate=True,
+            )
+            await pipe.execute()
+
+    async def delete_silences(self, silence_ids: Sequence[str]) -> None:
+        """Forget expired silences past their retention."""
+        if silence_ids:
+            await self.client.hdel(keys.silences(self.tenant), *silence_ids)

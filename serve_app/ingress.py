@@ -6,8 +6,8 @@ the change in Redis. Refusals share one JSON shape (see ``problems``).
 """
 
 import asyncio
-import json
 import logging
+import time
 from typing import Annotated, Any
 
 import redis
@@ -19,7 +19,8 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutErro
 
 from actors.tenant import get_or_create_tenant_actor
 from alerting.alert import AlertStatus, IncomingAlert
-from alerting.errors import InvalidMatcher, InvalidTransition, NotFound
+from alerting.amconfig import RoutingConfig
+from alerting.errors import InvalidMatcher, InvalidSilence, InvalidTransition, NotFound
 from alerting.matchers import parse_matchers
 from alerting.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AlertQuery
 from alerting.severity import Severity
@@ -27,9 +28,12 @@ from cluster.config import load_config
 from cluster.redis_client import async_client
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
+from serve_app import alertmanager_api, pagerduty_api, webhook_api
+from serve_app.auth import credentials, unauthenticated
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, unavailable, validation_problem
+from serve_app.wire import read_json_body
 
 log = logging.getLogger("vigil.ingress")
 
@@ -68,22 +72,37 @@ def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
 ACTION_BODY = json_body(ActionRequest, required=False)
 
 
+BATCH_PATHS = (f"{API}/bulk", "/api/v2/alerts", webhook_api.PATH)
+PAGERDUTY_PATHS = (pagerduty_api.V2_PATH, pagerduty_api.V1_PATH)
+
+
 def _limit_for(app: FastAPI) -> Any:
     def limit(path: str) -> int:
+        if path in PAGERDUTY_PATHS:
+            return pagerduty_api.MAX_BODY_BYTES  # PagerDuty's own limit
         settings: Settings | None = getattr(app.state, "settings", None)
         if settings is None:
             return 1024 * 1024
-        return settings.max_bulk_body_bytes if path == f"{API}/bulk" else settings.max_body_bytes
+        return settings.max_bulk_body_bytes if path in BATCH_PATHS else settings.max_body_bytes
 
     return limit
 
 
 app = FastAPI(
     title="Vigil",
-    description="Critical-alert manager: native API. Authenticate with `Authorization: Bearer`.",
+    description=(
+        "Critical-alert manager: native API, Alertmanager API v2, Alertmanager webhooks and "
+        "PagerDuty Events. Authenticate with `Authorization: Bearer <key>` or basic auth "
+        "(user = tenant id, password = key); PagerDuty events with their routing_key."
+    ),
     version="0.1.0",
 )
 app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(app))
+# The compatible APIs are plain routes that reach the replica through app.state; they
+# must be on the app before serve.ingress wraps it below.
+app.include_router(alertmanager_api.router)
+app.include_router(webhook_api.router)
+app.include_router(pagerduty_api.router)
 
 
 @app.exception_handler(ApiError)
@@ -91,38 +110,14 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
     return exc.response()
 
 
-async def read_json(request: Request) -> Any:
-    """The request body as JSON (400 if it is not JSON)."""
-    body = await request.body()
-    if not body:
-        raise ApiError(400, "malformed_json", "request body is empty; expected JSON")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
-
-
 async def read_optional(request: Request, model: type[ActionRequest]) -> ActionRequest:
     """An optional JSON body: empty means defaults."""
     if not await request.body():
         return model()
     try:
-        return model.model_validate(await read_json(request))
+        return model.model_validate(await read_json_body(request))
     except ValidationError as exc:
         raise validation_problem(exc) from None
-
-
-def _bearer_key(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "missing API key: send 'Authorization: Bearer <key>'",
-            headers={"WWW-Authenticate": 'Bearer realm="vigil"'},
-        )
-    return key.strip()
 
 
 def _query(
@@ -157,9 +152,12 @@ def _problem_from(exc: RayTaskError) -> ApiError:
     """Translate an error raised inside an actor into the HTTP answer it stands for."""
     cause = exc.cause
     if isinstance(cause, NotFound):
-        return ApiError(404, cause.code, "alert not found")
+        what = "silence" if "silence" in cause.message else "alert"
+        return ApiError(404, cause.code, f"{what} not found")
     if isinstance(cause, InvalidTransition):
         return ApiError(409, cause.code, cause.message)
+    if isinstance(cause, InvalidSilence):
+        return ApiError(400, cause.code, cause.message)
     if isinstance(cause, redis.RedisError | OSError):
         log.warning("alert store unavailable: %r", cause)
         return unavailable("the alert store (Redis) is unavailable; nothing stored")
@@ -181,9 +179,13 @@ class Ingress:
         self.settings = settings
         app.state.settings = settings
         self.redis = async_client(settings.redis_url, socket_timeout=2)
-        self.tenants = TenantResolver(
-            load_config(settings.config_path), self.redis, settings.cache_ttl_seconds
+        self.config = load_config(settings.config_path)
+        self.tenants = TenantResolver(self.config, self.redis, settings.cache_ttl_seconds)
+        self.integrations = TenantResolver(
+            self.config, self.redis, settings.cache_ttl_seconds, integration=True
         )
+        self.started = time.time()
+        app.state.ingress = self  # the routers of the other APIs reach the replica here
         self.handles: dict[str, Any] = {}
         self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}
 
@@ -191,19 +193,25 @@ class Ingress:
 
     async def authenticate(self, request: Request) -> str:
         """The tenant the request's API key belongs to (401 if none, 503 if unknowable)."""
-        key = _bearer_key(request)
-        try:
-            tenant = await self.tenants.tenant_for(key)
-        except redis.RedisError:
-            raise unavailable("cannot verify the API key: Redis is down") from None
+        given = credentials(request)
+        tenant = await self.tenant_for_key(self.tenants, given.key)
         if tenant is None:
-            raise ApiError(
-                401,
-                "unauthenticated",
-                "unknown API key",
-                headers={"WWW-Authenticate": 'Bearer realm="vigil", error="invalid_token"'},
-            )
+            raise unauthenticated("unknown API key")
+        if given.claimed_tenant is not None and given.claimed_tenant != tenant:
+            # The key is valid but for another tenant: refuse rather than guess.
+            raise unauthenticated("the key does not belong to the tenant named by the user")
         return tenant
+
+    async def tenant_for_key(self, resolver: TenantResolver, key: str) -> str | None:
+        """Look a key up (503 when Redis, which holds run-time keys, is down)."""
+        try:
+            return await resolver.tenant_for(key)
+        except redis.RedisError:
+            raise unavailable("cannot verify the key: Redis is down") from None
+
+    def routing(self, tenant: str) -> RoutingConfig:
+        """The tenant's routing tree and receivers (``alertmanager.yml``)."""
+        return self.config.routing_for(tenant)
 
     async def call(self, tenant: str, method: str, *args: Any) -> Any:
         """Call the tenant's actor; map its refusals and outages to HTTP answers.
@@ -279,7 +287,7 @@ class Ingress:
         """Ingest one alert; 202 once it is stored, with its id and whether it was a duplicate."""
         tenant = await self.authenticate(request)
         try:
-            alert = IncomingAlert.model_validate(await read_json(request))
+            alert = IncomingAlert.model_validate(await read_json_body(request))
         except ValidationError as exc:
             raise validation_problem(exc) from None
         (result,) = await self.ingest(tenant, [alert])
@@ -289,7 +297,7 @@ class Ingress:
     async def create_alerts(self, request: Request) -> JSONResponse:
         """Ingest up to ``VIGIL_MAX_BULK_ALERTS`` alerts at once: all stored, or none."""
         tenant = await self.authenticate(request)
-        data = await read_json(request)
+        data = await read_json_body(request)
         limit = self.settings.max_bulk_alerts
         items = data.get("alerts") if isinstance(data, dict) else None
         if isinstance(items, list) and len(items) > limit:

@@ -9,3 +9,6 @@ for name in ("REDIS_URL", "RAY_ADDRESS"):
 from cluster.runtime import apply_lean_env  # noqa: E402
 
 apply_lean_env()  # the same Ray tuning as `vigil up`, before any Ray process starts
+
+# The running system (Redis, Ray, the Serve app) shared by integration and acceptance tests.
+pytest_plugins = ["tests.system"]

@@ -6,8 +6,7 @@ import pytest
 import requests
 
 from cluster import cli
-
-from .conftest import Vigil, unique_labels
+from tests.system import Vigil, unique_labels
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +43,7 @@ def test_send_and_status_against_the_running_api(
     monkeypatch.setenv("VIGIL_HTTP_HOST", host)
     monkeypatch.setenv("VIGIL_HTTP_PORT", port)
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
-    from .conftest import TENANTS
+    from tests.system import TENANTS
 
     assert cli.main(["send", "--api-key", TENANTS["acme"], "--severity", "critical"]) == 0
     assert '"status": "firing"' in capsys.readouterr().out

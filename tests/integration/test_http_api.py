@@ -13,8 +13,7 @@ import ray
 import requests
 
 from cluster.runtime import NAMESPACE, tenant_actor_name
-
-from .conftest import Vigil, unique_labels, wait_for
+from tests.system import Vigil, unique_labels, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,7 @@ from alerting.query import AlertQuery
 from cluster import keys
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from cluster.settings import Settings
-
-from .conftest import Vigil, unique_labels, wait_for
+from tests.system import Vigil, unique_labels, wait_for
 
 pytestmark = pytest.mark.integration
 

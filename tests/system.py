@@ -1,7 +1,10 @@
 """One Ray cluster, one real Redis server and one running Vigil app per test session.
 
-Each test uses its own tenant ids (``fresh_tenant``) so tests never see each other's
-alerts; the tenants and their API keys are written into a test configuration file.
+Loaded as a pytest plugin by ``tests/conftest.py`` so integration and acceptance
+tests share the same running system. Tests share three tenants and stay apart by
+sending labels nobody else sends (``unique_labels``); the tenants, their API keys,
+integration keys and acme's routing (an ``alertmanager.yml``) are written into a
+test configuration file.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
 import requests
+import yaml
 from ray import serve
 
 from cluster.config import hash_api_key
@@ -24,10 +29,31 @@ from cluster.runtime import init_local
 from cluster.settings import Settings
 from serve_app.app import APP_NAME, build
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech")}
+# PagerDuty-style integration keys (routing_key) of two tenants.
+INTEGRATION_KEYS = {name: secrets.token_hex(16) for name in ("acme", "globex")}
+# acme's routing, in alertmanager.yml's own words.
+ACME_ROUTING: dict[str, Any] = {
+    "route": {
+        "receiver": "default",
+        "group_by": ["alertname"],
+        "routes": [
+            {"matchers": ['team="db"'], "receiver": "db-pager", "continue": True},
+            {"matchers": ['severity="critical"'], "receiver": "pager"},
+        ],
+    },
+    "receivers": [{"name": "default"}, {"name": "db-pager"}, {"name": "pager"}],
+    "inhibit_rules": [
+        {
+            "source_matchers": ['inhibitor="yes"'],
+            "target_matchers": ['inhibitable="yes"'],
+            "equal": ["cluster"],
+        }
+    ],
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,6 +76,12 @@ class Vigil:
         s.headers["Authorization"] = f"Bearer {TENANTS[tenant]}"
         return s
 
+    def basic(self, tenant: str, user: str | None = None) -> requests.Session:
+        """A session using basic auth: user = tenant id, password = API key."""
+        s = requests.Session()
+        s.auth = (user or tenant, TENANTS[tenant])
+        return s
+
     def api(self, path: str = "") -> str:
         return f"{self.url}/api/v1/critical-alerts{path}"
 
@@ -65,10 +97,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
 @pytest.fixture(scope="session")
 def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     config = tmp_path_factory.mktemp("config") / "vigil.yaml"
-    lines = ["tenants:"]
+    tenants: list[dict[str, Any]] = []
     for tenant, key in TENANTS.items():
-        lines += [f"  - id: {tenant}", "    api_keys:", f"      - sha256: {hash_api_key(key)}"]
-    config.write_text("\n".join(lines) + "\n")
+        entry: dict[str, Any] = {"id": tenant, "api_keys": [{"sha256": hash_api_key(key)}]}
+        if tenant in INTEGRATION_KEYS:
+            entry["integration_keys"] = [{"sha256": hash_api_key(INTEGRATION_KEYS[tenant])}]
+        if tenant == "acme":
+            entry["alertmanager"] = ACME_ROUTING
+        tenants.append(entry)
+    config.write_text(yaml.safe_dump({"tenants": tenants}, sort_keys=False))
     return Settings(
         REDIS_URL=redis_server.url,
         VIGIL_DATA_DIR=redis_server.dir.parent,

@@ -1,0 +1,101 @@
+"""Receiving an Alertmanager's notifications: its ``webhook_configs`` pointed at Vigil.
+
+``POST /api/v1/integrations/alertmanager`` takes webhook payload version "4". Every
+alert keeps its labels, so its fingerprint is the one Alertmanager computed (checked:
+a payload whose fingerprint disagrees with its labels is refused); ``status:
+resolved`` resolves it. Alertmanager re-sends firing alerts only every
+``repeat_interval`` (4 h by default), so a firing alert from a webhook stays open for
+``VIGIL_WEBHOOK_RESOLVE_TIMEOUT`` (25 h) unless a resolved notification comes first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alerting.alert import IncomingAlert, ReportedStatus
+from alerting.fingerprint import fingerprint
+from serve_app.alertmanager_api import GO_ZERO_TIME, ingress_of
+from serve_app.problems import ApiError, validation_problem
+from serve_app.wire import read_json_body
+
+PATH = "/api/v1/integrations/alertmanager"
+
+router = APIRouter(tags=["integrations"])
+
+
+class WebhookAlert(BaseModel):
+    """One alert of a webhook notification."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: ReportedStatus
+    labels: dict[str, str] = Field(min_length=1)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: datetime | None = None
+    endsAt: datetime | None = None
+    generatorURL: str = ""
+    fingerprint: str | None = None
+
+
+class WebhookMessage(BaseModel):
+    """Alertmanager's webhook payload, version 4."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: Literal["4"]
+    status: ReportedStatus
+    receiver: str = ""
+    groupKey: str = ""
+    truncatedAlerts: int = 0
+    alerts: list[WebhookAlert] = Field(min_length=1)
+
+
+def to_incoming(alert: WebhookAlert, index: int, open_for: timedelta) -> IncomingAlert:
+    """Normalise one notified alert (422 naming it if it does not validate)."""
+    computed = fingerprint(alert.labels)
+    if alert.fingerprint and alert.fingerprint != computed:
+        raise ApiError(
+            422,
+            "fingerprint_mismatch",
+            f"alerts[{index}]: fingerprint {alert.fingerprint} does not match its labels "
+            f"({computed})",
+        )
+    starts = None if alert.startsAt in (None, GO_ZERO_TIME) else alert.startsAt
+    ends = None if alert.endsAt in (None, GO_ZERO_TIME) else alert.endsAt
+    if alert.status is ReportedStatus.FIRING:
+        ends = datetime.now(UTC) + open_for
+    try:
+        return IncomingAlert.model_validate(
+            {
+                "labels": alert.labels,
+                "annotations": alert.annotations,
+                "status": alert.status,
+                "starts_at": starts,
+                "ends_at": ends,
+                "generator_url": alert.generatorURL or None,
+                "source": "alertmanager",
+            }
+        )
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+
+
+@router.post(PATH, status_code=200)
+async def alertmanager_webhook(request: Request) -> JSONResponse:
+    """Store what an Alertmanager notified: firing alerts open, resolved ones resolve."""
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    data = await read_json_body(request)
+    try:
+        message = WebhookMessage.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc, items_field="alerts") from None
+    open_for = timedelta(seconds=ingress.settings.webhook_resolve_timeout_seconds)
+    alerts = [to_incoming(a, i, open_for) for i, a in enumerate(message.alerts)]
+    results = await ingress.ingest(tenant, alerts)
+    return JSONResponse({"accepted": len(results), "results": results})

@@ -1,0 +1,27 @@
+"""Small helpers every HTTP API shares: reading a JSON body, writing timestamps."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+
+from serve_app.problems import ApiError
+
+
+async def read_json_body(request: Request) -> Any:
+    """The request body as JSON (400 if it is empty or not JSON)."""
+    body = await request.body()
+    if not body:
+        raise ApiError(400, "malformed_json", "request body is empty; expected JSON")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+
+
+def iso(value: datetime) -> str:
+    """RFC 3339 in UTC with milliseconds and ``Z``, as Alertmanager writes times."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
