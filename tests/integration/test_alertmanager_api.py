@@ -274,7 +274,8 @@ def test_tenants_do_not_see_each_others_alerts_or_silences(vigil: Vigil) -> None
         (b'[{"labels": {"0bad": "x"}}]', 400, 'invalid name "0bad"'),
         # Ends before it starts.
         (
-            b'[{"labels": {"a": "b"}, "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z"}]',
+            b'[{"labels": {"a": "b"}, "startsAt": "2026-01-02T00:00:00Z",'
+            b' "endsAt": "2026-01-01T00:00:00Z"}]',
             400,
             "start time must be before end time",
         ),
