@@ -113,12 +113,12 @@ class Route:
 
 
 def receivers_for(root: Route, labels: Mapping[str, str]) -> list[str]:
-    """Receiver names an alert goes to, in order, each once (``amtool config routes test``)."""
-    names: list[str] = []
-    for route in root.match(labels):
-        if route.receiver not in names:
-            names.append(route.receiver)
-    return names
+    """Receiver names of the matching routes, in tree order (``amtool config routes test``).
+
+    A receiver named by two matching routes appears twice, as in Alertmanager: each
+    route groups and notifies on its own.
+    """
+    return [route.receiver for route in root.match(labels)]
 
 
 def build_route(spec: RouteSpec, parent: Route | None = None, path: str = "") -> Route:

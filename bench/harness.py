@@ -11,11 +11,8 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -215,59 +212,3 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
-
-
-class Alertmanager:
-    """The real Prometheus Alertmanager, started on a free port with an in-memory setup."""
-
-    BINARIES = ("prometheus-alertmanager", "alertmanager")
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.dir = Path(tempfile.mkdtemp(prefix="vigil-bench-am-"))
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @classmethod
-    def binary(cls) -> str | None:
-        return next((b for b in map(shutil.which, cls.BINARIES) if b), None)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        binary = self.binary()
-        assert binary is not None
-        config = self.dir / "alertmanager.yml"
-        config.write_text(
-            "route:\n  receiver: blackhole\n  group_by: ['alertname']\n"
-            "receivers:\n  - name: blackhole\n"
-        )
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--storage.path={self.dir}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import urllib.request
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("Alertmanager did not become ready")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        shutil.rmtree(self.dir, ignore_errors=True)

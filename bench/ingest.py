@@ -30,7 +30,6 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (
-    Alertmanager,
     Measurement,
     closed_loop,
     medians,
@@ -40,6 +39,7 @@ from bench.harness import (
     print_table,
     write_results,
 )
+from bench.real_services import Alertmanager
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = secrets.token_hex(4)
