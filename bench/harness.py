@@ -11,8 +11,10 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -212,3 +214,45 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
+
+
+def start_vigil() -> tuple[str, str, Any]:
+    """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper)."""
+    import ray
+    from ray import serve
+
+    from cluster.config import hash_api_key
+    from cluster.redis_server import EmbeddedRedis, free_port
+    from cluster.runtime import init_local
+    from cluster.settings import Settings
+    from serve_app.app import APP_NAME, build
+
+    root = Path(__file__).resolve().parents[1]
+    data = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
+    redis = EmbeddedRedis(data)
+    redis.start()
+    key = "bench-" + secrets.token_hex(16)
+    config = data / "vigil.yaml"
+    config.write_text(
+        f"tenants:\n  - id: bench\n    api_keys:\n      - sha256: {hash_api_key(key)}\n"
+    )
+    settings = Settings(
+        REDIS_URL=redis.url,
+        VIGIL_DATA_DIR=data,
+        VIGIL_CONFIG=config,
+        VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
+    )
+    init_local(num_cpus=2)
+    port = free_port()
+    serve.start(
+        http_options={"host": "127.0.0.1", "port": port},
+        logging_config={"enable_access_log": False, "log_level": "WARNING"},
+    )
+    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+
+    def stop() -> None:
+        serve.shutdown()
+        ray.shutdown()
+        redis.stop()
+
+    return f"http://127.0.0.1:{port}", key, stop

@@ -20,7 +20,6 @@ import asyncio
 import json
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,11 +36,11 @@ from bench.harness import (
     print_medians,
     print_progress,
     print_table,
+    start_vigil,
     write_results,
 )
 from bench.real_services import Alertmanager
 
-ROOT = Path(__file__).resolve().parents[1]
 RUN = secrets.token_hex(4)
 
 
@@ -86,47 +85,6 @@ def alertmanager_sender(url: str, batch: int):  # type: ignore[no-untyped-def]
             return r.status == 200
 
     return send
-
-
-def start_vigil() -> tuple[str, str, Any]:
-    """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper)."""
-    import ray
-    from ray import serve
-
-    from cluster.config import hash_api_key
-    from cluster.redis_server import EmbeddedRedis, free_port
-    from cluster.runtime import init_local
-    from cluster.settings import Settings
-    from serve_app.app import APP_NAME, build
-
-    data = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
-    redis = EmbeddedRedis(data)
-    redis.start()
-    key = "bench-" + secrets.token_hex(16)
-    config = data / "vigil.yaml"
-    config.write_text(
-        f"tenants:\n  - id: bench\n    api_keys:\n      - sha256: {hash_api_key(key)}\n"
-    )
-    settings = Settings(
-        REDIS_URL=redis.url,
-        VIGIL_DATA_DIR=data,
-        VIGIL_CONFIG=config,
-        VIGIL_SERVE_CONFIG=ROOT / "configs" / "serve.yaml",
-    )
-    init_local(num_cpus=2)
-    port = free_port()
-    serve.start(
-        http_options={"host": "127.0.0.1", "port": port},
-        logging_config={"enable_access_log": False, "log_level": "WARNING"},
-    )
-    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
-
-    def stop() -> None:
-        serve.shutdown()
-        ray.shutdown()
-        redis.stop()
-
-    return f"http://127.0.0.1:{port}", key, stop
 
 
 async def warm_up(url: str, key: str) -> None:
