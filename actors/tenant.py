@@ -14,6 +14,7 @@ import contextlib
 import gc
 import heapq
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -100,6 +101,7 @@ class TenantActor:
             raise ValueError("TenantActor needs settings.redis_url")
         self.tenant = tenant
         self.settings = settings
+        self.resolve_timeout = settings.resolve_timeout  # read per alert: made once
         self.store = AlertStore(tenant, settings.redis_url, settings.change_stream_maxlen)
         self.alerts: dict[str, Alert] = {}
         self.latest: dict[str, str] = {}  # fingerprint → id of its newest occurrence
@@ -265,36 +267,41 @@ class TenantActor:
             steps = self._due_expiries(now)
             pending: dict[str, Alert] = {s.alert.id: s.alert for s in steps}
             latest: dict[str, str] = {}
+            opened_keys: dict[str, str] = {}  # dedup_key → fingerprint opened in this batch
             results = []
             for item in batch:
-                fp = self._identity(item, pending)
+                fp = self._identity(item, opened_keys)
                 current_id = latest.get(fp) or self.latest.get(fp)
                 current = pending.get(current_id or "") or self.alerts.get(current_id or "")
                 made = receive(
                     current,
                     item,
                     tenant=self.tenant,
-                    new_id=uuid.uuid4().hex,
+                    new_id=os.urandom(16).hex(),
                     now=now,
-                    resolve_timeout=self.settings.resolve_timeout,
+                    resolve_timeout=self.resolve_timeout,
                 )
                 for step in made:
                     pending[step.alert.id] = step.alert
-                latest[fp] = made[-1].alert.id
+                result = made[-1].alert
+                latest[fp] = result.id
+                dedup_key = result.labels.get(DEDUP_KEY_LABEL)
+                if dedup_key is not None and result.status.is_open:
+                    opened_keys[dedup_key] = result.fingerprint
                 steps.extend(made)
                 results.append(ingest_result(made[-1], current.id if current else None))
             await self._commit(steps, now)
             return results
 
-    def _identity(self, item: IncomingAlert, pending: dict[str, Alert]) -> str:
+    def _identity(self, item: IncomingAlert, opened_keys: dict[str, str]) -> str:
         """The fingerprint a delivery refers to: its own, unless its ``dedup_key`` label
-        names an alert already known (then that alert, as PagerDuty dedups by key)."""
+        names an alert already known (then that alert, as PagerDuty dedups by key).
+        ``opened_keys`` holds the keys opened earlier in the same batch."""
         dedup_key = item.labels.get(DEDUP_KEY_LABEL)
         if dedup_key is None:
             return item.fingerprint
-        for alert in pending.values():  # created earlier in this same batch
-            if alert.labels.get(DEDUP_KEY_LABEL) == dedup_key and alert.status.is_open:
-                return alert.fingerprint
+        if dedup_key in opened_keys:
+            return opened_keys[dedup_key]
         known = self._latest_for_dedup_key(dedup_key)
         return known[0].fingerprint if known else item.fingerprint
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,8 @@ MAX_ANNOTATION_VALUE = 16 * 1024
 
 DEFAULT_SEVERITY = Severity.WARNING
 """The severity of an alert that names none, neither as a field nor as a label."""
+
+_M = TypeVar("_M", bound=BaseModel)
 
 LabelValue = Annotated[str, Field(max_length=MAX_LABEL_VALUE)]
 AnnotationValue = Annotated[str, Field(max_length=MAX_ANNOTATION_VALUE)]
@@ -81,6 +83,21 @@ class IncomingAlert(BaseModel):
         """The Prometheus fingerprint of the labels (computed once per delivery)."""
         return fingerprint(self.labels)
 
+    def with_fingerprint(self, value: str) -> IncomingAlert:
+        """Record a fingerprint computed elsewhere (in bulk); it must be this alert's."""
+        self.__dict__["fingerprint"] = value
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as plain values plus the fingerprint.
+
+        The alert was validated where it was made (the ingress); the tenant actor that
+        receives it rebuilds it without validating again, and does not hash its labels
+        again. Crossing that process boundary is on the ingest hot path.
+        """
+        values = tuple(self.__dict__[name] for name in _INCOMING_FIELDS)
+        return (_rebuild_incoming, (values, self.fingerprint))
+
     @field_validator("severity", mode="before")
     @classmethod
     def _severity_word(cls, value: Any) -> Any:
@@ -94,12 +111,36 @@ class IncomingAlert(BaseModel):
         if not isinstance(data, dict) or data.get("severity") is not None:
             return data
         labels = data.get("labels")
-        found = DEFAULT_SEVERITY
-        if isinstance(labels, dict):
-            found = Severity.from_labels(
-                {k: v for k, v in labels.items() if isinstance(v, str)}, DEFAULT_SEVERITY
-            )
+        raw = labels.get("severity") if isinstance(labels, dict) else None
+        found = (
+            Severity.from_labels({"severity": raw}, DEFAULT_SEVERITY)
+            if isinstance(raw, str)
+            else DEFAULT_SEVERITY
+        )
         return {**data, "severity": found}
+
+
+def trusted(model: type[_M], fields: dict[str, Any]) -> _M:
+    """Build a model from values that were already validated, without validating again.
+
+    For the hot path only: an alert validated at the ingress crosses to the tenant
+    actor, and a new ``Alert`` is assembled from validated parts. ``fields`` must hold
+    every field, with the right types. (pydantic's ``model_construct`` does the same
+    but fills defaults and is ~10x slower.)
+    """
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", fields)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+def _rebuild_incoming(values: tuple[Any, ...], fingerprint_hex: str) -> IncomingAlert:
+    """The other half of ``IncomingAlert.__reduce__``."""
+    alert = trusted(IncomingAlert, dict(zip(_INCOMING_FIELDS, values, strict=True)))
+    alert.__dict__["fingerprint"] = fingerprint_hex  # the cached_property's slot
+    return alert
 
 
 class Alert(BaseModel):
@@ -138,3 +179,6 @@ class Alert(BaseModel):
     def is_expired(self, now: datetime) -> bool:
         """Whether an open alert's ``ends_at`` has passed without a refresh."""
         return self.status.is_open and self.ends_at <= now
+
+
+_INCOMING_FIELDS = tuple(IncomingAlert.model_fields)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from alerting.alert import Alert, AlertStatus, IncomingAlert, ReportedStatus
+from alerting.alert import Alert, AlertStatus, IncomingAlert, ReportedStatus, trusted
 from alerting.errors import InvalidTransition
 
 DEFAULT_RESOLVE_TIMEOUT = timedelta(minutes=5)
@@ -137,25 +137,34 @@ def _new_occurrence(
     starts_at = incoming.starts_at or now
     if starts_at > ends_at:
         starts_at = ends_at
-    alert = Alert(
-        id=new_id,
-        tenant=tenant,
-        fingerprint=incoming.fingerprint,
-        labels=dict(incoming.labels),
-        annotations=dict(incoming.annotations),
-        severity=incoming.severity,
-        status=AlertStatus.RESOLVED if stopped else AlertStatus.FIRING,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        generator_url=incoming.generator_url,
-        source=incoming.source,
-        occurrence=1 if previous is None else previous.occurrence + 1,
-        count=1,
-        first_seen=now,
-        last_seen=now,
-        updated_at=now,
-        resolved_at=now if stopped else None,
-        resolved_by=RESOLVED_BY_SOURCE if stopped else None,
+    # Every part was validated (the delivery at the ingress, the rest made here), so
+    # the alert is assembled without validating it again: this runs once per new alert.
+    alert = trusted(
+        Alert,
+        {
+            "id": new_id,
+            "tenant": tenant,
+            "fingerprint": incoming.fingerprint,
+            "labels": dict(incoming.labels),
+            "annotations": dict(incoming.annotations),
+            "severity": incoming.severity,
+            "status": AlertStatus.RESOLVED if stopped else AlertStatus.FIRING,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "generator_url": incoming.generator_url,
+            "source": incoming.source,
+            "occurrence": 1 if previous is None else previous.occurrence + 1,
+            "count": 1,
+            "first_seen": now,
+            "last_seen": now,
+            "updated_at": now,
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "resolved_at": now if stopped else None,
+            "resolved_by": RESOLVED_BY_SOURCE if stopped else None,
+            "escalation_level": 0,
+            "escalated_at": None,
+        },
     )
     kind = ChangeKind.CREATED if previous is None else ChangeKind.REOPENED
     return Transition(alert, kind, by=incoming.source)

@@ -9,7 +9,7 @@ that was not stored, and nothing stored is missing from the stream.
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
@@ -32,7 +32,7 @@ def change_record(step: Transition) -> dict[str, str]:
     """
     assert step.change is not None
     record = {
-        "change_id": uuid.uuid4().hex,
+        "change_id": os.urandom(16).hex(),
         "kind": step.change.value,
         "alert_id": step.alert.id,
         "fingerprint": step.alert.fingerprint,
@@ -66,7 +66,7 @@ def silence_change_entry(silences: Sequence[Silence], now: datetime) -> dict[str
     consumers re-evaluate what they would notify."""
     changes = [
         {
-            "change_id": uuid.uuid4().hex,
+            "change_id": os.urandom(16).hex(),
             "kind": "silence",
             "silence_id": s.id,
             "state": s.state(now).value,

@@ -23,10 +23,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from alerting.alert import MAX_LABEL_VALUE, Alert, IncomingAlert
+from alerting.alert import Alert, IncomingAlert
 from alerting.errors import InvalidMatcher
 from alerting.inhibition import inhibiting_sources
-from alerting.matchers import LABEL_NAME, Matcher, MatchOp, parse_matchers
+from alerting.matchers import Matcher, MatchOp, parse_matchers
 from alerting.routing import receivers_for
 from alerting.silence import Silence, SilenceDraft
 from alerting.timeutil import as_utc
@@ -131,11 +131,6 @@ def to_incoming(alert: PostableAlert, index: int, source: str) -> IncomingAlert:
 
     if not alert.labels:
         raise bad("at least one label pair required")
-    for name, value in alert.labels.items():
-        if not LABEL_NAME.fullmatch(name):
-            raise bad(f'invalid label set: invalid name "{name}"')
-        if len(value) > MAX_LABEL_VALUE:
-            raise bad(f"label {name!r}: value longer than {MAX_LABEL_VALUE} characters")
     starts = None if alert.startsAt == GO_ZERO_TIME else alert.startsAt
     ends = None if alert.endsAt == GO_ZERO_TIME else alert.endsAt
     if starts is not None and ends is not None and ends < starts:
@@ -153,7 +148,11 @@ def to_incoming(alert: PostableAlert, index: int, source: str) -> IncomingAlert:
         )
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
-        raise bad(f"{field_path(tuple(first['loc']))}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        name = re.search(r"invalid label name '([^']*)'", message)
+        if name:  # in Prometheus's words, which amtool users know
+            raise bad(f'invalid label set: invalid name "{name.group(1)}"') from None
+        raise bad(f"{field_path(tuple(first['loc']))}: {message}") from None
 
 
 def _source(request: Request) -> str:

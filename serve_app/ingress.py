@@ -30,6 +30,7 @@ from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from serve_app import alertmanager_api, pagerduty_api, webhook_api
 from serve_app.auth import credentials, unauthenticated
+from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, unavailable, validation_problem
@@ -249,6 +250,9 @@ class Ingress:
 
             ingester = Coalescer(send, max_items=self.settings.max_bulk_alerts)
             self.ingesters[tenant] = ingester
+        # Hash the labels here, in bulk: replicas scale out, the tenant's actor does not.
+        for alert, value in zip(alerts, fingerprints([a.labels for a in alerts]), strict=True):
+            alert.with_fingerprint(value)
         return await ingester.submit(alerts)
 
     # -- health ------------------------------------------------------------------------

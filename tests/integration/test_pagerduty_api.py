@@ -190,3 +190,17 @@ def test_events_v1(vigil: Vigil) -> None:
     assert bad.status_code == 400 and "'description' is missing or blank" in bad.json()["errors"]
     wrong = requests.post(url, json={**body, "service_key": "f" * 32}, timeout=30)
     assert wrong.status_code == 400 and wrong.json()["errors"] == ["Invalid service key"]
+
+
+def test_a_dedup_key_label_names_the_alert_within_one_batch(vigil: Vigil) -> None:
+    key = f"bulk-{uuid.uuid4().hex}"
+    alerts = [
+        {"labels": {"dedup_key": key, "source": "a"}},
+        {"labels": {"dedup_key": key, "source": "b"}},  # other labels, same key
+    ]
+    r = vigil.session("acme").post(vigil.api("/bulk"), json={"alerts": alerts}, timeout=30)
+    assert r.status_code == 202
+    first, second = r.json()["results"]
+    assert second["id"] == first["id"] and second["duplicate"]
+    (alert,) = alerts_for(vigil, key)
+    assert alert["count"] == 2 and alert["labels"]["source"] == "a"

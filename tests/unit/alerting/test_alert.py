@@ -52,3 +52,18 @@ def test_severity_sources(field: str | None, label: str | None, expected: Severi
     if field is not None:
         data["severity"] = field
     assert IncomingAlert.model_validate(data).severity is expected
+
+
+def test_pickling_keeps_the_alert_and_its_fingerprint() -> None:
+    import pickle
+
+    from tests.unit.alerting.helpers import incoming
+
+    original = incoming(starts_at="2026-01-01T00:00:00Z")
+    copy = pickle.loads(pickle.dumps(original))
+    assert copy == original
+    assert copy.model_dump() == original.model_dump()
+    assert copy.fingerprint == original.fingerprint
+    # A fingerprint computed in bulk elsewhere travels with the alert.
+    forced = pickle.loads(pickle.dumps(incoming().with_fingerprint("00000000000000ff")))
+    assert forced.fingerprint == "00000000000000ff"
