@@ -59,3 +59,38 @@ def test_valid_tenant_ids(tenant: str) -> None:
 def test_invalid_tenant_ids(tenant: str) -> None:
     with pytest.raises(ValueError, match="invalid tenant id"):
         check_tenant_id(tenant)
+
+
+def test_demo_tenant_routes_from_its_alertmanager_file() -> None:
+    from alerting.routing import receivers_for
+
+    config = load_config(ROOT / "configs" / "vigil.yaml")
+    routing = config.routing_for("demo")
+    assert receivers_for(routing.root, {"service": "db", "severity": "critical"}) == [
+        "team-db",
+        "on-call-pager",
+    ]
+    assert "team-db" in routing.original  # the file's own text, for /api/v2/status
+    assert hash_api_key("demo-routing-key-change-me") in config.integration_key_hashes()
+    # A tenant without routing gets the single default receiver.
+    assert config.routing_for("nobody").receiver_names() == ["default"]
+
+
+def test_routing_errors_name_the_tenant_and_place(tmp_path: Path) -> None:
+    (tmp_path / "am.yml").write_text("route: {receiver: ghost}\nreceivers: [{name: a}]\n")
+    text = "tenants:\n  - id: t\n    alertmanager_config_file: am.yml\n"
+    with pytest.raises(
+        ConfigError, match=r"tenants\.0: .*am\.yml: route: undefined receiver 'ghost'"
+    ):
+        parse_config(text, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        parse_config(text.replace("am.yml", "missing.yml"), base_dir=tmp_path)
+    inline = (
+        "tenants:\n  - id: t\n"
+        "    alertmanager: {route: {receiver: a, continue: true}, receivers: [{name: a}]}\n"
+    )
+    with pytest.raises(ConfigError, match=r"tenants\.0\.alertmanager: route: cannot have continue"):
+        parse_config(inline)
+    both = "tenants:\n  - id: t\n    alertmanager_config_file: x\n    alertmanager: {}\n"
+    with pytest.raises(ConfigError, match="not both"):
+        parse_config(both)
