@@ -121,11 +121,17 @@ class AlertStore:
         if not changed:
             return
         docs = {s.alert.id: s.alert.model_dump_json() for s in changed}
+        await self._store_with_change(keys.alerts(self.tenant), docs, change_entry(changed, now))
+
+    async def _store_with_change(
+        self, hash_key: str, docs: dict[str, str], entry: dict[str, str]
+    ) -> None:
+        """One transaction: the documents into ``hash_key``, the entry onto the stream."""
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.alerts(self.tenant), mapping=docs)  # type: ignore[arg-type]
+            pipe.hset(hash_key, mapping=docs)  # type: ignore[arg-type]
             pipe.xadd(
                 keys.changes(self.tenant),
-                change_entry(changed, now),  # type: ignore[arg-type]
+                entry,  # type: ignore[arg-type]
                 maxlen=self.stream_maxlen,
                 approximate=True,
             )
@@ -152,15 +158,8 @@ class AlertStore:
         if not silences:
             return
         docs = {s.id: json.dumps(silence_to_record(s)) for s in silences}
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.silences(self.tenant), mapping=docs)  # type: ignore[arg-type]
-            pipe.xadd(
-                keys.changes(self.tenant),
-                silence_change_entry(silences, now),  # type: ignore[arg-type]
-                maxlen=self.stream_maxlen,
-                approximate=True,
-            )
-            await pipe.execute()
+        entry = silence_change_entry(silences, now)
+        await self._store_with_change(keys.silences(self.tenant), docs, entry)
 
     async def delete_silences(self, silence_ids: Sequence[str]) -> None:
         """Forget expired silences past their retention."""

@@ -23,15 +23,19 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def create_tenant(client: redis.Redis, tenant: str) -> str:
-    """Register ``tenant`` (if new) with a new API key; return the key, stored only as a hash."""
+def _register(client: redis.Redis, tenant: str, registry: str, key: str) -> str:
+    """Register ``tenant`` (if new) and ``key`` for it in ``registry``, stored as a hash."""
     keys.check_tenant_id(tenant)
-    key = new_api_key()
     with client.pipeline(transaction=True) as pipe:
         pipe.sadd(keys.tenants(), tenant)
-        pipe.hset(keys.api_keys(), hash_api_key(key), tenant)
+        pipe.hset(registry, hash_api_key(key), tenant)
         pipe.execute()
     return key
+
+
+def create_tenant(client: redis.Redis, tenant: str) -> str:
+    """Register ``tenant`` (if new) with a new API key; return the key, stored only as a hash."""
+    return _register(client, tenant, keys.api_keys(), new_api_key())
 
 
 def new_integration_key() -> str:
@@ -41,13 +45,7 @@ def new_integration_key() -> str:
 
 def create_integration_key(client: redis.Redis, tenant: str) -> str:
     """Register a new integration key for ``tenant``; return it (stored only as a hash)."""
-    keys.check_tenant_id(tenant)
-    key = new_integration_key()
-    with client.pipeline(transaction=True) as pipe:
-        pipe.sadd(keys.tenants(), tenant)
-        pipe.hset(keys.integration_keys(), hash_api_key(key), tenant)
-        pipe.execute()
-    return key
+    return _register(client, tenant, keys.integration_keys(), new_integration_key())
 
 
 class TenantResolver:

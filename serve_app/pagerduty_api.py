@@ -136,18 +136,33 @@ def trigger_alert(
     )
 
 
-async def _tenant_for(request: Request, key: str) -> str | None:
-    ingress = ingress_of(request)
-    tenant: str | None = await ingress.tenant_for_key(ingress.integrations, key)
-    return tenant
+V1_NAMES = {
+    "routing_key": "service_key",
+    "event_action": "event_type",
+    "dedup_key": "incident_key",
+    "payload.summary": "description",
+    "payload.custom_details": "details",
+    "routing key": "service key",
+}
+"""Events API v1 field names for the v2 ones, to word v1 refusals in v1's terms."""
 
 
-async def _apply(request: Request, tenant: str, action: str, key: str, alert: Any) -> None:
-    ingress = ingress_of(request)
-    if action == "trigger":
-        await ingress.ingest(tenant, [alert])
-    else:
-        await ingress.call(tenant, "act_on_dedup_key", key, action, "pagerduty")
+def v2_from_v1(event: dict[str, Any]) -> dict[str, Any]:
+    """An Events API v1 event in v2's shape (v1 has no severity: its events page, so
+    they are critical)."""
+    return {
+        "routing_key": event.get("service_key"),
+        "event_action": event.get("event_type"),
+        "dedup_key": event.get("incident_key"),
+        "payload": {
+            "summary": event.get("description"),
+            "source": event.get("client") or "pagerduty-events-v1",
+            "severity": "critical",
+            "custom_details": event.get("details"),
+        },
+        "client": event.get("client"),
+        "client_url": event.get("client_url"),
+    }
 
 
 async def _event_body(request: Request) -> dict[str, Any]:
@@ -160,35 +175,50 @@ async def _event_body(request: Request) -> dict[str, Any]:
     return data
 
 
+async def _process(request: Request, event: dict[str, Any]) -> tuple[str, str, str, Any]:
+    """Validate a v2 event, find its tenant by routing key; return (tenant, action,
+    dedup_key, alert-or-None). ``EventInvalid`` lists every reason to refuse it."""
+    errors: list[str] = []
+    routing_key = _required(event, "routing_key", "routing_key", errors, 64)
+    action = event.get("event_action")
+    if action not in ACTIONS:
+        errors.append(f"'event_action' is invalid (must be one of {', '.join(ACTIONS)})")
+    dedup_key = _text(event, "dedup_key", "dedup_key", errors, MAX_DEDUP_KEY)
+    if dedup_key is None and action in ("acknowledge", "resolve"):
+        errors.append("'dedup_key' is missing or blank")
+    dedup_key = dedup_key or uuid.uuid4().hex
+    alert = None
+    if action == "trigger":
+        payload = event.get("payload")
+        if not isinstance(payload, dict):
+            errors.append("'payload' is missing or blank")
+        else:
+            alert = trigger_alert(dedup_key, payload, event, errors)
+    if errors:
+        raise EventInvalid(errors)
+    ingress = ingress_of(request)
+    tenant = await ingress.tenant_for_key(ingress.integrations, routing_key)
+    if tenant is None:
+        raise EventInvalid(["Invalid routing key"])
+    return tenant, str(action), dedup_key, alert
+
+
+async def _apply(request: Request, tenant: str, action: str, key: str, alert: Any) -> None:
+    ingress = ingress_of(request)
+    if action == "trigger":
+        await ingress.ingest(tenant, [alert])
+    else:
+        await ingress.call(tenant, "act_on_dedup_key", key, action, "pagerduty")
+
+
 @router.post(V2_PATH, status_code=202)
 async def enqueue(request: Request) -> JSONResponse:
     """Events API v2: trigger, acknowledge or resolve the alert ``dedup_key`` names."""
     try:
-        event = await _event_body(request)
-        errors: list[str] = []
-        routing_key = _required(event, "routing_key", "routing_key", errors, 64)
-        action = event.get("event_action")
-        if action not in ACTIONS:
-            errors.append(f"'event_action' is invalid (must be one of {', '.join(ACTIONS)})")
-        dedup_key = _text(event, "dedup_key", "dedup_key", errors, MAX_DEDUP_KEY)
-        if dedup_key is None and action in ("acknowledge", "resolve"):
-            errors.append("'dedup_key' is missing or blank")
-        dedup_key = dedup_key or uuid.uuid4().hex
-        alert = None
-        if action == "trigger":
-            payload = event.get("payload")
-            if not isinstance(payload, dict):
-                errors.append("'payload' is missing or blank")
-            else:
-                alert = trigger_alert(dedup_key, payload, event, errors)
-        if errors:
-            raise EventInvalid(errors)
-        tenant = await _tenant_for(request, routing_key)
-        if tenant is None:
-            raise EventInvalid(["Invalid routing key"])
+        tenant, action, dedup_key, alert = await _process(request, await _event_body(request))
     except EventInvalid as exc:
         return invalid_event(exc.errors)
-    await _apply(request, tenant, str(action), dedup_key, alert)
+    await _apply(request, tenant, action, dedup_key, alert)
     body = {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
     return JSONResponse(body, status_code=202)
 
@@ -197,33 +227,12 @@ async def enqueue(request: Request) -> JSONResponse:
 async def create_event(request: Request) -> JSONResponse:
     """Events API v1 (old senders): ``service_key``, ``event_type``, ``incident_key``."""
     try:
-        event = await _event_body(request)
-        errors: list[str] = []
-        service_key = _required(event, "service_key", "service_key", errors, 64)
-        action = event.get("event_type")
-        if action not in ACTIONS:
-            errors.append(f"'event_type' is invalid (must be one of {', '.join(ACTIONS)})")
-        key = _text(event, "incident_key", "incident_key", errors, MAX_DEDUP_KEY)
-        if key is None and action in ("acknowledge", "resolve"):
-            errors.append("'incident_key' is missing or blank")
-        key = key or uuid.uuid4().hex
-        alert = None
-        if action == "trigger":
-            # v1 has no severity or source: such events page, so they are critical.
-            payload = {
-                "summary": event.get("description"),
-                "source": event.get("client") or "pagerduty-events-v1",
-                "severity": "critical",
-                "custom_details": event.get("details"),
-            }
-            alert = trigger_alert(key, payload, {"client_url": event.get("client_url")}, errors)
-            errors[:] = [e.replace("payload.summary", "description") for e in errors]
-        if errors:
-            raise EventInvalid(errors)
-        tenant = await _tenant_for(request, service_key)
-        if tenant is None:
-            raise EventInvalid(["Invalid service key"])
+        event = v2_from_v1(await _event_body(request))
+        tenant, action, key, alert = await _process(request, event)
     except EventInvalid as exc:
-        return invalid_event(exc.errors)
-    await _apply(request, tenant, str(action), key, alert)
+        errors = exc.errors
+        for v2_name, v1_name in V1_NAMES.items():
+            errors = [e.replace(v2_name, v1_name) for e in errors]
+        return invalid_event(errors)
+    await _apply(request, tenant, action, key, alert)
     return JSONResponse({"status": "success", "message": "Event processed", "incident_key": key})

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from alerting.fingerprint import fingerprint
-from tests.system import Vigil, unique_labels, wait_for
+from tests.system import TENANTS, Vigil, unique_labels, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -345,3 +345,32 @@ def test_expired_alert_is_not_listed_even_before_the_sweep(vigil: Vigil) -> None
     soon = iso(datetime.now(UTC) + timedelta(seconds=1))
     post(vigil, "acme", [{"labels": labels, "endsAt": soon}])
     wait_for(lambda: listed(vigil, "acme", labels) == [], timeout=5)
+
+
+V2_ENDPOINTS = [
+    ("GET", "/alerts"),
+    ("POST", "/alerts"),
+    ("GET", "/alerts/groups"),
+    ("GET", "/silences"),
+    ("POST", "/silences"),
+    ("GET", "/silence/some-id"),
+    ("DELETE", "/silence/some-id"),
+    ("GET", "/status"),
+    ("GET", "/receivers"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), V2_ENDPOINTS)
+def test_every_endpoint_refuses_missing_or_wrong_credentials(
+    vigil: Vigil, method: str, path: str
+) -> None:
+    for auth in (None, ("acme", "not-a-key"), ("globex", TENANTS["acme"])):
+        r = requests.request(method, v2(vigil, path), auth=auth, json=[], timeout=30)
+        assert r.status_code == 401, (auth, r.text)
+        assert isinstance(r.json(), str)
+
+
+def test_oversize_silence_is_refused(vigil: Vigil) -> None:
+    body = silence_body(unique_labels(), comment="x" * (2 * 1024 * 1024))
+    r = vigil.session("acme").post(v2(vigil, "/silences"), json=body, timeout=30)
+    assert r.status_code == 413
