@@ -31,7 +31,7 @@ from alerting.routing import receivers_for
 from alerting.silence import Silence, SilenceDraft
 from alerting.timeutil import as_utc
 from serve_app.problems import ApiError, field_path
-from serve_app.wire import iso, read_json_body
+from serve_app.wire import iso, json_body, read_json_body
 
 PREFIX = "/api/v2"
 VERSION = "0.25.0-vigil"
@@ -207,7 +207,7 @@ def _filters(values: list[str] | None) -> list[Matcher]:
 # -- alerts ----------------------------------------------------------------------------
 
 
-@router.post("/alerts", status_code=200)
+@router.post("/alerts", status_code=200, openapi_extra=json_body(list[PostableAlert]))
 @am_errors
 async def post_alerts(request: Request) -> Response:
     """Create or refresh alerts (Prometheus's ``alerting.alertmanagers`` target)."""
@@ -330,7 +330,7 @@ async def get_silences(
     return JSONResponse([gettable_silence(s, now) for s in silences])
 
 
-@router.post("/silences")
+@router.post("/silences", openapi_extra=json_body(PostableSilence))
 @am_errors
 async def post_silences(request: Request) -> JSONResponse:
     """Create a silence, or change one by id; answers ``{"silenceID": ...}``."""

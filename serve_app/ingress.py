@@ -34,7 +34,7 @@ from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, unavailable, validation_problem
-from serve_app.wire import read_json_body
+from serve_app.wire import json_body, read_json_body
 
 log = logging.getLogger("vigil.ingress")
 
@@ -58,16 +58,6 @@ class ActionRequest(BaseModel):
 
     by: str | None = Field(default=None, max_length=256)
     reason: str | None = Field(default=None, max_length=4096)
-
-
-def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
-    """OpenAPI text for a body the handler parses itself (to answer 400 vs 422 precisely)."""
-    return {
-        "requestBody": {
-            "required": required,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
 
 
 ACTION_BODY = json_body(ActionRequest, required=False)

@@ -17,15 +17,16 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from alerting.alert import MAX_ANNOTATION_VALUE, MAX_LABEL_VALUE, IncomingAlert
 from serve_app.alertmanager_api import ingress_of
 from serve_app.problems import ApiError
-from serve_app.wire import read_json_body
+from serve_app.wire import json_body, read_json_body
 
 V2_PATH = "/v2/enqueue"
 V1_PATH = "/generic/2010-04-15/create_event.json"
@@ -38,6 +39,45 @@ OPEN_UNTIL_RESOLVED = datetime(9999, 12, 31, tzinfo=UTC)
 """PagerDuty alerts never time out: they stay open until an event resolves them."""
 
 router = APIRouter(tags=["pagerduty events"])
+
+
+class EventPayload(BaseModel):
+    """``payload`` of a v2 trigger (documentation of the body; parsed by hand to answer
+    with PagerDuty's error list)."""
+
+    summary: str = Field(max_length=MAX_SUMMARY)
+    source: str
+    severity: Literal["critical", "error", "warning", "info"]
+    timestamp: str | None = None
+    component: str | None = None
+    group: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+    custom_details: dict[str, Any] | None = None
+
+
+class EnqueueEvent(BaseModel):
+    """An Events API v2 event."""
+
+    routing_key: str
+    event_action: Literal["trigger", "acknowledge", "resolve"]
+    dedup_key: str | None = Field(default=None, max_length=MAX_DEDUP_KEY)
+    payload: EventPayload | None = None
+    links: list[dict[str, str]] | None = None
+    images: list[dict[str, str]] | None = None
+    client: str | None = None
+    client_url: str | None = None
+
+
+class CreateEventV1(BaseModel):
+    """An Events API v1 event."""
+
+    service_key: str
+    event_type: Literal["trigger", "acknowledge", "resolve"]
+    incident_key: str | None = None
+    description: str | None = None
+    details: dict[str, Any] | None = None
+    client: str | None = None
+    client_url: str | None = None
 
 
 class EventInvalid(Exception):
@@ -211,7 +251,7 @@ async def _apply(request: Request, tenant: str, action: str, key: str, alert: An
         await ingress.call(tenant, "act_on_dedup_key", key, action, "pagerduty")
 
 
-@router.post(V2_PATH, status_code=202)
+@router.post(V2_PATH, status_code=202, openapi_extra=json_body(EnqueueEvent))
 async def enqueue(request: Request) -> JSONResponse:
     """Events API v2: trigger, acknowledge or resolve the alert ``dedup_key`` names."""
     try:
@@ -223,7 +263,7 @@ async def enqueue(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=202)
 
 
-@router.post(V1_PATH, status_code=200)
+@router.post(V1_PATH, status_code=200, openapi_extra=json_body(CreateEventV1))
 async def create_event(request: Request) -> JSONResponse:
     """Events API v1 (old senders): ``service_key``, ``event_type``, ``incident_key``."""
     try:

@@ -21,7 +21,7 @@ from alerting.alert import IncomingAlert, ReportedStatus
 from alerting.fingerprint import fingerprint
 from serve_app.alertmanager_api import GO_ZERO_TIME, ingress_of
 from serve_app.problems import ApiError, validation_problem
-from serve_app.wire import read_json_body
+from serve_app.wire import json_body, read_json_body
 
 PATH = "/api/v1/integrations/alertmanager"
 
@@ -85,7 +85,7 @@ def to_incoming(alert: WebhookAlert, index: int, open_for: timedelta) -> Incomin
         raise validation_problem(exc) from None
 
 
-@router.post(PATH, status_code=200)
+@router.post(PATH, status_code=200, openapi_extra=json_body(WebhookMessage))
 async def alertmanager_webhook(request: Request) -> JSONResponse:
     """Store what an Alertmanager notified: firing alerts open, resolved ones resolve."""
     ingress = ingress_of(request)

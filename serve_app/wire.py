@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
+from pydantic import BaseModel, TypeAdapter
 
 from serve_app.problems import ApiError
 
@@ -25,3 +26,20 @@ async def read_json_body(request: Request) -> Any:
 def iso(value: datetime) -> str:
     """RFC 3339 in UTC with milliseconds and ``Z``, as Alertmanager writes times."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_body(model: Any, required: bool = True) -> dict[str, Any]:
+    """OpenAPI text for a body the handler parses itself (to answer 400 vs 422 precisely).
+
+    ``model`` is a pydantic model or any type pydantic can describe (``list[Model]``).
+    """
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        schema = model.model_json_schema()
+    else:
+        schema = TypeAdapter(model).json_schema()
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }

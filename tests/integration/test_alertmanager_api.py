@@ -374,3 +374,15 @@ def test_oversize_silence_is_refused(vigil: Vigil) -> None:
     body = silence_body(unique_labels(), comment="x" * (2 * 1024 * 1024))
     r = vigil.session("acme").post(v2(vigil, "/silences"), json=body, timeout=30)
     assert r.status_code == 413
+
+
+def test_openapi_describes_the_compatible_apis(vigil: Vigil) -> None:
+    spec = requests.get(f"{vigil.url}/openapi.json", timeout=10).json()
+    for path in [
+        "/api/v2/alerts",
+        "/api/v2/silences",
+        "/v2/enqueue",
+        "/api/v1/integrations/alertmanager",
+    ]:
+        assert "requestBody" in spec["paths"][path]["post"], path
+    assert "/api/v2/silence/{silence_id}" in spec["paths"]
