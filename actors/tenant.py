@@ -23,7 +23,7 @@ from typing import Any
 
 import ray
 
-from alerting.alert import Alert, IncomingAlert
+from alerting.alert import Alert, IncomingAlert, share_fields_set
 from alerting.errors import NotFound
 from alerting.lifecycle import (
     ChangeKind,
@@ -119,7 +119,7 @@ class TenantActor:
     # -- state kept in memory -------------------------------------------------------
 
     def _remember(self, alert: Alert) -> None:
-        self.alerts[alert.id] = alert
+        self.alerts[alert.id] = share_fields_set(alert)  # ~1.2 KB less per kept alert
         newest = self.alerts.get(self.latest.get(alert.fingerprint, ""))
         if newest is None or alert.occurrence >= newest.occurrence:
             self.latest[alert.fingerprint] = alert.id

@@ -130,9 +130,33 @@ def trusted(model: type[_M], fields: dict[str, Any]) -> _M:
     """
     instance = model.__new__(model)
     object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(instance, "__pydantic_fields_set__", _all_fields_set(model))
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+_SHARED_FIELDS_SETS: dict[type[BaseModel], set[str]] = {}
+
+
+def _all_fields_set(model: type[BaseModel]) -> set[str]:
+    """One set of all field names per model, shared by every instance that has them all.
+
+    pydantic keeps a per-instance set of the fields given (~1.2 KB for ``Alert``, half
+    of an alert's memory). Every field of a stored alert is always given, so one shared
+    set says the same. It is never changed in place: ``model_copy`` copies it first.
+    """
+    shared = _SHARED_FIELDS_SETS.get(model)
+    if shared is None:
+        shared = _SHARED_FIELDS_SETS[model] = set(model.model_fields)
+    return shared
+
+
+def share_fields_set(instance: _M) -> _M:
+    """Point a fully populated instance at the shared fields set (memory only)."""
+    shared = _all_fields_set(type(instance))
+    if instance.__pydantic_fields_set__ is not shared:
+        object.__setattr__(instance, "__pydantic_fields_set__", shared)
     return instance
 
 

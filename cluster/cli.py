@@ -102,7 +102,11 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         "api_url": _api_url(settings),
     }
     _state_path(settings).write_text(json.dumps(state))
-    _say(f"api           {_api_url(settings)}   (OpenAPI docs: {_api_url(settings)}/docs)")
+    api = _api_url(settings)
+    _say(f"api           {api}   (OpenAPI docs: {api}/docs)")
+    _say(f"alertmanager  {api}/api/v2   (Prometheus, amtool: basic auth tenant:key or Bearer)")
+    _say(f"pagerduty     {api}/v2/enqueue   (routing_key = an integration key)")
+    _say(f"am webhook    {api}/api/v1/integrations/alertmanager")
     if context.dashboard_url:
         _say(f"ray dashboard http://{context.dashboard_url}")
     _say(f"config        {settings.config_path}")

@@ -67,3 +67,24 @@ def test_pickling_keeps_the_alert_and_its_fingerprint() -> None:
     # A fingerprint computed in bulk elsewhere travels with the alert.
     forced = pickle.loads(pickle.dumps(incoming().with_fingerprint("00000000000000ff")))
     assert forced.fingerprint == "00000000000000ff"
+
+
+def test_shared_fields_set_is_never_changed_by_copies() -> None:
+    import os
+    from datetime import UTC, datetime
+
+    from alerting.alert import share_fields_set
+    from alerting.lifecycle import receive
+    from tests.unit.alerting.helpers import incoming
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    made = [receive(None, incoming(), tenant="t", new_id=os.urandom(4).hex(), now=now)[-1].alert]
+    alert = share_fields_set(made[0])
+    shared = alert.__pydantic_fields_set__
+    copy = alert.model_copy(update={"count": 5})
+    # The copy got its own set; the shared one still names exactly the model's fields.
+    assert copy.__pydantic_fields_set__ is not shared
+    assert shared == set(type(alert).model_fields)
+    assert share_fields_set(copy).__pydantic_fields_set__ is shared
+    assert copy.count == 5 and alert.count == 1
+    assert copy.model_dump(exclude={"count"}) == alert.model_dump(exclude={"count"})
