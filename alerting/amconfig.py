@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alerting.duration import parse_duration
 from alerting.errors import InvalidConfig
 from alerting.inhibition import InhibitRule, InhibitRuleSpec, build_inhibit_rule
 from alerting.receivers import Receiver, check_receivers
@@ -51,6 +53,12 @@ class RoutingConfig:
         """Every receiver's name, in file order."""
         return [r.name for r in self.receivers]
 
+    def resolve_timeout(self) -> timedelta | None:
+        """``global.resolve_timeout``, if the file sets it: how long an alert posted
+        without ``endsAt`` stays firing without a refresh."""
+        value = self.global_settings.get("resolve_timeout")
+        return parse_duration(str(value)) if value is not None else None
+
     def warnings(self) -> list[str]:
         """What loads but will not be acted on (integrations Vigil does not notify through)."""
         return [
@@ -84,6 +92,13 @@ def parse_alertmanager_config(data: Any, original: str = "") -> RoutingConfig:
     if spec.route is None:
         raise InvalidConfig("route: no route provided in config")
     check_receivers(spec.receivers, spec.global_)
+    timeout = spec.global_.get("resolve_timeout")
+    if timeout is not None:
+        try:
+            if parse_duration(str(timeout)) <= timedelta(0):
+                raise InvalidConfig("global.resolve_timeout: must be positive")
+        except ValueError as exc:
+            raise InvalidConfig(f"global.resolve_timeout: {exc}") from None
     root = build_route(spec.route)
     names = {r.name for r in spec.receivers}
     intervals = {str(t.get("name")) for t in (*spec.time_intervals, *spec.mute_time_intervals)}

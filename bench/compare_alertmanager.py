@@ -173,33 +173,37 @@ def main() -> int:
         print("needs Debian's prometheus-alertmanager (apt-get install it)", file=sys.stderr)
         return 2
     started = time.monotonic()
-    url, key, stop = start_vigil()
-    print(f"Vigil at {url}", file=sys.stderr)
+    # One system at a time, so neither one's background work (Vigil's tenant actor
+    # expires the alerts of earlier runs after the resolve timeout) runs during the
+    # other's measurement.
+    memory: dict[str, dict[str, Any]] = {}
     am = Alertmanager(free_port())
     am.start()
     print(f"Alertmanager at {am.url}", file=sys.stderr)
-    auth = {"Authorization": f"Bearer {key}"}
     try:
-        memory = {
-            "vigil": asyncio.run(
-                memory_per_10k(
-                    "vigil",
-                    v2_sender(url, 1000, auth, 5 * 10**9),
-                    lambda: total_rss(pids_matching(VIGIL_PROCESSES)),
-                )
-            ),
-            "alertmanager": asyncio.run(
-                memory_per_10k(
-                    "alertmanager",
-                    v2_sender(am.url, 1000, {}, 6 * 10**9),
-                    lambda: {"alertmanager": rss_bytes(am.proc.pid)} if am.proc else {},
-                )
-            ),
-        }
-        rows = asyncio.run(throughput("vigil", url, auth, args, 7 * 10**9))
-        rows += asyncio.run(throughput("alertmanager", am.url, {}, args, 8 * 10**9))
+        memory["alertmanager"] = asyncio.run(
+            memory_per_10k(
+                "alertmanager",
+                v2_sender(am.url, 1000, {}, 6 * 10**9),
+                lambda: {"alertmanager": rss_bytes(am.proc.pid)} if am.proc else {},
+            )
+        )
+        rows = asyncio.run(throughput("alertmanager", am.url, {}, args, 8 * 10**9))
     finally:
         am.stop()
+    url, key, stop = start_vigil()
+    print(f"Vigil at {url}", file=sys.stderr)
+    auth = {"Authorization": f"Bearer {key}"}
+    try:
+        memory["vigil"] = asyncio.run(
+            memory_per_10k(
+                "vigil",
+                v2_sender(url, 1000, auth, 5 * 10**9),
+                lambda: total_rss(pids_matching(VIGIL_PROCESSES)),
+            )
+        )
+        rows += asyncio.run(throughput("vigil", url, auth, args, 7 * 10**9))
+    finally:
         stop()
     summary = medians(rows)
     print_comparison(summary, memory)

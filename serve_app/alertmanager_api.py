@@ -123,8 +123,14 @@ def _schema_error(exc: ValidationError, prefix: str = "") -> ApiError:
     return ApiError(422, "invalid_request", f"{where} in body: {first['msg']}")
 
 
-def to_incoming(alert: PostableAlert, index: int, source: str) -> IncomingAlert:
-    """Check one posted alert as Alertmanager does and normalise it (400 on a bad one)."""
+def to_incoming(
+    alert: PostableAlert, index: int, source: str, default_end: datetime | None = None
+) -> IncomingAlert:
+    """Check one posted alert as Alertmanager does and normalise it (400 on a bad one).
+
+    ``default_end`` is when an alert without ``endsAt`` ends: now plus the tenant's
+    ``global.resolve_timeout``; ``None`` leaves it to Vigil's resolve timeout.
+    """
 
     def bad(message: str) -> ApiError:
         return ApiError(400, "invalid_alert", f"alert {index}: {message}")
@@ -135,6 +141,8 @@ def to_incoming(alert: PostableAlert, index: int, source: str) -> IncomingAlert:
     ends = None if alert.endsAt == GO_ZERO_TIME else alert.endsAt
     if starts is not None and ends is not None and ends < starts:
         raise bad("start time must be before end time")
+    if ends is None:
+        ends = default_end
     try:
         return IncomingAlert.model_validate(
             {
@@ -226,7 +234,9 @@ async def post_alerts(request: Request) -> Response:
         except ValidationError as exc:
             raise _schema_error(exc, f"[{i}]") from None
     source = _source(request)
-    alerts = [to_incoming(a, i, source) for i, a in enumerate(posted)]
+    timeout = ingress.routing(tenant).resolve_timeout()
+    default_end = datetime.now(UTC) + timeout if timeout is not None else None
+    alerts = [to_incoming(a, i, source, default_end) for i, a in enumerate(posted)]
     if alerts:
         await ingress.ingest(tenant, alerts)
     return Response(status_code=200)

@@ -37,6 +37,7 @@ TENANTS = {name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "glob
 INTEGRATION_KEYS = {name: secrets.token_hex(16) for name in ("acme", "globex")}
 # acme's routing, in alertmanager.yml's own words.
 ACME_ROUTING: dict[str, Any] = {
+    "global": {"resolve_timeout": "10m"},
     "route": {
         "receiver": "default",
         "group_by": ["alertname"],

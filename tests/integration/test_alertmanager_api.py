@@ -73,8 +73,14 @@ def test_posted_alerts_are_listed_in_alertmanagers_shape(vigil: Vigil) -> None:
     assert alert["status"] == {"inhibitedBy": [], "silencedBy": [], "state": "active"}
     assert alert["labels"] == labels and alert["annotations"] == {"summary": "s"}
     assert alert["generatorURL"] == "http://prom/g"
-    # endsAt defaults to now + the resolve timeout (5 min).
+    # endsAt defaults to now + the tenant's global.resolve_timeout (10 min in its file).
     ends = datetime.fromisoformat(alert["endsAt"].replace("Z", "+00:00"))
+    assert timedelta(minutes=9) < ends - datetime.now(UTC) <= timedelta(minutes=10)
+    # A tenant without one gets Vigil's resolve timeout (5 min).
+    other = unique_labels()
+    assert post(vigil, "globex", [{"labels": other}]).status_code == 200
+    (plain,) = listed(vigil, "globex", other)
+    ends = datetime.fromisoformat(plain["endsAt"].replace("Z", "+00:00"))
     assert timedelta(minutes=4) < ends - datetime.now(UTC) <= timedelta(minutes=5)
     # The same alert is in the native API, as one alert.
     native = vigil.session("acme").get(

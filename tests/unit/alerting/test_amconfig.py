@@ -83,3 +83,16 @@ def test_errors_say_where(data: Any, message: str) -> None:
 
 def test_default_routing_sends_everything_to_default() -> None:
     assert receivers_for(default_routing().root, {"any": "thing"}) == ["default"]
+
+
+def test_global_resolve_timeout() -> None:
+    from datetime import timedelta
+
+    assert parse_alertmanager_config(GOOD).resolve_timeout() == timedelta(minutes=5)
+    assert default_routing().resolve_timeout() is None
+    with pytest.raises(InvalidConfig, match=r"global\.resolve_timeout: not a valid duration"):
+        parse_alertmanager_config(
+            with_(**{"global": {**GOOD["global"], "resolve_timeout": "soon"}})
+        )
+    with pytest.raises(InvalidConfig, match="must be positive"):
+        parse_alertmanager_config(with_(**{"global": {**GOOD["global"], "resolve_timeout": "0s"}}))
