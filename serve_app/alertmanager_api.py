@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -242,23 +242,45 @@ async def post_alerts(request: Request) -> Response:
     return Response(status_code=200)
 
 
+class AlertFilters:
+    """The query parameters ``GET /alerts`` and ``GET /alerts/groups`` share."""
+
+    def __init__(
+        self,
+        filter: Annotated[list[str] | None, Query()] = None,
+        receiver: str | None = None,
+        active: bool = True,
+        silenced: bool = True,
+        inhibited: bool = True,
+    ) -> None:
+        self.filter, self.receiver = filter or [], receiver
+        self.active, self.silenced, self.inhibited = active, silenced, inhibited
+
+    def parsed(self) -> tuple[list[Matcher], re.Pattern[str] | None]:
+        """The matchers and the anchored receiver regex (400 if either does not parse).
+
+        Parsed here, inside the handler, not in ``__init__``: an error raised while
+        FastAPI resolves a dependency would miss the Alertmanager-style error answer.
+        """
+        try:
+            receiver = re.compile(f"^(?:{self.receiver})$") if self.receiver else None
+        except re.error as exc:
+            message = f"failed to parse receiver param: {exc}"
+            raise ApiError(400, "invalid_receiver", message) from None
+        return _filters(self.filter), receiver
+
+
 async def _alert_views(
-    request: Request,
-    filters: list[Matcher],
-    receiver: str | None,
-    flags: tuple[bool, bool, bool],
+    request: Request, filters: AlertFilters
 ) -> tuple[Any, list[tuple[Alert, dict[str, Any], list[str]]]]:
     """The tenant's open alerts that pass the v2 filters, with their gettable form and
     receivers."""
-    active, silenced, inhibited = flags
-    try:
-        receiver_re = re.compile(f"^(?:{receiver})$") if receiver else None
-    except re.error as exc:
-        raise ApiError(400, "invalid_receiver", f"failed to parse receiver param: {exc}") from None
+    active, silenced, inhibited = filters.active, filters.silenced, filters.inhibited
+    matchers, receiver_re = filters.parsed()
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
     routing = ingress.routing(tenant)
-    found = await ingress.call(tenant, "open_alerts", filters)
+    found = await ingress.call(tenant, "open_alerts", matchers)
     muted = inhibiting_sources(routing.inhibit_rules, [(a.fingerprint, a.labels) for a, _ in found])
     views = []
     for alert, silenced_by in found:
@@ -281,11 +303,7 @@ async def _alert_views(
 @am_errors
 async def get_alerts(
     request: Request,
-    filter: Annotated[list[str] | None, Query()] = None,
-    receiver: str | None = None,
-    active: bool = True,
-    silenced: bool = True,
-    inhibited: bool = True,
+    filters: Annotated[AlertFilters, Depends()],
     unprocessed: bool = True,
 ) -> JSONResponse:
     """Open alerts; ``filter`` takes matchers, the flags choose by state.
@@ -293,25 +311,17 @@ async def get_alerts(
     ``unprocessed`` is accepted for compatibility: Vigil processes an alert before it
     answers the post, so no alert is ever unprocessed.
     """
-    _, views = await _alert_views(
-        request, _filters(filter), receiver, (active, silenced, inhibited)
-    )
+    _, views = await _alert_views(request, filters)
     return JSONResponse([body for _, body, _ in views])
 
 
 @router.get("/alerts/groups")
 @am_errors
 async def get_alert_groups(
-    request: Request,
-    filter: Annotated[list[str] | None, Query()] = None,
-    receiver: str | None = None,
-    active: bool = True,
-    silenced: bool = True,
-    inhibited: bool = True,
+    request: Request, filters: Annotated[AlertFilters, Depends()]
 ) -> JSONResponse:
     """Open alerts grouped as the routing tree groups them (route, ``group_by`` labels)."""
-    flags = (active, silenced, inhibited)
-    routing, views = await _alert_views(request, _filters(filter), receiver, flags)
+    routing, views = await _alert_views(request, filters)
     groups: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
     for alert, body, _ in views:
         for route in routing.root.match(alert.labels):
