@@ -101,7 +101,9 @@ class TenantActor:
             raise ValueError("TenantActor needs settings.redis_url")
         self.tenant = tenant
         self.settings = settings
-        self.resolve_timeout = settings.resolve_timeout  # read per alert: made once
+        # Read once per alert on the hot path; the settings make a new timedelta each time.
+        self.resolve_timeout = settings.resolve_timeout
+        self.resolved_retention = settings.resolved_retention
         self.store = AlertStore(tenant, settings.redis_url, settings.change_stream_maxlen)
         self.alerts: dict[str, Alert] = {}
         self.latest: dict[str, str] = {}  # fingerprint → id of its newest occurrence
@@ -125,7 +127,7 @@ class TenantActor:
             self.latest[alert.fingerprint] = alert.id
         if alert.status.is_open:
             heapq.heappush(self.deadlines, (alert.ends_at, alert.id))
-        purge_at = purge_time(alert, self.settings.resolved_retention)
+        purge_at = purge_time(alert, self.resolved_retention)
         if purge_at is not None:
             heapq.heappush(self.purges, (purge_at, alert.id))
         dedup_key = alert.labels.get(DEDUP_KEY_LABEL)
@@ -202,7 +204,7 @@ class TenantActor:
             alert = self.alerts.get(alert_id)
             if (
                 alert is not None
-                and purge_time(alert, self.settings.resolved_retention) == purge_at
+                and purge_time(alert, self.resolved_retention) == purge_at
             ):
                 due.append((purge_at, alert_id))
         return due

@@ -153,9 +153,10 @@ def print_comparison(rows: list[dict[str, Any]], memory: dict[str, dict[str, Any
             f"{ratio(v['alerts_per_s'], a['alerts_per_s']):>6}"
         )
     vm, am = memory["vigil"]["mib_per_10k_alerts"], memory["alertmanager"]["mib_per_10k_alerts"]
+    # Memory in the same table: MiB of resident memory per 10,000 active alerts.
     print(
-        f"\nresident memory per 10,000 active alerts: Vigil {vm:.1f} MiB, "
-        f"Alertmanager {am:.1f} MiB ({ratio(vm, am)})"
+        f"{'memory':<12} {'':>7} | {f'{vm:.1f} MiB/10k':>30} | {f'{am:.1f} MiB/10k':>28} | "
+        f"{ratio(vm, am):>6}"
     )
     parts = ", ".join(f"{k} {v:.1f}" for k, v in memory["vigil"]["by_process_mib_per_10k"].items())
     print(f"  Vigil by process (MiB per 10k): {parts}")
