@@ -280,10 +280,15 @@ async def _alert_views(
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
     routing = ingress.routing(tenant)
-    found = await ingress.call(tenant, "open_alerts", matchers)
+    # An inhibiting alert need not pass the filter itself: with inhibition rules, every
+    # open alert is a possible source, so all are fetched and the filter applied here.
+    fetch = [] if routing.inhibit_rules else matchers
+    found = await ingress.call(tenant, "open_alerts", fetch)
     muted = inhibiting_sources(routing.inhibit_rules, [(a.fingerprint, a.labels) for a, _ in found])
     views = []
     for alert, silenced_by in found:
+        if fetch is not matchers and not all(m.matches(alert.labels) for m in matchers):
+            continue
         inhibited_by = [muted[alert.fingerprint]] if alert.fingerprint in muted else []
         if (not silenced and silenced_by) or (not inhibited and inhibited_by):
             continue

@@ -185,6 +185,15 @@ def test_inhibition_rules_of_the_tenant_apply(vigil: Vigil) -> None:
     assert len(listed(vigil, "acme", {"alertname": name}, inhibited="false")) == 2
 
 
+def test_inhibition_holds_when_the_filter_leaves_out_the_source(vigil: Vigil) -> None:
+    source = {"alertname": unique_labels()["alertname"], "inhibitor": "yes", "cluster": "c9"}
+    target = {"alertname": unique_labels()["alertname"], "inhibitable": "yes", "cluster": "c9"}
+    assert post(vigil, "acme", [{"labels": source}, {"labels": target}]).status_code == 200
+    # Filtering on the target's name only: the source is not listed, yet it still mutes.
+    (alert,) = listed(vigil, "acme", target)
+    assert alert["status"]["inhibitedBy"] == [fingerprint(source)]
+
+
 def test_groups_follow_the_routing_tree(vigil: Vigil) -> None:
     name = unique_labels()["alertname"]
     alerts = [{"labels": {"alertname": name, "team": "db", "i": str(i)}} for i in range(3)]
