@@ -125,6 +125,9 @@ def test_config_show_and_receivers(vigil: Vigil, tmp_path: Path) -> None:
     shown = amtool(vigil, tmp_path, "acme", "config", "show")
     assert shown.returncode == 0, shown.stderr
     assert "db-pager" in shown.stdout
+    cluster = amtool(vigil, tmp_path, "acme", "cluster", "show")
+    assert cluster.returncode == 0, cluster.stderr
+    assert "disabled" in cluster.stdout
 
 
 def test_refusals_reach_amtool_as_errors(vigil: Vigil, tmp_path: Path) -> None:
