@@ -15,7 +15,7 @@ from alerting.amconfig import RoutingConfig
 from alerting.errors import InvalidMatcher
 from alerting.matchers import MatchOp, parse_matchers
 from alerting.routing import Route, receivers_for
-from cluster.config import load_alertmanager_config, load_config
+from cluster.config import ConfigError, load_alertmanager_config, load_config
 
 
 def add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,7 +49,14 @@ def add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
 def _load(args: argparse.Namespace, vigil_config: Path) -> RoutingConfig:
     if args.config is not None:
         return load_alertmanager_config(args.config)
-    return load_config(vigil_config).routing_for(args.tenant)
+    config = load_config(vigil_config)
+    if args.tenant not in {t.id for t in config.tenants}:
+        # A typo must not silently test the default routing instead.
+        raise ConfigError(
+            f"no tenant {args.tenant!r} in {vigil_config} (tenants made at run time have "
+            "the default routing: every alert to 'default')"
+        )
+    return config.routing_for(args.tenant)
 
 
 def _tree(node: Route, prefix: str = "", last: bool = True, root: bool = True) -> list[str]:
