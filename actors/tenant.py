@@ -76,6 +76,21 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
+YOUNG_GC_THRESHOLD = 50_000
+
+
+def relax_young_collections() -> None:
+    """Collect the youngest generation every 50,000 allocations instead of every 700.
+
+    Ingesting a batch allocates ~10 objects per alert, nearly none in reference cycles
+    (reference counting frees them), so the default threshold ran a collection every
+    ~70 alerts for nothing. Measured with ``bench/cpu_split.py`` (batch 1,000): the
+    tenant actor's CPU per alert from 64-66 to 54-59 µs, ingest ~+8 %.
+    """
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, middle, oldest)
+
+
 def utc_now() -> datetime:
     """The wall clock in UTC: the one place the actor reads time."""
     return datetime.now(UTC)
@@ -114,6 +129,7 @@ class TenantActor:
             self._remember(alert)
         self.silences: dict[str, Silence] = {s.id: s for s in self.store.load_silences()}
         freeze_long_lived()
+        relax_young_collections()
         self._lock = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
         self._last_call = time.monotonic()
@@ -202,10 +218,7 @@ class TenantActor:
         while self.purges and self.purges[0][0] <= now:
             purge_at, alert_id = heapq.heappop(self.purges)
             alert = self.alerts.get(alert_id)
-            if (
-                alert is not None
-                and purge_time(alert, self.resolved_retention) == purge_at
-            ):
+            if alert is not None and purge_time(alert, self.resolved_retention) == purge_at:
                 due.append((purge_at, alert_id))
         return due
 
