@@ -35,7 +35,7 @@ from alerting.lifecycle import (
     receive,
     resolve,
 )
-from alerting.matchers import Matcher
+from alerting.matchers import Matcher, matches_all
 from alerting.query import AlertQuery, Page, select
 from alerting.silence import (
     DEFAULT_SILENCE_RETENTION,
@@ -421,7 +421,7 @@ class TenantActor:
         found = []
         for alert in self.alerts.values():
             view = self._view(alert, now)
-            if view.status.is_open and all(m.matches(view.labels) for m in matchers):
+            if view.status.is_open and matches_all(matchers, view.labels):
                 found.append((view, silenced_by(silences, view.labels, now)))
         return found
 

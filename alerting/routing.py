@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerting.duration import parse_duration
 from alerting.errors import InvalidConfig, InvalidMatcher
-from alerting.matchers import LABEL_NAME, Matcher, MatchOp, parse_matchers
+from alerting.matchers import LABEL_NAME, Matcher, MatchOp, matches_all, parse_matchers
 
 GROUP_BY_ALL = "..."
 DEFAULT_GROUP_WAIT = timedelta(seconds=30)
@@ -75,7 +75,7 @@ class Route:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether this node's own matchers hold for the labels."""
-        return all(m.matches(labels) for m in self.matchers)
+        return matches_all(self.matchers, labels)
 
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert with these labels is sent to, in tree order."""

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from alerting.errors import InvalidSilence
-from alerting.matchers import Matcher, MatchOp
+from alerting.matchers import Matcher, MatchOp, matches_all
 
 DEFAULT_SILENCE_RETENTION = timedelta(hours=120)
 """As Alertmanager's ``--data.retention``: how long an expired silence is kept."""
@@ -60,9 +60,7 @@ class Silence:
 
     def mutes(self, labels: Mapping[str, str], now: datetime) -> bool:
         """Whether this silence mutes an alert with these labels at ``now``."""
-        return self.state(now) is SilenceState.ACTIVE and all(
-            m.matches(labels) for m in self.matchers
-        )
+        return self.state(now) is SilenceState.ACTIVE and matches_all(self.matchers, labels)
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ def matches_filter(silence: Silence, filters: Iterable[Matcher]) -> bool:
     and the filter matchers are applied to it.
     """
     as_labels = {m.name: m.value for m in silence.matchers}
-    return all(f.matches(as_labels) for f in filters)
+    return matches_all(filters, as_labels)
 
 
 def check_draft(draft: SilenceDraft, now: datetime) -> None:

@@ -26,16 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alerting.alert import Alert, IncomingAlert
 from alerting.errors import InvalidMatcher
 from alerting.inhibition import inhibiting_sources
-from alerting.matchers import Matcher, MatchOp, parse_matchers
+from alerting.matchers import Matcher, MatchOp, matches_all, parse_matchers
 from alerting.routing import receivers_for
 from alerting.silence import Silence, SilenceDraft
 from alerting.timeutil import as_utc
 from serve_app.problems import ApiError, field_path
-from serve_app.wire import iso, json_body, read_json_body
+from serve_app.wire import go_time, ingress_of, iso, json_body, read_json_body
 
 PREFIX = "/api/v2"
 VERSION = "0.25.0-vigil"
-GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 router = APIRouter(prefix=PREFIX, tags=["alertmanager v2"])
 
@@ -51,11 +50,6 @@ def am_errors(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
             return JSONResponse(exc.message, status_code=exc.status, headers=exc.headers)
 
     return wrapped
-
-
-def ingress_of(request: Request) -> Any:
-    """The serving replica (``Ingress``), which owns the actors, keys and config."""
-    return request.app.state.ingress
 
 
 # -- bodies ----------------------------------------------------------------------------
@@ -137,8 +131,7 @@ def to_incoming(
 
     if not alert.labels:
         raise bad("at least one label pair required")
-    starts = None if alert.startsAt == GO_ZERO_TIME else alert.startsAt
-    ends = None if alert.endsAt == GO_ZERO_TIME else alert.endsAt
+    starts, ends = go_time(alert.startsAt), go_time(alert.endsAt)
     if starts is not None and ends is not None and ends < starts:
         raise bad("start time must be before end time")
     if ends is None:
@@ -287,7 +280,7 @@ async def _alert_views(
     muted = inhibiting_sources(routing.inhibit_rules, [(a.fingerprint, a.labels) for a, _ in found])
     views = []
     for alert, silenced_by in found:
-        if fetch is not matchers and not all(m.matches(alert.labels) for m in matchers):
+        if fetch is not matchers and not matches_all(matchers, alert.labels):
             continue
         inhibited_by = [muted[alert.fingerprint]] if alert.fingerprint in muted else []
         if (not silenced and silenced_by) or (not inhibited and inhibited_by):

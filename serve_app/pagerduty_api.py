@@ -24,9 +24,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from alerting.alert import MAX_ANNOTATION_VALUE, MAX_LABEL_VALUE, IncomingAlert
-from serve_app.alertmanager_api import ingress_of
 from serve_app.problems import ApiError
-from serve_app.wire import json_body, read_json_body
+from serve_app.wire import ingress_of, json_body, read_json_body
 
 V2_PATH = "/v2/enqueue"
 V1_PATH = "/generic/2010-04-15/create_event.json"

@@ -19,9 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.alert import IncomingAlert, ReportedStatus
 from alerting.fingerprint import fingerprint
-from serve_app.alertmanager_api import GO_ZERO_TIME, ingress_of
 from serve_app.problems import ApiError, validation_problem
-from serve_app.wire import json_body, read_json_body
+from serve_app.wire import go_time, ingress_of, json_body, read_json_body
 
 PATH = "/api/v1/integrations/alertmanager"
 
@@ -65,8 +64,7 @@ def to_incoming(alert: WebhookAlert, index: int, open_for: timedelta) -> Incomin
             f"alerts[{index}]: fingerprint {alert.fingerprint} does not match its labels "
             f"({computed})",
         )
-    starts = None if alert.startsAt in (None, GO_ZERO_TIME) else alert.startsAt
-    ends = None if alert.endsAt in (None, GO_ZERO_TIME) else alert.endsAt
+    starts, ends = go_time(alert.startsAt), go_time(alert.endsAt)
     if alert.status is ReportedStatus.FIRING:
         ends = datetime.now(UTC) + open_for
     try:

@@ -1,4 +1,5 @@
-"""Small helpers every HTTP API shares: reading a JSON body, writing timestamps."""
+"""Small helpers every HTTP API shares: the serving replica, reading a JSON body, reading
+and writing timestamps."""
 
 from __future__ import annotations
 
@@ -10,6 +11,23 @@ from fastapi import Request
 from pydantic import BaseModel, TypeAdapter
 
 from serve_app.problems import ApiError
+
+GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+"""What Go clients (Prometheus, Alertmanager, amtool) send for a time they leave unset."""
+
+
+def ingress_of(request: Request) -> Any:
+    """The serving replica (``Ingress``), which owns the actors, keys and config.
+
+    The compatible APIs are plain routes (not methods of the replica class), so they
+    reach it through ``app.state``.
+    """
+    return request.app.state.ingress
+
+
+def go_time(value: datetime | None) -> datetime | None:
+    """A timestamp from a Go client, ``None`` when unset (absent or Go's zero time)."""
+    return None if value is None or value == GO_ZERO_TIME else value
 
 
 async def read_json_body(request: Request) -> Any:
