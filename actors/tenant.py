@@ -24,7 +24,7 @@ from typing import Any
 import ray
 
 from alerting.alert import Alert, IncomingAlert, share_fields_set
-from alerting.errors import NotFound
+from alerting.errors import NotFound, SilenceNotFound
 from alerting.lifecycle import (
     ChangeKind,
     Transition,
@@ -430,7 +430,7 @@ class TenantActor:
     def _find_silence(self, silence_id: str) -> Silence:
         silence = self.silences.get(silence_id)
         if silence is None:
-            raise NotFound(f"no silence {silence_id!r} for tenant {self.tenant!r}")
+            raise SilenceNotFound(f"no silence {silence_id!r} for tenant {self.tenant!r}")
         return silence
 
     async def _store_silences(self, silences: list[Silence], now: datetime) -> None:

@@ -2,6 +2,7 @@
 
     VigilError
      ├── NotFound            - no such alert for this tenant (HTTP 404)
+     │    └── SilenceNotFound - no such silence for this tenant (HTTP 404)
      ├── InvalidTransition   - the alert's state forbids the action (HTTP 409)
      ├── InvalidMatcher      - a label matcher that does not parse (HTTP 400/422)
      ├── InvalidSilence      - a silence that cannot be created or changed (HTTP 400)
@@ -22,9 +23,16 @@ class VigilError(Exception):
 
 
 class NotFound(VigilError):
-    """The named object does not exist for the tenant asking."""
+    """The named object does not exist for the tenant asking; ``what`` names its kind."""
 
     code = "not_found"
+    what = "alert"
+
+
+class SilenceNotFound(NotFound):
+    """The named silence does not exist for the tenant asking."""
+
+    what = "silence"
 
 
 class InvalidTransition(VigilError):

@@ -143,8 +143,7 @@ def _problem_from(exc: RayTaskError) -> ApiError:
     """Translate an error raised inside an actor into the HTTP answer it stands for."""
     cause = exc.cause
     if isinstance(cause, NotFound):
-        what = "silence" if "silence" in cause.message else "alert"
-        return ApiError(404, cause.code, f"{what} not found")
+        return ApiError(404, cause.code, f"{cause.what} not found")
     if isinstance(cause, InvalidTransition):
         return ApiError(409, cause.code, cause.message)
     if isinstance(cause, InvalidSilence):
