@@ -53,7 +53,11 @@ def change_entry(steps: Sequence[Transition], now: datetime) -> dict[str, str]:
     client far more than one entry holding 1,000 changes, and a batch is stored
     atomically anyway.
     """
-    changes = [change_record(s) for s in steps if s.change is not None]
+    return _entry([change_record(s) for s in steps if s.change is not None], now)
+
+
+def _entry(changes: list[dict[str, str]], now: datetime) -> dict[str, str]:
+    """The stream entry's fields: when, how many, and the changes as a JSON array."""
     return {
         "at": f"{now.timestamp():.6f}",
         "count": str(len(changes)),
@@ -73,11 +77,7 @@ def silence_change_entry(silences: Sequence[Silence], now: datetime) -> dict[str
         }
         for s in silences
     ]
-    return {
-        "at": f"{now.timestamp():.6f}",
-        "count": str(len(changes)),
-        "changes": json.dumps(changes),
-    }
+    return _entry(changes, now)
 
 
 def read_changes(entry: dict[bytes, bytes]) -> list[dict[str, str]]:
