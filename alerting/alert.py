@@ -85,8 +85,13 @@ class IncomingAlert(BaseModel):
 
     def with_fingerprint(self, value: str) -> IncomingAlert:
         """Record a fingerprint computed elsewhere (in bulk); it must be this alert's."""
-        self.__dict__["fingerprint"] = value
+        self.__dict__["fingerprint"] = value  # the cached_property's slot
         return self
+
+    @property
+    def has_fingerprint(self) -> bool:
+        """Whether the fingerprint is already known (computed or recorded)."""
+        return "fingerprint" in self.__dict__
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as plain values plus the fingerprint.
@@ -163,8 +168,7 @@ def share_fields_set(instance: _M) -> _M:
 def _rebuild_incoming(values: tuple[Any, ...], fingerprint_hex: str) -> IncomingAlert:
     """The other half of ``IncomingAlert.__reduce__``."""
     alert = trusted(IncomingAlert, dict(zip(_INCOMING_FIELDS, values, strict=True)))
-    alert.__dict__["fingerprint"] = fingerprint_hex  # the cached_property's slot
-    return alert
+    return alert.with_fingerprint(fingerprint_hex)
 
 
 class Alert(BaseModel):

@@ -240,7 +240,9 @@ class Ingress:
             ingester = Coalescer(send, max_items=self.settings.max_bulk_alerts)
             self.ingesters[tenant] = ingester
         # Hash the labels here, in bulk: replicas scale out, the tenant's actor does not.
-        for alert, value in zip(alerts, fingerprints([a.labels for a in alerts]), strict=True):
+        # (Some endpoints already hashed their alerts, to check a sender's fingerprint.)
+        unhashed = [a for a in alerts if not a.has_fingerprint]
+        for alert, value in zip(unhashed, fingerprints([a.labels for a in unhashed]), strict=True):
             alert.with_fingerprint(value)
         return await ingester.submit(alerts)
 

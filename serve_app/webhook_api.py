@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.alert import IncomingAlert, ReportedStatus
-from alerting.fingerprint import fingerprint
+from serve_app.batch_fingerprint import fingerprints
 from serve_app.problems import ApiError, validation_problem
 from serve_app.wire import go_time, ingress_of, json_body, read_json_body
 
@@ -54,9 +54,14 @@ class WebhookMessage(BaseModel):
     alerts: list[WebhookAlert] = Field(min_length=1)
 
 
-def to_incoming(alert: WebhookAlert, index: int, open_for: timedelta) -> IncomingAlert:
-    """Normalise one notified alert (422 naming it if it does not validate)."""
-    computed = fingerprint(alert.labels)
+def to_incoming(
+    alert: WebhookAlert, index: int, open_for: timedelta, computed: str
+) -> IncomingAlert:
+    """Normalise one notified alert (422 naming it if it does not validate).
+
+    ``computed`` is the fingerprint of its labels; the sender's must equal it, and it
+    travels with the alert so nothing hashes the labels again.
+    """
     if alert.fingerprint and alert.fingerprint != computed:
         raise ApiError(
             422,
@@ -68,7 +73,7 @@ def to_incoming(alert: WebhookAlert, index: int, open_for: timedelta) -> Incomin
     if alert.status is ReportedStatus.FIRING:
         ends = datetime.now(UTC) + open_for
     try:
-        return IncomingAlert.model_validate(
+        incoming = IncomingAlert.model_validate(
             {
                 "labels": alert.labels,
                 "annotations": alert.annotations,
@@ -81,6 +86,7 @@ def to_incoming(alert: WebhookAlert, index: int, open_for: timedelta) -> Incomin
         )
     except ValidationError as exc:
         raise validation_problem(exc) from None
+    return incoming.with_fingerprint(computed)
 
 
 @router.post(PATH, status_code=200, openapi_extra=json_body(WebhookMessage))
@@ -94,6 +100,10 @@ async def alertmanager_webhook(request: Request) -> JSONResponse:
     except ValidationError as exc:
         raise validation_problem(exc, items_field="alerts") from None
     open_for = timedelta(seconds=ingress.settings.webhook_resolve_timeout_seconds)
-    alerts = [to_incoming(a, i, open_for) for i, a in enumerate(message.alerts)]
+    hashed = fingerprints([a.labels for a in message.alerts])
+    alerts = [
+        to_incoming(a, i, open_for, fp)
+        for i, (a, fp) in enumerate(zip(message.alerts, hashed, strict=True))
+    ]
     results = await ingress.ingest(tenant, alerts)
     return JSONResponse({"accepted": len(results), "results": results})
