@@ -20,6 +20,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +67,19 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def processes() -> Iterator[tuple[Path, str]]:
+    """Every process's ``/proc`` directory and command line (arguments space-separated);
+    processes that end while being read are left out."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                yield entry, (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
 def pids_matching(prefixes: tuple[str, ...]) -> dict[int, str]:
     """Processes whose command line starts with one of ``prefixes`` (Ray sets actor titles)."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-        except OSError:
-            continue
+    for entry, cmdline in processes():
         for prefix in prefixes:
             if cmdline.startswith(prefix) or f"/{prefix}" in cmdline.split(" ")[0]:
                 found[int(entry.name)] = prefix

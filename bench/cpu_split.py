@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.compare_alertmanager import v2_sender
+from bench.compare_alertmanager import processes, v2_sender
 from bench.harness import Measurement, closed_loop, print_progress, start_vigil
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -29,13 +29,10 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds() -> dict[int, tuple[str, float]]:
     """Every process's command line (shortened) and CPU seconds used so far."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry, cmdline in processes():
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        except OSError:  # ended meanwhile
             continue
         name = cmdline.split(" ")[0].rsplit("/", 1)[-1] if "/" in cmdline.split(" ")[0] else cmdline
         found[int(entry.name)] = (name[:48], (int(fields[11]) + int(fields[12])) / TICKS)
