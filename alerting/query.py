@@ -8,12 +8,15 @@ repeat the pages it has not read yet.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from alerting.alert import Alert, AlertStatus
 from alerting.matchers import Matcher, matches_all
 from alerting.severity import Severity
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -79,14 +82,27 @@ def decode_cursor(cursor: str) -> SortKey:
         raise ValueError(f"invalid cursor {cursor!r}") from None
 
 
+def cut_page(
+    matching: Iterable[T], key: Callable[[T], SortKey], limit: int, cursor: str | None
+) -> tuple[list[T], int, str | None]:
+    """Order ``matching`` newest first by ``key`` and cut one page after ``cursor``.
+
+    Returns the page, the number of matches in all, and the cursor of the next page.
+    """
+    ordered = sorted(matching, key=key, reverse=True)
+    start = 0
+    if cursor is not None:
+        after = decode_cursor(cursor)
+        start = next((i for i, item in enumerate(ordered) if key(item) < after), len(ordered))
+    items = ordered[start : start + limit]
+    more = start + limit < len(ordered)
+    next_cursor = encode_cursor(key(items[-1])) if more and items else None
+    return items, len(ordered), next_cursor
+
+
 def select(alerts: Iterable[Alert], query: AlertQuery) -> Page:
     """Apply the query's filters, order newest first, and cut one page after its cursor."""
-    matching = sorted((a for a in alerts if query.selects(a)), key=sort_key, reverse=True)
-    start = 0
-    if query.cursor is not None:
-        after = decode_cursor(query.cursor)
-        start = next((i for i, a in enumerate(matching) if sort_key(a) < after), len(matching))
-    items = matching[start : start + query.limit]
-    more = start + query.limit < len(matching)
-    next_cursor = encode_cursor(sort_key(items[-1])) if more and items else None
-    return Page(items=items, total=len(matching), next_cursor=next_cursor)
+    items, total, next_cursor = cut_page(
+        (a for a in alerts if query.selects(a)), sort_key, query.limit, query.cursor
+    )
+    return Page(items=items, total=total, next_cursor=next_cursor)

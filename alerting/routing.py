@@ -58,7 +58,9 @@ class Route:
 
     ``group_by`` is ``None`` for ``'...'`` (group by every label); ``path`` names the
     node by child indexes from the root (``""`` is the root, ``"1.0"`` the first child
-    of the second child), which is stable for a given configuration.
+    of the second child), which is stable for a given configuration. ``key`` is
+    Alertmanager's route key (``{}/{team="db"}``): the matchers of every node from the
+    root down, which prefixes the group keys Alertmanager sends to receivers.
     """
 
     receiver: str
@@ -72,6 +74,7 @@ class Route:
     path: str
     mute_time_intervals: tuple[str, ...] = ()
     active_time_intervals: tuple[str, ...] = ()
+    key: str = "{}"
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether this node's own matchers hold for the labels."""
@@ -149,9 +152,11 @@ def build_route(spec: RouteSpec, parent: Route | None = None, path: str = "") ->
     for name, value in (("group_interval", group_interval), ("repeat_interval", repeat_interval)):
         if value <= timedelta(0):
             raise InvalidConfig(f"{where}.{name}: cannot be zero")
+    matchers = _matchers(spec, where)
+    own_key = route_key_part(matchers)
     node = Route(
         receiver=receiver,
-        matchers=_matchers(spec, where),
+        matchers=matchers,
         group_by=group_by,
         group_wait=timing(
             spec.group_wait, parent.group_wait if parent else None, DEFAULT_GROUP_WAIT
@@ -163,12 +168,23 @@ def build_route(spec: RouteSpec, parent: Route | None = None, path: str = "") ->
         path=path,
         mute_time_intervals=tuple(spec.mute_time_intervals),
         active_time_intervals=tuple(spec.active_time_intervals),
+        key=f"{parent.key}/{own_key}" if parent is not None else own_key,
     )
     children = tuple(
         build_route(child, node, f"{path}.{i}" if path else str(i))
         for i, child in enumerate(spec.routes)
     )
     return Route(**{**node.__dict__, "routes": children})
+
+
+_OP_ORDER = {MatchOp.EQUAL: 0, MatchOp.NOT_EQUAL: 1, MatchOp.REGEX: 2, MatchOp.NOT_REGEX: 3}
+
+
+def route_key_part(matchers: tuple[Matcher, ...]) -> str:
+    """One node's part of the route key: its matchers sorted as Alertmanager sorts them
+    (by name, value, then operator) in braces, comma-separated."""
+    ordered = sorted(matchers, key=lambda m: (m.name, m.value, _OP_ORDER[m.op]))
+    return "{" + ",".join(str(m) for m in ordered) + "}"
 
 
 def _check_root(spec: RouteSpec) -> None:

@@ -17,3 +17,8 @@ def as_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 """A datetime field normalised to UTC on validation."""
+
+
+def from_epoch(seconds: float) -> datetime:
+    """The UTC datetime of a Unix timestamp (how persisted times are stored)."""
+    return datetime.fromtimestamp(seconds, UTC)

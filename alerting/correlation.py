@@ -1,0 +1,627 @@
+"""The correlation engine: one tenant's alert changes in, incidents out.
+
+``TenantCorrelation`` applies the changes the tenant's actor recorded (an alert
+created, refreshed, acknowledged, resolved) in order, and keeps the incidents they
+form: grouping by the routing tree, relation by topology and similarity, flapping
+holds, silences and inhibition, and the notification timers of each group. It reads
+no clock (``now`` is passed in) and does no I/O: what changed is collected in an
+``Outbox`` that the caller persists and then clears.
+
+Applying a change twice is harmless (a member that already has that alert and state
+is left alone), but the caller still drops changes it has seen, because counters
+are not idempotent.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from alerting.alert import AlertStatus
+from alerting.amconfig import RoutingConfig
+from alerting.correlation_config import CorrelationPolicy
+from alerting.flapping import FlapHistory, hold_until
+from alerting.flush import Notified, first_flush_at, notify_reason
+from alerting.grouping import group_key, label_set_string
+from alerting.incident import (
+    Incident,
+    IncidentNotFound,
+    Member,
+    TimelineEntry,
+)
+from alerting.inhibition import inhibiting_sources
+from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
+from alerting.relatedness import Candidate, JoinReason, Relation, find_related
+from alerting.routing import Route
+from alerting.severity import Severity
+from alerting.silence import Silence, SilenceState, silenced_by
+
+RELATION_SAMPLE = 20
+"""Members of a candidate incident compared for similarity: its newest ones."""
+
+SEND_RESOLVED = True
+"""Groups announce resolutions; whether a channel passes them on is its own setting."""
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    """One change from the tenant's change stream, with the alert's labels when the
+    engine may not know them yet (``knows`` says when they can be left out)."""
+
+    change_id: str
+    kind: ChangeKind
+    alert_id: str
+    fingerprint: str
+    status: AlertStatus
+    severity: Severity
+    stored_at: datetime
+    labels: Mapping[str, str] | None = None
+    starts_at: datetime | None = None
+    resolved_by: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A group's flush that has something to say: to whom, why, and which alerts."""
+
+    incident_id: str
+    receiver: str
+    group_key: str
+    reason: str
+    firing: tuple[str, ...]
+    resolved: tuple[str, ...]
+    at: datetime
+
+
+@dataclass
+class Outbox:
+    """What changed since the caller last persisted: written in one transaction."""
+
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    members: dict[str, dict[str, Member]] = field(default_factory=dict)
+    timeline: dict[str, list[TimelineEntry]] = field(default_factory=dict)
+    notifications: list[Notification] = field(default_factory=list)
+    flaps: dict[str, FlapHistory | None] = field(default_factory=dict)  # None: forget
+    counters: Counter[str] = field(default_factory=Counter)
+    purged: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.incidents
+            or self.members
+            or self.timeline
+            or self.notifications
+            or self.flaps
+            or self.counters
+            or self.purged
+        )
+
+
+@dataclass
+class KnownAlert:
+    """What the engine remembers of an open (or held) alert: enough to route and mute it."""
+
+    alert_id: str
+    labels: Mapping[str, str]
+    status: AlertStatus
+    severity: Severity
+    starts_at: datetime
+
+
+class TenantCorrelation:
+    """Forms and keeps one tenant's incidents from its alert changes."""
+
+    def __init__(
+        self,
+        tenant: str,
+        routing: RoutingConfig,
+        policy: CorrelationPolicy,
+        new_id: Callable[[], str],
+    ) -> None:
+        self.tenant = tenant
+        self.routing = routing
+        self.policy = policy
+        self.new_id = new_id
+        self.routes: dict[str, Route] = {r.path: r for r in routing.root.walk()}
+        self.incidents: dict[str, Incident] = {}
+        self.open_by_group: dict[tuple[str, str], str] = {}  # (route, group key) → incident
+        self.open_by_route: dict[str, set[str]] = {}  # route → its open incidents
+        self.membership: dict[str, dict[str, str]] = {}  # fingerprint → route → incident
+        self.alerts: dict[str, KnownAlert] = {}  # open or held alerts by fingerprint
+        self.flaps: dict[str, FlapHistory] = {}
+        self.silences: list[Silence] = []
+        self.counts: Counter[str] = Counter()
+        self.outbox = Outbox()
+        self._flushes: list[tuple[datetime, str]] = []  # (due, incident) heap, stale allowed
+        self._holds: list[tuple[datetime, str, str]] = []  # (until, incident, fingerprint)
+        self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
+
+    # -- reading ----------------------------------------------------------------------
+
+    def knows(self, fingerprint: str) -> bool:
+        """Whether the engine has this fingerprint's labels (else the change must carry them)."""
+        return fingerprint in self.alerts
+
+    def get(self, incident_id: str) -> Incident:
+        """One incident by id (``IncidentNotFound`` if the tenant has none such)."""
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            raise IncidentNotFound(f"no incident {incident_id!r} for tenant {self.tenant!r}")
+        return incident
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """The earliest time ``tick`` has something to do: a flush, a hold ending, or a
+        silence starting or ending."""
+        times = [t for t, _ in self._flushes[:1]] + [t for t, _, _ in self._holds[:1]]
+        times += [t for s in self.silences for t in (s.starts_at, s.ends_at) if t > now]
+        return min(times) if times else None
+
+    def take_outbox(self) -> Outbox:
+        """Hand over what changed since the last call, and start a new outbox."""
+        out, self.outbox = self.outbox, Outbox()
+        return out
+
+    # -- applying changes -----------------------------------------------------------------
+
+    def apply(self, changes: Iterable[AlertChange], now: datetime) -> None:
+        """Apply changes in stream order, then re-evaluate what is muted."""
+        touched: set[str] = set()
+        for change in changes:
+            self._count(change)
+            if change.status.is_open:
+                touched |= self._alert_open(change, now)
+            else:
+                touched |= self._alert_resolved(change, now)
+        self._refresh_suppression(now, force=False)
+        self._settle(touched, now)
+
+    def _count(self, change: AlertChange) -> None:
+        kind = change.kind
+        if kind in (ChangeKind.CREATED, ChangeKind.REOPENED):
+            self._bump("received")
+            self._bump("alerts")
+        elif kind is ChangeKind.DUPLICATE:
+            self._bump("received")
+            self._bump("duplicates")
+        elif kind is ChangeKind.RESOLVED and change.resolved_by == RESOLVED_BY_SOURCE:
+            self._bump("received")
+
+    def _bump(self, name: str, by: int = 1) -> None:
+        self.counts[name] += by
+        self.outbox.counters[name] += by
+
+    def _alert_open(self, change: AlertChange, now: datetime) -> set[str]:
+        """An alert fires (new, again, refreshed or acknowledged): place it in its incidents."""
+        fp = change.fingerprint
+        known = self.alerts.get(fp)
+        if known is not None and known.alert_id == change.alert_id and known.status.is_open:
+            if known.status is change.status:
+                return set()  # a refresh: nothing an incident shows changed
+            known.status = change.status
+        else:
+            labels = change.labels
+            if labels is None and known is not None:
+                labels = known.labels
+            if labels is None:
+                return set()  # unknown and no labels: nothing to route by
+            if known is None or not known.status.is_open:
+                self._record_transition(fp, now)
+            known = KnownAlert(
+                change.alert_id,
+                labels,
+                change.status,
+                change.severity,
+                change.starts_at or change.stored_at,
+            )
+            self.alerts[fp] = known
+        touched: set[str] = set()
+        for route in self.routing.root.match(known.labels):
+            touched.add(self._place(route, known, change, now))
+        return touched
+
+    def _place(self, route: Route, alert: KnownAlert, change: AlertChange, now: datetime) -> str:
+        """Put the alert into its incident on ``route``; return that incident's id."""
+        fp = change.fingerprint
+        current = self.incidents.get(self.membership.get(fp, {}).get(route.path, ""))
+        if current is not None and current.is_open and fp in current.members:
+            self._update_member(current, current.members[fp], change, now)
+            return current.id
+        gkey = group_key(route, alert.labels)
+        incident = self.incidents.get(self.open_by_group.get((route.path, gkey), ""))
+        reason, detail, score = (
+            JoinReason.GROUP_KEY,
+            f"group {label_set_string(route.group_labels(alert.labels))}",
+            None,
+        )
+        if incident is None:
+            relation = self._related(route, alert.labels, now)
+            if relation is not None:
+                incident = self.incidents[relation.incident_id]
+                reason, detail, score = relation.reason, relation.detail, relation.score
+                incident.group_keys.add(gkey)
+                self.open_by_group[(route.path, gkey)] = incident.id
+                self._bump(f"joined_by_{relation.reason.value}")
+        if incident is None:
+            incident = self._create(route, gkey, alert, now)
+        history = self.flaps.get(fp)
+        member = Member(
+            fingerprint=fp,
+            alert_id=change.alert_id,
+            labels=dict(alert.labels),
+            severity=change.severity,
+            status=change.status,
+            reason=reason,
+            detail=detail,
+            score=score,
+            joined_at=now,
+            received_at=change.stored_at,
+            starts_at=alert.starts_at,
+            updated_at=now,
+            flapping=bool(history and history.is_flapping(now, self.policy.flapping)),
+        )
+        self._log(incident, incident.add(member, now))
+        self._dirty(incident, member)
+        self.membership.setdefault(fp, {})[route.path] = incident.id
+        self._bump("memberships")
+        return incident.id
+
+    def _update_member(
+        self, incident: Incident, member: Member, change: AlertChange, now: datetime
+    ) -> None:
+        if member.alert_id == change.alert_id and member.status is change.status:
+            return
+        if member.alert_id != change.alert_id:
+            held = member.held_until is not None
+            detail = "a held resolution is cancelled: the alert flaps" if held else ""
+            self._log(incident, TimelineEntry(now, "alert_fired_again", detail, member.fingerprint))
+            history = self.flaps.get(member.fingerprint)
+            member.flapping = bool(history and history.is_flapping(now, self.policy.flapping))
+        elif change.kind is ChangeKind.ACKNOWLEDGED:
+            entry = TimelineEntry(now, "alert_acknowledged", "", member.fingerprint, change.by)
+            self._log(incident, entry)
+        member.alert_id, member.status, member.held_until = change.alert_id, change.status, None
+        member.severity, member.updated_at = change.severity, now
+        incident.severity = max(incident.severity, change.severity)
+        incident.updated_at = now
+        self._dirty(incident, member)
+
+    def _related(self, route: Route, labels: Mapping[str, str], now: datetime) -> Relation | None:
+        relatedness = self.policy.relatedness
+        if not relatedness.enabled:
+            return None
+        candidates = []
+        for incident_id in self.open_by_route.get(route.path, ()):
+            incident = self.incidents[incident_id]
+            sample = list(incident.members.values())[-RELATION_SAMPLE:]
+            candidates.append(
+                Candidate(incident_id, incident.updated_at, tuple(m.labels for m in sample))
+            )
+        return find_related(labels, candidates, relatedness, now)
+
+    def _create(self, route: Route, gkey: str, alert: KnownAlert, now: datetime) -> Incident:
+        incident = Incident(
+            id=self.new_id(),
+            tenant=self.tenant,
+            route=route.path,
+            receiver=route.receiver,
+            group_key=gkey,
+            group_labels=route.group_labels(alert.labels),
+            group_keys={gkey},
+            created_at=now,
+            updated_at=now,
+            severity=alert.severity,
+        )
+        incident.next_flush_at = first_flush_at(now, alert.starts_at, route.group_wait)
+        heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
+        self.incidents[incident.id] = incident
+        self.open_by_group[(route.path, gkey)] = incident.id
+        self.open_by_route.setdefault(route.path, set()).add(incident.id)
+        self._log(incident, TimelineEntry(now, "created", f"group key {gkey}"))
+        self._bump("incidents")
+        return incident
+
+    def _alert_resolved(self, change: AlertChange, now: datetime) -> set[str]:
+        """An alert resolves: resolve its memberships, or hold them if it flaps."""
+        fp = change.fingerprint
+        known = self.alerts.get(fp)
+        was_open = known is not None and known.alert_id == change.alert_id and known.status.is_open
+        if was_open:
+            self._record_transition(fp, now)
+        history = self.flaps.get(fp)
+        hold = hold_until(history, now, self.policy.flapping) if history and was_open else None
+        touched: set[str] = set()
+        held_any = False
+        for incident_id in self.membership.get(fp, {}).values():
+            incident = self.incidents.get(incident_id)
+            member = incident.members.get(fp) if incident else None
+            if incident is None or member is None or member.alert_id != change.alert_id:
+                continue  # an older occurrence's change
+            if member.status is AlertStatus.RESOLVED and member.held_until is None:
+                continue
+            member.status, member.updated_at = AlertStatus.RESOLVED, now
+            if hold is not None and incident.is_open:
+                member.held_until, member.flapping = hold, True
+                held_any = True
+                heapq.heappush(self._holds, (hold, incident.id, fp))
+                count = history.count(now, self.policy.flapping) if history else 0
+                self._log(
+                    incident,
+                    TimelineEntry(
+                        now,
+                        "resolution_held",
+                        f"flapping: {count} transitions in {self.policy.flapping.window}; "
+                        f"held firing until {hold.isoformat()}",
+                        fp,
+                    ),
+                )
+                self._bump("flapping_held")
+            else:
+                member.held_until = None
+                self._log(incident, TimelineEntry(now, "alert_resolved", "", fp, change.by))
+            incident.updated_at = now
+            self._dirty(incident, member)
+            touched.add(incident.id)
+        if known is not None and known.alert_id == change.alert_id:
+            if held_any:
+                known.status = AlertStatus.RESOLVED
+            else:
+                del self.alerts[fp]
+        return touched
+
+    def _record_transition(self, fp: str, now: datetime) -> None:
+        policy = self.policy.flapping
+        if not policy.enabled:
+            return
+        history = self.flaps.setdefault(fp, FlapHistory())
+        history.record(now, policy)
+        self.outbox.flaps[fp] = history
+
+    # -- time passing -------------------------------------------------------------------
+
+    def tick(self, now: datetime) -> None:
+        """Do what is due by ``now``: end flapping holds, flush groups, follow silences."""
+        touched = self._end_holds(now)
+        self._refresh_suppression(now, force=False)
+        self._settle(touched, now)
+        while self._flushes and self._flushes[0][0] <= now:
+            due, incident_id = heapq.heappop(self._flushes)
+            incident = self.incidents.get(incident_id)
+            if incident is not None and incident.next_flush_at == due:
+                self._flush(incident, now)
+
+    def _end_holds(self, now: datetime) -> set[str]:
+        touched: set[str] = set()
+        while self._holds and self._holds[0][0] <= now:
+            until, incident_id, fp = heapq.heappop(self._holds)
+            incident = self.incidents.get(incident_id)
+            member = incident.members.get(fp) if incident else None
+            if incident is None or member is None or member.held_until != until:
+                continue  # fired again meanwhile, or already closed
+            member.held_until, member.updated_at = None, now
+            self._log(incident, TimelineEntry(now, "hold_ended", "stayed resolved", fp))
+            self._dirty(incident, member)
+            touched.add(incident.id)
+            known = self.alerts.get(fp)
+            if known is not None and known.alert_id == member.alert_id and not known.status.is_open:
+                del self.alerts[fp]
+        return touched
+
+    def _flush(self, incident: Incident, now: datetime) -> None:
+        """Look at a group on its timer; record a notification if it has news."""
+        route = self.routes.get(incident.route, self.routing.root)
+        firing, resolved = incident.notifiable()
+        reason = notify_reason(
+            incident.last_notified,
+            firing,
+            resolved,
+            send_resolved=SEND_RESOLVED,
+            repeat_interval=route.repeat_interval,
+            now=now,
+        )
+        if reason is not None:
+            incident.last_notified = Notified(now, firing, resolved)
+            self.outbox.notifications.append(
+                Notification(
+                    incident.id,
+                    incident.receiver,
+                    incident.group_key,
+                    reason.value,
+                    tuple(sorted(firing)),
+                    tuple(sorted(resolved)),
+                    now,
+                )
+            )
+            self._log(
+                incident,
+                TimelineEntry(
+                    now,
+                    "notified",
+                    f"{reason.value}: {len(firing)} firing, {len(resolved)} resolved "
+                    f"to {incident.receiver}",
+                ),
+            )
+            self._bump("notifications")
+        if not incident.is_open and not firing:
+            incident.next_flush_at = None  # the group is done, as Alertmanager deletes it
+        else:
+            incident.next_flush_at = now + route.group_interval
+            heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
+        self._dirty(incident)
+
+    # -- silences and inhibition ------------------------------------------------------
+
+    def set_silences(self, silences: Sequence[Silence], now: datetime) -> None:
+        """Replace the tenant's silences and re-evaluate what they mute."""
+        self.silences = list(silences)
+        self._refresh_suppression(now, force=True)
+
+    def _refresh_suppression(self, now: datetime, *, force: bool) -> None:
+        """Mark each open member with the silences and inhibiting alerts that mute it.
+
+        Skipped when nothing can mute anything and nothing is muted now.
+        """
+        active = [s for s in self.silences if s.state(now) is SilenceState.ACTIVE]
+        rules = self.routing.inhibit_rules
+        if not force and not rules and not active and not self._suppressed:
+            return
+        firing = [(fp, a.labels) for fp, a in self.alerts.items() if a.status.is_open]
+        muted = inhibiting_sources(rules, firing) if rules and firing else {}
+        suppressed: set[tuple[str, str]] = set()
+        for incident_id in {i for ids in self.open_by_route.values() for i in ids}:
+            incident = self.incidents[incident_id]
+            for fp, member in incident.members.items():
+                if not member.is_open:
+                    continue
+                silenced = tuple(silenced_by(active, member.labels, now)) if active else ()
+                source = muted.get(fp)
+                inhibited = (source,) if source is not None else ()
+                if silenced != member.silenced_by or inhibited != member.inhibited_by:
+                    self._mark(incident, member, silenced, inhibited, now)
+                if member.suppressed:
+                    suppressed.add((incident_id, fp))
+        self._suppressed = suppressed
+
+    def _mark(
+        self,
+        incident: Incident,
+        member: Member,
+        silenced: tuple[str, ...],
+        inhibited: tuple[str, ...],
+        now: datetime,
+    ) -> None:
+        fp = member.fingerprint
+        if silenced and not member.silenced_by:
+            self._bump("suppressed_by_silence")
+            self._log(incident, TimelineEntry(now, "silenced", ", ".join(silenced), fp))
+        elif member.silenced_by and not silenced:
+            self._log(incident, TimelineEntry(now, "unsilenced", "", fp))
+        if inhibited and not member.inhibited_by:
+            self._bump("suppressed_by_inhibition")
+            self._log(incident, TimelineEntry(now, "inhibited", f"by {inhibited[0]}", fp))
+        elif member.inhibited_by and not inhibited:
+            self._log(incident, TimelineEntry(now, "uninhibited", "", fp))
+        member.silenced_by, member.inhibited_by, member.updated_at = silenced, inhibited, now
+        self._dirty(incident, member)
+
+    # -- incident state ---------------------------------------------------------------
+
+    def _settle(self, incident_ids: Iterable[str], now: datetime) -> None:
+        for incident_id in incident_ids:
+            incident = self.incidents.get(incident_id)
+            if incident is None:
+                continue
+            entry = incident.settle(now)
+            if entry is not None:
+                self._log(incident, entry)
+                self._dirty(incident)
+                if not incident.is_open:
+                    self._closed(incident)
+
+    def _closed(self, incident: Incident) -> None:
+        """Forget an incident as a place new alerts can join; its final flush stays due."""
+        for gkey in incident.group_keys:
+            if self.open_by_group.get((incident.route, gkey)) == incident.id:
+                del self.open_by_group[(incident.route, gkey)]
+        self.open_by_route.get(incident.route, set()).discard(incident.id)
+        for fp, member in incident.members.items():
+            if member.held_until is not None:
+                member.held_until = None
+                self._dirty(incident, member)
+            known = self.alerts.get(fp)
+            if known is not None and not known.status.is_open:
+                del self.alerts[fp]
+
+    def acknowledge(
+        self, incident_id: str, now: datetime, by: str | None, reason: str | None
+    ) -> list[str]:
+        """Acknowledge an incident; return the ids of its alerts to acknowledge too."""
+        incident = self.get(incident_id)
+        entry = incident.acknowledge(now, by, reason)
+        if entry is not None:
+            self._log(incident, entry)
+            self._dirty(incident)
+        return [m.alert_id for m in incident.members.values() if m.status is AlertStatus.FIRING]
+
+    def resolve(
+        self, incident_id: str, now: datetime, by: str | None, reason: str | None
+    ) -> list[str]:
+        """Resolve an incident by hand; return the ids of its open alerts to resolve too."""
+        incident = self.get(incident_id)
+        to_resolve = [m.alert_id for m in incident.members.values() if m.status.is_open]
+        entry = incident.resolve(now, by, reason or "resolved by hand")
+        if entry is not None:
+            self._log(incident, entry)
+            self._dirty(incident)
+            self._closed(incident)
+        return to_resolve
+
+    def purge(self, now: datetime, retention: timedelta) -> None:
+        """Forget incidents resolved longer than ``retention`` ago, and stale flap history."""
+        for incident in list(self.incidents.values()):
+            done = incident.resolved_at is not None and incident.next_flush_at is None
+            if done and incident.resolved_at is not None and incident.resolved_at + retention < now:
+                del self.incidents[incident.id]
+                for fp in incident.members:
+                    routes = self.membership.get(fp, {})
+                    for path, owner in list(routes.items()):
+                        if owner == incident.id:
+                            del routes[path]
+                    if not routes:
+                        self.membership.pop(fp, None)
+                self.outbox.purged.append(incident.id)
+        cutoff = now - self.policy.flapping.window
+        for fp, history in list(self.flaps.items()):
+            history.forget_before(cutoff)
+            if not history.transitions:
+                del self.flaps[fp]
+                self.outbox.flaps[fp] = None
+
+    # -- bookkeeping ------------------------------------------------------------------
+
+    def _log(self, incident: Incident, entry: TimelineEntry) -> None:
+        self.outbox.timeline.setdefault(incident.id, []).append(entry)
+        self.outbox.incidents[incident.id] = incident
+
+    def _dirty(self, incident: Incident, member: Member | None = None) -> None:
+        self.outbox.incidents[incident.id] = incident
+        if member is not None:
+            self.outbox.members.setdefault(incident.id, {})[member.fingerprint] = member
+
+    # -- rebuilding from storage ------------------------------------------------------
+
+    def restore(
+        self,
+        incidents: Iterable[Incident],
+        flaps: Mapping[str, FlapHistory],
+        counts: Mapping[str, int],
+    ) -> None:
+        """Rebuild every index from stored incidents, flap histories and counters."""
+        self.flaps = dict(flaps)
+        self.counts = Counter(counts)
+        # Oldest first, so a fingerprint's membership ends up pointing at its newest incident.
+        for incident in sorted(incidents, key=lambda i: i.created_at):
+            self.incidents[incident.id] = incident
+            if incident.next_flush_at is not None:
+                heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
+            for fp, member in incident.members.items():
+                self.membership.setdefault(fp, {})[incident.route] = incident.id
+                if member.held_until is not None:
+                    heapq.heappush(self._holds, (member.held_until, incident.id, fp))
+                if member.is_open and incident.is_open:
+                    self.alerts[fp] = KnownAlert(
+                        member.alert_id,
+                        member.labels,
+                        member.status,
+                        member.severity,
+                        member.starts_at,
+                    )
+                if member.suppressed and incident.is_open:
+                    self._suppressed.add((incident.id, fp))
+            if incident.is_open:
+                for gkey in incident.group_keys:
+                    self.open_by_group[(incident.route, gkey)] = incident.id
+                self.open_by_route.setdefault(incident.route, set()).add(incident.id)

@@ -1,0 +1,120 @@
+"""A tenant's ``correlation:`` section in ``vigil.yaml``: topology, similarity, flapping.
+
+    correlation:
+      window: 5m                 # how long an incident stays joinable by relation
+      topology:                  # alerts of dependent services join one incident
+        label: service
+        max_hops: 1
+        depends_on: {web: [api], api: [db, cache]}
+      similarity:                # alerts with nearly the same labels join one incident
+        threshold: 0.8
+        ignore_labels: [instance, pod]
+      flapping:                  # more than 4 toggles in 10m: hold resolutions 5m
+        max_transitions: 4
+        window: 10m
+        hold: 5m
+
+Everything is optional. Without ``topology`` and ``similarity`` incidents are
+exactly Alertmanager's groups; flapping detection is on unless ``max_transitions``
+is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alerting.duration import parse_duration
+from alerting.flapping import FlapPolicy
+from alerting.matchers import LABEL_NAME
+from alerting.relatedness import RelatednessPolicy, Topology
+
+
+def _check_duration(value: str) -> str:
+    if parse_duration(value).total_seconds() <= 0:
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+class TopologySpec(BaseModel):
+    """The service dependency graph, and the label naming an alert's service."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = "service"
+    max_hops: int = Field(default=1, ge=1, le=5)
+    depends_on: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        if not LABEL_NAME.fullmatch(value):
+            raise ValueError(f"invalid label name {value!r}")
+        return value
+
+
+class SimilaritySpec(BaseModel):
+    """The Jaccard similarity at or above which alerts join, and labels it ignores."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(gt=0, le=1)
+    ignore_labels: list[str] = Field(default_factory=list)
+
+
+class FlappingSpec(BaseModel):
+    """How flapping is detected and how long a flapping alert's resolution is held."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_transitions: int = Field(default=4, ge=0)
+    window: str = "10m"
+    hold: str = "5m"
+
+    _durations = field_validator("window", "hold")(_check_duration)
+
+
+class CorrelationSpec(BaseModel):
+    """The whole ``correlation:`` section as written (unknown keys refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window: str = "5m"
+    topology: TopologySpec | None = None
+    similarity: SimilaritySpec | None = None
+    flapping: FlappingSpec = Field(default_factory=FlappingSpec)
+
+    _durations = field_validator("window")(_check_duration)
+
+    def policy(self) -> CorrelationPolicy:
+        """The resolved rules the correlator applies."""
+        topology = None
+        if self.topology is not None:
+            topology = Topology(
+                depends_on={k: tuple(v) for k, v in self.topology.depends_on.items()},
+                label=self.topology.label,
+                max_hops=self.topology.max_hops,
+            )
+        similarity = self.similarity
+        return CorrelationPolicy(
+            relatedness=RelatednessPolicy(
+                window=parse_duration(self.window),
+                topology=topology,
+                similarity_threshold=similarity.threshold if similarity else None,
+                ignore_labels=frozenset(similarity.ignore_labels) if similarity else frozenset(),
+            ),
+            flapping=FlapPolicy(
+                max_transitions=self.flapping.max_transitions,
+                window=parse_duration(self.flapping.window),
+                hold=parse_duration(self.flapping.hold),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class CorrelationPolicy:
+    """Everything the correlator needs to know about a tenant beyond its routing."""
+
+    relatedness: RelatednessPolicy = field(default_factory=RelatednessPolicy)
+    flapping: FlapPolicy = field(default_factory=FlapPolicy)

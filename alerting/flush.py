@@ -1,0 +1,73 @@
+"""When a group notifies, and whether it has anything new to say (Alertmanager's timers).
+
+A new group waits ``group_wait`` before its first notification, so that alerts
+arriving together are sent together; it is flushed at once if its first alert
+started longer than ``group_wait`` ago. After that the group is looked at every
+``group_interval``; a look sends a notification only if something changed since the
+last one (``notify_reason``), or ``repeat_interval`` passed. These are the rules of
+Alertmanager's ``dispatch.aggrGroup`` and ``notify.DedupStage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class NotifyReason(StrEnum):
+    """Why a flush sends a notification."""
+
+    FIRST = "first"  # the group's first notification
+    NEW_FIRING = "new_firing"  # an alert fires that the last notification did not list
+    ALL_RESOLVED = "all_resolved"  # everything that was notified firing has resolved
+    NEWLY_RESOLVED = "newly_resolved"  # some notified alerts resolved (send_resolved)
+    REPEAT = "repeat"  # nothing changed, but repeat_interval has passed
+
+
+@dataclass(frozen=True)
+class Notified:
+    """What the last notification of a group said, and when."""
+
+    at: datetime
+    firing: frozenset[str]
+    resolved: frozenset[str]
+
+
+def first_flush_at(created_at: datetime, starts_at: datetime, group_wait: timedelta) -> datetime:
+    """When a new group first flushes: ``group_wait`` after it was created, or at once
+    if its first alert started more than ``group_wait`` before that."""
+    if starts_at + group_wait < created_at:
+        return created_at
+    return created_at + group_wait
+
+
+def notify_reason(
+    last: Notified | None,
+    firing: Set[str],
+    resolved: Set[str],
+    *,
+    send_resolved: bool,
+    repeat_interval: timedelta,
+    now: datetime,
+) -> NotifyReason | None:
+    """Whether a flush of a group with these alerts notifies, and why (``None``: it does not).
+
+    ``firing`` and ``resolved`` hold the fingerprints of the group's unsuppressed
+    alerts; ``last`` is the previous notification.
+    """
+    if last is None:
+        # Never notified: only firing alerts are worth a first message.
+        return NotifyReason.FIRST if firing else None
+    if not firing <= last.firing:
+        return NotifyReason.NEW_FIRING
+    if not firing:
+        # Alerts that fired and resolved between two flushes were never announced,
+        # so only a group that had announced something firing sends the all-clear.
+        return NotifyReason.ALL_RESOLVED if last.firing else None
+    if send_resolved and not resolved <= last.resolved:
+        return NotifyReason.NEWLY_RESOLVED
+    if last.at + repeat_interval < now:
+        return NotifyReason.REPEAT
+    return None
