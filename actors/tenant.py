@@ -49,7 +49,7 @@ from alerting.silence import (
     silenced_by,
     sort_for_listing,
 )
-from cluster.runtime import NAMESPACE, tenant_actor_name
+from cluster.runtime import NAMESPACE, correlator_name, shard_of, tenant_actor_name
 from cluster.settings import Settings
 from cluster.store import AlertStore
 
@@ -60,6 +60,7 @@ DEDUP_KEY_LABEL = "dedup_key"
 event with the same key refers to the same alert even if its other labels differ."""
 
 SWEEP_INTERVAL_SECONDS = 1.0
+CORRELATOR_LOOKUP_SECONDS = 5.0
 FREEZE_EVERY_SWEEPS = 5
 
 
@@ -131,6 +132,8 @@ class TenantActor:
         freeze_long_lived()
         relax_young_collections()
         self._lock = asyncio.Lock()
+        self._correlator: Any = None
+        self._next_correlator_lookup = 0.0
         self._sweeper: asyncio.Task[None] | None = None
         self._last_call = time.monotonic()
 
@@ -186,9 +189,34 @@ class TenantActor:
         except Exception:
             self._restore_deadlines(steps)
             raise
+        changed = False
         for step in steps:
             if step.change is not None:
                 self._remember(step.alert)
+                changed = True
+        if changed:
+            self._wake_correlator()
+
+    def _wake_correlator(self) -> None:
+        """Tell the correlator that the change stream has news (fire and forget).
+
+        The changes themselves are already on the stream; a lost wake-up only delays
+        them until the correlator's next poll. A correlator that is not running is
+        looked up again at most every few seconds.
+        """
+        if self._correlator is None:
+            if time.monotonic() < self._next_correlator_lookup:
+                return
+            self._next_correlator_lookup = time.monotonic() + CORRELATOR_LOOKUP_SECONDS
+            shard = shard_of(self.tenant, self.settings.correlator_shards)
+            try:
+                self._correlator = ray.get_actor(correlator_name(shard), namespace=NAMESPACE)
+            except ValueError:
+                return
+        try:
+            self._correlator.wake.remote(self.tenant)
+        except Exception:  # the handle went stale: look it up again next time
+            self._correlator = None
 
     def _begin(self) -> None:
         """Every call: note the activity, and make sure the background sweeper runs.
@@ -387,6 +415,28 @@ class TenantActor:
         Returns the ids changed; a key with no open alert changes nothing (PagerDuty
         accepts such events too).
         """
+        return await self._act_on(
+            lambda: [a.id for a in self._latest_for_dedup_key(dedup_key)], action, by, None
+        )
+
+    async def act_on_alerts(
+        self, alert_ids: list[str], action: str, by: str | None = None, reason: str | None = None
+    ) -> list[str]:
+        """Acknowledge or resolve these alerts (an incident's); return the ids changed.
+
+        Alerts already resolved, or purged, are skipped: the incident decided, and
+        there is nothing left to do for them.
+        """
+        return await self._act_on(lambda: alert_ids, action, by, reason)
+
+    async def _act_on(
+        self,
+        chosen: Callable[[], list[str]],
+        action: str,
+        by: str | None,
+        reason: str | None,
+    ) -> list[str]:
+        """Apply ``action`` to every open alert among ``chosen()``, in one stored batch."""
         if action not in ("acknowledge", "resolve"):
             raise ValueError(f"unknown action {action!r}")
         self._begin()
@@ -395,17 +445,17 @@ class TenantActor:
             steps = self._due_expiries(now)
             expired = {s.alert.id: s.alert for s in steps}
             changed: list[str] = []
-            for alert in self._latest_for_dedup_key(dedup_key):
-                alert = expired.get(alert.id, alert)
-                if not alert.status.is_open:
+            for alert_id in chosen():
+                alert = expired.get(alert_id) or self.alerts.get(alert_id)
+                if alert is None or not alert.status.is_open:
                     continue
                 if action == "acknowledge":
-                    step = acknowledge(alert, now=now, by=by)
+                    step = acknowledge(alert, now=now, by=by, reason=reason)
                 else:
-                    step = resolve(alert, now=now, by=by)
+                    step = resolve(alert, now=now, by=by, reason=reason)
                 if step.change is not None:
                     steps.append(step)
-                    changed.append(alert.id)
+                    changed.append(alert_id)
             await self._commit(steps, now)
             return changed
 
@@ -437,6 +487,7 @@ class TenantActor:
         await self.store.save_silences(silences, now)
         for silence in silences:
             self.silences[silence.id] = silence
+        self._wake_correlator()
 
     async def set_silence(self, draft: SilenceDraft) -> str:
         """Create a silence, or change the one ``draft.id`` names; return the resulting id.

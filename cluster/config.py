@@ -5,6 +5,9 @@ names the path of the field that is wrong. API keys and PagerDuty-style integrat
 keys are stored only as SHA-256 hex digests; ``vigil tenant create`` makes a key and
 prints it once.
 
+A tenant's ``correlation:`` section (topology, similarity, flapping) is described in
+``alerting/correlation_config.py``.
+
 A tenant's routing is an Alertmanager configuration, read natively: either a path to
 an existing ``alertmanager.yml`` (``alertmanager_config_file``, relative to this file)
 or the same document inline (``alertmanager``). Both are validated at load time.
@@ -28,6 +31,7 @@ from pydantic import (
 )
 
 from alerting.amconfig import RoutingConfig, default_routing, parse_alertmanager_config
+from alerting.correlation_config import CorrelationSpec
 from alerting.errors import InvalidConfig
 from cluster.keys import check_tenant_id
 
@@ -65,6 +69,7 @@ class TenantConfig(BaseModel):
     integration_keys: list[ApiKeyConfig] = Field(default_factory=list)
     alertmanager_config_file: str | None = None
     alertmanager: dict[str, Any] | None = None
+    correlation: CorrelationSpec = Field(default_factory=CorrelationSpec)
 
     @field_validator("id")
     @classmethod
@@ -108,6 +113,11 @@ class VigilConfig(BaseModel):
     def integration_key_hashes(self) -> dict[str, str]:
         """Integration-key hash → tenant id (PagerDuty ``routing_key`` / ``service_key``)."""
         return {k.sha256: t.id for t in self.tenants for k in t.integration_keys}
+
+    def correlation_for(self, tenant: str) -> CorrelationSpec:
+        """The tenant's ``correlation:`` section (defaults for a tenant not in the file)."""
+        found = next((t for t in self.tenants if t.id == tenant), None)
+        return found.correlation if found is not None else CorrelationSpec()
 
     def routing_for(self, tenant: str) -> RoutingConfig:
         """The tenant's routing; a tenant without one sends everything to ``default``."""

@@ -57,3 +57,38 @@ def integration_keys() -> str:
     events: they sit in many monitoring configs and must not unlock the tenant's API.
     """
     return f"{SYSTEM_PREFIX}:integrationkeys"
+
+
+def incidents(tenant: str) -> str:
+    """Hash: incident id → the incident's own fields as JSON (members kept beside it)."""
+    return f"{tenant}:incidents"
+
+
+def incident_members(tenant: str, incident_id: str) -> str:
+    """Hash: fingerprint → one member of the incident, as JSON."""
+    return f"{tenant}:incident:{incident_id}:members"
+
+
+def incident_timeline(tenant: str, incident_id: str) -> str:
+    """List: the incident's timeline entries as JSON, oldest first (capped)."""
+    return f"{tenant}:incident:{incident_id}:timeline"
+
+
+def flaps(tenant: str) -> str:
+    """Hash: fingerprint → its recent firing/resolved transition times (flapping)."""
+    return f"{tenant}:flaps"
+
+
+def noise(tenant: str) -> str:
+    """Hash: noise counter name → count (alerts received, duplicates, incidents, ...)."""
+    return f"{tenant}:noise"
+
+
+def correlator(tenant: str) -> str:
+    """Hash: the correlator's bookkeeping for the tenant (its change-stream position)."""
+    return f"{tenant}:correlator"
+
+
+def notifications(tenant: str) -> str:
+    """Stream: one entry per group notification due, read by the escalator."""
+    return f"{tenant}:notifications"

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,16 @@ def init_local(num_cpus: int | None = None) -> Any:
 def tenant_actor_name(tenant: str) -> str:
     """The stable name of a tenant's actor in the ``vigil`` namespace."""
     return f"tenant:{tenant}"
+
+
+def correlator_name(shard: int) -> str:
+    """The stable name of a correlator shard in the ``vigil`` namespace."""
+    return f"correlator:{shard}"
+
+
+def shard_of(tenant: str, shards: int) -> int:
+    """The correlator shard that owns a tenant (stable across processes and restarts)."""
+    return zlib.crc32(tenant.encode()) % shards
 
 
 def ray_cli() -> str:

@@ -49,6 +49,7 @@ class Settings(BaseModel):
     change_stream_maxlen: int = Field(
         default=1_000_000, ge=1000, alias="VIGIL_CHANGE_STREAM_MAXLEN"
     )
+    correlator_shards: int = Field(default=1, ge=1, le=64, alias="VIGIL_CORRELATOR_SHARDS")
     ml_enabled: bool = Field(default=True, alias="CRITICAL_ALERT_ML_ENABLED")
     prediction_model: str | None = Field(default=None, alias="CRITICAL_ALERT_PREDICTION_MODEL")
     cache_ttl_seconds: float = Field(default=30.0, ge=0, alias="CRITICAL_ALERT_CACHE_TTL")

@@ -39,6 +39,8 @@ def change_record(step: Transition) -> dict[str, str]:
         "status": step.alert.status.value,
         "severity": step.alert.severity.value,
     }
+    if step.alert.resolved_by and not step.alert.status.is_open:
+        record["resolved_by"] = step.alert.resolved_by
     if step.by:
         record["by"] = step.by
     if step.reason:

@@ -8,6 +8,7 @@ the change in Redis. Refusals share one JSON shape (see ``problems``).
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import redis
@@ -17,23 +18,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
 
+from actors.correlator import ensure_correlators, get_or_create_correlator
 from actors.tenant import get_or_create_tenant_actor
 from alerting.alert import AlertStatus, IncomingAlert
 from alerting.amconfig import RoutingConfig
-from alerting.errors import InvalidMatcher, InvalidSilence, InvalidTransition, NotFound
-from alerting.matchers import parse_matchers
-from alerting.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AlertQuery
-from alerting.severity import Severity
+from alerting.errors import InvalidSilence, InvalidTransition, NotFound
+from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.config import load_config
 from cluster.redis_client import async_client
+from cluster.runtime import correlator_name, shard_of
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
-from serve_app import alertmanager_api, pagerduty_api, webhook_api
+from serve_app import alertmanager_api, incidents_api, pagerduty_api, webhook_api
+from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, unavailable, validation_problem
+from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
 from serve_app.wire import json_body, read_json_body
 
 log = logging.getLogger("vigil.ingress")
@@ -48,19 +51,6 @@ class BulkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     alerts: list[IncomingAlert] = Field(min_length=1)
-
-
-class ActionRequest(BaseModel):
-    """Optional body of acknowledge / resolve / escalate: who acts, and why (kept on the
-    tenant's change stream)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    by: str | None = Field(default=None, max_length=256)
-    reason: str | None = Field(default=None, max_length=4096)
-
-
-ACTION_BODY = json_body(ActionRequest, required=False)
 
 
 BATCH_PATHS = (f"{API}/bulk", "/api/v2/alerts", webhook_api.PATH)
@@ -94,6 +84,7 @@ app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(app))
 app.include_router(alertmanager_api.router)
 app.include_router(webhook_api.router)
 app.include_router(pagerduty_api.router)
+app.include_router(incidents_api.router)
 
 
 @app.exception_handler(ApiError)
@@ -101,42 +92,21 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
     return exc.response()
 
 
-async def read_optional(request: Request, model: type[ActionRequest]) -> ActionRequest:
-    """An optional JSON body: empty means defaults."""
-    if not await request.body():
-        return model()
-    try:
-        return model.model_validate(await read_json_body(request))
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
-
-
 def _query(
     statuses: list[str], severities: list[str], filters: list[str], limit: int, cursor: str | None
 ) -> AlertQuery:
     """Build the list query from URL parameters (422 naming the parameter that is wrong)."""
-
-    def bad(field: str, message: str) -> ApiError:
-        return ApiError(422, "invalid_request", message, [{"field": field, "message": message}])
-
     try:
         status_set = frozenset(AlertStatus(s) for s in statuses)
     except ValueError:
-        raise bad("status", f"status must be one of {[s.value for s in AlertStatus]}") from None
+        message = f"status must be one of {[s.value for s in AlertStatus]}"
+        raise bad_param("status", message) from None
+    severity_set = severities_param(severities)
+    matchers = filter_param(filters)
     try:
-        severity_set = frozenset(Severity.parse(s) for s in severities)
+        return AlertQuery(status_set, severity_set, matchers, limit_param(limit), cursor)
     except ValueError as exc:
-        raise bad("severity", str(exc)) from None
-    try:
-        matchers = tuple(m for f in filters for m in parse_matchers(f))
-    except InvalidMatcher as exc:
-        raise bad("filter", exc.message) from None
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise bad("limit", f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    try:
-        return AlertQuery(status_set, severity_set, matchers, limit, cursor)
-    except ValueError as exc:
-        raise bad("cursor", str(exc)) from None
+        raise bad_param("cursor", str(exc)) from None
 
 
 def _problem_from(exc: RayTaskError) -> ApiError:
@@ -152,7 +122,7 @@ def _problem_from(exc: RayTaskError) -> ApiError:
         log.warning("alert store unavailable: %r", cause)
         return unavailable("the alert store (Redis) is unavailable; nothing stored")
     if isinstance(cause, ActorDiedError | ActorUnavailableError):
-        return unavailable("the tenant's actor is unavailable; retry later")
+        return unavailable("an actor the request needs is unavailable; retry later")
     log.error("tenant actor failed: %s", exc)
     return ApiError(500, "internal_error", f"internal error: {type(cause).__name__}")
 
@@ -176,7 +146,10 @@ class Ingress:
         )
         self.started = time.time()
         app.state.ingress = self  # the routers of the other APIs reach the replica here
-        self.handles: dict[str, Any] = {}
+        self.handles: dict[str, Any] = {}  # tenant id or actor name → actor handle
+        # Incidents form only while a correlator runs: start it with the front door.
+        for shard, handle in enumerate(ensure_correlators(settings)):
+            self.handles[correlator_name(shard)] = handle
         self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}
 
     # -- plumbing ----------------------------------------------------------------------
@@ -204,29 +177,48 @@ class Ingress:
         return self.config.routing_for(tenant)
 
     async def call(self, tenant: str, method: str, *args: Any) -> Any:
-        """Call the tenant's actor; map its refusals and outages to HTTP answers.
+        """Call the tenant's actor; map its refusals and outages to HTTP answers."""
 
-        An actor found dead (killed, its node lost) is looked up again once: Ray
-        recreates it and it rebuilds from Redis.
+        def create() -> Any:
+            return get_or_create_tenant_actor(tenant, self.settings)
+
+        return await self._call_actor(tenant, create, method, *args)
+
+    async def call_correlator(self, tenant: str, method: str, *args: Any) -> Any:
+        """Call the correlator shard that owns the tenant (the tenant is the first argument)."""
+        shard = shard_of(tenant, self.settings.correlator_shards)
+
+        def create() -> Any:
+            return get_or_create_correlator(shard, self.settings)
+
+        return await self._call_actor(correlator_name(shard), create, method, tenant, *args)
+
+    async def _call_actor(
+        self, key: str, create: Callable[[], Any], method: str, *args: Any
+    ) -> Any:
+        """Call an actor by its cached handle; map its refusals and outages to HTTP answers.
+
+        An actor found dead (killed, its node lost) is looked up again: Ray recreates
+        it and it rebuilds from Redis.
         """
         for attempt in range(3):
-            handle = self.handles.get(tenant)
+            handle = self.handles.get(key)
             if handle is None:
-                handle = await asyncio.to_thread(get_or_create_tenant_actor, tenant, self.settings)
-                self.handles[tenant] = handle
+                handle = await asyncio.to_thread(create)
+                self.handles[key] = handle
             try:
                 ref = getattr(handle, method).remote(*args)
                 return await asyncio.wait_for(ref, ACTOR_CALL_TIMEOUT_SECONDS)
             except (ActorDiedError, ActorUnavailableError):
-                self.handles.pop(tenant, None)
+                self.handles.pop(key, None)
                 if attempt == 2:
                     break
                 await asyncio.sleep(0.2 * (attempt + 1))
             except (TimeoutError, GetTimeoutError):
-                raise unavailable("the tenant's actor did not answer") from None
+                raise unavailable(f"the actor {key!r} did not answer") from None
             except RayTaskError as exc:
                 raise _problem_from(exc) from None
-        raise unavailable("the tenant's actor is unavailable; retry later")
+        raise unavailable(f"the actor {key!r} is unavailable; retry later")
 
     async def ingest(self, tenant: str, alerts: list[IncomingAlert]) -> list[dict[str, Any]]:
         """Store alerts through the tenant's actor, merged with concurrent requests."""
@@ -341,7 +333,7 @@ class Ingress:
     async def act(self, request: Request, alert_id: str, action: str) -> JSONResponse:
         """Run one of the actor's actions (acknowledge, resolve, escalate) on one alert."""
         tenant = await self.authenticate(request)
-        body = await read_optional(request, ActionRequest)
+        body = await read_action(request)
         alert = await self.call(tenant, action, alert_id, body.by, body.reason)
         return JSONResponse(alert.model_dump(mode="json"))
 

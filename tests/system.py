@@ -57,6 +57,25 @@ ACME_ROUTING: dict[str, Any] = {
 }
 
 
+# initech correlates beyond group labels, with timings short enough for timeline tests:
+# alerts of topo-api join incidents of topo-db (and of topo-web, which calls topo-api);
+# more than 3 toggles in a minute is flapping, and a flapping resolution is held 3s.
+INITECH_ROUTING: dict[str, Any] = {
+    "route": {
+        "receiver": "default",
+        "group_by": ["alertname"],
+        "group_wait": "0s",
+        "group_interval": "1s",
+    },
+    "receivers": [{"name": "default"}],
+}
+INITECH_CORRELATION: dict[str, Any] = {
+    "window": "1m",
+    "topology": {"depends_on": {"topo-web": ["topo-api"], "topo-api": ["topo-db"]}},
+    "flapping": {"max_transitions": 3, "window": "1m", "hold": "3s"},
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the CLI lifecycle test first: it starts and stops a Ray head of its own, which
     must not happen while the shared session cluster is up."""
@@ -86,6 +105,22 @@ class Vigil:
     def api(self, path: str = "") -> str:
         return f"{self.url}/api/v1/critical-alerts{path}"
 
+    def incidents_url(self, path: str = "") -> str:
+        return f"{self.url}/api/v1/incidents{path}"
+
+    def incidents(self, tenant: str, alertname: str, **params: Any) -> list[dict[str, Any]]:
+        """The tenant's incidents having a member with this alertname, each in full."""
+        s = self.session(tenant)
+        r = s.get(
+            self.incidents_url(),
+            params={"filter": f'alertname="{alertname}"', "limit": 1000, **params},
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        return [
+            s.get(self.incidents_url(f"/{i['id']}"), timeout=30).json() for i in r.json()["items"]
+        ]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
@@ -105,6 +140,9 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry["integration_keys"] = [{"sha256": hash_api_key(INTEGRATION_KEYS[tenant])}]
         if tenant == "acme":
             entry["alertmanager"] = ACME_ROUTING
+        if tenant == "initech":
+            entry["alertmanager"] = INITECH_ROUTING
+            entry["correlation"] = INITECH_CORRELATION
         tenants.append(entry)
     config.write_text(yaml.safe_dump({"tenants": tenants}, sort_keys=False))
     return Settings(

@@ -1,0 +1,353 @@
+"""``CorrelatorActor``: turns tenants' change streams into incidents.
+
+Each tenant's actor appends its changes to a Redis stream in the transaction that
+stores them, then wakes the correlator (a call that carries no data). The
+correlator reads the stream from its stored position, feeds the changes to the
+tenant's ``TenantCorrelation`` and writes what changed together with the new
+position in one transaction. A correlator killed at any point resumes from the last
+position it stored, with the state that belongs to it: nothing is lost or applied
+twice. Change ids it has already seen are dropped, because a retried write can
+append the same changes twice.
+
+Tenants are spread over ``VIGIL_CORRELATOR_SHARDS`` actors (``correlator:<n>``) by a
+stable hash of the tenant id; one is enough for a laptop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from datetime import datetime
+from typing import Any
+
+import ray
+
+from actors.tenant import (
+    freeze_long_lived,
+    get_or_create_tenant_actor,
+    relax_young_collections,
+    utc_now,
+)
+from alerting.alert import AlertStatus
+from alerting.correlation import AlertChange, TenantCorrelation
+from alerting.incident import Incident
+from alerting.incident_query import IncidentPage, IncidentQuery, select_incidents
+from alerting.lifecycle import ChangeKind
+from alerting.noise import noise_figures
+from alerting.severity import Severity
+from alerting.timeutil import from_epoch
+from cluster.config import VigilConfig, load_config
+from cluster.incident_store import START, IncidentStore
+from cluster.redis_client import async_client
+from cluster.runtime import NAMESPACE, correlator_name, shard_of
+from cluster.settings import Settings
+from cluster.store import read_changes
+
+log = logging.getLogger("vigil.correlator")
+
+POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
+READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
+SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
+PURGE_EVERY_SECONDS = 60.0
+
+
+def change_from_record(
+    record: dict[str, str], stored_at: datetime, doc: dict[str, Any] | None
+) -> AlertChange:
+    """A stream change as the engine takes it; ``doc`` (the stored alert) adds its labels."""
+    return AlertChange(
+        change_id=record["change_id"],
+        kind=ChangeKind(record["kind"]),
+        alert_id=record["alert_id"],
+        fingerprint=record["fingerprint"],
+        status=AlertStatus(record["status"]),
+        severity=Severity(record["severity"]),
+        stored_at=stored_at,
+        labels=doc["labels"] if doc is not None else None,
+        starts_at=datetime.fromisoformat(doc["starts_at"]) if doc is not None else None,
+        resolved_by=record.get("resolved_by"),
+        by=record.get("by"),
+    )
+
+
+class SeenChanges:
+    """The most recent change ids, to drop changes appended twice."""
+
+    def __init__(self, capacity: int = SEEN_CHANGES) -> None:
+        self.order: deque[str] = deque()
+        self.ids: set[str] = set()
+        self.capacity = capacity
+
+    def first_time(self, change_id: str) -> bool:
+        """Whether the id is new (and remember it)."""
+        if change_id in self.ids:
+            return False
+        self.ids.add(change_id)
+        self.order.append(change_id)
+        if len(self.order) > self.capacity:
+            self.ids.discard(self.order.popleft())
+        return True
+
+
+class TenantWorker:
+    """One tenant's correlation: its engine, its stream position and its loop."""
+
+    def __init__(self, tenant: str, settings: Settings, config: VigilConfig) -> None:
+        self.tenant = tenant
+        self.settings = settings
+        self.config = config
+        self.store = IncidentStore(tenant, settings.redis_url or "", settings.change_stream_maxlen)
+        self.engine: TenantCorrelation | None = None
+        self.position = START
+        self.seen = SeenChanges()
+        self.lock = asyncio.Lock()
+        self.wakeup = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.last_purge = 0.0
+
+    def start(self) -> None:
+        """Run the loop in the background (once)."""
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+        self.wakeup.set()
+
+    async def ready(self) -> TenantCorrelation:
+        """The engine, rebuilt from Redis if it is not in memory (call under ``lock``)."""
+        if self.engine is None:
+            await self._load()
+        assert self.engine is not None
+        return self.engine
+
+    async def _load(self) -> None:
+        stored = await self.store.load()
+        spec = self.config.correlation_for(self.tenant)
+        engine = TenantCorrelation(
+            self.tenant, self.config.routing_for(self.tenant), spec.policy(), new_incident_id
+        )
+        engine.restore(stored.incidents, stored.flaps, stored.counts)
+        engine.set_silences(await self.store.silences(), utc_now())
+        engine.take_outbox()  # marks recomputed on load are already what is stored
+        self.seen = SeenChanges()
+        for fields in await self.store.entries_before(stored.position, 20):
+            for record in read_changes(fields):
+                self.seen.first_time(record["change_id"])
+        self.position = stored.position
+        self.engine = engine
+
+    async def _run(self) -> None:
+        failing = False
+        while True:
+            timeout = POLL_SECONDS
+            if self.engine is not None:
+                due = self.engine.next_due(utc_now())
+                if due is not None:
+                    timeout = min(timeout, max(0.0, (due - utc_now()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout)
+            self.wakeup.clear()
+            try:
+                async with self.lock:
+                    await self._round()
+                failing = False
+            except Exception as exc:  # Redis down, or a write failed half-way
+                if not failing:
+                    log.warning("tenant %s: correlation failed, will retry: %r", self.tenant, exc)
+                failing = True
+                self.engine = None  # memory may be ahead of Redis: rebuild from Redis
+                await asyncio.sleep(0.5)
+
+    async def _round(self) -> None:
+        """Apply everything new on the stream, then do what the clock says is due."""
+        engine = await self.ready()
+        while True:
+            entries = await self.store.read_changes(self.position, READ_ENTRIES)
+            if not entries:
+                break
+            await self._apply(engine, entries)
+        now = utc_now()
+        engine.tick(now)
+        if time.monotonic() - self.last_purge > PURGE_EVERY_SECONDS:
+            self.last_purge = time.monotonic()
+            engine.purge(now, self.settings.resolved_retention)
+        await self.commit(None)
+
+    async def _apply(
+        self, engine: TenantCorrelation, entries: list[tuple[str, dict[bytes, bytes]]]
+    ) -> None:
+        records: list[tuple[dict[str, str], datetime]] = []
+        silences_changed = False
+        for _, fields in entries:
+            stored_at = from_epoch(float(fields[b"at"]))
+            for record in read_changes(fields):
+                if not self.seen.first_time(record["change_id"]):
+                    continue
+                if record["kind"] == "silence":
+                    silences_changed = True
+                else:
+                    records.append((record, stored_at))
+        unknown = list(
+            dict.fromkeys(r["alert_id"] for r, _ in records if not engine.knows(r["fingerprint"]))
+        )
+        docs = dict(zip(unknown, await self.store.alert_documents(unknown), strict=True))
+        changes = [change_from_record(r, at, docs.get(r["alert_id"])) for r, at in records]
+        now = utc_now()
+        if silences_changed:
+            engine.set_silences(await self.store.silences(), now)
+        engine.apply(changes, now)
+        engine.tick(now)
+        await self.commit(entries[-1][0])
+
+    async def commit(self, position: str | None) -> None:
+        """Store what the engine changed (and the new position) in one transaction."""
+        assert self.engine is not None
+        await self.store.commit(self.engine.take_outbox(), position)
+        if position is not None:
+            self.position = position
+
+
+def new_incident_id() -> str:
+    """A random incident id: 16 hex digits."""
+    return os.urandom(8).hex()
+
+
+class CorrelatorActor:
+    """Forms incidents for the tenants of one shard, and answers questions about them."""
+
+    def __init__(self, shard: int, shards: int, settings: Settings) -> None:
+        if settings.redis_url is None:
+            raise ValueError("CorrelatorActor needs settings.redis_url")
+        self.shard = shard
+        self.shards = shards
+        self.settings = settings
+        self.config = load_config(settings.config_path)
+        self.workers: dict[str, TenantWorker] = {}
+        relax_young_collections()
+        # Resume every tenant with work pending as soon as the actor runs, without
+        # waiting for a wake-up: after a restart nobody else knows to call.
+        ray.get_runtime_context().current_actor.boot.remote()
+
+    async def boot(self) -> int:
+        """Start a worker for every tenant of this shard that has a change stream."""
+        client = async_client(self.settings.redis_url or "")
+        try:
+            tenants = {t.id for t in self.config.tenants}
+            async for key in client.scan_iter(match="*:changes", count=1000):
+                tenants.add(key.decode().rsplit(":", 1)[0])
+        finally:
+            await client.aclose()
+        mine = [t for t in tenants if shard_of(t, self.shards) == self.shard]
+        for tenant in mine:
+            self._worker(tenant)
+        asyncio.get_running_loop().create_task(self._freeze_forever())
+        return len(mine)
+
+    async def _freeze_forever(self) -> None:
+        # Incidents live long; keep them out of the collector's full passes.
+        while True:
+            await asyncio.sleep(5)
+            freeze_long_lived()
+
+    def _worker(self, tenant: str) -> TenantWorker:
+        worker = self.workers.get(tenant)
+        if worker is None:
+            worker = TenantWorker(tenant, self.settings, self.config)
+            self.workers[tenant] = worker
+        worker.start()
+        return worker
+
+    async def wake(self, tenant: str) -> None:
+        """New changes are on the tenant's stream (the call carries no data)."""
+        self._worker(tenant).wakeup.set()
+
+    async def _engine(self, tenant: str) -> tuple[TenantWorker, TenantCorrelation]:
+        worker = self._worker(tenant)
+        async with worker.lock:
+            return worker, await worker.ready()
+
+    async def list_incidents(self, tenant: str, query: IncidentQuery) -> IncidentPage:
+        """A page of the tenant's incidents matching ``query``, newest first."""
+        _, engine = await self._engine(tenant)
+        return select_incidents(engine.incidents.values(), query)
+
+    async def get_incident(
+        self, tenant: str, incident_id: str
+    ) -> tuple[Incident, list[dict[str, Any]]]:
+        """One incident with its members, and its timeline (``IncidentNotFound``)."""
+        worker, engine = await self._engine(tenant)
+        incident = engine.get(incident_id)
+        return incident, await worker.store.timeline(incident_id)
+
+    async def acknowledge(
+        self, tenant: str, incident_id: str, by: str | None, reason: str | None
+    ) -> Incident:
+        """Acknowledge an incident and, through the tenant's actor, its firing alerts."""
+        return await self._act(tenant, incident_id, "acknowledge", by, reason)
+
+    async def resolve(
+        self, tenant: str, incident_id: str, by: str | None, reason: str | None
+    ) -> Incident:
+        """Resolve an incident by hand and, through the tenant's actor, its open alerts."""
+        return await self._act(tenant, incident_id, "resolve", by, reason)
+
+    async def _act(
+        self, tenant: str, incident_id: str, action: str, by: str | None, reason: str | None
+    ) -> Incident:
+        worker = self._worker(tenant)
+        async with worker.lock:
+            engine = await worker.ready()
+            change = engine.acknowledge if action == "acknowledge" else engine.resolve
+            alert_ids = change(incident_id, utc_now(), by, reason)
+            await worker.commit(None)
+        if alert_ids:
+            # The incident is stored first; the alerts' own changes come back over the
+            # stream and update the members. Done outside the lock: they wake us.
+            actor = get_or_create_tenant_actor(tenant, self.settings)
+            await actor.act_on_alerts.remote(alert_ids, action, by, reason)
+        return engine.get(incident_id)
+
+    async def noise(self, tenant: str) -> dict[str, Any]:
+        """The tenant's noise figures, and how many incidents are open now."""
+        _, engine = await self._engine(tenant)
+        figures: dict[str, Any] = noise_figures(engine.counts)
+        figures["open_incidents"] = sum(1 for i in engine.incidents.values() if i.is_open)
+        return figures
+
+    async def caught_up(self, tenant: str) -> str:
+        """Apply everything on the tenant's stream now; return the position reached."""
+        worker = self._worker(tenant)
+        async with worker.lock:
+            await worker._round()
+            return worker.position
+
+    async def ping(self) -> bool:
+        """Liveness probe."""
+        return True
+
+
+RemoteCorrelatorActor = ray.remote(CorrelatorActor)
+
+
+def get_or_create_correlator(shard: int, settings: Settings) -> Any:
+    """The handle of a correlator shard, creating it on first use.
+
+    Detached, restarted by Ray after a crash (it resumes from Redis), and reserving
+    no CPU: it spends its time waiting on Redis and its tenants' actors.
+    """
+    return RemoteCorrelatorActor.options(
+        name=correlator_name(shard),
+        namespace=NAMESPACE,
+        get_if_exists=True,
+        lifetime="detached",
+        num_cpus=0,
+        max_restarts=-1,
+        max_concurrency=1000,
+    ).remote(shard, settings.correlator_shards, settings)
+
+
+def ensure_correlators(settings: Settings) -> list[Any]:
+    """Make sure every correlator shard runs; return their handles."""
+    return [get_or_create_correlator(n, settings) for n in range(settings.correlator_shards)]

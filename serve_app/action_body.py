@@ -1,0 +1,32 @@
+"""The optional body of an action on an alert or incident: who acts, and why."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from serve_app.problems import validation_problem
+from serve_app.wire import json_body, read_json_body
+
+
+class ActionRequest(BaseModel):
+    """Optional body of acknowledge / resolve / escalate: who acts, and why (kept on the
+    tenant's change stream and the incident's timeline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str | None = Field(default=None, max_length=256)
+    reason: str | None = Field(default=None, max_length=4096)
+
+
+ACTION_BODY = json_body(ActionRequest, required=False)
+
+
+async def read_action(request: Request) -> ActionRequest:
+    """The action body; an empty body means no name and no reason."""
+    if not await request.body():
+        return ActionRequest()
+    try:
+        return ActionRequest.model_validate(await read_json_body(request))
+    except ValidationError as exc:
+        raise validation_problem(exc) from None

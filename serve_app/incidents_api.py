@@ -1,0 +1,167 @@
+"""The incident API: incidents with their members and timelines, actions, noise figures.
+
+    GET  /api/v1/incidents                      filters: state, severity, receiver,
+                                                filter (label matchers), limit, cursor
+    GET  /api/v1/incidents/{id}                 members (with suppression) and timeline
+    POST /api/v1/incidents/{id}/acknowledge     acknowledges its firing alerts too
+    POST /api/v1/incidents/{id}/resolve         resolves its open alerts too
+    GET  /api/v1/noise                          the tenant's noise figures
+
+Incidents are formed by the correlator a few milliseconds after the alerts are
+stored, so a listing read right after an ingest may not show them yet.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from alerting.incident import Incident, IncidentState, Member
+from alerting.incident_query import IncidentQuery
+from alerting.query import DEFAULT_PAGE_SIZE
+from alerting.timeutil import from_epoch
+from serve_app.action_body import ACTION_BODY, read_action
+from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
+from serve_app.wire import ingress_of, iso
+
+PREFIX = "/api/v1"
+router = APIRouter(prefix=PREFIX, tags=["incidents"])
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else iso(value)
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    """One member as the API shows it, suppression included (as Alertmanager's ``status``)."""
+    return {
+        "fingerprint": member.fingerprint,
+        "alert_id": member.alert_id,
+        "labels": member.labels,
+        "severity": member.severity.value,
+        "status": "firing" if member.held_until is not None else member.status.value,
+        "reason": member.reason.value,
+        "detail": member.detail,
+        "score": member.score,
+        "joined_at": iso(member.joined_at),
+        "received_at": iso(member.received_at),
+        "starts_at": iso(member.starts_at),
+        "suppressed": member.suppressed,
+        "silenced_by": list(member.silenced_by),
+        "inhibited_by": list(member.inhibited_by),
+        "flapping": member.flapping,
+        "held_until": _time(member.held_until),
+    }
+
+
+def incident_summary(incident: Incident) -> dict[str, Any]:
+    """An incident without its members' details: for listings."""
+    members = incident.members.values()
+    return {
+        "id": incident.id,
+        "state": incident.state.value,
+        "severity": incident.severity.value,
+        "route": incident.route,
+        "receiver": incident.receiver,
+        "group_key": incident.group_key,
+        "group_labels": incident.group_labels,
+        "created_at": iso(incident.created_at),
+        "updated_at": iso(incident.updated_at),
+        "acknowledged_at": _time(incident.acknowledged_at),
+        "acknowledged_by": incident.acknowledged_by,
+        "resolved_at": _time(incident.resolved_at),
+        "resolved_by": incident.resolved_by,
+        "alerts": len(incident.members),
+        "firing": sum(1 for m in members if m.is_open),
+        "suppressed": sum(1 for m in members if m.suppressed and m.is_open),
+        "flapping": sum(1 for m in members if m.flapping),
+        "last_notified_at": _time(incident.last_notified.at if incident.last_notified else None),
+    }
+
+
+def incident_detail(incident: Incident, timeline: list[dict[str, Any]]) -> dict[str, Any]:
+    """An incident with every member and its timeline (times as RFC 3339)."""
+    return {
+        **incident_summary(incident),
+        "members": [member_json(m) for m in incident.members.values()],
+        "timeline": [{**e, "at": iso(from_epoch(e["at"]))} for e in timeline],
+    }
+
+
+@router.get("/incidents")
+async def list_incidents(
+    request: Request,
+    state: Annotated[list[str] | None, Query()] = None,
+    severity: Annotated[list[str] | None, Query()] = None,
+    receiver: Annotated[list[str] | None, Query()] = None,
+    filter: Annotated[list[str] | None, Query()] = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    cursor: str | None = None,
+) -> JSONResponse:
+    """A page of incidents, newest first; ``filter`` selects those with a matching member."""
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    try:
+        states = frozenset(IncidentState(s) for s in state or [])
+    except ValueError:
+        allowed = [s.value for s in IncidentState]
+        raise bad_param("state", f"state must be one of {allowed}") from None
+    try:
+        query = IncidentQuery(
+            states=states,
+            severities=severities_param(severity or []),
+            receivers=frozenset(receiver or []),
+            matchers=filter_param(filter or []),
+            limit=limit_param(limit),
+            cursor=cursor,
+        )
+    except ValueError as exc:
+        raise bad_param("cursor", str(exc)) from None
+    page = await ingress.call_correlator(tenant, "list_incidents", query)
+    return JSONResponse(
+        {
+            "items": [incident_summary(i) for i in page.items],
+            "total": page.total,
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@router.get("/incidents/{incident_id}")
+async def get_incident(incident_id: str, request: Request) -> JSONResponse:
+    """One incident: its members (with why each joined and what mutes it) and timeline."""
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    incident, timeline = await ingress.call_correlator(tenant, "get_incident", incident_id)
+    return JSONResponse(incident_detail(incident, timeline))
+
+
+async def _act(request: Request, incident_id: str, action: str) -> JSONResponse:
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    body = await read_action(request)
+    incident = await ingress.call_correlator(tenant, action, incident_id, body.by, body.reason)
+    return JSONResponse(incident_summary(incident))
+
+
+@router.post("/incidents/{incident_id}/acknowledge", openapi_extra=ACTION_BODY)
+async def acknowledge_incident(incident_id: str, request: Request) -> JSONResponse:
+    """Acknowledge an incident and its firing alerts (idempotent; 409 if resolved)."""
+    return await _act(request, incident_id, "acknowledge")
+
+
+@router.post("/incidents/{incident_id}/resolve", openapi_extra=ACTION_BODY)
+async def resolve_incident(incident_id: str, request: Request) -> JSONResponse:
+    """Resolve an incident and its open alerts by hand (idempotent)."""
+    return await _act(request, incident_id, "resolve")
+
+
+@router.get("/noise")
+async def noise(request: Request) -> JSONResponse:
+    """The tenant's noise figures: received, duplicates, alerts per incident, suppressed,
+    flapping held, notifications."""
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    return JSONResponse(await ingress.call_correlator(tenant, "noise"))
