@@ -153,7 +153,12 @@ def build_route(spec: RouteSpec, parent: Route | None = None, path: str = "") ->
         if value <= timedelta(0):
             raise InvalidConfig(f"{where}.{name}: cannot be zero")
     matchers = _matchers(spec, where)
-    own_key = route_key_part(matchers)
+    # Alertmanager keeps an old-style match_re value anchored, and its key shows it so.
+    anchored = tuple(
+        Matcher.create(m.name, m.op, f"^(?:{m.value})$") if i in _match_re_indexes(spec) else m
+        for i, m in enumerate(matchers)
+    )
+    own_key = route_key_part(anchored)
     node = Route(
         receiver=receiver,
         matchers=matchers,
@@ -214,6 +219,11 @@ def _group_by(names: list[str], where: str) -> tuple[str, ...] | None:
             raise InvalidConfig(f"{where}.group_by: duplicated label {name!r}")
         seen.add(name)
     return tuple(names)
+
+
+def _match_re_indexes(spec: RouteSpec) -> range:
+    """Positions in ``_matchers(spec)`` of the matchers that came from ``match_re``."""
+    return range(len(spec.match), len(spec.match) + len(spec.match_re))
 
 
 def _matchers(spec: RouteSpec, where: str) -> tuple[Matcher, ...]:

@@ -28,11 +28,15 @@ from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import init_local
 from cluster.settings import Settings
 from serve_app.app import APP_NAME, build
+from tests.acceptance.grouping_scenarios import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech")}
+# The grouping parity scenarios run one tenant each, with the scenario's routing.
+PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
+TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in PARITY_ROUTING})
 # PagerDuty-style integration keys (routing_key) of two tenants.
 INTEGRATION_KEYS = {name: secrets.token_hex(16) for name in ("acme", "globex")}
 # acme's routing, in alertmanager.yml's own words.
@@ -140,6 +144,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry["integration_keys"] = [{"sha256": hash_api_key(INTEGRATION_KEYS[tenant])}]
         if tenant == "acme":
             entry["alertmanager"] = ACME_ROUTING
+        if tenant in PARITY_ROUTING:
+            entry["alertmanager"] = PARITY_ROUTING[tenant]
         if tenant == "initech":
             entry["alertmanager"] = INITECH_ROUTING
             entry["correlation"] = INITECH_CORRELATION

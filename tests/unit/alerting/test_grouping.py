@@ -17,6 +17,7 @@ ROOT = build_route(
                     "routes": [{"match": {"severity": "critical"}, "receiver": "db-pager"}],
                 },
                 {"matchers": ['service!="web"'], "receiver": "all", "group_by": ["..."]},
+                {"match_re": {"team": "ops|sre"}, "receiver": "ops"},
             ],
         }
     )
@@ -42,6 +43,8 @@ ROOT = build_route(
         ),
         # group_by '...' keys by every label.
         ("1", {"b": "2", "a": "1"}, '{}/{service!="web"}:{a="1", b="2"}'),
+        # An old-style match_re shows in the key anchored, as Alertmanager stores it.
+        ("2", {"alertname": "A"}, '{}/{team=~"^(?:ops|sre)$"}:{alertname="A"}'),
     ],
 )
 def test_group_key_matches_alertmanager_format(

@@ -1,0 +1,148 @@
+"""Grouping parity with a real Alertmanager 0.25.
+
+Each scenario (``grouping/scenario.*.yml``) is loaded into a real Alertmanager whose
+receivers are webhooks to a local recorder, and into its own Vigil tenant. The same
+alerts go to both. The groups the Alertmanager notifies (group key, receiver, the
+alerts it lists) must equal the incidents Vigil forms (group key, receiver, the
+members neither silenced nor inhibited).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import ray
+import requests
+import yaml
+
+from alerting.amconfig import parse_alertmanager_config
+from bench.real_services import Alertmanager
+from cluster.redis_server import free_port
+from cluster.runtime import NAMESPACE, tenant_actor_name
+from tests.acceptance.clients import need
+from tests.acceptance.grouping_scenarios import SCENARIOS, Scenario
+from tests.system import Vigil, wait_for
+
+pytestmark = pytest.mark.integration
+
+Groups = dict[str, tuple[str, frozenset[str]]]  # group key → (receiver, alert fingerprints)
+
+
+class Recorder(ThreadingHTTPServer):
+    """A webhook receiver that keeps every notification, by scenario."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with recorder.lock:
+                    recorder.received.append((self.path.strip("/").split("/")[0], body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def groups(self, scenario: str) -> Groups:
+        """The latest notification of each group the Alertmanager of ``scenario`` sent."""
+        found: Groups = {}
+        with self.lock:
+            for name, body in self.received:
+                if name == scenario:
+                    firing = frozenset(
+                        a["fingerprint"] for a in body["alerts"] if a["status"] == "firing"
+                    )
+                    found[body["groupKey"]] = (body["receiver"], firing)
+        return found
+
+
+def am_config(scenario: Scenario, recorder: Recorder) -> str:
+    """The scenario's routing with every receiver a webhook to the recorder."""
+    config = copy.deepcopy(scenario.routing)
+    for receiver in config["receivers"]:
+        url = f"{recorder.url}/{scenario.name}/{receiver['name']}"
+        receiver["webhook_configs"] = [{"url": url, "send_resolved": True}]
+    return yaml.safe_dump(config, allow_unicode=True)
+
+
+def vigil_groups(vigil: Vigil, scenario: Scenario) -> Groups | None:
+    """Vigil's incidents for the scenario, once every expected membership is there."""
+    root = parse_alertmanager_config(scenario.routing).root
+    expected = sum(len(root.match(a)) for a in scenario.alerts)
+    s = vigil.session(scenario.tenant)
+    listing = s.get(f"{vigil.url}/api/v1/incidents", params={"limit": 1000}, timeout=30).json()
+    details = [
+        s.get(f"{vigil.url}/api/v1/incidents/{i['id']}", timeout=30).json()
+        for i in listing["items"]
+    ]
+    if sum(len(d["members"]) for d in details) < expected:
+        return None
+    groups: Groups = {}
+    for d in details:
+        loud = frozenset(m["fingerprint"] for m in d["members"] if not m["suppressed"])
+        if loud:  # a group with every alert muted notifies nothing in Alertmanager either
+            groups[d["group_key"]] = (d["receiver"], loud)
+    return groups
+
+
+@pytest.fixture(scope="module")
+def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Groups, Groups]]]:
+    """Run every scenario on both systems at once; (Alertmanager's, Vigil's) groups by name."""
+    need("prometheus-alertmanager", "alertmanager")
+    recorder = Recorder()
+    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    results: dict[str, tuple[Groups, Groups]] = {}
+    with ExitStack() as stack:
+        managers = {}
+        for scenario in SCENARIOS:
+            am = Alertmanager(free_port(), am_config(scenario, recorder))
+            stack.enter_context(am)
+            managers[scenario.name] = am
+        for scenario in SCENARIOS:
+            body = [{"labels": labels} for labels in scenario.alerts]
+            url = f"{managers[scenario.name].url}/api/v2/alerts"
+            assert requests.post(url, json=body, timeout=10).status_code == 200
+            r = vigil.session(scenario.tenant).post(
+                f"{vigil.url}/api/v2/alerts", json=body, timeout=30
+            )
+            assert r.status_code == 200, r.text
+        time.sleep(3)  # group_wait is 1s; the next flush is 5m away
+        for scenario in SCENARIOS:
+            found = wait_for(lambda s=scenario: vigil_groups(vigil, s), timeout=30)
+            results[scenario.name] = (recorder.groups(scenario.name), found)
+    recorder.shutdown()
+    yield results
+    for scenario in SCENARIOS:  # each tenant's actor is a process; free them
+        with suppress(ValueError):
+            ray.kill(ray.get_actor(tenant_actor_name(scenario.tenant), namespace=NAMESPACE))
+
+
+def test_there_are_at_least_fifteen_scenarios() -> None:
+    assert len(SCENARIOS) >= 15
+
+
+@pytest.mark.parametrize("name", [s.name for s in SCENARIOS])
+def test_incidents_equal_alertmanager_groups(
+    parity: dict[str, tuple[Groups, Groups]], name: str
+) -> None:
+    alertmanager, vigil = parity[name]
+    assert alertmanager, f"{name}: the Alertmanager notified nothing"
+    assert vigil == alertmanager, (sorted(vigil), sorted(alertmanager))
