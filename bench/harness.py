@@ -216,9 +216,14 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
     return path
 
 
-def start_vigil() -> tuple[str, str, Any]:
-    """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper)."""
+def start_vigil(routing: dict[str, Any] | None = None) -> tuple[str, str, Any]:
+    """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper).
+
+    The one tenant, ``bench``, routes by ``routing`` (an ``alertmanager.yml`` as a
+    dict) when given, else everything to one default receiver.
+    """
     import ray
+    import yaml
     from ray import serve
 
     from cluster.config import hash_api_key
@@ -233,9 +238,10 @@ def start_vigil() -> tuple[str, str, Any]:
     redis.start()
     key = "bench-" + secrets.token_hex(16)
     config = data / "vigil.yaml"
-    config.write_text(
-        f"tenants:\n  - id: bench\n    api_keys:\n      - sha256: {hash_api_key(key)}\n"
-    )
+    tenant: dict[str, Any] = {"id": "bench", "api_keys": [{"sha256": hash_api_key(key)}]}
+    if routing is not None:
+        tenant["alertmanager"] = routing
+    config.write_text(yaml.safe_dump({"tenants": [tenant]}))
     settings = Settings(
         REDIS_URL=redis.url,
         VIGIL_DATA_DIR=data,

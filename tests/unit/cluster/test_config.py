@@ -94,3 +94,32 @@ def test_routing_errors_name_the_tenant_and_place(tmp_path: Path) -> None:
     both = "tenants:\n  - id: t\n    alertmanager_config_file: x\n    alertmanager: {}\n"
     with pytest.raises(ConfigError, match="not both"):
         parse_config(both)
+
+
+@pytest.mark.parametrize(
+    ("correlation", "fragment"),
+    [
+        # An unknown key is refused, with its path.
+        ("{windoww: 5m}", "correlation.windoww"),
+        # Durations must parse and be positive.
+        ("{window: 5 minutes}", "not a valid duration"),
+        ("{flapping: {hold: 0s}}", "must be longer than 0s"),
+        # Similarity is a fraction in (0, 1].
+        ("{similarity: {threshold: 1.5}}", "correlation.similarity.threshold"),
+        # The topology label must be a label name; hops are bounded.
+        ("{topology: {label: 'bad-label'}}", "invalid label name"),
+        ("{topology: {max_hops: 9}}", "correlation.topology.max_hops"),
+    ],
+)
+def test_correlation_errors_name_the_field(correlation: str, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(")):
+        parse_config(f"tenants:\n  - id: t\n    correlation: {correlation}\n")
+
+
+def test_demo_tenant_correlates_by_topology_and_a_tenant_without_a_section_by_groups() -> None:
+    config = load_config(Path("configs/vigil.yaml"))
+    demo = config.correlation_for("demo").policy()
+    assert demo.relatedness.topology is not None
+    assert demo.relatedness.topology.path("checkout", {"db"}) == ["checkout", "db"]
+    other = config.correlation_for("someone-else").policy()
+    assert not other.relatedness.enabled and other.flapping.enabled
