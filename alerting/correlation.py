@@ -25,7 +25,7 @@ from alerting.amconfig import RoutingConfig
 from alerting.correlation_config import CorrelationPolicy
 from alerting.flapping import FlapHistory, hold_until
 from alerting.flush import Notified, first_flush_at, notify_reason
-from alerting.grouping import group_key, label_set_string
+from alerting.grouping import group_key
 from alerting.incident import (
     Incident,
     IncidentNotFound,
@@ -139,6 +139,8 @@ class TenantCorrelation:
         self._flushes: list[tuple[datetime, str]] = []  # (due, incident) heap, stale allowed
         self._holds: list[tuple[datetime, str, str]] = []  # (until, incident, fingerprint)
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
+        self._purges: list[tuple[datetime, str]] = []  # (resolved at, incident) heap
+        self._flap_expiry: list[tuple[datetime, str]] = []  # (transition at, fingerprint)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -232,11 +234,8 @@ class TenantCorrelation:
             return current.id
         gkey = group_key(route, alert.labels)
         incident = self.incidents.get(self.open_by_group.get((route.path, gkey), ""))
-        reason, detail, score = (
-            JoinReason.GROUP_KEY,
-            f"group {label_set_string(route.group_labels(alert.labels))}",
-            None,
-        )
+        # The key ends with the group labels as a label set: the member's reason.
+        reason, detail, score = JoinReason.GROUP_KEY, f"group {gkey[len(route.key) + 1 :]}", None
         if incident is None:
             relation = self._related(route, alert.labels, now)
             if relation is not None:
@@ -378,6 +377,7 @@ class TenantCorrelation:
             return
         history = self.flaps.setdefault(fp, FlapHistory())
         history.record(now, policy)
+        heapq.heappush(self._flap_expiry, (now, fp))
         self.outbox.flaps[fp] = history
 
     # -- time passing -------------------------------------------------------------------
@@ -523,6 +523,8 @@ class TenantCorrelation:
 
     def _closed(self, incident: Incident) -> None:
         """Forget an incident as a place new alerts can join; its final flush stays due."""
+        if incident.resolved_at is not None:
+            heapq.heappush(self._purges, (incident.resolved_at, incident.id))
         for gkey in incident.group_keys:
             if self.open_by_group.get((incident.route, gkey)) == incident.id:
                 del self.open_by_group[(incident.route, gkey)]
@@ -560,25 +562,42 @@ class TenantCorrelation:
         return to_resolve
 
     def purge(self, now: datetime, retention: timedelta) -> None:
-        """Forget incidents resolved longer than ``retention`` ago, and stale flap history."""
-        for incident in list(self.incidents.values()):
-            done = incident.resolved_at is not None and incident.next_flush_at is None
-            if done and incident.resolved_at is not None and incident.resolved_at + retention < now:
-                del self.incidents[incident.id]
-                for fp in incident.members:
-                    routes = self.membership.get(fp, {})
-                    for path, owner in list(routes.items()):
-                        if owner == incident.id:
-                            del routes[path]
-                    if not routes:
-                        self.membership.pop(fp, None)
-                self.outbox.purged.append(incident.id)
-        cutoff = now - self.policy.flapping.window
-        for fp, history in list(self.flaps.items()):
-            history.forget_before(cutoff)
-            if not history.transitions:
-                del self.flaps[fp]
-                self.outbox.flaps[fp] = None
+        """Forget incidents resolved longer than ``retention`` ago, and stale flap history.
+
+        Both are found through queues ordered by due time, so a purge costs what it
+        removes, not a pass over every incident (a pause the correlator cannot afford).
+        """
+        while self._purges and self._purges[0][0] + retention < now:
+            _, incident_id = heapq.heappop(self._purges)
+            incident = self.incidents.get(incident_id)
+            if incident is None:
+                continue
+            if incident.next_flush_at is not None:  # its last notification is still due
+                heapq.heappush(self._purges, (incident.next_flush_at, incident_id))
+                continue
+            self._forget(incident)
+        window = self.policy.flapping.window
+        while self._flap_expiry and self._flap_expiry[0][0] + window < now:
+            _, fp = heapq.heappop(self._flap_expiry)
+            history = self.flaps.get(fp)
+            if history is None:
+                continue
+            history.forget_before(now - window)
+            if history.transitions:
+                continue  # newer transitions were queued when they were recorded
+            del self.flaps[fp]
+            self.outbox.flaps[fp] = None
+
+    def _forget(self, incident: Incident) -> None:
+        del self.incidents[incident.id]
+        for fp in incident.members:
+            routes = self.membership.get(fp, {})
+            for path, owner in list(routes.items()):
+                if owner == incident.id:
+                    del routes[path]
+            if not routes:
+                self.membership.pop(fp, None)
+        self.outbox.purged.append(incident.id)
 
     # -- bookkeeping ------------------------------------------------------------------
 
@@ -601,6 +620,9 @@ class TenantCorrelation:
     ) -> None:
         """Rebuild every index from stored incidents, flap histories and counters."""
         self.flaps = dict(flaps)
+        for fp, history in self.flaps.items():
+            for at in history.transitions[-1:]:
+                heapq.heappush(self._flap_expiry, (at, fp))
         self.counts = Counter(counts)
         # Oldest first, so a fingerprint's membership ends up pointing at its newest incident.
         for incident in sorted(incidents, key=lambda i: i.created_at):
@@ -621,6 +643,8 @@ class TenantCorrelation:
                     )
                 if member.suppressed and incident.is_open:
                     self._suppressed.add((incident.id, fp))
+            if incident.resolved_at is not None:
+                heapq.heappush(self._purges, (incident.resolved_at, incident.id))
             if incident.is_open:
                 for gkey in incident.group_keys:
                     self.open_by_group[(incident.route, gkey)] = incident.id

@@ -51,7 +51,9 @@ class FlapHistory:
 
     def is_flapping(self, now: datetime, policy: FlapPolicy) -> bool:
         """Whether the fingerprint toggled more than the policy allows in its window."""
-        return policy.enabled and self.count(now, policy) > policy.max_transitions
+        if not policy.enabled or len(self.transitions) <= policy.max_transitions:
+            return False  # cheap answer for nearly every alert
+        return self.count(now, policy) > policy.max_transitions
 
 
 def hold_until(history: FlapHistory, now: datetime, policy: FlapPolicy) -> datetime | None:

@@ -9,9 +9,12 @@ from either system.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from alerting.routing import Route
+
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII without '"' and '\\'
 
 _GO_ESCAPES = {
     '"': '\\"',
@@ -32,6 +35,8 @@ def go_quote(value: str) -> str:
     Printable characters, unicode included, stay as they are; control characters
     become escapes. Alertmanager formats label values this way in group keys.
     """
+    if _PLAIN.fullmatch(value):  # the common case: nothing to escape
+        return f'"{value}"'
     out = ['"']
     for char in value:
         if char in _GO_ESCAPES:

@@ -144,15 +144,23 @@ class Incident:
 
     def settle(self, now: datetime) -> TimelineEntry | None:
         """Move to the state the members imply: resolved when none is open any more,
-        acknowledged when every open member is acknowledged."""
+        acknowledged when every open member is acknowledged.
+
+        Stops at the first member that rules both out (one still firing), so a large
+        incident costs little while it is busy.
+        """
         if not self.is_open:
             return None
-        open_members = [m for m in self.members.values() if m.is_open]
-        if not open_members:
+        any_open = False
+        for member in self.members.values():
+            if member.is_open:
+                any_open = True
+                firing = member.status is not AlertStatus.ACKNOWLEDGED
+                if firing or self.state is IncidentState.ACKNOWLEDGED:
+                    return None
+        if not any_open:
             return self.resolve(now, None, "every alert resolved")
-        if self.state is IncidentState.TRIGGERED and all(
-            m.status is AlertStatus.ACKNOWLEDGED for m in open_members
-        ):
+        if self.state is IncidentState.TRIGGERED:
             return self.acknowledge(now, None, "every open alert acknowledged")
         return None
 

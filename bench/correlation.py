@@ -170,7 +170,8 @@ def bench_vigil(shapes: list[str], duration: float) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {key}"}
     rows = []
     try:
-        asyncio.run(drive(url, headers, Load("distinct"), "latency", 2))  # warm-up
+        # Warm-up at the measured rate, long enough for Serve to settle its replica count.
+        asyncio.run(drive(url, headers, Load("distinct"), "latency", 5))
         for shape in shapes:
             for mode in ("latency", "throughput"):
                 print(f"  vigil {shape} {mode}")
@@ -323,12 +324,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--quick", action="store_true", help="5 s per scenario")
+    parser.add_argument("--shape", choices=list(SHAPES), action="append", help="only these")
+    parser.add_argument("--no-alertmanager", action="store_true", help="Vigil only")
     args = parser.parse_args()
     duration = 5.0 if args.quick else args.duration
-    print("Alertmanager (group_wait 0s, webhook to a local recorder)")
-    rows = bench_alertmanager(duration)
+    if not args.no_alertmanager:
+        print("Alertmanager (group_wait 0s, webhook to a local recorder)")
+    rows = [] if args.no_alertmanager else bench_alertmanager(duration)
     print("Vigil (group_wait 0s, incidents read from the correlator)")
-    rows += bench_vigil(list(SHAPES), duration)
+    rows += bench_vigil(args.shape or list(SHAPES), duration)
     print_rows(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "correlation.json"

@@ -315,3 +315,20 @@ def test_restore_rebuilds_the_indexes() -> None:
     assert fresh.engine.knows(a)
     fresh.engine.tick(at(1) + timedelta(seconds=1))
     assert fresh.engine.counts["incidents"] == 1
+
+
+def test_purge_forgets_old_resolved_incidents_and_stale_flap_history() -> None:
+    s = Story()
+    fp = s.fire(0, alertname="Disk")
+    s.engine.tick(at(0))  # notified: firing
+    s.resolve(1, alertname="Disk")
+    s.engine.tick(at(301))  # the all-clear: the group is done
+    (incident,) = s.incidents()
+    s.engine.purge(at(302), retention=timedelta(hours=1))
+    assert s.engine.incidents  # resolved, but not an hour ago
+    s.engine.take_outbox()
+    s.engine.purge(at(3700), retention=timedelta(hours=1))
+    assert not s.engine.incidents and fp not in s.engine.membership
+    out = s.engine.take_outbox()
+    assert out.purged == [incident.id]
+    assert out.flaps == {fp: None}  # its transitions left the 10m window long ago
