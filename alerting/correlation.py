@@ -87,7 +87,7 @@ class Outbox:
     notifications: list[Notification] = field(default_factory=list)
     flaps: dict[str, FlapHistory | None] = field(default_factory=dict)  # None: forget
     counters: Counter[str] = field(default_factory=Counter)
-    purged: list[str] = field(default_factory=list)
+    purged: dict[str, list[str]] = field(default_factory=dict)  # incident → its members
 
     def __bool__(self) -> bool:
         return bool(
@@ -447,10 +447,14 @@ class TenantCorrelation:
             self._bump("notifications")
         if not incident.is_open and not firing:
             incident.next_flush_at = None  # the group is done, as Alertmanager deletes it
+            self._dirty(incident)
         else:
             incident.next_flush_at = now + route.group_interval
             heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
-        self._dirty(incident)
+            if reason is not None:
+                # A quiet look is not stored: after a restart the stored, earlier flush
+                # time only makes the first look come sooner, and it finds nothing new.
+                self._dirty(incident)
 
     # -- silences and inhibition ------------------------------------------------------
 
@@ -597,11 +601,12 @@ class TenantCorrelation:
                     del routes[path]
             if not routes:
                 self.membership.pop(fp, None)
-        self.outbox.purged.append(incident.id)
+        self.outbox.purged[incident.id] = list(incident.members)
 
     # -- bookkeeping ------------------------------------------------------------------
 
     def _log(self, incident: Incident, entry: TimelineEntry) -> None:
+        incident.timeline_length += 1
         self.outbox.timeline.setdefault(incident.id, []).append(entry)
         self.outbox.incidents[incident.id] = incident
 

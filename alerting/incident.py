@@ -105,6 +105,7 @@ class Incident:
     resolved_by: str | None = None
     next_flush_at: datetime | None = None
     last_notified: Notified | None = None
+    timeline_length: int = 0  # entries ever added (storage keeps the newest ones)
 
     @property
     def is_open(self) -> bool:
@@ -260,6 +261,7 @@ def incident_to_record(incident: Incident) -> dict[str, Any]:
         "resolved_at": _time(incident.resolved_at),
         "resolved_by": incident.resolved_by,
         "next_flush_at": _time(incident.next_flush_at),
+        "timeline_length": incident.timeline_length,
         "last_notified": None if last is None else _notified_to_record(last),
     }
 
@@ -294,6 +296,7 @@ def incident_from_record(record: dict[str, Any], members: list[Member]) -> Incid
         resolved_at=_from_time(record.get("resolved_at")),
         resolved_by=record.get("resolved_by"),
         next_flush_at=_from_time(record.get("next_flush_at")),
+        timeline_length=int(record.get("timeline_length", 0)),
         last_notified=None if last is None else _notified_from_record(last),
     )
 

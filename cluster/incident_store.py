@@ -19,6 +19,7 @@ from alerting.correlation import Notification, Outbox
 from alerting.flapping import FlapHistory
 from alerting.incident import (
     Incident,
+    Member,
     incident_from_record,
     incident_to_record,
     member_from_record,
@@ -35,6 +36,7 @@ TIMELINE_CAP = 1000
 keep 5,000 "joined" lines that nobody reads."""
 
 START = "0-0"
+SCAN_BATCH = 1000
 
 
 @dataclass
@@ -47,17 +49,27 @@ class StoredCorrelation:
     position: str
 
 
-def notification_entry(n: Notification) -> dict[str, str]:
-    """A notification as a stream entry for the escalator."""
+def notification_record(n: Notification) -> dict[str, Any]:
+    """One notification as the escalator reads it."""
     return {
         "incident_id": n.incident_id,
         "receiver": n.receiver,
         "group_key": n.group_key,
         "reason": n.reason,
-        "firing": json.dumps(list(n.firing)),
-        "resolved": json.dumps(list(n.resolved)),
-        "at": f"{n.at.timestamp():.6f}",
+        "firing": list(n.firing),
+        "resolved": list(n.resolved),
+        "at": n.at.timestamp(),
     }
+
+
+def notifications_entry(notifications: list[Notification]) -> dict[str, str]:
+    """The stream entry for one round's notifications: a count and a JSON array.
+
+    One entry per round, not per notification, for the reason the change stream
+    batches too: a new group per alert would otherwise cost one XADD per alert.
+    """
+    records = [notification_record(n) for n in notifications]
+    return {"count": str(len(records)), "notifications": json.dumps(records)}
 
 
 class IncidentStore:
@@ -79,14 +91,15 @@ class IncidentStore:
     async def load(self) -> StoredCorrelation:
         """Everything stored for the tenant: incidents with members, flaps, counters, position."""
         t = self.tenant
+        members: dict[str, list[Member]] = {}
+        async for field, doc in self.client.hscan_iter(keys.incident_members(t), count=SCAN_BATCH):
+            incident_id = field.decode().split("/", 1)[0]
+            members.setdefault(incident_id, []).append(member_from_record(json.loads(doc)))
         headers = await self.client.hgetall(keys.incidents(t))  # type: ignore[misc]
-        incidents = []
-        for incident_id, doc in headers.items():
-            member_docs = await self.client.hvals(  # type: ignore[misc]
-                keys.incident_members(t, incident_id.decode())
-            )
-            members = [member_from_record(json.loads(m)) for m in member_docs]
-            incidents.append(incident_from_record(json.loads(doc), members))
+        incidents = [
+            incident_from_record(json.loads(doc), members.get(incident_id.decode(), []))
+            for incident_id, doc in headers.items()
+        ]
         flap_docs = await self.client.hgetall(keys.flaps(t))  # type: ignore[misc]
         flaps = {
             fp.decode(): FlapHistory([from_epoch(x) for x in json.loads(doc)])
@@ -106,26 +119,34 @@ class IncidentStore:
             if outbox.incidents:
                 docs = {i: json.dumps(incident_to_record(x)) for i, x in outbox.incidents.items()}
                 pipe.hset(keys.incidents(t), mapping=docs)  # type: ignore[arg-type]
-            for incident_id, members in outbox.members.items():
-                member_docs = {fp: json.dumps(member_to_record(m)) for fp, m in members.items()}
-                pipe.hset(keys.incident_members(t, incident_id), mapping=member_docs)  # type: ignore[arg-type]
+            member_docs = {
+                f"{incident_id}/{fp}": json.dumps(member_to_record(m))
+                for incident_id, members in outbox.members.items()
+                for fp, m in members.items()
+            }
+            if member_docs:
+                pipe.hset(keys.incident_members(t), mapping=member_docs)  # type: ignore[arg-type]
             for incident_id, entries in outbox.timeline.items():
                 key = keys.incident_timeline(t, incident_id)
                 pipe.rpush(key, *[json.dumps(timeline_to_record(e)) for e in entries])
-                pipe.ltrim(key, -TIMELINE_CAP, -1)
-            for n in outbox.notifications:
+                incident = outbox.incidents.get(incident_id)
+                if incident is None or incident.timeline_length > TIMELINE_CAP:
+                    pipe.ltrim(key, -TIMELINE_CAP, -1)
+            if outbox.notifications:
                 pipe.xadd(
                     keys.notifications(t),
-                    notification_entry(n),  # type: ignore[arg-type]
+                    notifications_entry(outbox.notifications),  # type: ignore[arg-type]
                     maxlen=self.stream_maxlen,
                     approximate=True,
                 )
             self._flaps(pipe, outbox.flaps)
             for name, delta in outbox.counters.items():
                 pipe.hincrby(keys.noise(t), name, delta)
-            for incident_id in outbox.purged:
+            for incident_id, fingerprints in outbox.purged.items():
                 pipe.hdel(keys.incidents(t), incident_id)
-                pipe.delete(keys.incident_members(t, incident_id))
+                if fingerprints:
+                    fields = [f"{incident_id}/{fp}" for fp in fingerprints]
+                    pipe.hdel(keys.incident_members(t), *fields)
                 pipe.delete(keys.incident_timeline(t, incident_id))
             if position is not None:
                 pipe.hset(keys.correlator(t), "position", position)

@@ -64,9 +64,13 @@ def incidents(tenant: str) -> str:
     return f"{tenant}:incidents"
 
 
-def incident_members(tenant: str, incident_id: str) -> str:
-    """Hash: fingerprint → one member of the incident, as JSON."""
-    return f"{tenant}:incident:{incident_id}:members"
+def incident_members(tenant: str) -> str:
+    """Hash: ``<incident id>/<fingerprint>`` → one member of an incident, as JSON.
+
+    One hash for all incidents, so a batch of new members is one command whatever
+    the number of incidents they join.
+    """
+    return f"{tenant}:incident-members"
 
 
 def incident_timeline(tenant: str, incident_id: str) -> str:

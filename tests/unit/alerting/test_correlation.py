@@ -330,5 +330,5 @@ def test_purge_forgets_old_resolved_incidents_and_stale_flap_history() -> None:
     s.engine.purge(at(3700), retention=timedelta(hours=1))
     assert not s.engine.incidents and fp not in s.engine.membership
     out = s.engine.take_outbox()
-    assert out.purged == [incident.id]
+    assert out.purged == {incident.id: [fp]}
     assert out.flaps == {fp: None}  # its transitions left the 10m window long ago
