@@ -107,6 +107,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _say(f"alertmanager  {api}/api/v2   (Prometheus, amtool: basic auth tenant:key or Bearer)")
     _say(f"pagerduty     {api}/v2/enqueue   (routing_key = an integration key)")
     _say(f"am webhook    {api}/api/v1/integrations/alertmanager")
+    _say(f"incidents     {api}/api/v1/incidents   (noise figures: {api}/api/v1/noise)")
     if context.dashboard_url:
         _say(f"ray dashboard http://{context.dashboard_url}")
     _say(f"config        {settings.config_path}")
