@@ -43,7 +43,7 @@ from alerting.timeutil import from_epoch
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
 from cluster.redis_client import async_client
-from cluster.runtime import NAMESPACE, correlator_name, shard_of
+from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
 from cluster.settings import Settings
 from cluster.store import read_changes
 
@@ -332,20 +332,11 @@ RemoteCorrelatorActor = ray.remote(CorrelatorActor)
 
 
 def get_or_create_correlator(shard: int, settings: Settings) -> Any:
-    """The handle of a correlator shard, creating it on first use.
-
-    Detached, restarted by Ray after a crash (it resumes from Redis), and reserving
-    no CPU: it spends its time waiting on Redis and its tenants' actors.
-    """
-    return RemoteCorrelatorActor.options(
-        name=correlator_name(shard),
-        namespace=NAMESPACE,
-        get_if_exists=True,
-        lifetime="detached",
-        num_cpus=0,
-        max_restarts=-1,
-        max_concurrency=1000,
-    ).remote(shard, settings.correlator_shards, settings)
+    """The handle of a correlator shard, creating it on first use."""
+    options = long_lived_actor_options(correlator_name(shard))
+    return RemoteCorrelatorActor.options(**options).remote(
+        shard, settings.correlator_shards, settings
+    )
 
 
 def ensure_correlators(settings: Settings) -> list[Any]:

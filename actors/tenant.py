@@ -49,7 +49,13 @@ from alerting.silence import (
     silenced_by,
     sort_for_listing,
 )
-from cluster.runtime import NAMESPACE, correlator_name, shard_of, tenant_actor_name
+from cluster.runtime import (
+    NAMESPACE,
+    correlator_name,
+    long_lived_actor_options,
+    shard_of,
+    tenant_actor_name,
+)
 from cluster.settings import Settings
 from cluster.store import AlertStore
 
@@ -547,17 +553,6 @@ RemoteTenantActor = ray.remote(TenantActor)
 
 
 def get_or_create_tenant_actor(tenant: str, settings: Settings) -> Any:
-    """The handle of the tenant's actor, creating it on first use.
-
-    Detached so it outlives whoever created it; ``max_restarts=-1`` so Ray recreates it
-    after a crash (it rebuilds from Redis). It reserves no CPU: it waits on Redis.
-    """
-    return RemoteTenantActor.options(
-        name=tenant_actor_name(tenant),
-        namespace=NAMESPACE,
-        get_if_exists=True,
-        lifetime="detached",
-        num_cpus=0,
-        max_restarts=-1,
-        max_concurrency=1000,
-    ).remote(tenant, settings)
+    """The handle of the tenant's actor, creating it on first use."""
+    options = long_lived_actor_options(tenant_actor_name(tenant))
+    return RemoteTenantActor.options(**options).remote(tenant, settings)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from alerting.incident import Incident, IncidentState
 from alerting.matchers import Matcher, matches_all
-from alerting.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SortKey, cut_page, decode_cursor
+from alerting.query import DEFAULT_PAGE_SIZE, SortKey, check_page, cut_page
 from alerting.severity import Severity
 
 
@@ -31,10 +31,7 @@ class IncidentQuery:
     cursor: str | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {self.limit}")
-        if self.cursor is not None:
-            decode_cursor(self.cursor)
+        check_page(self.limit, self.cursor)
 
     def selects(self, incident: Incident) -> bool:
         """Whether the incident passes every filter (the cursor aside)."""

@@ -33,10 +33,7 @@ class AlertQuery:
     cursor: str | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {self.limit}")
-        if self.cursor is not None:
-            decode_cursor(self.cursor)  # fail at construction, not half-way through paging
+        check_page(self.limit, self.cursor)
 
     def selects(self, alert: Alert) -> bool:
         """Whether the alert passes every filter (the cursor aside)."""
@@ -62,6 +59,15 @@ SortKey = tuple[int, str]
 def sort_key(alert: Alert) -> SortKey:
     """Position of an alert in the newest-first order: (first seen in µs, id)."""
     return (int(alert.first_seen.timestamp() * 1_000_000), alert.id)
+
+
+def check_page(limit: int, cursor: str | None) -> None:
+    """``ValueError`` for a page size out of bounds or a cursor not made by us: a query
+    fails when it is built, not half-way through paging."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+    if cursor is not None:
+        decode_cursor(cursor)
 
 
 def encode_cursor(key: SortKey) -> str:

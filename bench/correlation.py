@@ -49,9 +49,10 @@ from cluster.redis_server import free_port
 
 ROUTE = {"group_by": ["alertname"], "group_wait": "0s", "group_interval": "5m"}
 VIGIL_ROUTING = {"route": {"receiver": "default", **ROUTE}, "receivers": [{"name": "default"}]}
-SHAPES: dict[str, Callable[[int], str]] = {
-    "distinct": lambda seq: f"Corr{seq}",
-    "100-groups": lambda seq: f"Group{seq % 100}",
+# alertname of an alert by (run, seq): runs never share a group with an earlier run
+SHAPES: dict[str, Callable[[str, int], str]] = {
+    "distinct": lambda run, seq: f"Corr{run}x{seq}",
+    "100-groups": lambda run, seq: f"Group{run}x{seq % 100}",
 }
 RATE_ALERTS = 1000
 LATENCY_BATCH = 100
@@ -81,7 +82,7 @@ class Load:
         alerts = []
         for seq in range(first, first + size):
             self.sent[seq] = now
-            labels = {"alertname": self.name_of(seq), "run": self.run, "seq": str(seq)}
+            labels = {"alertname": self.name_of(self.run, seq), "run": self.run, "seq": str(seq)}
             alerts.append({"labels": labels})
         return alerts
 
@@ -184,22 +185,32 @@ def bench_vigil(shapes: list[str], duration: float) -> list[dict[str, Any]]:
     return rows
 
 
-def vigil_row(
-    shape: str, mode: str, load: Load, sent: int, placed: list[tuple[int, float, float]]
+def placement_row(
+    system: str, shape: str, mode: str, load: Load, sent: int, placed_at: dict[int, float]
 ) -> dict[str, Any]:
-    e2e = [(joined - load.sent[seq]) * 1000 for seq, joined, _ in placed]
-    corr = [(joined - stored) * 1000 for _, joined, stored in placed]
+    """Throughput and send→incident latency of one run, from when each alert was placed."""
+    e2e = [(t - load.sent[seq]) * 1000 for seq, t in placed_at.items()]
     first_send = min(load.sent.values())
-    last = max((joined for _, joined, _ in placed), default=first_send)
+    last = max(placed_at.values(), default=first_send)
     return {
-        "system": "vigil",
+        "system": system,
         "shape": shape,
         "mode": mode,
         "alerts": sent,
-        "placed": len(placed),
-        "alerts_per_s": round(len(placed) / max(last - first_send, 1e-9), 1),
+        "placed": len(placed_at),
+        "alerts_per_s": round(len(placed_at) / max(last - first_send, 1e-9), 1),
         "send_to_incident_p50_ms": round(percentile(e2e, 0.5), 1),
         "send_to_incident_p99_ms": round(percentile(e2e, 0.99), 1),
+    }
+
+
+def vigil_row(
+    shape: str, mode: str, load: Load, sent: int, placed: list[tuple[int, float, float]]
+) -> dict[str, Any]:
+    row = placement_row("vigil", shape, mode, load, sent, {seq: t for seq, t, _ in placed})
+    corr = [(joined - stored) * 1000 for _, joined, stored in placed]
+    return {
+        **row,
         "stored_to_incident_p50_ms": round(percentile(corr, 0.5), 1),
         "stored_to_incident_p99_ms": round(percentile(corr, 0.99), 1),
         "stored_to_incident_mean_ms": round(statistics.fmean(corr), 1) if corr else None,
@@ -213,7 +224,7 @@ class Recorder:
     """A webhook receiver noting when each alert (by ``seq``) was first notified."""
 
     def __init__(self) -> None:
-        self.first_seen: dict[int, float] = {}
+        self.first_seen: dict[tuple[str, int], float] = {}  # (run, seq) → first notified
         self.arrived = asyncio.Event()
         self.port = free_port()
         self.runner: web.AppRunner | None = None
@@ -222,13 +233,13 @@ class Recorder:
         body = await request.json()
         now = time.time()
         for alert in body["alerts"]:
-            seq = alert["labels"].get("seq")
-            if seq is not None:
-                self.first_seen.setdefault(int(seq), now)
+            labels = alert["labels"]
+            if "seq" in labels and "run" in labels:
+                self.first_seen.setdefault((labels["run"], int(labels["seq"])), now)
         self.arrived.set()
         return web.Response()
 
-    async def wait_for(self, wanted: set[int]) -> None:
+    async def wait_for(self, wanted: set[tuple[str, int]]) -> None:
         """Until every alert in ``wanted`` was notified (bound it with ``asyncio.timeout``)."""
         while not wanted <= self.first_seen.keys():
             self.arrived.clear()
@@ -245,26 +256,12 @@ class Recorder:
 async def am_run(am_url: str, recorder: Recorder, mode: str, duration: float) -> dict[str, Any]:
     load = Load("distinct")
     sent = await drive(am_url, {}, load, mode, duration)
-    mine = set(load.sent)
+    mine = {(load.run, seq) for seq in load.sent}
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(120):
             await recorder.wait_for(mine)
-    seen = {s: t for s, t in recorder.first_seen.items() if s in mine}
-    e2e = [(t - load.sent[s]) * 1000 for s, t in seen.items()]
-    first_send = min(load.sent.values())
-    last = max(seen.values(), default=first_send)
-    for s in mine:
-        recorder.first_seen.pop(s, None)
-    return {
-        "system": "alertmanager",
-        "shape": "distinct",
-        "mode": mode,
-        "alerts": sent,
-        "placed": len(seen),
-        "alerts_per_s": round(len(seen) / max(last - first_send, 1e-9), 1),
-        "send_to_incident_p50_ms": round(percentile(e2e, 0.5), 1),
-        "send_to_incident_p99_ms": round(percentile(e2e, 0.99), 1),
-    }
+    seen = {seq: t for (run, seq), t in recorder.first_seen.items() if run == load.run}
+    return placement_row("alertmanager", "distinct", mode, load, sent, seen)
 
 
 def bench_alertmanager(duration: float) -> list[dict[str, Any]]:

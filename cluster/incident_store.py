@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from alerting.correlation import Notification, Outbox
 from alerting.flapping import FlapHistory
 from alerting.incident import (
@@ -29,7 +27,7 @@ from alerting.incident import (
 from alerting.silence import Silence, silence_from_record
 from alerting.timeutil import from_epoch
 from cluster import keys
-from cluster.redis_client import async_client
+from cluster.redis_client import TenantRedis
 
 TIMELINE_CAP = 1000
 """Timeline entries kept per incident (the newest); a 5,000-alert storm would otherwise
@@ -72,21 +70,8 @@ def notifications_entry(notifications: list[Notification]) -> dict[str, str]:
     return {"count": str(len(records)), "notifications": json.dumps(records)}
 
 
-class IncidentStore:
+class IncidentStore(TenantRedis):
     """Reads and writes one tenant's correlation state; the only code touching its keys."""
-
-    def __init__(self, tenant: str, redis_url: str, stream_maxlen: int) -> None:
-        self.tenant = tenant
-        self.redis_url = redis_url
-        self.stream_maxlen = stream_maxlen
-        self._client: aioredis.Redis | None = None
-
-    @property
-    def client(self) -> aioredis.Redis:
-        """The asyncio client, created on first use inside the caller's event loop."""
-        if self._client is None:
-            self._client = async_client(self.redis_url)
-        return self._client
 
     async def load(self) -> StoredCorrelation:
         """Everything stored for the tenant: incidents with members, flaps, counters, position."""

@@ -37,3 +37,20 @@ def sync_client(url: str, socket_timeout: float = 30.0) -> redis.Redis:
     """A blocking client, for start-up and the CLI."""
     retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
     return redis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 5))
+
+
+class TenantRedis:
+    """Base of the per-tenant stores: the tenant, its Redis, and a lazily made client."""
+
+    def __init__(self, tenant: str, redis_url: str, stream_maxlen: int) -> None:
+        self.tenant = tenant
+        self.redis_url = redis_url
+        self.stream_maxlen = stream_maxlen
+        self._client: aioredis.Redis | None = None
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The asyncio client, created on first use inside the caller's event loop."""
+        if self._client is None:
+            self._client = async_client(self.redis_url)
+        return self._client

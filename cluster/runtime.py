@@ -56,6 +56,21 @@ def tenant_actor_name(tenant: str) -> str:
     return f"tenant:{tenant}"
 
 
+def long_lived_actor_options(name: str) -> dict[str, Any]:
+    """Options of Vigil's named actors: found by name (created on first use), detached so
+    they outlive whoever created them, restarted by Ray after a crash (they rebuild
+    from Redis), and reserving no CPU, since they mostly wait on Redis and each other."""
+    return {
+        "name": name,
+        "namespace": NAMESPACE,
+        "get_if_exists": True,
+        "lifetime": "detached",
+        "num_cpus": 0,
+        "max_restarts": -1,
+        "max_concurrency": 1000,
+    }
+
+
 def correlator_name(shard: int) -> str:
     """The stable name of a correlator shard in the ``vigil`` namespace."""
     return f"correlator:{shard}"

@@ -13,13 +13,11 @@ import os
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-import redis.asyncio as aioredis
-
 from alerting.alert import Alert
 from alerting.lifecycle import Transition
 from alerting.silence import Silence, silence_from_record, silence_to_record
 from cluster import keys
-from cluster.redis_client import async_client, sync_client
+from cluster.redis_client import TenantRedis, sync_client
 
 SCAN_BATCH = 1000
 
@@ -88,21 +86,8 @@ def read_changes(entry: dict[bytes, bytes]) -> list[dict[str, str]]:
     return changes
 
 
-class AlertStore:
+class AlertStore(TenantRedis):
     """Reads and writes one tenant's alerts; the only code that touches their keys."""
-
-    def __init__(self, tenant: str, redis_url: str, stream_maxlen: int) -> None:
-        self.tenant = tenant
-        self.redis_url = redis_url
-        self.stream_maxlen = stream_maxlen
-        self._client: aioredis.Redis | None = None
-
-    @property
-    def client(self) -> aioredis.Redis:
-        """The asyncio client, created on first use inside the caller's event loop."""
-        if self._client is None:
-            self._client = async_client(self.redis_url)
-        return self._client
 
     def load(self) -> Iterator[Alert]:
         """Every stored alert of the tenant (a blocking read, for an actor's ``__init__``)."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from alerting.incident import Incident, IncidentState, Member
+from alerting.incident import Incident, IncidentState, Member, member_to_record
 from alerting.incident_query import IncidentQuery
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
@@ -34,26 +34,19 @@ def _time(value: Any) -> str | None:
     return None if value is None else iso(value)
 
 
+MEMBER_TIMES = ("joined_at", "received_at", "starts_at", "updated_at", "held_until")
+
+
 def member_json(member: Member) -> dict[str, Any]:
-    """One member as the API shows it, suppression included (as Alertmanager's ``status``)."""
-    return {
-        "fingerprint": member.fingerprint,
-        "alert_id": member.alert_id,
-        "labels": member.labels,
-        "severity": member.severity.value,
-        "status": "firing" if member.held_until is not None else member.status.value,
-        "reason": member.reason.value,
-        "detail": member.detail,
-        "score": member.score,
-        "joined_at": iso(member.joined_at),
-        "received_at": iso(member.received_at),
-        "starts_at": iso(member.starts_at),
-        "suppressed": member.suppressed,
-        "silenced_by": list(member.silenced_by),
-        "inhibited_by": list(member.inhibited_by),
-        "flapping": member.flapping,
-        "held_until": _time(member.held_until),
-    }
+    """One member as the API shows it: its stored record with RFC 3339 times, a held
+    (flapping) member shown firing, and whether it is suppressed."""
+    record = member_to_record(member)
+    for name in MEMBER_TIMES:
+        record[name] = None if record[name] is None else iso(from_epoch(record[name]))
+    if member.held_until is not None:
+        record["status"] = "firing"
+    record["suppressed"] = member.suppressed
+    return record
 
 
 def incident_summary(incident: Incident) -> dict[str, Any]:
