@@ -332,3 +332,72 @@ def test_purge_forgets_old_resolved_incidents_and_stale_flap_history() -> None:
     out = s.engine.take_outbox()
     assert out.purged == {incident.id: [fp]}
     assert out.flaps == {fp: None}  # its transitions left the 10m window long ago
+
+
+SUPPRESSION_RULES = [
+    {
+        "source_matchers": ['severity="critical"'],
+        "target_matchers": ['severity="warning"'],
+        "equal": ["cluster"],
+    },
+    {"source_matchers": ['tier=~"a|b"'], "target_matchers": ['tier=~"b|c"']},
+]
+
+
+@pytest.mark.parametrize(
+    ("silence_window", "others", "target", "silenced", "inhibited"),
+    [
+        # Nothing mutes a lone alert.
+        (None, [], {"severity": "warning", "cluster": "eu"}, False, False),
+        # An active silence matching it mutes it.
+        ((0, 60), [], {"severity": "warning", "host": "h1"}, True, False),
+        # A silence that has not started yet does not.
+        ((30, 60), [], {"severity": "warning", "host": "h1"}, False, False),
+        # A silence that has ended does not.
+        ((-60, -1), [], {"severity": "warning", "host": "h1"}, False, False),
+        # A firing critical in the same cluster inhibits the warning.
+        (
+            None,
+            [{"severity": "critical", "cluster": "eu"}],
+            {"severity": "warning", "cluster": "eu"},
+            False,
+            True,
+        ),
+        # ... but not one in another cluster (the equal label differs).
+        (
+            None,
+            [{"severity": "critical", "cluster": "us"}],
+            {"severity": "warning", "cluster": "eu"},
+            False,
+            False,
+        ),
+        # Matching both sides of a rule, it is not muted by another two-sided alert.
+        (None, [{"tier": "b", "n": "2"}], {"tier": "b"}, False, False),
+        # A one-sided source (tier a) does mute it.
+        (None, [{"tier": "a"}], {"tier": "b"}, False, True),
+        # Silenced and inhibited at once: both reasons are shown.
+        (
+            (0, 60),
+            [{"severity": "critical", "cluster": "eu"}],
+            {"severity": "warning", "cluster": "eu", "host": "h1"},
+            True,
+            True,
+        ),
+    ],
+)
+def test_suppression_marks(
+    silence_window: tuple[float, float] | None,
+    others: list[dict[str, str]],
+    target: dict[str, str],
+    silenced: bool,
+    inhibited: bool,
+) -> None:
+    s = Story(routing(group_by=["..."], inhibit_rules=SUPPRESSION_RULES))
+    if silence_window is not None:
+        s.engine.set_silences([silence('{host="h1"}', *silence_window)], at(0))
+    for n, labels in enumerate(others):
+        s.fire(1, alertname=f"Other{n}", **labels)
+    fp = s.fire(1, alertname="Target", **target)
+    member = next(i.members[fp] for i in s.incidents() if fp in i.members)
+    assert (bool(member.silenced_by), bool(member.inhibited_by)) == (silenced, inhibited)
+    assert member.suppressed is (silenced or inhibited)
