@@ -1,0 +1,1 @@
+"""Machine learning: anomaly detection on alert rates (and, later, incident risk)."""
