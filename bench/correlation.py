@@ -43,7 +43,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import RESULTS, start_vigil
+from bench.harness import start_vigil, write_json
 from bench.real_services import Alertmanager
 from cluster.redis_server import free_port
 
@@ -331,20 +331,7 @@ def main() -> None:
     print("Vigil (group_wait 0s, incidents read from the correlator)")
     rows += bench_vigil(args.shape or list(SHAPES), duration)
     print_rows(rows)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "correlation.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "correlation",
-                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "duration_s": duration,
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    out = write_json("correlation", {"duration_s": duration, "rows": rows})
     print(f"\nwritten to {out}")
 
 

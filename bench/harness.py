@@ -197,10 +197,12 @@ def print_medians(title: str, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> Path:
+def write_json(name: str, data: dict[str, Any]) -> Path:
+    """Write a benchmark's results to ``bench/results/<name>.json`` with when and where
+    they were measured; return the path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    data = {
+    header = {
         "benchmark": name,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
@@ -208,12 +210,16 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        **extra,
-        "medians": medians(rows),
-        "results": [m.summary() for m in rows],
     }
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.write_text(json.dumps({**header, **data}, indent=2) + "\n")
     return path
+
+
+def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> Path:
+    """Write HTTP load results: the medians per scenario and every run."""
+    return write_json(
+        name, {**extra, "medians": medians(rows), "results": [m.summary() for m in rows]}
+    )
 
 
 def start_vigil(routing: dict[str, Any] | None = None) -> tuple[str, str, Any]:

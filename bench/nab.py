@@ -12,14 +12,13 @@ table puts our detector beside NAB's published standard-profile scores.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import RESULTS
+from bench.harness import write_json
 from bench.nab_scoring import PROFILES, PUBLISHED_STANDARD, load_corpus, score_corpus
 from models.anomaly import StreamingDetector
 
@@ -48,28 +47,21 @@ def main() -> None:
     for name, value in PUBLISHED_STANDARD.items():
         print(f"| {name} (published) | {value} | | |")
     print("\nthresholds: " + ", ".join(f"{r.profile} {r.threshold:.3f}" for r in results))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "nab.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "nab",
-                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "series": len(corpus),
-                "points": points,
-                "profiles": {
-                    r.profile: {
-                        "normalized": round(r.normalized, 2),
-                        "raw": round(r.raw, 3),
-                        "threshold": r.threshold,
-                    }
-                    for r in results
-                },
-                "published_standard": PUBLISHED_STANDARD,
+    out = write_json(
+        "nab",
+        {
+            "series": len(corpus),
+            "points": points,
+            "profiles": {
+                r.profile: {
+                    "normalized": round(r.normalized, 2),
+                    "raw": round(r.raw, 3),
+                    "threshold": r.threshold,
+                }
+                for r in results
             },
-            indent=2,
-        )
-        + "\n"
+            "published_standard": PUBLISHED_STANDARD,
+        },
     )
     print(f"written to {out}")
 
