@@ -110,10 +110,10 @@ class TenantWorker:
         self.last_purge = 0.0
 
     def start(self) -> None:
-        """Run the loop in the background (once)."""
+        """Run the loop in the background (once); its first round starts at once."""
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
-        self.wakeup.set()
+            self.wakeup.set()
 
     async def ready(self) -> TenantCorrelation:
         """The engine, rebuilt from Redis if it is not in memory (call under ``lock``)."""
@@ -151,7 +151,7 @@ class TenantWorker:
             self.wakeup.clear()
             try:
                 async with self.lock:
-                    await self._round()
+                    await self.catch_up()
                 failing = False
             except Exception as exc:  # Redis down, or a write failed half-way
                 if not failing:
@@ -160,7 +160,7 @@ class TenantWorker:
                 self.engine = None  # memory may be ahead of Redis: rebuild from Redis
                 await asyncio.sleep(0.5)
 
-    async def _round(self) -> None:
+    async def catch_up(self) -> None:
         """Apply everything new on the stream, then do what the clock says is due."""
         engine = await self.ready()
         while True:
@@ -225,6 +225,7 @@ class CorrelatorActor:
         self.settings = settings
         self.config = load_config(settings.config_path)
         self.workers: dict[str, TenantWorker] = {}
+        self._freezer: asyncio.Task[None] | None = None
         relax_young_collections()
         # Resume every tenant with work pending as soon as the actor runs, without
         # waiting for a wake-up: after a restart nobody else knows to call.
@@ -242,7 +243,8 @@ class CorrelatorActor:
         mine = [t for t in tenants if shard_of(t, self.shards) == self.shard]
         for tenant in mine:
             self._worker(tenant)
-        asyncio.get_running_loop().create_task(self._freeze_forever())
+        if self._freezer is None:
+            self._freezer = asyncio.get_running_loop().create_task(self._freeze_forever())
         return len(mine)
 
     async def _freeze_forever(self) -> None:
@@ -320,7 +322,7 @@ class CorrelatorActor:
         """Apply everything on the tenant's stream now; return the position reached."""
         worker = self._worker(tenant)
         async with worker.lock:
-            await worker._round()
+            await worker.catch_up()
             return worker.position
 
     async def ping(self) -> bool:
