@@ -2,9 +2,10 @@
 
 Each value is scored once, in order, without looking ahead, in two stages:
 
-1. **Surprise**: how far the value lies from the recent past, in robust units (its
-   distance from the median of the last ``window`` values, over their median absolute
-   deviation), so one spike does not inflate the scale that judges the next.
+1. **Surprise**: how far the value, and its step from the previous value, lie from
+   the recent past in robust units (distance from the median of the last ``window``
+   values or steps, over their median absolute deviation), so one spike does not
+   inflate the scale that judges the next.
 2. **Likelihood**: whether the surprise of the last few values is unusual for this
    series, compared with the distribution of surprises over a longer history (the
    idea of Numenta's anomaly likelihood). A series that is always jumpy stops
@@ -43,6 +44,18 @@ def log_scaled(tail: float) -> float:
     return min(1.0, -math.log10(max(tail, 1e-10)) / 10.0)
 
 
+def robust_z(value: float, past: deque[float]) -> float:
+    """``value``'s distance from the median of ``past`` in robust standard deviations
+    (1.4826 median absolute deviations), capped at 50; 0 with too little past."""
+    if len(past) < 3:
+        return 0.0
+    middle = median(past)
+    spread = median(abs(v - middle) for v in past)
+    if spread == 0:
+        spread = max(abs(middle) * 0.01, 1e-9)
+    return min(abs(value - middle) / (1.4826 * spread), 50.0)
+
+
 def _normal_tail(z: float) -> float:
     """P(Z > z) for a standard normal Z."""
     return 0.5 * math.erfc(z / math.sqrt(2.0))
@@ -54,6 +67,7 @@ class StreamingDetector:
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()
         self.values: deque[float] = deque(maxlen=self.settings.window)
+        self.steps: deque[float] = deque(maxlen=self.settings.window)
         self.recent: deque[float] = deque(maxlen=self.settings.short)
         self.surprises: deque[float] = deque(maxlen=self.settings.history)
         self.sum = 0.0
@@ -62,18 +76,20 @@ class StreamingDetector:
         self.seen = 0
 
     def surprise(self, value: float) -> float:
-        """How unusual ``value`` is against the last ``window`` values (robust z-score)."""
-        if len(self.values) < 3:
-            return 0.0
-        middle = median(self.values)
-        spread = median(abs(v - middle) for v in self.values)
-        if spread == 0:
-            spread = max(abs(middle) * 0.01, 1e-9)
-        return min(abs(value - middle) / (1.4826 * spread), 50.0)
+        """How unusual ``value`` is: the mean of how far it lies from the last ``window``
+        values and how far its change from the previous value lies from their changes
+        (a level that drifts is judged by its steps, a flat one by its level)."""
+        level = robust_z(value, self.values)
+        if not self.values:
+            return level
+        step = robust_z(value - self.values[-1], self.steps)
+        return (level + step) / 2.0
 
     def update(self, value: float) -> float:
         """Score ``value`` (0: ordinary, near 1: anomalous), then remember it."""
         s = self.surprise(value)
+        if self.values:
+            self.steps.append(value - self.values[-1])
         self.values.append(value)
         self.seen += 1
         self.recent.append(s)
