@@ -35,9 +35,10 @@ from actors.tenant import (
 from alerting.alert import AlertStatus
 from alerting.correlation import AlertChange, TenantCorrelation
 from alerting.incident import Incident
-from alerting.incident_query import IncidentPage, IncidentQuery, select_incidents
+from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import ChangeKind
 from alerting.noise import noise_figures
+from alerting.query import Page
 from alerting.severity import Severity
 from alerting.timeutil import from_epoch
 from cluster.config import VigilConfig, load_config
@@ -270,7 +271,7 @@ class CorrelatorActor:
         async with worker.lock:
             return worker, await worker.ready()
 
-    async def list_incidents(self, tenant: str, query: IncidentQuery) -> IncidentPage:
+    async def list_incidents(self, tenant: str, query: IncidentQuery) -> Page[Incident]:
         """A page of the tenant's incidents matching ``query``, newest first."""
         _, engine = await self._engine(tenant)
         return select_incidents(engine.incidents.values(), query)

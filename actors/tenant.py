@@ -366,7 +366,7 @@ class TenantActor:
         self._begin()
         return self._view(self._find(alert_id), utc_now())
 
-    async def list_alerts(self, query: AlertQuery) -> Page:
+    async def list_alerts(self, query: AlertQuery) -> Page[Alert]:
         """A page of the tenant's alerts matching ``query``."""
         self._begin()
         now = utc_now()

@@ -192,9 +192,13 @@ class TenantCorrelation:
         elif kind is ChangeKind.RESOLVED and change.resolved_by == RESOLVED_BY_SOURCE:
             self._bump("received")
 
-    def _bump(self, name: str, by: int = 1) -> None:
-        self.counts[name] += by
-        self.outbox.counters[name] += by
+    def _bump(self, name: str) -> None:
+        self.counts[name] += 1
+        self.outbox.counters[name] += 1
+
+    def _is_flapping(self, fp: str, now: datetime) -> bool:
+        history = self.flaps.get(fp)
+        return history is not None and history.is_flapping(now, self.policy.flapping)
 
     def _alert_open(self, change: AlertChange, now: datetime) -> set[str]:
         """An alert fires (new, again, refreshed or acknowledged): place it in its incidents."""
@@ -246,7 +250,6 @@ class TenantCorrelation:
                 self._bump(f"joined_by_{relation.reason.value}")
         if incident is None:
             incident = self._create(route, gkey, alert, now)
-        history = self.flaps.get(fp)
         member = Member(
             fingerprint=fp,
             alert_id=change.alert_id,
@@ -260,7 +263,7 @@ class TenantCorrelation:
             received_at=change.stored_at,
             starts_at=alert.starts_at,
             updated_at=now,
-            flapping=bool(history and history.is_flapping(now, self.policy.flapping)),
+            flapping=self._is_flapping(fp, now),
         )
         self._log(incident, incident.add(member, now))
         self._dirty(incident, member)
@@ -277,8 +280,7 @@ class TenantCorrelation:
             held = member.held_until is not None
             detail = "a held resolution is cancelled: the alert flaps" if held else ""
             self._log(incident, TimelineEntry(now, "alert_fired_again", detail, member.fingerprint))
-            history = self.flaps.get(member.fingerprint)
-            member.flapping = bool(history and history.is_flapping(now, self.policy.flapping))
+            member.flapping = self._is_flapping(member.fingerprint, now)
         elif change.kind is ChangeKind.ACKNOWLEDGED:
             entry = TimelineEntry(now, "alert_acknowledged", "", member.fingerprint, change.by)
             self._log(incident, entry)

@@ -7,11 +7,11 @@ opaque cursor, as alert listings do.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from alerting.incident import Incident, IncidentState
 from alerting.matchers import Matcher, matches_all
-from alerting.query import DEFAULT_PAGE_SIZE, SortKey, check_page, cut_page
+from alerting.query import DEFAULT_PAGE_SIZE, Page, SortKey, check_page, cut_page
 from alerting.severity import Severity
 
 
@@ -46,23 +46,14 @@ class IncidentQuery:
         )
 
 
-@dataclass(frozen=True)
-class IncidentPage:
-    """One page of incidents, the number of matches in all, and the next page's cursor."""
-
-    items: list[Incident] = field(default_factory=list)
-    total: int = 0
-    next_cursor: str | None = None
-
-
 def incident_sort_key(incident: Incident) -> SortKey:
     """Position in the newest-first order: (created in µs, id)."""
     return (int(incident.created_at.timestamp() * 1_000_000), incident.id)
 
 
-def select_incidents(incidents: Iterable[Incident], query: IncidentQuery) -> IncidentPage:
+def select_incidents(incidents: Iterable[Incident], query: IncidentQuery) -> Page[Incident]:
     """Apply the query's filters, order newest first, and cut one page after its cursor."""
     items, total, next_cursor = cut_page(
         (i for i in incidents if query.selects(i)), incident_sort_key, query.limit, query.cursor
     )
-    return IncidentPage(items=items, total=total, next_cursor=next_cursor)
+    return Page(items=items, total=total, next_cursor=next_cursor)

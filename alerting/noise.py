@@ -8,7 +8,6 @@ detection earn their keep.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 
 COUNTERS = (
@@ -38,8 +37,3 @@ def noise_figures(counts: Mapping[str, int]) -> dict[str, float | int]:
 
 def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
-
-
-def empty_counts() -> Counter[str]:
-    """A fresh set of counters."""
-    return Counter()

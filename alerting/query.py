@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from alerting.alert import Alert, AlertStatus
 from alerting.matchers import Matcher, matches_all
@@ -45,10 +45,10 @@ class AlertQuery:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[T]):
     """One page of results, the number of matches in all, and the cursor to the next page."""
 
-    items: list[Alert] = field(default_factory=list)
+    items: list[T] = field(default_factory=list)
     total: int = 0
     next_cursor: str | None = None
 
@@ -106,7 +106,7 @@ def cut_page(
     return items, len(ordered), next_cursor
 
 
-def select(alerts: Iterable[Alert], query: AlertQuery) -> Page:
+def select(alerts: Iterable[Alert], query: AlertQuery) -> Page[Alert]:
     """Apply the query's filters, order newest first, and cut one page after its cursor."""
     items, total, next_cursor = cut_page(
         (a for a in alerts if query.selects(a)), sort_key, query.limit, query.cursor

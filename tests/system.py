@@ -112,14 +112,14 @@ class Vigil:
     def incidents_url(self, path: str = "") -> str:
         return f"{self.url}/api/v1/incidents{path}"
 
-    def incidents(self, tenant: str, alertname: str, **params: Any) -> list[dict[str, Any]]:
-        """The tenant's incidents having a member with this alertname, each in full."""
+    def incidents(
+        self, tenant: str, alertname: str | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
+        """The tenant's incidents (those with a member of this alertname), each in full."""
         s = self.session(tenant)
-        r = s.get(
-            self.incidents_url(),
-            params={"filter": f'alertname="{alertname}"', "limit": 1000, **params},
-            timeout=30,
-        )
+        if alertname is not None:
+            params["filter"] = f'alertname="{alertname}"'
+        r = s.get(self.incidents_url(), params={"limit": 1000, **params}, timeout=30)
         assert r.status_code == 200, r.text
         return [
             s.get(self.incidents_url(f"/{i['id']}"), timeout=30).json() for i in r.json()["items"]

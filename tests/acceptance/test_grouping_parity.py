@@ -87,12 +87,7 @@ def vigil_groups(vigil: Vigil, scenario: Scenario) -> Groups | None:
     """Vigil's incidents for the scenario, once every expected membership is there."""
     root = parse_alertmanager_config(scenario.routing).root
     expected = sum(len(root.match(a)) for a in scenario.alerts)
-    s = vigil.session(scenario.tenant)
-    listing = s.get(f"{vigil.url}/api/v1/incidents", params={"limit": 1000}, timeout=30).json()
-    details = [
-        s.get(f"{vigil.url}/api/v1/incidents/{i['id']}", timeout=30).json()
-        for i in listing["items"]
-    ]
+    details = vigil.incidents(scenario.tenant)
     if sum(len(d["members"]) for d in details) < expected:
         return None
     groups: Groups = {}
