@@ -35,12 +35,16 @@ from alerting.incident import (
 from alerting.inhibition import inhibiting_sources
 from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
 from alerting.relatedness import Candidate, JoinReason, Relation, find_related
+from alerting.risk import VERDICTS, RiskScore, routes_to_page
 from alerting.routing import Route
 from alerting.severity import Severity
 from alerting.silence import Silence, SilenceState, silenced_by
 
 RELATION_SAMPLE = 20
 """Members of a candidate incident compared for similarity: its newest ones."""
+
+RISK_STEP = 0.1
+"""A rescoring that moves the risk by less than this is stored but not put on the timeline."""
 
 SEND_RESOLVED = True
 """Groups announce resolutions; whether a channel passes them on is its own setting."""
@@ -141,6 +145,7 @@ class TenantCorrelation:
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
         self._purges: list[tuple[datetime, str]] = []  # (resolved at, incident) heap
         self._flap_expiry: list[tuple[datetime, str]] = []  # (transition at, fingerprint)
+        self._to_score: set[str] = set()  # incidents new or changed since the last scoring
 
     # -- reading ----------------------------------------------------------------------
 
@@ -161,6 +166,12 @@ class TenantCorrelation:
         times = [t for t, _ in self._flushes[:1]] + [t for t, _, _ in self._holds[:1]]
         times += [t for s in self.silences for t in (s.starts_at, s.ends_at) if t > now]
         return min(times) if times else None
+
+    def take_to_score(self) -> list[Incident]:
+        """The open incidents that are new or changed since the last call (to be scored)."""
+        ids, self._to_score = self._to_score, set()
+        found = (self.incidents.get(i) for i in ids)
+        return [i for i in found if i is not None and i.is_open]
 
     def take_outbox(self) -> Outbox:
         """Hand over what changed since the last call, and start a new outbox."""
@@ -267,6 +278,7 @@ class TenantCorrelation:
         )
         self._log(incident, incident.add(member, now))
         self._dirty(incident, member)
+        self._to_score.add(incident.id)
         self.membership.setdefault(fp, {})[route.path] = incident.id
         self._bump("memberships")
         return incident.id
@@ -289,6 +301,7 @@ class TenantCorrelation:
         incident.severity = max(incident.severity, change.severity)
         incident.updated_at = now
         self._dirty(incident, member)
+        self._to_score.add(incident.id)
 
     def _related(self, route: Route, labels: Mapping[str, str], now: datetime) -> Relation | None:
         relatedness = self.policy.relatedness
@@ -567,6 +580,51 @@ class TenantCorrelation:
             self._closed(incident)
         return to_resolve
 
+    # -- risk and feedback -------------------------------------------------------------
+
+    def set_risk(self, incident_id: str, risk: RiskScore) -> None:
+        """Record a model's score of an open incident and page the risk routes it meets.
+
+        The timeline shows the first score and any move of ``RISK_STEP`` or more, not
+        every rescoring. Closed or forgotten incidents are left alone: the score was
+        asked for before they closed.
+        """
+        incident = self.incidents.get(incident_id)
+        if incident is None or not incident.is_open:
+            return
+        previous, incident.risk = incident.risk, risk
+        self._dirty(incident)
+        if previous is None or abs(previous.value - risk.value) >= RISK_STEP:
+            detail = f"{risk.value:.3f} by model {risk.model}"
+            self._log(incident, TimelineEntry(risk.at, "risk_scored", detail))
+        firing = [m.labels for m in incident.members.values() if m.is_open and not m.suppressed]
+        pages = routes_to_page(self.policy.risk_routes, risk.value, firing, incident.risk_paged)
+        for route in pages:
+            incident.risk_paged += (route.name,)
+            firing_fps = tuple(sorted(incident.notifiable()[0]))
+            self.outbox.notifications.append(
+                Notification(
+                    incident.id, route.receiver, incident.group_key, "risk", firing_fps, (), risk.at
+                )
+            )
+            detail = f"risk {risk.value:.3f} met {route.name}: {len(firing_fps)} firing"
+            self._log(incident, TimelineEntry(risk.at, "notified", detail))
+            self._bump("notifications")
+            self._bump("risk_pages")
+
+    def set_feedback(
+        self, incident_id: str, verdict: str, now: datetime, by: str | None
+    ) -> Incident:
+        """Record a person's verdict on an incident (``actionable`` or ``noise``); it
+        becomes the incident's training label, whatever its state."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
+        incident = self.get(incident_id)
+        incident.feedback, incident.feedback_by = verdict, by
+        self._log(incident, TimelineEntry(now, "feedback", verdict, by=by))
+        self._dirty(incident)
+        return incident
+
     def purge(self, now: datetime, retention: timedelta) -> None:
         """Forget incidents resolved longer than ``retention`` ago, and stale flap history.
 
@@ -656,3 +714,5 @@ class TenantCorrelation:
                 for gkey in incident.group_keys:
                     self.open_by_group[(incident.route, gkey)] = incident.id
                 self.open_by_route.setdefault(incident.route, set()).add(incident.id)
+                if incident.risk is None:
+                    self._to_score.add(incident.id)  # changed while no model could score it

@@ -13,6 +13,10 @@
         max_transitions: 4
         window: 10m
         hold: 5m
+      risk_routes:               # page at once when the model's risk is high
+        - receiver: oncall-pager
+          min_risk: 0.9
+          matchers: ['severity="critical"']
 
 Everything is optional. Without ``topology`` and ``similarity`` incidents are
 exactly Alertmanager's groups; flapping detection is on unless ``max_transitions``
@@ -26,9 +30,11 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerting.duration import parse_duration
+from alerting.errors import InvalidMatcher
 from alerting.flapping import FlapPolicy
-from alerting.matchers import LABEL_NAME
+from alerting.matchers import LABEL_NAME, parse_matchers
 from alerting.relatedness import RelatednessPolicy, Topology
+from alerting.risk import RiskRoute
 
 
 def _check_duration(value: str) -> str:
@@ -75,6 +81,31 @@ class FlappingSpec(BaseModel):
     _durations = field_validator("window", "hold")(_check_duration)
 
 
+class RiskRouteSpec(BaseModel):
+    """A risk route as written: receiver, threshold and optional label matchers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receiver: str = Field(min_length=1)
+    min_risk: float = Field(ge=0, le=1)
+    matchers: list[str] = Field(default_factory=list)
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                parse_matchers(text)
+            except InvalidMatcher as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def route(self) -> RiskRoute:
+        """The rule the correlator applies."""
+        matchers = tuple(m for text in self.matchers for m in parse_matchers(text))
+        return RiskRoute(self.receiver, self.min_risk, matchers)
+
+
 class CorrelationSpec(BaseModel):
     """The whole ``correlation:`` section as written (unknown keys refused)."""
 
@@ -84,6 +115,7 @@ class CorrelationSpec(BaseModel):
     topology: TopologySpec | None = None
     similarity: SimilaritySpec | None = None
     flapping: FlappingSpec = Field(default_factory=FlappingSpec)
+    risk_routes: list[RiskRouteSpec] = Field(default_factory=list)
 
     _durations = field_validator("window")(_check_duration)
 
@@ -109,6 +141,7 @@ class CorrelationSpec(BaseModel):
                 window=parse_duration(self.flapping.window),
                 hold=parse_duration(self.flapping.hold),
             ),
+            risk_routes=tuple(r.route() for r in self.risk_routes),
         )
 
 
@@ -118,3 +151,4 @@ class CorrelationPolicy:
 
     relatedness: RelatednessPolicy = field(default_factory=RelatednessPolicy)
     flapping: FlapPolicy = field(default_factory=FlapPolicy)
+    risk_routes: tuple[RiskRoute, ...] = ()

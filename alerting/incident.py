@@ -22,6 +22,7 @@ from alerting.alert import AlertStatus
 from alerting.errors import InvalidTransition, NotFound
 from alerting.flush import Notified
 from alerting.relatedness import JoinReason
+from alerting.risk import RiskScore
 from alerting.severity import Severity
 from alerting.timeutil import from_epoch
 
@@ -106,6 +107,10 @@ class Incident:
     next_flush_at: datetime | None = None
     last_notified: Notified | None = None
     timeline_length: int = 0  # entries ever added (storage keeps the newest ones)
+    risk: RiskScore | None = None  # the model's latest opinion, if a model serves
+    risk_paged: tuple[str, ...] = ()  # risk routes that have paged it
+    feedback: str | None = None  # a person's verdict: "actionable" or "noise"
+    feedback_by: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -263,7 +268,19 @@ def incident_to_record(incident: Incident) -> dict[str, Any]:
         "next_flush_at": _time(incident.next_flush_at),
         "timeline_length": incident.timeline_length,
         "last_notified": None if last is None else _notified_to_record(last),
+        "risk": None if incident.risk is None else _risk_to_record(incident.risk),
+        "risk_paged": list(incident.risk_paged),
+        "feedback": incident.feedback,
+        "feedback_by": incident.feedback_by,
     }
+
+
+def _risk_to_record(risk: RiskScore) -> dict[str, Any]:
+    return {"value": risk.value, "model": risk.model, "at": _time(risk.at)}
+
+
+def _risk_from_record(record: dict[str, Any]) -> RiskScore:
+    return RiskScore(float(record["value"]), str(record["model"]), _req_time(record["at"]))
 
 
 def _notified_to_record(last: Notified) -> dict[str, Any]:
@@ -298,6 +315,10 @@ def incident_from_record(record: dict[str, Any], members: list[Member]) -> Incid
         next_flush_at=_from_time(record.get("next_flush_at")),
         timeline_length=int(record.get("timeline_length", 0)),
         last_notified=None if last is None else _notified_from_record(last),
+        risk=None if record.get("risk") is None else _risk_from_record(record["risk"]),
+        risk_paged=tuple(record.get("risk_paged", ())),
+        feedback=record.get("feedback"),
+        feedback_by=record.get("feedback_by"),
     )
 
 
