@@ -11,8 +11,8 @@ What the context holds, and why it predicts whether an incident is actionable:
   muted or were correlated by topology or similarity (storms of muted, flapping
   checks are mostly noise; a critical incident with many correlated services is not);
 * the tenant's recent alert rates (a burst against a quiet hour means something);
-* what happened before to incidents with this fingerprint and this alertname - how
-  often people acted on them, how long they took to resolve (the best single
+* what happened before to incidents with this fingerprint, this alertname and
+  these services - how often people acted on them, how long they took to resolve (the best single
   predictor in practice: checks that were noise before usually still are);
 * the incident's place in the service topology (how many services depend on it);
 * when it started (time of day and day of week, as points on a circle, so 23:59 is
@@ -64,6 +64,7 @@ class IncidentContext:
     fingerprint_history: OutcomeHistory
     alertname_history: OutcomeHistory
     dependents: int = 0  # services that depend on the incident's services (topology)
+    service_history: OutcomeHistory = OutcomeHistory()  # by the incident's services
 
 
 FEATURE_NAMES = (
@@ -83,6 +84,8 @@ FEATURE_NAMES = (
     "alertname_actionable_rate",
     "alertname_log_resolve_s",
     "log_dependents",
+    "service_incidents",
+    "service_actionable_rate",
     "hour_sin",
     "hour_cos",
     "weekday_sin",
@@ -130,6 +133,8 @@ def feature_vector(ctx: IncidentContext) -> list[float]:
         name.actionable_rate(),
         _log_seconds(name.mean_resolve_seconds),
         math.log1p(ctx.dependents),
+        math.log1p(ctx.service_history.incidents),
+        ctx.service_history.actionable_rate(),
         hour_sin,
         hour_cos,
         day_sin,
