@@ -26,6 +26,7 @@ from typing import Any
 
 import ray
 
+from actors.risk_client import RiskClient
 from actors.tenant import (
     freeze_long_lived,
     get_or_create_tenant_actor,
@@ -39,6 +40,7 @@ from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import ChangeKind
 from alerting.noise import noise_figures
 from alerting.query import Page
+from alerting.risk import RiskScore
 from alerting.severity import Severity
 from alerting.timeutil import from_epoch
 from cluster.config import VigilConfig, load_config
@@ -47,13 +49,23 @@ from cluster.redis_client import async_client
 from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
 from cluster.settings import Settings
 from cluster.store import read_changes
+from models.context import Outcome, TenantContext
+from models.features import feature_vector
+from models.history_store import HistoryStore, Snapshot, example_record, outcome_from_record
+from models.outcomes import label_of, outcome_of
 
 log = logging.getLogger("vigil.correlator")
+
+NEW_ALERT_KINDS = (ChangeKind.CREATED, ChangeKind.REOPENED)
 
 POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
 READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
 PURGE_EVERY_SECONDS = 60.0
+SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
+SNAPSHOTS = 4  # feature snapshots kept per incident for training (its first scorings)
+RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
+HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
 
 
 def change_from_record(
@@ -109,12 +121,24 @@ class TenantWorker:
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.last_purge = 0.0
+        # Learning: the scoring context, features taken so far, labels given so far.
+        self.learning = settings.ml_enabled
+        self.history = HistoryStore(tenant, self.store.client)
+        self.context = TenantContext()
+        self.snapshots: dict[str, list[Snapshot]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.unscored: set[str] = set()
+        self.risk = RiskClient()
+        self.score_wakeup = asyncio.Event()
+        self.score_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Run the loop in the background (once); its first round starts at once."""
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
             self.wakeup.set()
+        if self.learning and (self.score_task is None or self.score_task.done()):
+            self.score_task = asyncio.get_running_loop().create_task(self._score_forever())
 
     async def ready(self) -> TenantCorrelation:
         """The engine, rebuilt from Redis if it is not in memory (call under ``lock``)."""
@@ -132,6 +156,8 @@ class TenantWorker:
         engine.restore(stored.incidents, stored.flaps, stored.counts)
         engine.set_silences(await self.store.silences(), utc_now())
         engine.take_outbox()  # marks recomputed on load are already what is stored
+        if self.learning:
+            await self._load_history(engine)
         self.seen = SeenChanges()
         for fields in await self.store.entries_before(stored.position, 20):
             for record in read_changes(fields):
@@ -199,15 +225,122 @@ class TenantWorker:
         if silences_changed:
             engine.set_silences(await self.store.silences(), now)
         engine.apply(changes, now)
+        self.count_new_alerts(changes, now)
         engine.tick(now)
         await self.commit(entries[-1][0])
 
     async def commit(self, position: str | None) -> None:
         """Store what the engine changed (and the new position) in one transaction."""
         assert self.engine is not None
-        await self.store.commit(self.engine.take_outbox(), position)
+        outbox = self.engine.take_outbox()
+        await self.store.commit(outbox, position)
         if position is not None:
             self.position = position
+        if self.learning:
+            for incident_id in outbox.purged:
+                self.outcomes.pop(incident_id, None)
+                self.snapshots.pop(incident_id, None)
+                self.unscored.discard(incident_id)
+            await self._learn(outbox.incidents.values())
+            self.score_wakeup.set()
+
+    # -- learning: features, risk scores and labels ------------------------------------
+
+    async def _load_history(self, engine: TenantCorrelation) -> None:
+        """Rebuild the outcome histories and the unlabelled snapshots from Redis."""
+        self.context = TenantContext(engine.policy.relatedness.topology)
+        self.outcomes = {}
+        for incident_id, record in (await self.history.load_examples()).items():
+            outcome = outcome_from_record(record)
+            self.context.record(outcome)
+            if incident_id in engine.incidents:  # feedback may still move its label
+                self.outcomes[incident_id] = outcome
+        self.snapshots = await self.history.load_snapshots()
+
+    async def _learn(self, incidents: Any) -> None:
+        """Turn incidents that got a label (or a new one) into stored training examples."""
+        records: dict[str, dict[str, Any]] = {}
+        for incident in incidents:
+            label = label_of(incident)
+            previous = self.outcomes.get(incident.id)
+            if label is None or (previous is not None and previous.label == label):
+                continue
+            outcome = outcome_of(incident, self.context.service_label)
+            assert outcome is not None
+            self.context.relabel(previous, outcome)
+            self.outcomes[incident.id] = outcome
+            snapshots = self.snapshots.pop(incident.id, None)
+            if snapshots is None and previous is not None:
+                snapshots = await self.history.snapshots_of_example(incident.id)
+            source = (
+                "feedback"
+                if incident.feedback is not None
+                else "acknowledged"
+                if incident.acknowledged_at is not None
+                else "resolved_by_person"
+                if incident.resolved_by is not None
+                else "resolved_alone"
+            )
+            records[incident.id] = example_record(
+                incident.id, outcome, source, snapshots or [], time.time()
+            )
+        await self.history.save_examples(records, HISTORY_KEEP)
+
+    async def _score_forever(self) -> None:
+        while True:
+            await self.score_wakeup.wait()
+            self.score_wakeup.clear()
+            try:
+                await self.score_round()
+            except Exception as exc:  # Redis away: the next round retries
+                log.warning("tenant %s: scoring failed: %r", self.tenant, exc)
+            await asyncio.sleep(SCORE_EVERY_SECONDS)
+
+    async def score_round(self) -> int:
+        """Take features of new and changed incidents (kept for training) and ask the
+        predictor for their risk; return how many incidents got a score."""
+        async with self.lock:
+            engine = await self.ready()
+            now = utc_now()
+            changed = engine.take_to_score()
+            pending = {i.id: i for i in changed}
+            if self.risk.available():
+                for incident_id in list(self.unscored)[:RESCORE_AT_MOST]:
+                    incident = engine.incidents.get(incident_id)
+                    if incident is None or not incident.is_open:
+                        self.unscored.discard(incident_id)
+                    else:
+                        pending.setdefault(incident_id, incident)
+            rows = {
+                i: feature_vector(self.context.context_of(inc, now)) for i, inc in pending.items()
+            }
+            taken: dict[str, list[Snapshot]] = {}
+            for incident in changed:
+                kept = self.snapshots.setdefault(incident.id, [])
+                if len(kept) < SNAPSHOTS:
+                    kept.append((now.timestamp(), rows[incident.id]))
+                    taken[incident.id] = kept
+        await self.history.save_snapshots(taken)
+        if not rows:
+            return 0
+        answer = await self.risk.score(list(rows.values()))
+        if answer is None:
+            self.unscored |= set(rows)
+            return 0
+        model, risks = answer
+        async with self.lock:
+            engine = await self.ready()
+            for incident_id, risk in zip(rows, risks, strict=True):
+                engine.set_risk(incident_id, RiskScore(round(risk, 6), model, now))
+                self.unscored.discard(incident_id)
+            await self.commit(None)
+        return len(rows)
+
+    def count_new_alerts(self, changes: list[AlertChange], now: datetime) -> None:
+        """Feed the tenant's alert rate (new alerts and new occurrences)."""
+        if self.learning:
+            new = sum(1 for c in changes if c.kind in NEW_ALERT_KINDS)
+            self.context.count_alerts(now, new)
 
 
 def new_incident_id() -> str:
@@ -311,6 +444,24 @@ class CorrelatorActor:
             actor = get_or_create_tenant_actor(tenant, self.settings)
             await actor.act_on_alerts.remote(alert_ids, action, by, reason)
         return engine.get(incident_id)
+
+    async def feedback(
+        self, tenant: str, incident_id: str, verdict: str, by: str | None
+    ) -> Incident:
+        """Record whether an incident was actionable or noise (its training label)."""
+        worker = self._worker(tenant)
+        async with worker.lock:
+            engine = await worker.ready()
+            incident = engine.set_feedback(incident_id, verdict, utc_now(), by)
+            await worker.commit(None)
+        return incident
+
+    async def scored(self, tenant: str) -> int:
+        """Run one scoring round now (tests and benchmarks); return how many were scored."""
+        worker = self._worker(tenant)
+        async with worker.lock:
+            await worker.catch_up()
+        return await worker.score_round()
 
     async def noise(self, tenant: str) -> dict[str, Any]:
         """The tenant's noise figures, and how many incidents are open now."""

@@ -71,6 +71,13 @@ def long_lived_actor_options(name: str) -> dict[str, Any]:
     }
 
 
+SERVE_APP = "vigil"
+"""The Serve application's name (``serve status`` shows it)."""
+
+PREDICTOR_DEPLOYMENT = "Predictor"
+"""The predictor's deployment name: the correlator finds it by this name."""
+
+
 def correlator_name(shard: int) -> str:
     """The stable name of a correlator shard in the ``vigil`` namespace."""
     return f"correlator:{shard}"

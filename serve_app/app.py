@@ -1,4 +1,5 @@
-"""Assembling the Serve application: the ingress with the options in ``configs/serve.yaml``."""
+"""Assembling the Serve application: the ingress and (unless ML is off) the predictor,
+with the options in ``configs/serve.yaml``."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 import yaml
 from ray.serve import Application
 
+from cluster.runtime import SERVE_APP
 from cluster.settings import Settings
 from serve_app.ingress import Ingress
+from serve_app.predictor import DEPLOYMENT, Predictor
 
-APP_NAME = "vigil"
+APP_NAME = SERVE_APP
 
 
 def deployment_options(serve_config: Path, deployment: str) -> dict[str, Any]:
@@ -24,10 +27,19 @@ def deployment_options(serve_config: Path, deployment: str) -> dict[str, Any]:
     return {}
 
 
+def _predictor(settings: Settings, options: dict[str, Any] | None = None) -> Application | None:
+    """The predictor deployment, or ``None`` when ``CRITICAL_ALERT_ML_ENABLED=false``."""
+    if not settings.ml_enabled:
+        return None
+    if options is None:
+        options = deployment_options(settings.serve_config_path, DEPLOYMENT)
+    return Predictor.options(**options).bind(settings)
+
+
 def build(settings: Settings) -> Application:
     """The Vigil application for ``serve.run``, with ``settings.redis_url`` already known."""
     options = deployment_options(settings.serve_config_path, "Ingress")
-    return Ingress.options(**options).bind(settings)
+    return Ingress.options(**options).bind(settings, _predictor(settings))
 
 
 def build_app(args: dict[str, Any]) -> Application:
@@ -39,4 +51,4 @@ def build_app(args: dict[str, Any]) -> Application:
     settings = Settings.from_env().resolved()
     if settings.redis_url is None:
         raise ValueError("serve deploy needs REDIS_URL; 'vigil up' starts an embedded Redis")
-    return Ingress.bind(settings)
+    return Ingress.bind(settings, _predictor(settings, {}))

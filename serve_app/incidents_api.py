@@ -5,6 +5,8 @@
     GET  /api/v1/incidents/{id}                 members (with suppression) and timeline
     POST /api/v1/incidents/{id}/acknowledge     acknowledges its firing alerts too
     POST /api/v1/incidents/{id}/resolve         resolves its open alerts too
+    POST /api/v1/incidents/{id}/feedback        {"verdict": "actionable"|"noise"}: the
+                                                incident's training label
     GET  /api/v1/noise                          the tenant's noise figures
 
 Incidents are formed by the correlator a few milliseconds after the alerts are
@@ -13,18 +15,20 @@ stored, so a listing read right after an ingest may not show them yet.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.incident import Incident, IncidentState, Member, member_to_record
 from alerting.incident_query import IncidentQuery
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
 from serve_app.action_body import ACTION_BODY, read_action
+from serve_app.problems import validation_problem
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
-from serve_app.wire import ingress_of, iso
+from serve_app.wire import ingress_of, iso, json_body, read_json_body
 
 PREFIX = "/api/v1"
 router = APIRouter(prefix=PREFIX, tags=["incidents"])
@@ -71,6 +75,12 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
         "suppressed": sum(1 for m in members if m.suppressed and m.is_open),
         "flapping": sum(1 for m in members if m.flapping),
         "last_notified_at": _time(incident.last_notified.at if incident.last_notified else None),
+        "risk": None if incident.risk is None else round(incident.risk.value, 4),
+        "risk_model": None if incident.risk is None else incident.risk.model,
+        "risk_scored_at": None if incident.risk is None else iso(incident.risk.at),
+        "risk_paged": list(incident.risk_paged),
+        "feedback": incident.feedback,
+        "feedback_by": incident.feedback_by,
     }
 
 
@@ -149,6 +159,29 @@ async def acknowledge_incident(incident_id: str, request: Request) -> JSONRespon
 async def resolve_incident(incident_id: str, request: Request) -> JSONResponse:
     """Resolve an incident and its open alerts by hand (idempotent)."""
     return await _act(request, incident_id, "resolve")
+
+
+class FeedbackRequest(BaseModel):
+    """``POST /api/v1/incidents/{id}/feedback``: was the incident worth someone's time?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["actionable", "noise"]
+    by: str | None = Field(default=None, max_length=256)
+
+
+@router.post("/incidents/{incident_id}/feedback", openapi_extra=json_body(FeedbackRequest))
+async def incident_feedback(incident_id: str, request: Request) -> JSONResponse:
+    """Say whether an incident was actionable or noise (open or resolved; the latest
+    verdict counts). It becomes the incident's label for the next training."""
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    try:
+        body = FeedbackRequest.model_validate(await read_json_body(request))
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+    incident = await ingress.call_correlator(tenant, "feedback", incident_id, body.verdict, body.by)
+    return JSONResponse(incident_summary(incident))
 
 
 @router.get("/noise")

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import redis
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
+from ray.serve.handle import DeploymentHandle
 
 from actors.correlator import ensure_correlators, get_or_create_correlator
 from actors.tenant import get_or_create_tenant_actor
@@ -25,10 +27,11 @@ from alerting.amconfig import RoutingConfig
 from alerting.errors import InvalidSilence, InvalidTransition, NotFound
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.config import load_config
-from cluster.redis_client import async_client
+from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, shard_of
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
+from models.registry import ModelRegistry
 from serve_app import alertmanager_api, incidents_api, pagerduty_api, webhook_api
 from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
@@ -133,12 +136,14 @@ def _problem_from(exc: RayTaskError) -> ApiError:
 class Ingress:
     """One replica of the HTTP front door; replicas are stateless and autoscaled."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, predictor: DeploymentHandle | None = None) -> None:
         if settings.redis_url is None:
             raise ValueError("the ingress needs settings.redis_url")
         self.settings = settings
+        self.predictor = predictor  # None when CRITICAL_ALERT_ML_ENABLED=false
         app.state.settings = settings
         self.redis = async_client(settings.redis_url, socket_timeout=2)
+        self.redis_sync = sync_client(settings.redis_url, socket_timeout=2)  # the registry's
         self.config = load_config(settings.config_path)
         self.tenants = TenantResolver(self.config, self.redis, settings.cache_ttl_seconds)
         self.integrations = TenantResolver(
@@ -266,6 +271,22 @@ class Ingress:
         ready = all(v == "ok" for v in checks.values())
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/api/v1/models", tags=["prediction"])
+    async def models(self, request: Request) -> JSONResponse:
+        """The risk model: whether ML is on, the serving version, every registered model
+        with its metrics and data window, and the newest promotion decisions."""
+        await self.authenticate(request)
+        if self.predictor is None:
+            return JSONResponse({"enabled": False, "serving": None, "models": [], "log": []})
+        try:
+            serving = await asyncio.wait_for(self.predictor.info.remote(), 5)
+        except Exception as exc:
+            raise unavailable(f"the predictor is not answering: {type(exc).__name__}") from None
+        registry = ModelRegistry(self.redis_sync)
+        cards, log = await asyncio.to_thread(lambda: (registry.cards(), registry.log()[-20:]))
+        body = {"enabled": True, "serving": serving, "models": [asdict(c) for c in cards]}
+        return JSONResponse({**body, "log": log})
 
     # -- the native alert API ------------------------------------------------------------
 

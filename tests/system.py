@@ -24,9 +24,12 @@ import yaml
 from ray import serve
 
 from cluster.config import hash_api_key
+from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import init_local
 from cluster.settings import Settings
+from models.registry import ModelRegistry
+from models.starter import train_starter
 from serve_app.app import APP_NAME, build
 from tests.acceptance.grouping_scenarios import SCENARIOS
 
@@ -77,6 +80,8 @@ INITECH_CORRELATION: dict[str, Any] = {
     "window": "1m",
     "topology": {"depends_on": {"topo-web": ["topo-api"], "topo-api": ["topo-db"]}},
     "flapping": {"max_transitions": 3, "window": "1m", "hold": "3s"},
+    # Every scored incident of an alert labelled risk_test="page" pages "default" at once.
+    "risk_routes": [{"receiver": "default", "min_risk": 0.0, "matchers": ['risk_test="page"']}],
 }
 
 
@@ -172,6 +177,7 @@ def ray_cluster() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def vigil(ray_cluster: None, settings: Settings, redis_server: EmbeddedRedis) -> Vigil:
+    register_starter_model(redis_server.url)
     port = free_port()
     serve.start(
         http_options={"host": "127.0.0.1", "port": port},
@@ -190,6 +196,19 @@ def vigil(ray_cluster: None, settings: Settings, redis_server: EmbeddedRedis) ->
     else:
         pytest.fail("Vigil did not become healthy within 60s")
     return Vigil(url=url, settings=settings, redis=redis_server)
+
+
+def register_starter_model(url: str) -> str:
+    """Train and promote the simulated starter model (once per session), so incidents
+    are scored as on a real installation; return its version."""
+    registry = ModelRegistry(sync_client(url))
+    promoted = registry.promoted()
+    if promoted is not None:
+        return promoted
+    trained = train_starter(rounds=60)
+    card = registry.register(trained.booster, trained.card)
+    registry.promote(card.version, "the test session's starter model", {})
+    return card.version
 
 
 def unique_labels(**extra: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ def card(**overrides: Any) -> dict[str, Any]:
 
 
 def test_register_promote_pin_and_log(redis_server: EmbeddedRedis) -> None:
-    client = redis.Redis.from_url(redis_server.url)
+    client = redis.Redis.from_url(redis_server.url, db=1)  # apart from the serving registry
     client.delete(*client.keys("vigil:model*") or ["none"])
     registry = ModelRegistry(client)
     first = registry.register(b"model-one", card())

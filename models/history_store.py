@@ -1,0 +1,125 @@
+"""The tenant's learning history in Redis: feature snapshots and labelled examples.
+
+    <tenant>:ml:snapshots   hash   incident id → [[at, [features...]], ...] scored so
+                                   far, while the incident has no label
+    <tenant>:ml:examples    hash   incident id → the labelled example (JSON): label,
+                                   where it came from, the keys its outcome counts
+                                   under, and its snapshots
+    <tenant>:ml:order       zset   incident id by the time it was labelled, to keep the
+                                   newest ``VIGIL_ML_HISTORY`` examples
+
+Training reads every tenant's examples (``read_history``); the correlator reads its
+tenant's back on start to rebuild the outcome histories its features use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+from models.context import Outcome
+from models.train import Example
+
+Snapshot = tuple[float, list[float]]
+
+
+def example_record(
+    incident_id: str, outcome: Outcome, source: str, snapshots: list[Snapshot], at: float
+) -> dict[str, Any]:
+    """A labelled incident as stored: its outcome, its snapshots and when it was labelled."""
+    return {
+        "incident": incident_id,
+        "labelled_at": at,
+        "source": source,
+        "outcome": asdict(outcome),
+        "snapshots": [[t, f] for t, f in snapshots],
+    }
+
+
+def outcome_from_record(record: dict[str, Any]) -> Outcome:
+    """The outcome part of a stored example."""
+    o = record["outcome"]
+    return Outcome(
+        tuple(o["fingerprints"]),
+        tuple(o["alertnames"]),
+        tuple(o.get("services", ())),
+        int(o["label"]),
+        o.get("resolve_seconds"),
+    )
+
+
+def examples_of(record: dict[str, Any]) -> list[Example]:
+    """The training examples of one stored incident: one per snapshot, all with its label."""
+    label = int(record["outcome"]["label"])
+    return [Example(float(t), list(f), label) for t, f in record["snapshots"]]
+
+
+class HistoryStore:
+    """Reads and writes one tenant's snapshots and examples (an asyncio client)."""
+
+    def __init__(self, tenant: str, client: aioredis.Redis) -> None:
+        self.tenant = tenant
+        self.client = client
+
+    def _key(self, what: str) -> str:
+        return f"{self.tenant}:ml:{what}"
+
+    async def save_snapshots(self, snapshots: dict[str, list[Snapshot]]) -> None:
+        """Store the snapshots of incidents scored in one round."""
+        if snapshots:
+            mapping = {i: json.dumps(s) for i, s in snapshots.items()}
+            await self.client.hset(self._key("snapshots"), mapping=mapping)
+
+    async def load_snapshots(self) -> dict[str, list[Snapshot]]:
+        """Every unlabelled incident's snapshots."""
+        raw = await self.client.hgetall(self._key("snapshots"))
+        return {k.decode(): [(t, f) for t, f in json.loads(v)] for k, v in raw.items()}
+
+    async def save_examples(self, records: dict[str, dict[str, Any]], keep: int) -> None:
+        """Store labelled incidents (replacing earlier labels) and forget their snapshots;
+        keep the newest ``keep``."""
+        if not records:
+            return
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("examples"), mapping={i: json.dumps(r) for i, r in records.items()})
+            pipe.zadd(self._key("order"), {i: r["labelled_at"] for i, r in records.items()})
+            pipe.hdel(self._key("snapshots"), *records)
+            await pipe.execute()
+        excess = await self.client.zcard(self._key("order")) - keep
+        if excess > 0:
+            found = await self.client.zrange(self._key("order"), 0, excess - 1)
+            oldest = [i.decode() for i in found]
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.hdel(self._key("examples"), *oldest)
+                pipe.zrem(self._key("order"), *oldest)
+                await pipe.execute()
+
+    async def snapshots_of_example(self, incident_id: str) -> list[Snapshot]:
+        """The snapshots stored with an already labelled incident (to relabel it)."""
+        raw = await self.client.hget(self._key("examples"), incident_id)
+        if raw is None:
+            return []
+        return [(t, f) for t, f in json.loads(raw)["snapshots"]]
+
+    async def load_examples(self) -> dict[str, dict[str, Any]]:
+        """Every stored labelled incident of the tenant."""
+        raw = await self.client.hgetall(self._key("examples"))
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+
+def read_history(client: redis.Redis, tenants: list[str] | None = None) -> list[Example]:
+    """Every tenant's (or the named tenants') examples, oldest first (blocking client)."""
+    keys = (
+        [f"{t}:ml:examples" for t in tenants]
+        if tenants is not None
+        else [k.decode() for k in client.scan_iter(match="*:ml:examples", count=1000)]
+    )
+    examples: list[Example] = []
+    for key in keys:
+        for raw in client.hvals(key):
+            examples.extend(examples_of(json.loads(raw)))
+    return sorted(examples, key=lambda e: e.at)
