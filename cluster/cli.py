@@ -10,6 +10,9 @@ vigil tenant integration-key ID
                          make a PagerDuty-style integration key (routing_key) for it
 vigil config check|routes show|routes test --config alertmanager.yml [label=value ...]
                          validate routing; print the receivers an alert would go to
+vigil simulate|train|models
+                         simulated traffic with ground truth; train and register the
+                         risk model; list models (see ``ml_cli``)
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from typing import Any
 
 from cluster import runtime
 from cluster.config import ConfigError, load_config
+from cluster.ml_cli import add_ml_commands, ensure_starter_model, run_ml_command
 from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
 from cluster.routes_cli import add_config_commands, run_config_command
 from cluster.settings import Settings, SettingsError
 from cluster.tenants import create_integration_key, create_tenant
+from models.registry import UnknownModel
 
 DEMO_API_KEY = "demo-key-change-me"
 STATE_FILE = "state.json"
@@ -90,11 +95,19 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         runtime.start_local_head()
         started_ray = True
     context = runtime.connect(settings.ray_address)
+    if not settings.ml_enabled:
+        _say("model         ML off (CRITICAL_ALERT_ML_ENABLED=false): no risk scores")
+    else:
+        try:
+            version = ensure_starter_model(settings)
+        except UnknownModel as exc:
+            raise ConfigError(f"CRITICAL_ALERT_PREDICTION_MODEL: {exc}") from None
+        _say(f"model         {version} serves risk scores   (vigil models)")
     serve.start(
         http_options={"host": settings.http_host, "port": settings.http_port},
         logging_config={"enable_access_log": False, "log_level": "WARNING"},
     )
-    _say("serve         deploying the ingress ...")
+    _say("serve         deploying the ingress and the predictor ...")
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
     state = {
         "started_ray": started_ray,
@@ -254,6 +267,7 @@ def parser() -> argparse.ArgumentParser:
     )
     integration.add_argument("name")
     add_config_commands(sub)
+    add_ml_commands(sub)
     return p
 
 
@@ -271,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_send(settings, args)
         if args.command == "config":
             return run_config_command(args, settings.config_path)
+        if args.command in ("simulate", "train", "models"):
+            return run_ml_command(args, settings)
         return cmd_tenant_key(settings, args.name, args.tenant_command == "integration-key")
     except (SettingsError, ConfigError, EmbeddedRedisError) as exc:
         print(f"vigil: {exc}", file=sys.stderr)

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     correlator_shards: int = Field(default=1, ge=1, le=64, alias="VIGIL_CORRELATOR_SHARDS")
     ml_enabled: bool = Field(default=True, alias="CRITICAL_ALERT_ML_ENABLED")
     prediction_model: str | None = Field(default=None, alias="CRITICAL_ALERT_PREDICTION_MODEL")
+    retrain_interval_seconds: float = Field(
+        default=24 * 3600, ge=0, alias="VIGIL_RETRAIN_INTERVAL"
+    )  # 0: no scheduled retraining
     cache_ttl_seconds: float = Field(default=30.0, ge=0, alias="CRITICAL_ALERT_CACHE_TTL")
     max_escalation_levels: int = Field(
         default=5, ge=1, le=20, alias="CRITICAL_ALERT_MAX_ESCALATION_LEVELS"

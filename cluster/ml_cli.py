@@ -1,0 +1,207 @@
+"""The ``vigil`` commands of the risk model: simulate, train, models.
+
+vigil simulate [--scenario training|evaluation] [--seed N] [--tenants N] [--days D]
+               [--out history.jsonl] [--alerts alerts.jsonl]
+    simulated traffic, replayed through the correlation engine into labelled
+    examples (for ``vigil train --from``), and optionally the raw alerts with truth
+vigil train [--from FILE.jsonl | --simulated] [--holdout 0.25] [--rounds 200]
+            [--promote auto|always|never]
+    train on the recorded history (every tenant's labelled incidents in Redis), an
+    export, or the simulator; register the model; promote it if it beats the champion
+vigil models
+    the registered models, the serving one, and the newest promotion decisions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from cluster.progress import ProgressBar
+from cluster.redis_client import sync_client
+from cluster.redis_server import EmbeddedRedis
+from cluster.settings import Settings
+from models.history_store import read_history
+from models.registry import ModelRegistry
+from models.replay import replay
+from models.retrain import retrain
+from models.simulate import SCENARIOS, TRAINING, simulate
+from models.starter import STARTER_SEED, train_starter
+from models.train import Example, read_jsonl
+
+
+def add_ml_commands(sub: Any) -> None:
+    """Add ``simulate``, ``train`` and ``models`` to the ``vigil`` parser."""
+    sim = sub.add_parser("simulate", help="simulate alert traffic with its ground truth")
+    sim.add_argument("--scenario", choices=sorted(SCENARIOS), default="training")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--tenants", type=int, default=3)
+    sim.add_argument("--days", type=float, help="override the scenario's length")
+    sim.add_argument("--out", type=Path, help="write labelled examples (JSONL) here")
+    sim.add_argument("--alerts", type=Path, help="write the alerts with their truth here")
+    tr = sub.add_parser("train", help="train the risk model and register it")
+    source = tr.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="source", type=Path, help="a JSONL export")
+    source.add_argument("--simulated", action="store_true", help="the simulator's history")
+    tr.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
+    tr.add_argument("--rounds", type=int, default=200)
+    tr.add_argument("--promote", choices=("auto", "always", "never"), default="auto")
+    sub.add_parser("models", help="list registered models and promotion decisions")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+class _Registry:
+    """The registry in the configured Redis, starting the embedded one if needed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.embedded: EmbeddedRedis | None = None
+        self.was_running = True
+        url = settings.redis_url
+        if url is None:
+            self.embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
+            self.was_running = self.embedded.is_running()
+            url = self.embedded.start()
+        self.client = sync_client(url)
+        self.registry = ModelRegistry(self.client)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.embedded is not None and not self.was_running:
+            self.embedded.stop()  # started only for this command; Vigil is not up
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Simulate, replay, and write what was asked for."""
+    scenario = SCENARIOS[args.scenario]
+    if args.days is not None:
+        scenario = replace(scenario, days=args.days)
+    _say(
+        f"simulating    {scenario.name} mix, {scenario.days:g} days, {args.tenants} tenants, "
+        f"seed {args.seed}"
+    )
+    simulation = simulate(scenario, args.seed, args.tenants)
+    bar = ProgressBar()
+    replayed = replay(simulation, progress=lambda d, t: bar("replaying through the engine", d, t))
+    real = sum(a.truth for a in simulation.alerts)
+    _say(f"alerts        {len(simulation.alerts)} changes, {real} of them from real incidents")
+    _say(f"incidents     {replayed.incidents} labelled, {replayed.real_incidents} real")
+    _say(
+        f"examples      {len(replayed.examples)} (labels agree with the truth: "
+        f"{replayed.label_agrees_with_truth:.1%})"
+    )
+    if args.out is not None:
+        with args.out.open("w") as out:
+            for e in replayed.examples:
+                out.write(json.dumps({"at": e.at, "features": e.features, "label": e.label}))
+                out.write("\n")
+        _say(f"wrote         {args.out}   (train with: vigil train --from {args.out})")
+    if args.alerts is not None:
+        with args.alerts.open("w") as out:
+            for a in simulation.alerts:
+                record = {**asdict(a), "at": a.at.isoformat(), "severity": a.severity.value}
+                out.write(json.dumps(record) + "\n")
+        _say(f"wrote         {args.alerts}")
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    """Train from the chosen history, register, and decide on promotion."""
+    bar = ProgressBar()
+    notes = ""
+    examples: list[Example]
+    if args.simulated:
+        simulation = simulate(TRAINING, STARTER_SEED)
+        replayed = replay(simulation, progress=lambda d, t: bar("replaying simulated alerts", d, t))
+        examples = replayed.examples
+        notes = f"simulated history ({TRAINING.name} mix, seed {STARTER_SEED})"
+    elif args.source is not None:
+        examples = read_jsonl(args.source)
+        notes = f"export {args.source.name}"
+    else:
+        examples = []
+    store = _Registry(settings)
+    try:
+        if not args.simulated and args.source is None:
+            examples = read_history(store.client)
+            notes = "recorded history"
+        labels = sum(e.label for e in examples)
+        _say(f"history       {len(examples)} examples, {labels} actionable ({notes})")
+        try:
+            result = retrain(
+                store.registry,
+                examples,
+                holdout=args.holdout,
+                rounds=args.rounds,
+                promote=args.promote,
+                notes=notes,
+                progress=lambda d, t: bar("training", d, t),
+            )
+        except ValueError as exc:
+            _say(f"cannot train: {exc}")
+            return 1
+    finally:
+        store.close()
+    card = result.card
+    _say(f"model         {card.version}  ({card.examples} examples)")
+    _say("held-out      " + "  ".join(f"{k} {v:.3f}" for k, v in card.metrics.items()))
+    if result.champion_metrics is not None:
+        shown = "  ".join(f"{k} {v:.3f}" for k, v in result.champion_metrics.items())
+        _say(f"champion      {result.champion}: {shown}")
+    verdict = "promoted" if result.decision.promote else "not promoted"
+    _say(f"decision      {verdict}: {result.decision.reason}")
+    return 0
+
+
+def cmd_models(settings: Settings) -> int:
+    """Print the registered models and the newest decisions."""
+    store = _Registry(settings)
+    try:
+        promoted = store.registry.promoted()
+        cards = store.registry.cards()
+        log = store.registry.log()[-10:]
+    finally:
+        store.close()
+    if not cards:
+        _say("no model registered yet (vigil train, or vigil up trains a starter model)")
+        return 0
+    _say(f"{'version':<9} {'examples':>8} {'roc_auc':>8} {'pr_auc':>7} {'brier':>6}  notes")
+    for c in cards:
+        mark = "*" if c.version == promoted else " "
+        m = c.metrics
+        _say(
+            f"{c.version:<8}{mark} {c.examples:>8} {m['roc_auc']:>8.3f} {m['pr_auc']:>7.3f} "
+            f"{m['brier']:>6.3f}  {c.notes}"
+        )
+    _say("* serves (unless CRITICAL_ALERT_PREDICTION_MODEL pins another)")
+    for entry in log:
+        _say(f"{entry['decision']:<9} {entry['version']}: {entry['reason']}")
+    return 0
+
+
+def ensure_starter_model(settings: Settings) -> str | None:
+    """With ML on and nothing registered, train and promote the starter model (``up``)."""
+    if not settings.ml_enabled or settings.redis_url is None:
+        return None
+    registry = ModelRegistry(sync_client(settings.redis_url))
+    if registry.cards():
+        return registry.serving(settings.prediction_model)
+    _say("model         none registered: training a starter model on simulated history")
+    trained = train_starter(progress=ProgressBar())
+    card = registry.register(trained.booster, trained.card)
+    registry.promote(card.version, "starter model: no model was registered", {})
+    return card.version
+
+
+def run_ml_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Dispatch ``simulate``, ``train`` or ``models``."""
+    if args.command == "simulate":
+        return cmd_simulate(args)
+    if args.command == "train":
+        return cmd_train(settings, args)
+    return cmd_models(settings)
