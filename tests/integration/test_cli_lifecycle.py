@@ -47,6 +47,9 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stdout + up.stderr
         for what in ("data dir", f"http://127.0.0.1:{port}", "ray dashboard", "redis"):
             assert what in up.stdout  # the CLI says where everything is
+        assert "training a starter model" in up.stdout and "v0001 serves" in up.stdout
+        models = requests.get(f"http://127.0.0.1:{port}/api/v1/models", headers=headers)
+        assert models.json()["serving"]["model"] == "v0001"
         assert vigil(env, "status").returncode == 0
         sent = vigil(env, "send", "--severity", "critical", "--label", "team=sre")
         assert sent.returncode == 0, sent.stdout
@@ -57,10 +60,17 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
         assert EmbeddedRedis(tmp_path / "data").pid() is None
         assert vigil(env, "status").returncode == 1  # nothing answers now
 
-        assert vigil(env, "up", "--detach").returncode == 0
+        # The second start runs with ML off: no predictor, and everything else works.
+        ml_off = {**env, "CRITICAL_ALERT_ML_ENABLED": "false"}
+        up = vigil(ml_off, "up", "--detach")
+        assert up.returncode == 0 and "ML off" in up.stdout, up.stdout + up.stderr
         got = requests.get(f"{api}/{alert_id}", headers=headers, timeout=60)
         assert got.status_code == 200, got.text
         assert got.json()["labels"]["team"] == "sre" and got.json()["severity"] == "critical"
+        models = requests.get(f"http://127.0.0.1:{port}/api/v1/models", headers=headers)
+        assert models.json()["enabled"] is False
+        sent = vigil(ml_off, "send", "--alertname", "MlOffCheck")
+        assert sent.returncode == 0, sent.stdout
     finally:
         vigil(env, "down")
     assert EmbeddedRedis(tmp_path / "data").pid() is None
