@@ -42,7 +42,11 @@ class RiskClient:
             if self.handle is None:
                 from ray import serve  # Serve starts its controller on import-time use
 
-                self.handle = serve.get_deployment_handle(PREDICTOR_DEPLOYMENT, SERVE_APP)
+                # A blocking lookup (it asks the Serve controller): kept off the loop
+                # that forms incidents.
+                self.handle = await asyncio.to_thread(
+                    serve.get_deployment_handle, PREDICTOR_DEPLOYMENT, SERVE_APP
+                )
             answer = await asyncio.wait_for(self.handle.score.remote(rows), TIMEOUT_SECONDS)
         except Exception as exc:  # not deployed, restarting, or too slow
             self.handle = None
