@@ -439,27 +439,11 @@ class TenantCorrelation:
         )
         if reason is not None:
             incident.last_notified = Notified(now, firing, resolved)
-            self.outbox.notifications.append(
-                Notification(
-                    incident.id,
-                    incident.receiver,
-                    incident.group_key,
-                    reason.value,
-                    tuple(sorted(firing)),
-                    tuple(sorted(resolved)),
-                    now,
-                )
+            detail = (
+                f"{reason.value}: {len(firing)} firing, {len(resolved)} resolved "
+                f"to {incident.receiver}"
             )
-            self._log(
-                incident,
-                TimelineEntry(
-                    now,
-                    "notified",
-                    f"{reason.value}: {len(firing)} firing, {len(resolved)} resolved "
-                    f"to {incident.receiver}",
-                ),
-            )
-            self._bump("notifications")
+            self._notify(incident, incident.receiver, reason.value, firing, resolved, now, detail)
         if not incident.is_open and not firing:
             incident.next_flush_at = None  # the group is done, as Alertmanager deletes it
             self._dirty(incident)
@@ -470,6 +454,31 @@ class TenantCorrelation:
                 # A quiet look is not stored: after a restart the stored, earlier flush
                 # time only makes the first look come sooner, and it finds nothing new.
                 self._dirty(incident)
+
+    def _notify(
+        self,
+        incident: Incident,
+        receiver: str,
+        reason: str,
+        firing: frozenset[str],
+        resolved: frozenset[str],
+        now: datetime,
+        detail: str,
+    ) -> None:
+        """Queue one notification of the incident to a receiver, and note it."""
+        self.outbox.notifications.append(
+            Notification(
+                incident.id,
+                receiver,
+                incident.group_key,
+                reason,
+                tuple(sorted(firing)),
+                tuple(sorted(resolved)),
+                now,
+            )
+        )
+        self._log(incident, TimelineEntry(now, "notified", detail))
+        self._bump("notifications")
 
     # -- silences and inhibition ------------------------------------------------------
 
@@ -597,19 +606,15 @@ class TenantCorrelation:
         if previous is None or abs(previous.value - risk.value) >= RISK_STEP:
             detail = f"{risk.value:.3f} by model {risk.model}"
             self._log(incident, TimelineEntry(risk.at, "risk_scored", detail))
-        firing = [m.labels for m in incident.members.values() if m.is_open and not m.suppressed]
-        pages = routes_to_page(self.policy.risk_routes, risk.value, firing, incident.risk_paged)
+        if not self.policy.risk_routes:
+            return
+        firing = incident.notifiable()[0]
+        labels = [incident.members[fp].labels for fp in firing]
+        pages = routes_to_page(self.policy.risk_routes, risk.value, labels, incident.risk_paged)
         for route in pages:
             incident.risk_paged += (route.name,)
-            firing_fps = tuple(sorted(incident.notifiable()[0]))
-            self.outbox.notifications.append(
-                Notification(
-                    incident.id, route.receiver, incident.group_key, "risk", firing_fps, (), risk.at
-                )
-            )
-            detail = f"risk {risk.value:.3f} met {route.name}: {len(firing_fps)} firing"
-            self._log(incident, TimelineEntry(risk.at, "notified", detail))
-            self._bump("notifications")
+            detail = f"risk {risk.value:.3f} met {route.name}: {len(firing)} firing"
+            self._notify(incident, route.receiver, "risk", firing, frozenset(), risk.at, detail)
             self._bump("risk_pages")
 
     def set_feedback(
