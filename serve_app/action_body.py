@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from serve_app.problems import validation_problem
-from serve_app.wire import json_body, read_json_body
+from serve_app.wire import json_body, read_model
 
 
 class ActionRequest(BaseModel):
@@ -26,7 +25,4 @@ async def read_action(request: Request) -> ActionRequest:
     """The action body; an empty body means no name and no reason."""
     if not await request.body():
         return ActionRequest()
-    try:
-        return ActionRequest.model_validate(await read_json_body(request))
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
+    return await read_model(request, ActionRequest)

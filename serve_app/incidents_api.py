@@ -19,16 +19,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.incident import Incident, IncidentState, Member, member_to_record
 from alerting.incident_query import IncidentQuery
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
 from serve_app.action_body import ACTION_BODY, read_action
-from serve_app.problems import validation_problem
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
-from serve_app.wire import ingress_of, iso, json_body, read_json_body
+from serve_app.wire import ingress_of, iso, json_body, read_model
 
 PREFIX = "/api/v1"
 router = APIRouter(prefix=PREFIX, tags=["incidents"])
@@ -176,10 +175,7 @@ async def incident_feedback(incident_id: str, request: Request) -> JSONResponse:
     verdict counts). It becomes the incident's label for the next training."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    try:
-        body = FeedbackRequest.model_validate(await read_json_body(request))
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
+    body = await read_model(request, FeedbackRequest)
     incident = await ingress.call_correlator(tenant, "feedback", incident_id, body.verdict, body.by)
     return JSONResponse(incident_summary(incident))
 

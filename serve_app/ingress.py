@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import redis
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
 from ray.serve.handle import DeploymentHandle
@@ -39,9 +39,9 @@ from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.coalescer import Coalescer
-from serve_app.problems import ApiError, unavailable, validation_problem
+from serve_app.problems import ApiError, unavailable, validated
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
-from serve_app.wire import json_body, read_json_body
+from serve_app.wire import json_body, read_json_body, read_model
 
 log = logging.getLogger("vigil.ingress")
 
@@ -297,10 +297,7 @@ class Ingress:
     async def create_alert(self, request: Request) -> JSONResponse:
         """Ingest one alert; 202 once it is stored, with its id and whether it was a duplicate."""
         tenant = await self.authenticate(request)
-        try:
-            alert = IncomingAlert.model_validate(await read_json_body(request))
-        except ValidationError as exc:
-            raise validation_problem(exc) from None
+        alert = await read_model(request, IncomingAlert)
         (result,) = await self.ingest(tenant, [alert])
         return JSONResponse(result, status_code=202)
 
@@ -318,10 +315,7 @@ class Ingress:
                 f"at most {limit} alerts per bulk request, got {len(items)}",
                 [{"field": "alerts", "message": f"at most {limit} items"}],
             )
-        try:
-            bulk = BulkRequest.model_validate(data)
-        except ValidationError as exc:
-            raise validation_problem(exc, items_field="alerts") from None
+        bulk = validated(BulkRequest, data, items_field="alerts")
         results = await self.ingest(tenant, bulk.alerts)
         return JSONResponse({"accepted": len(results), "results": results}, status_code=202)
 

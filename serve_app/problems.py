@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 class ApiError(Exception):
@@ -64,3 +64,14 @@ def validation_problem(exc: ValidationError, items_field: str | None = None) -> 
         message = f"{len(indexes)} invalid item(s) at index {', '.join(map(str, indexes[:20]))}"
         message += "; nothing was stored"
     return ApiError(422, "invalid_request", message, details)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validated(model: type[Model], data: Any, items_field: str | None = None) -> Model:
+    """``data`` as ``model``, or the 422 problem naming each field that is wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc, items_field=items_field) from None

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.alert import IncomingAlert, ReportedStatus
 from serve_app.batch_fingerprint import fingerprints
-from serve_app.problems import ApiError, validation_problem
+from serve_app.problems import ApiError, validated, validation_problem
 from serve_app.wire import go_time, ingress_of, json_body, read_json_body
 
 PATH = "/api/v1/integrations/alertmanager"
@@ -95,10 +95,7 @@ async def alertmanager_webhook(request: Request) -> JSONResponse:
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
     data = await read_json_body(request)
-    try:
-        message = WebhookMessage.model_validate(data)
-    except ValidationError as exc:
-        raise validation_problem(exc, items_field="alerts") from None
+    message = validated(WebhookMessage, data, items_field="alerts")
     open_for = timedelta(seconds=ingress.settings.webhook_resolve_timeout_seconds)
     hashed = fingerprints([a.labels for a in message.alerts])
     alerts = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, TypeAdapter
 
-from serve_app.problems import ApiError
+from serve_app.problems import ApiError, validated
 
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """What Go clients (Prometheus, Alertmanager, amtool) send for a time they leave unset."""
@@ -39,6 +39,14 @@ async def read_json_body(request: Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def read_model(request: Request, model: type[Model]) -> Model:
+    """The request body as ``model`` (400 if it is not JSON, 422 if it does not fit)."""
+    return validated(model, await read_json_body(request))
 
 
 def iso(value: datetime) -> str:
