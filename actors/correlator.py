@@ -51,8 +51,14 @@ from cluster.settings import Settings
 from cluster.store import read_changes
 from models.context import Outcome, TenantContext
 from models.features import feature_vector
-from models.history_store import HistoryStore, Snapshot, example_record, outcome_from_record
-from models.outcomes import label_of, outcome_of
+from models.history_store import (
+    HistoryStore,
+    Snapshot,
+    example_record,
+    keep_snapshot,
+    outcome_from_record,
+)
+from models.outcomes import label_of, label_source, outcome_of
 
 log = logging.getLogger("vigil.correlator")
 
@@ -63,7 +69,6 @@ READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
 PURGE_EVERY_SECONDS = 60.0
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
-SNAPSHOTS = 4  # feature snapshots kept per incident for training (its first scorings)
 RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
 
@@ -272,17 +277,8 @@ class TenantWorker:
             snapshots = self.snapshots.pop(incident.id, None)
             if snapshots is None and previous is not None:
                 snapshots = await self.history.snapshots_of_example(incident.id)
-            source = (
-                "feedback"
-                if incident.feedback is not None
-                else "acknowledged"
-                if incident.acknowledged_at is not None
-                else "resolved_by_person"
-                if incident.resolved_by is not None
-                else "resolved_alone"
-            )
             records[incident.id] = example_record(
-                incident.id, outcome, source, snapshots or [], time.time()
+                incident.id, outcome, label_source(incident), snapshots or [], time.time()
             )
         await self.history.save_examples(records, HISTORY_KEEP)
 
@@ -317,8 +313,7 @@ class TenantWorker:
             taken: dict[str, list[Snapshot]] = {}
             for incident in changed:
                 kept = self.snapshots.setdefault(incident.id, [])
-                if len(kept) < SNAPSHOTS:
-                    kept.append((now.timestamp(), rows[incident.id]))
+                if keep_snapshot(kept, now.timestamp(), rows[incident.id]):
                     taken[incident.id] = kept
         await self.history.save_snapshots(taken)
         if not rows:

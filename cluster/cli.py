@@ -30,8 +30,7 @@ from typing import Any
 
 from cluster import runtime
 from cluster.config import ConfigError, load_config
-from cluster.ml_cli import add_ml_commands, ensure_starter_model, run_ml_command
-from cluster.redis_client import sync_client
+from cluster.ml_cli import add_ml_commands, command_client, ensure_starter_model, run_ml_command
 from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
 from cluster.routes_cli import add_config_commands, run_config_command
 from cluster.settings import Settings, SettingsError
@@ -219,23 +218,16 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_tenant_key(settings: Settings, tenant: str, integration: bool) -> int:
     """Make a key for a tenant (registering it if new) and print it, only this once."""
-    embedded = None
-    if settings.redis_url is None:
-        embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
-        was_running = embedded.is_running()
-    url, _ = _redis_url(settings)
-    client = sync_client(url)
-    try:
-        key = (
-            create_integration_key(client, tenant) if integration else create_tenant(client, tenant)
-        )
-    except ValueError as exc:
-        _say(str(exc))
-        return 2
-    finally:
-        client.close()
-        if embedded is not None and not was_running:
-            embedded.stop()  # started only to store the key; Vigil is not up
+    with command_client(settings) as client:
+        try:
+            key = (
+                create_integration_key(client, tenant)
+                if integration
+                else create_tenant(client, tenant)
+            )
+        except ValueError as exc:
+            _say(str(exc))
+            return 2
     if integration:
         _say(f"tenant {tenant}: new integration key (PagerDuty routing_key; shown only now):")
     else:

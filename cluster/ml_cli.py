@@ -15,22 +15,26 @@ vigil models
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from cluster.progress import ProgressBar
 from cluster.redis_client import sync_client
-from cluster.redis_server import EmbeddedRedis
+from cluster.redis_server import redis_for_command
 from cluster.settings import Settings
 from models.history_store import read_history
 from models.registry import ModelRegistry
 from models.replay import replay
 from models.retrain import retrain
-from models.simulate import SCENARIOS, TRAINING, simulate
-from models.starter import STARTER_SEED, train_starter
-from models.train import Example, read_jsonl
+from models.simulate import SCENARIOS, simulate
+from models.starter import STARTER_NOTES, register_starter, starter_history
+from models.train import Example, read_jsonl, write_jsonl
 
 
 def add_ml_commands(sub: Any) -> None:
@@ -56,24 +60,18 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-class _Registry:
-    """The registry in the configured Redis, starting the embedded one if needed."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.embedded: EmbeddedRedis | None = None
-        self.was_running = True
-        url = settings.redis_url
-        if url is None:
-            self.embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
-            self.was_running = self.embedded.is_running()
-            url = self.embedded.start()
-        self.client = sync_client(url)
-        self.registry = ModelRegistry(self.client)
-
-    def close(self) -> None:
-        self.client.close()
-        if self.embedded is not None and not self.was_running:
-            self.embedded.stop()  # started only for this command; Vigil is not up
+@contextlib.contextmanager
+def command_client(settings: Settings) -> Iterator[redis.Redis]:
+    """A blocking client of the configured Redis for one command (the embedded server is
+    started for it, and stopped after it if Vigil was not up)."""
+    with redis_for_command(
+        settings.redis_url, settings.data_dir, settings.embedded_redis_port
+    ) as url:
+        client = sync_client(url)
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -96,10 +94,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"{replayed.label_agrees_with_truth:.1%})"
     )
     if args.out is not None:
-        with args.out.open("w") as out:
-            for e in replayed.examples:
-                out.write(json.dumps({"at": e.at, "features": e.features, "label": e.label}))
-                out.write("\n")
+        write_jsonl(args.out, replayed.examples)
         _say(f"wrote         {args.out}   (train with: vigil train --from {args.out})")
     if args.alerts is not None:
         with args.alerts.open("w") as out:
@@ -116,25 +111,22 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     notes = ""
     examples: list[Example]
     if args.simulated:
-        simulation = simulate(TRAINING, STARTER_SEED)
-        replayed = replay(simulation, progress=lambda d, t: bar("replaying simulated alerts", d, t))
-        examples = replayed.examples
-        notes = f"simulated history ({TRAINING.name} mix, seed {STARTER_SEED})"
+        examples = starter_history(bar)
+        notes = STARTER_NOTES
     elif args.source is not None:
         examples = read_jsonl(args.source)
         notes = f"export {args.source.name}"
     else:
         examples = []
-    store = _Registry(settings)
-    try:
+    with command_client(settings) as client:
         if not args.simulated and args.source is None:
-            examples = read_history(store.client)
+            examples = read_history(client)
             notes = "recorded history"
         labels = sum(e.label for e in examples)
         _say(f"history       {len(examples)} examples, {labels} actionable ({notes})")
         try:
             result = retrain(
-                store.registry,
+                ModelRegistry(client),
                 examples,
                 holdout=args.holdout,
                 rounds=args.rounds,
@@ -145,8 +137,6 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         except ValueError as exc:
             _say(f"cannot train: {exc}")
             return 1
-    finally:
-        store.close()
     card = result.card
     _say(f"model         {card.version}  ({card.examples} examples)")
     _say("held-out      " + "  ".join(f"{k} {v:.3f}" for k, v in card.metrics.items()))
@@ -160,13 +150,9 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_models(settings: Settings) -> int:
     """Print the registered models and the newest decisions."""
-    store = _Registry(settings)
-    try:
-        promoted = store.registry.promoted()
-        cards = store.registry.cards()
-        log = store.registry.log()[-10:]
-    finally:
-        store.close()
+    with command_client(settings) as client:
+        registry = ModelRegistry(client)
+        promoted, cards, log = registry.promoted(), registry.cards(), registry.log()[-10:]
     if not cards:
         _say("no model registered yet (vigil train, or vigil up trains a starter model)")
         return 0
@@ -192,10 +178,9 @@ def ensure_starter_model(settings: Settings) -> str | None:
     if registry.cards():
         return registry.serving(settings.prediction_model)
     _say("model         none registered: training a starter model on simulated history")
-    trained = train_starter(progress=ProgressBar())
-    card = registry.register(trained.booster, trained.card)
-    registry.promote(card.version, "starter model: no model was registered", {})
-    return card.version
+    return register_starter(
+        registry, "starter model: no model was registered", progress=ProgressBar()
+    )
 
 
 def run_ml_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,11 +10,13 @@ is found again through its pid file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -163,3 +165,20 @@ class EmbeddedRedis:
                 return
             time.sleep(0.05)
         raise EmbeddedRedisError(f"Redis pid {pid} did not exit within {timeout}s")
+
+
+@contextlib.contextmanager
+def redis_for_command(redis_url: str | None, data_dir: Path, port: int) -> Iterator[str]:
+    """The Redis a one-off command (``vigil tenant``, ``train``, ``models``) works on:
+    ``redis_url``, or the embedded server, started for the command and stopped after it
+    if Vigil was not up."""
+    if redis_url is not None:
+        yield redis_url
+        return
+    embedded = EmbeddedRedis(data_dir, port)
+    was_running = embedded.is_running()
+    try:
+        yield embedded.start()
+    finally:
+        if not was_running:
+            embedded.stop()

@@ -26,6 +26,18 @@ from models.train import Example
 
 Snapshot = tuple[float, list[float]]
 
+SNAPSHOTS = 4
+"""Scorings of one incident kept as training examples: its first ones, when a score
+matters most."""
+
+
+def keep_snapshot(kept: list[Snapshot], at: float, features: list[float]) -> bool:
+    """Add a scoring to an incident's snapshots unless it has ``SNAPSHOTS`` already."""
+    if len(kept) >= SNAPSHOTS:
+        return False
+    kept.append((at, features))
+    return True
+
 
 def example_record(
     incident_id: str, outcome: Outcome, source: str, snapshots: list[Snapshot], at: float

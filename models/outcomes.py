@@ -25,6 +25,17 @@ def label_of(incident: Incident) -> int | None:
     return NOISE
 
 
+def label_source(incident: Incident) -> str:
+    """What the label of a labelled incident came from, in ``label_of``'s order."""
+    if incident.feedback is not None:
+        return "feedback"
+    if incident.acknowledged_at is not None:
+        return "acknowledged"
+    if incident.resolved_by is not None:
+        return "resolved_by_person"
+    return "resolved_alone"
+
+
 def outcome_of(incident: Incident, service_label: str = "service") -> Outcome | None:
     """The incident's outcome for the history features, once it has a label."""
     label = label_of(incident)

@@ -28,12 +28,10 @@ from alerting.incident import Incident
 from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
 from models.context import TenantContext
 from models.features import feature_vector
+from models.history_store import SNAPSHOTS, Snapshot, keep_snapshot
 from models.outcomes import label_of, outcome_of
 from models.simulate import SimAlert, Simulation, World
 from models.train import Example
-
-SNAPSHOTS = 4
-"""Scorings of one incident kept as examples (its first ones: when a score matters)."""
 
 PURGE_EVERY = timedelta(hours=1)
 RETENTION = timedelta(hours=2)
@@ -73,7 +71,7 @@ class _Tenant:
     context: TenantContext
     truth: dict[str, bool] = field(default_factory=dict)  # alert id → real problem?
     real: set[str] = field(default_factory=set)  # incidents holding a real alert
-    snapshots: dict[str, list[tuple[float, list[float]]]] = field(default_factory=dict)
+    snapshots: dict[str, list[Snapshot]] = field(default_factory=dict)
     labelled: set[str] = field(default_factory=set)
     current: dict[str, str] = field(default_factory=dict)  # fingerprint → open alert id
 
@@ -171,9 +169,9 @@ def _snapshot(tenant: _Tenant, incident: Incident, now: datetime) -> None:
     if any(tenant.truth.get(m.alert_id, False) for m in incident.members.values()):
         tenant.real.add(incident.id)
     kept = tenant.snapshots.setdefault(incident.id, [])
-    if len(kept) < SNAPSHOTS:
+    if len(kept) < SNAPSHOTS:  # features cost more than the check
         features = feature_vector(tenant.context.context_of(incident, now))
-        kept.append((now.timestamp(), features))
+        keep_snapshot(kept, now.timestamp(), features)
 
 
 def _maybe_label(

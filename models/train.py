@@ -118,6 +118,13 @@ class _Progress(xgb.callback.TrainingCallback):
         return False  # keep going
 
 
+def write_jsonl(path: Path, examples: Sequence[Example]) -> None:
+    """Write examples in the export format ``read_jsonl`` reads."""
+    with path.open("w") as out:
+        for e in examples:
+            out.write(json.dumps({"at": e.at, "features": e.features, "label": e.label}) + "\n")
+
+
 def read_jsonl(path: Path) -> list[Example]:
     """Examples from a JSONL export: ``{"at": ..., "features": [...], "label": 0|1}``."""
     examples = []

@@ -29,7 +29,7 @@ from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import init_local
 from cluster.settings import Settings
 from models.registry import ModelRegistry
-from models.starter import train_starter
+from models.starter import register_starter
 from serve_app.app import APP_NAME, build
 from tests.acceptance.grouping_scenarios import SCENARIOS
 
@@ -205,10 +205,7 @@ def register_starter_model(url: str) -> str:
     promoted = registry.promoted()
     if promoted is not None:
         return promoted
-    trained = train_starter(rounds=60)
-    card = registry.register(trained.booster, trained.card)
-    registry.promote(card.version, "the test session's starter model", {})
-    return card.version
+    return register_starter(registry, "the test session's starter model", rounds=60)
 
 
 def unique_labels(**extra: str) -> dict[str, str]:

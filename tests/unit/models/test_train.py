@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from models.features import FEATURE_NAMES
-from models.train import Example, evaluate, read_jsonl, time_split, train
+from models.train import Example, evaluate, read_jsonl, time_split, train, write_jsonl
 
 
 def generated(n: int, seed: int) -> list[Example]:
@@ -51,6 +51,9 @@ def test_jsonl_export_round_trip_and_errors(tmp_path: Path) -> None:
     rows = [{"at": 1.0, "features": [0.5] * len(FEATURE_NAMES), "label": 1}]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     assert read_jsonl(path)[0].label == 1
+    examples = generated(20, 4)
+    write_jsonl(path, examples)
+    assert read_jsonl(path) == examples
     path.write_text('{"at": 1, "features": [1, 2], "label": 0}\n')
     with pytest.raises(ValueError, match="features expected"):
         read_jsonl(path)
