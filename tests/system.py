@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import ray
+import redis
 import requests
 import yaml
 from ray import serve
@@ -196,6 +197,14 @@ def vigil(ray_cluster: None, settings: Settings, redis_server: EmbeddedRedis) ->
     else:
         pytest.fail("Vigil did not become healthy within 60s")
     return Vigil(url=url, settings=settings, redis=redis_server)
+
+
+def other_database(url: str, db: int) -> str:
+    """The URL of another (emptied) database of the session's Redis: for tests of the
+    registry and of retraining, which must not touch the serving model."""
+    isolated = f"{url.rsplit('/', 1)[0]}/{db}"
+    redis.Redis.from_url(isolated).flushdb()
+    return isolated
 
 
 def register_starter_model(url: str) -> str:

@@ -9,6 +9,7 @@ import redis
 
 from cluster.redis_server import EmbeddedRedis
 from models.registry import ModelRegistry, UnknownModel
+from tests.system import other_database
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +29,7 @@ def card(**overrides: Any) -> dict[str, Any]:
 
 
 def test_register_promote_pin_and_log(redis_server: EmbeddedRedis) -> None:
-    client = redis.Redis.from_url(redis_server.url, db=1)  # apart from the serving registry
-    client.delete(*client.keys("vigil:model*") or ["none"])
+    client = redis.Redis.from_url(other_database(redis_server.url, 1))
     registry = ModelRegistry(client)
     first = registry.register(b"model-one", card())
     second = registry.register(b"model-two", card(metrics={"roc_auc": 0.95}))

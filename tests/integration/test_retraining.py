@@ -22,15 +22,13 @@ from models.registry import ModelRegistry
 from models.replay import replay
 from models.simulate import TRAINING, simulate
 from models.train import Example, train
-from tests.system import Vigil, wait_for
+from tests.system import Vigil, other_database, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 def isolated_db(vigil: Vigil) -> str:
-    url = vigil.redis.url.rsplit("/", 1)[0] + "/2"
-    redis.Redis.from_url(url).flushdb()
-    return url
+    return other_database(vigil.redis.url, 2)
 
 
 def store_history(client: redis.Redis, examples: list[Example]) -> None:
