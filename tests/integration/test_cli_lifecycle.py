@@ -13,11 +13,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from cluster.redis_server import EmbeddedRedis, free_port
+from tests.system import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.lifecycle]
 
@@ -69,8 +71,19 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
         assert got.json()["labels"]["team"] == "sre" and got.json()["severity"] == "critical"
         models = requests.get(f"http://127.0.0.1:{port}/api/v1/models", headers=headers)
         assert models.json()["enabled"] is False
-        sent = vigil(ml_off, "send", "--alertname", "MlOffCheck")
+        # Another service, so the alert forms its own incident rather than joining the
+        # first run's (already scored) incident of service "demo" by topology.
+        sent = vigil(ml_off, "send", "--alertname", "MlOffCheck", "--service", "ml-off")
         assert sent.returncode == 0, sent.stdout
+        incidents = f"http://127.0.0.1:{port}/api/v1/incidents"
+
+        def incident() -> dict[str, Any] | None:
+            params = {"filter": 'alertname="MlOffCheck"'}
+            items = requests.get(incidents, params=params, headers=headers, timeout=30).json()
+            return items["items"][0] if items["items"] else None
+
+        formed = wait_for(incident, timeout=30)
+        assert formed["risk"] is None and formed["state"] == "triggered", formed
     finally:
         vigil(env, "down")
     assert EmbeddedRedis(tmp_path / "data").pid() is None
