@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import write_json
-from bench.nab_scoring import PROFILES, PUBLISHED_STANDARD, load_corpus, score_corpus
-from models.anomaly import StreamingDetector
+from bench.nab_scoring import PROFILES, PUBLISHED, load_corpus, score_corpus
+from models.anomaly import DetectorSettings, StreamingDetector
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "nab"
 
@@ -44,8 +45,8 @@ def main() -> None:
     print("|---|---|---|---|")
     ours = " | ".join(f"{r.normalized:.1f}" for r in results)
     print(f"| **Vigil streaming detector** | {ours} |")
-    for name, value in PUBLISHED_STANDARD.items():
-        print(f"| {name} (published) | {value} | | |")
+    for name, published in PUBLISHED.items():
+        print(f"| {name} (published) | " + " | ".join(published) + " |")
     print("\nthresholds: " + ", ".join(f"{r.profile} {r.threshold:.3f}" for r in results))
     out = write_json(
         "nab",
@@ -60,7 +61,9 @@ def main() -> None:
                 }
                 for r in results
             },
-            "published_standard": PUBLISHED_STANDARD,
+            "settings": asdict(DetectorSettings()),
+            "seconds": round(seconds, 1),
+            "published": PUBLISHED,
         },
     )
     print(f"written to {out}")
