@@ -59,10 +59,12 @@ from models.history_store import (
     outcome_from_record,
 )
 from models.outcomes import label_of, label_source, outcome_of
+from models.rate_watch import RateAnomaly, RateWatch
 
 log = logging.getLogger("vigil.correlator")
 
 NEW_ALERT_KINDS = (ChangeKind.CREATED, ChangeKind.REOPENED)
+MAX_PENDING_ANOMALIES = 100  # kept for a retry while the tenant actor is away
 
 POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
 READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
@@ -136,6 +138,9 @@ class TenantWorker:
         self.risk = RiskClient()
         self.score_wakeup = asyncio.Event()
         self.score_task: asyncio.Task[None] | None = None
+        # Rate watching: kept across reloads (a Redis hiccup should not re-learn it).
+        self.rates: RateWatch | None = None
+        self.anomalies: list[RateAnomaly] = []
 
     def start(self) -> None:
         """Run the loop in the background (once); its first round starts at once."""
@@ -161,6 +166,11 @@ class TenantWorker:
         engine.restore(stored.incidents, stored.flaps, stored.counts)
         engine.set_silences(await self.store.silences(), utc_now())
         engine.take_outbox()  # marks recomputed on load are already what is stored
+        watch = engine.policy.anomaly
+        if not watch.enabled:
+            self.rates = None
+        elif self.rates is None or self.rates.policy != watch:
+            self.rates = RateWatch(watch, utc_now())
         if self.learning:
             await self._load_history(engine)
         self.seen = SeenChanges()
@@ -176,6 +186,8 @@ class TenantWorker:
             timeout = POLL_SECONDS
             if self.engine is not None:
                 due = self.engine.next_due(utc_now())
+                if self.rates is not None:
+                    due = min(due or self.rates.next_close, self.rates.next_close)
                 if due is not None:
                     timeout = min(timeout, max(0.0, (due - utc_now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
@@ -185,6 +197,8 @@ class TenantWorker:
                 async with self.lock:
                     await self.catch_up()
                 failing = False
+                if self.anomalies:
+                    await self._raise_anomalies()
             except Exception as exc:  # Redis down, or a write failed half-way
                 if not failing:
                     log.warning("tenant %s: correlation failed, will retry: %r", self.tenant, exc)
@@ -202,6 +216,8 @@ class TenantWorker:
             await self._apply(engine, entries)
         now = utc_now()
         engine.tick(now)
+        if self.rates is not None:
+            self.anomalies += self.rates.close_due(now)
         if time.monotonic() - self.last_purge > PURGE_EVERY_SECONDS:
             self.last_purge = time.monotonic()
             engine.purge(now, self.settings.resolved_retention)
@@ -230,7 +246,7 @@ class TenantWorker:
         if silences_changed:
             engine.set_silences(await self.store.silences(), now)
         engine.apply(changes, now)
-        self.count_new_alerts(changes, now)
+        self.count_new_alerts(engine, changes, now)
         engine.tick(now)
         await self.commit(entries[-1][0])
 
@@ -331,11 +347,36 @@ class TenantWorker:
             await self.commit(None)
         return len(rows)
 
-    def count_new_alerts(self, changes: list[AlertChange], now: datetime) -> None:
-        """Feed the tenant's alert rate (new alerts and new occurrences)."""
+    def count_new_alerts(
+        self, engine: TenantCorrelation, changes: list[AlertChange], now: datetime
+    ) -> None:
+        """Feed the tenant's alert rates (new alerts and new occurrences): the scoring
+        context's and the rate watch's."""
+        new = [c for c in changes if c.kind in NEW_ALERT_KINDS]
         if self.learning:
-            new = sum(1 for c in changes if c.kind in NEW_ALERT_KINDS)
-            self.context.count_alerts(now, new)
+            self.context.count_alerts(now, len(new))
+        if self.rates is not None:
+            for change in new:
+                labels = change.labels or engine.labels_of(change.fingerprint)
+                self.anomalies += self.rates.count(change.stored_at, labels)
+
+    async def _raise_anomalies(self) -> None:
+        """Raise storms and silences as alerts into the tenant's own stream, where they
+        are routed, silenced, inhibited and correlated like any other alert."""
+        anomalies, self.anomalies = self.anomalies, []
+        if self.rates is None:
+            return
+        now = utc_now()
+        alerts = [a.as_alert(self.rates.policy, now) for a in anomalies]
+        try:
+            actor = get_or_create_tenant_actor(self.tenant, self.settings)
+            await actor.ingest.remote(alerts)
+        except Exception as exc:  # the tenant actor restarting: try again next round
+            log.warning("tenant %s: raising %d anomalies failed: %r", self.tenant, len(alerts), exc)
+            self.anomalies = anomalies[-MAX_PENDING_ANOMALIES:] + self.anomalies
+            return
+        for anomaly in anomalies:
+            log.info("tenant %s: %s", self.tenant, anomaly.summary())
 
 
 def new_incident_id() -> str:

@@ -153,6 +153,11 @@ class TenantCorrelation:
         """Whether the engine has this fingerprint's labels (else the change must carry them)."""
         return fingerprint in self.alerts
 
+    def labels_of(self, fingerprint: str) -> Mapping[str, str] | None:
+        """The labels of an open (or held) alert, if the engine has it."""
+        known = self.alerts.get(fingerprint)
+        return known.labels if known is not None else None
+
     def get(self, incident_id: str) -> Incident:
         """One incident by id (``IncidentNotFound`` if the tenant has none such)."""
         incident = self.incidents.get(incident_id)

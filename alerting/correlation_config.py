@@ -17,15 +17,23 @@
         - receiver: oncall-pager
           min_risk: 0.9
           matchers: ['severity="critical"']
+      anomaly:                   # watch the alert rate; raise AlertStorm / AlertSilence
+        bucket: 1m               # the rate is new alerts per bucket
+        storm_min_alerts: 20     # fewer new alerts in a bucket is never a storm
+        silence_min_typical: 10  # only a stream usually this busy can go silent
+        per_service: true        # each service's rate too (by the topology label)
+        max_services: 200
+        resolve_after: 15m       # the synthetic alert's lifetime
 
 Everything is optional. Without ``topology`` and ``similarity`` incidents are
 exactly Alertmanager's groups; flapping detection is on unless ``max_transitions``
-is 0.
+is 0; rate watching is on unless ``anomaly.enabled`` is false.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,6 +43,7 @@ from alerting.flapping import FlapPolicy
 from alerting.matchers import LABEL_NAME, parse_matchers
 from alerting.relatedness import RelatednessPolicy, Topology
 from alerting.risk import RiskRoute
+from alerting.severity import Severity
 
 
 def _check_duration(value: str) -> str:
@@ -106,6 +115,37 @@ class RiskRouteSpec(BaseModel):
         return RiskRoute(self.receiver, self.min_risk, matchers)
 
 
+class AnomalySpec(BaseModel):
+    """How the tenant's alert rate is watched for storms and silences."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    bucket: str = "1m"
+    storm_min_alerts: int = Field(default=20, ge=1)
+    silence_min_typical: float = Field(default=10.0, gt=0)
+    per_service: bool = True
+    max_services: int = Field(default=200, ge=0, le=10_000)
+    resolve_after: str = "15m"
+    severity: Severity = Severity.WARNING
+
+    _durations = field_validator("bucket", "resolve_after")(_check_duration)
+
+    def policy(self, service_label: str) -> AnomalyPolicy:
+        """The resolved rules (``service_label`` names an alert's service)."""
+        return AnomalyPolicy(
+            enabled=self.enabled,
+            bucket=parse_duration(self.bucket),
+            storm_min_alerts=self.storm_min_alerts,
+            silence_min_typical=self.silence_min_typical,
+            per_service=self.per_service,
+            max_services=self.max_services,
+            resolve_after=parse_duration(self.resolve_after),
+            severity=self.severity,
+            service_label=service_label,
+        )
+
+
 class CorrelationSpec(BaseModel):
     """The whole ``correlation:`` section as written (unknown keys refused)."""
 
@@ -116,6 +156,7 @@ class CorrelationSpec(BaseModel):
     similarity: SimilaritySpec | None = None
     flapping: FlappingSpec = Field(default_factory=FlappingSpec)
     risk_routes: list[RiskRouteSpec] = Field(default_factory=list)
+    anomaly: AnomalySpec = Field(default_factory=AnomalySpec)
 
     _durations = field_validator("window")(_check_duration)
 
@@ -142,7 +183,23 @@ class CorrelationSpec(BaseModel):
                 hold=parse_duration(self.flapping.hold),
             ),
             risk_routes=tuple(r.route() for r in self.risk_routes),
+            anomaly=self.anomaly.policy(topology.label if topology else "service"),
         )
+
+
+@dataclass(frozen=True)
+class AnomalyPolicy:
+    """Rate watching as the correlator applies it (see ``models.rate_watch``)."""
+
+    enabled: bool = True
+    bucket: timedelta = timedelta(minutes=1)
+    storm_min_alerts: int = 20
+    silence_min_typical: float = 10.0
+    per_service: bool = True
+    max_services: int = 200
+    resolve_after: timedelta = timedelta(minutes=15)
+    severity: Severity = Severity.WARNING
+    service_label: str = "service"
 
 
 @dataclass(frozen=True)
@@ -152,3 +209,4 @@ class CorrelationPolicy:
     relatedness: RelatednessPolicy = field(default_factory=RelatednessPolicy)
     flapping: FlapPolicy = field(default_factory=FlapPolicy)
     risk_routes: tuple[RiskRoute, ...] = ()
+    anomaly: AnomalyPolicy = field(default_factory=AnomalyPolicy)

@@ -37,7 +37,9 @@ from tests.acceptance.grouping_scenarios import SCENARIOS
 ROOT = Path(__file__).resolve().parents[1]
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
-TENANTS = {name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech")}
+TENANTS = {
+    name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech", "umbrella")
+}
 # The grouping parity scenarios run one tenant each, with the scenario's routing.
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
 TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in PARITY_ROUTING})
@@ -83,6 +85,12 @@ INITECH_CORRELATION: dict[str, Any] = {
     "flapping": {"max_transitions": 3, "window": "1m", "hold": "3s"},
     # Every scored incident of an alert labelled risk_test="page" pages "default" at once.
     "risk_routes": [{"receiver": "default", "min_risk": 0.0, "matchers": ['risk_test="page"']}],
+}
+
+# umbrella's alert rate is watched in quarter-second buckets, so a test sees a storm
+# after seconds of quiet rather than half an hour.
+UMBRELLA_CORRELATION: dict[str, Any] = {
+    "anomaly": {"bucket": "250ms", "storm_min_alerts": 20, "resolve_after": "1m"},
 }
 
 
@@ -155,6 +163,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
         if tenant == "initech":
             entry["alertmanager"] = INITECH_ROUTING
             entry["correlation"] = INITECH_CORRELATION
+        if tenant == "umbrella":
+            entry["correlation"] = UMBRELLA_CORRELATION
         tenants.append(entry)
     config.write_text(yaml.safe_dump({"tenants": tenants}, sort_keys=False))
     return Settings(
