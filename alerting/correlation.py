@@ -145,7 +145,9 @@ class TenantCorrelation:
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
         self._purges: list[tuple[datetime, str]] = []  # (resolved at, incident) heap
         self._flap_expiry: list[tuple[datetime, str]] = []  # (transition at, fingerprint)
-        self._to_score: set[str] = set()  # incidents new or changed since the last scoring
+        # Incidents new or changed since the last scoring, in the order they changed (a
+        # dict, not a set: replays must not depend on string hashing).
+        self._to_score: dict[str, None] = {}
 
     # -- reading ----------------------------------------------------------------------
 
@@ -174,7 +176,7 @@ class TenantCorrelation:
 
     def take_to_score(self) -> list[Incident]:
         """The open incidents that are new or changed since the last call (to be scored)."""
-        ids, self._to_score = self._to_score, set()
+        ids, self._to_score = self._to_score, {}
         found = (self.incidents.get(i) for i in ids)
         return [i for i in found if i is not None and i.is_open]
 
@@ -283,7 +285,7 @@ class TenantCorrelation:
         )
         self._log(incident, incident.add(member, now))
         self._dirty(incident, member)
-        self._to_score.add(incident.id)
+        self._to_score[incident.id] = None
         self.membership.setdefault(fp, {})[route.path] = incident.id
         self._bump("memberships")
         return incident.id
@@ -306,7 +308,7 @@ class TenantCorrelation:
         incident.severity = max(incident.severity, change.severity)
         incident.updated_at = now
         self._dirty(incident, member)
-        self._to_score.add(incident.id)
+        self._to_score[incident.id] = None
 
     def _related(self, route: Route, labels: Mapping[str, str], now: datetime) -> Relation | None:
         relatedness = self.policy.relatedness
@@ -725,4 +727,4 @@ class TenantCorrelation:
                     self.open_by_group[(incident.route, gkey)] = incident.id
                 self.open_by_route.setdefault(incident.route, set()).add(incident.id)
                 if incident.risk is None:
-                    self._to_score.add(incident.id)  # changed while no model could score it
+                    self._to_score[incident.id] = None  # changed while no model could score it

@@ -135,7 +135,8 @@ def find_related(
 
     Candidates idle for longer than the window are ignored. Among the rest, the
     shortest topology path wins; failing that, the highest similarity at or above
-    the threshold (ties: the most recently active incident).
+    the threshold (ties, both ways: the most recently active incident, then the
+    smaller id).
     """
     recent = [c for c in candidates if now - c.last_activity <= policy.window]
     if not recent or not policy.enabled:
@@ -143,12 +144,17 @@ def find_related(
     topology = policy.topology
     service = labels.get(topology.label) if topology is not None else None
     if topology is not None and service:
-        best: tuple[int, Candidate, list[str]] | None = None
+        best: tuple[tuple[int, float, str], Candidate, list[str]] | None = None
         for candidate in recent:
             services = {m[topology.label] for m in candidate.member_labels if m.get(topology.label)}
             route = topology.path(service, services)
-            if route is not None and (best is None or len(route) < best[0]):
-                best = (len(route), candidate, route)
+            if route is None:
+                continue
+            # Ties go to the most recently active incident, then the smaller id, so the
+            # choice never depends on the order candidates come in.
+            rank = (len(route), -candidate.last_activity.timestamp(), candidate.incident_id)
+            if best is None or rank < best[0]:
+                best = (rank, candidate, route)
         if best is not None:
             _, candidate, route = best
             return Relation(candidate.incident_id, JoinReason.TOPOLOGY, " -> ".join(route))
@@ -160,7 +166,10 @@ def find_related(
             for m in c.member_labels
         ]
         if scored:
-            score, _, candidate = max(scored, key=lambda item: (item[0], item[1]))
+            score, _, candidate = min(
+                scored,
+                key=lambda item: (-item[0], -item[1].timestamp(), item[2].incident_id),
+            )
             if score >= threshold:
                 return Relation(
                     candidate.incident_id,

@@ -61,7 +61,7 @@ def _api_url(settings: Settings) -> str:
     return f"http://{settings.http_host}:{settings.http_port}"
 
 
-def _running_api_url(settings: Settings) -> str:
+def running_api_url(settings: Settings) -> str:
     """Where the API of the running Vigil is: as ``up`` recorded it, else from settings."""
     url: str = _read_state(settings).get("api_url", _api_url(settings))
     return url
@@ -185,7 +185,7 @@ def _http(method: str, url: str, body: Any = None, key: str | None = None) -> tu
 
 def cmd_status(settings: Settings) -> int:
     """Print whether the API answers and is ready, and where things are."""
-    url = _running_api_url(settings)
+    url = running_api_url(settings)
     _say(f"data dir      {settings.data_dir}")
     try:
         code, body = _http("GET", f"{url}/readyz")
@@ -206,7 +206,7 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         labels[name] = value
     alert = {"labels": labels, "severity": args.severity, "annotations": {"summary": args.summary}}
-    url = _running_api_url(settings)
+    url = running_api_url(settings)
     try:
         code, body = _http("POST", f"{url}/api/v1/critical-alerts", alert, args.api_key)
     except OSError as exc:

@@ -2,8 +2,10 @@
 
 vigil simulate [--scenario training|evaluation] [--seed N] [--tenants N] [--days D]
                [--out history.jsonl] [--alerts alerts.jsonl]
+               [--send [--speed 600] [--api-key KEY] [--url URL]]
     simulated traffic, replayed through the correlation engine into labelled
-    examples (for ``vigil train --from``), and optionally the raw alerts with truth
+    examples (for ``vigil train --from``), and optionally the raw alerts with truth;
+    with ``--send``, posted to a running Vigil instead, time compressed by ``speed``
 vigil train [--from FILE.jsonl | --simulated] [--holdout 0.25] [--rounds 200]
             [--promote auto|always|never]
     train on the recorded history (every tenant's labelled incidents in Redis), an
@@ -28,11 +30,12 @@ from cluster.progress import ProgressBar
 from cluster.redis_client import sync_client
 from cluster.redis_server import redis_for_command
 from cluster.settings import Settings
+from cluster.sim_send import send_simulation
 from models.history_store import read_history
 from models.registry import ModelRegistry
 from models.replay import replay
 from models.retrain import retrain
-from models.simulate import SCENARIOS, simulate
+from models.simulate import SCENARIOS, SimAlert, simulate
 from models.starter import STARTER_NOTES, register_starter, starter_history
 from models.train import Example, read_jsonl, write_jsonl
 
@@ -46,6 +49,10 @@ def add_ml_commands(sub: Any) -> None:
     sim.add_argument("--days", type=float, help="override the scenario's length")
     sim.add_argument("--out", type=Path, help="write labelled examples (JSONL) here")
     sim.add_argument("--alerts", type=Path, help="write the alerts with their truth here")
+    sim.add_argument("--send", action="store_true", help="post the traffic to a running Vigil")
+    sim.add_argument("--speed", type=float, default=600.0, help="simulated seconds per second")
+    sim.add_argument("--api-key", help="the tenant's API key (default: the demo key)")
+    sim.add_argument("--url", help="Vigil's URL (default: the running one)")
     tr = sub.add_parser("train", help="train the risk model and register it")
     source = tr.add_mutually_exclusive_group()
     source.add_argument("--from", dest="source", type=Path, help="a JSONL export")
@@ -84,6 +91,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"seed {args.seed}"
     )
     simulation = simulate(scenario, args.seed, args.tenants)
+    if args.send:
+        return _send(simulation.alerts, args)
     bar = ProgressBar()
     replayed = replay(simulation, progress=lambda d, t: bar("replaying through the engine", d, t))
     real = sum(a.truth for a in simulation.alerts)
@@ -103,6 +112,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 out.write(json.dumps(record) + "\n")
         _say(f"wrote         {args.alerts}")
     return 0
+
+
+def _send(alerts: list[SimAlert], args: argparse.Namespace) -> int:
+    """Post the simulated traffic to a running Vigil, with a progress bar."""
+    from cluster.cli import DEMO_API_KEY, running_api_url  # the CLI imports this module
+
+    if args.speed <= 0:
+        _say("--speed must be above 0")
+        return 2
+    url = args.url or running_api_url(Settings.from_env().resolved())
+    span = (alerts[-1].at - alerts[0].at).total_seconds() / args.speed if alerts else 0.0
+    _say(f"sending       {len(alerts)} alert changes to {url} over ~{span:.0f} s")
+    bar = ProgressBar()
+    try:
+        sent = send_simulation(
+            alerts,
+            url,
+            args.api_key or DEMO_API_KEY,
+            args.speed,
+            progress=lambda d, t: bar("sending", d, t),
+        )
+    except OSError as exc:
+        _say(f"cannot reach {url}: {exc}; is Vigil up?")
+        return 1
+    _say(
+        f"sent          {sent.alerts} alerts in {sent.requests} requests, {sent.seconds:.0f} s; "
+        f"{sent.refused} requests refused"
+    )
+    return 0 if sent.refused == 0 else 1
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:

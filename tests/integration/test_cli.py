@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import requests
 
 from cluster import cli
-from tests.system import Vigil, unique_labels
+from cluster.sim_send import send_simulation
+from models.simulate import TRAINING, simulate
+from tests.system import TENANTS, Vigil, unique_labels
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +78,22 @@ def test_tenant_create_without_vigil_up_leaves_no_server_running(
         client.close()
     finally:
         server.stop()
+
+
+def test_simulate_send_posts_simulated_traffic_to_a_running_vigil(vigil: Vigil) -> None:
+    alerts = simulate(replace(TRAINING, days=0.1), seed=11, tenants=1).alerts[:40]
+    sent = send_simulation(alerts, vigil.url, TENANTS["globex"], speed=1e9)
+    assert sent.alerts == 40 and sent.refused == 0
+    r = vigil.session("globex").get(
+        f"{vigil.url}/api/v2/alerts", params={"filter": 'sim_tenant="sim-0"'}, timeout=30
+    )
+    assert r.status_code == 200, r.text
+    stored = {a["fingerprint"] for a in r.json()}
+    assert stored  # the firing ones are open in Vigil, labelled with their sim tenant
+    firing_now = {tuple(sorted(a.labels.items())) for a in alerts if a.firing} - {
+        tuple(sorted(a.labels.items())) for a in alerts if not a.firing
+    }
+    assert len(stored) >= len(firing_now) > 0
+
+    wrong_key = send_simulation(alerts[:3], vigil.url, "not-a-key", speed=1e9)
+    assert wrong_key.refused == wrong_key.requests > 0
