@@ -31,13 +31,14 @@ from cluster.redis_client import sync_client
 from cluster.redis_server import redis_for_command
 from cluster.settings import Settings
 from cluster.sim_send import send_simulation
+from models.export import read_examples, write_examples
 from models.history_store import read_history
 from models.registry import ModelRegistry
 from models.replay import replay
 from models.retrain import retrain
 from models.simulate import SCENARIOS, SimAlert, simulate
 from models.starter import STARTER_NOTES, register_starter, starter_history
-from models.train import Example, read_jsonl, write_jsonl
+from models.train import Example
 
 
 def add_ml_commands(sub: Any) -> None:
@@ -47,7 +48,7 @@ def add_ml_commands(sub: Any) -> None:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--tenants", type=int, default=3)
     sim.add_argument("--days", type=float, help="override the scenario's length")
-    sim.add_argument("--out", type=Path, help="write labelled examples (JSONL) here")
+    sim.add_argument("--out", type=Path, help="write labelled examples here (.jsonl or .parquet)")
     sim.add_argument("--alerts", type=Path, help="write the alerts with their truth here")
     sim.add_argument("--send", action="store_true", help="post the traffic to a running Vigil")
     sim.add_argument("--speed", type=float, default=600.0, help="simulated seconds per second")
@@ -55,7 +56,7 @@ def add_ml_commands(sub: Any) -> None:
     sim.add_argument("--url", help="Vigil's URL (default: the running one)")
     tr = sub.add_parser("train", help="train the risk model and register it")
     source = tr.add_mutually_exclusive_group()
-    source.add_argument("--from", dest="source", type=Path, help="a JSONL export")
+    source.add_argument("--from", dest="source", type=Path, help="an export (.jsonl, or .parquet)")
     source.add_argument("--simulated", action="store_true", help="the simulator's history")
     tr.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
     tr.add_argument("--rounds", type=int, default=200)
@@ -103,7 +104,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"{replayed.label_agrees_with_truth:.1%})"
     )
     if args.out is not None:
-        write_jsonl(args.out, replayed.examples)
+        try:
+            write_examples(args.out, replayed.examples)
+        except (OSError, ValueError) as exc:
+            _say(f"cannot write {args.out}: {exc}")
+            return 2
         _say(f"wrote         {args.out}   (train with: vigil train --from {args.out})")
     if args.alerts is not None:
         with args.alerts.open("w") as out:
@@ -152,7 +157,11 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         examples = starter_history(bar)
         notes = STARTER_NOTES
     elif args.source is not None:
-        examples = read_jsonl(args.source)
+        try:
+            examples = read_examples(args.source)
+        except (OSError, ValueError) as exc:
+            _say(f"cannot read {args.source}: {exc}")
+            return 2
         notes = f"export {args.source.name}"
     else:
         examples = []

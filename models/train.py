@@ -8,10 +8,8 @@ happened after the ones it is tested on and report a quality it does not have.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,26 +114,3 @@ class _Progress(xgb.callback.TrainingCallback):
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
         self.progress(epoch + 1, self.rounds)
         return False  # keep going
-
-
-def write_jsonl(path: Path, examples: Sequence[Example]) -> None:
-    """Write examples in the export format ``read_jsonl`` reads."""
-    with path.open("w") as out:
-        for e in examples:
-            out.write(json.dumps({"at": e.at, "features": e.features, "label": e.label}) + "\n")
-
-
-def read_jsonl(path: Path) -> list[Example]:
-    """Examples from a JSONL export: ``{"at": ..., "features": [...], "label": 0|1}``."""
-    examples = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            examples.append(Example(float(row["at"]), list(row["features"]), int(row["label"])))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: not an example: {exc}") from None
-        if len(examples[-1].features) != len(FEATURE_NAMES):
-            raise ValueError(f"{path}:{n}: {len(FEATURE_NAMES)} features expected")
-    return examples

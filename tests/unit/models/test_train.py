@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from models.export import read_jsonl, write_jsonl
 from models.features import FEATURE_NAMES
-from models.train import Example, evaluate, read_jsonl, time_split, train, write_jsonl
+from models.train import Example, evaluate, time_split, train
 
 
 def generated(n: int, seed: int) -> list[Example]:
