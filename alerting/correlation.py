@@ -601,18 +601,20 @@ class TenantCorrelation:
     def set_risk(self, incident_id: str, risk: RiskScore) -> None:
         """Record a model's score of an open incident and page the risk routes it meets.
 
-        The timeline shows the first score and any move of ``RISK_STEP`` or more, not
-        every rescoring. Closed or forgotten incidents are left alone: the score was
-        asked for before they closed.
+        The timeline shows a move of ``RISK_STEP`` or more, not every rescoring nor the
+        first score (the incident carries that, with its time): a timeline entry is a
+        Redis list write per incident, and in a storm every new incident is scored.
+        Closed or forgotten incidents are left alone: the score was asked for before
+        they closed.
         """
         incident = self.incidents.get(incident_id)
         if incident is None or not incident.is_open:
             return
         previous, incident.risk = incident.risk, risk
         self._dirty(incident)
-        if previous is None or abs(previous.value - risk.value) >= RISK_STEP:
-            detail = f"{risk.value:.3f} by model {risk.model}"
-            self._log(incident, TimelineEntry(risk.at, "risk_scored", detail))
+        if previous is not None and abs(previous.value - risk.value) >= RISK_STEP:
+            detail = f"{previous.value:.3f} -> {risk.value:.3f} by model {risk.model}"
+            self._log(incident, TimelineEntry(risk.at, "risk_changed", detail))
         if not self.policy.risk_routes:
             return
         firing = incident.notifiable()[0]

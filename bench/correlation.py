@@ -166,8 +166,8 @@ def wait_placed(run: str, expected: int, timeout: float = 300.0) -> list[tuple[i
         time.sleep(1.0)
 
 
-def bench_vigil(shapes: list[str], duration: float) -> list[dict[str, Any]]:
-    url, key, stop = start_vigil(VIGIL_ROUTING)
+def bench_vigil(shapes: list[str], duration: float, ml: bool) -> list[dict[str, Any]]:
+    url, key, stop = start_vigil(VIGIL_ROUTING, ml=ml)
     headers = {"Authorization": f"Bearer {key}"}
     rows = []
     try:
@@ -323,15 +323,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 s per scenario")
     parser.add_argument("--shape", choices=list(SHAPES), action="append", help="only these")
     parser.add_argument("--no-alertmanager", action="store_true", help="Vigil only")
+    parser.add_argument(
+        "--ml", choices=("on", "off"), default="on", help="score incidents (default on)"
+    )
     args = parser.parse_args()
     duration = 5.0 if args.quick else args.duration
     if not args.no_alertmanager:
         print("Alertmanager (group_wait 0s, webhook to a local recorder)")
     rows = [] if args.no_alertmanager else bench_alertmanager(duration)
-    print("Vigil (group_wait 0s, incidents read from the correlator)")
-    rows += bench_vigil(args.shape or list(SHAPES), duration)
+    print(f"Vigil (group_wait 0s, incidents read from the correlator, ML {args.ml})")
+    rows += bench_vigil(args.shape or list(SHAPES), duration, args.ml == "on")
     print_rows(rows)
-    out = write_json("correlation", {"duration_s": duration, "rows": rows})
+    out = write_json("correlation", {"duration_s": duration, "ml": args.ml, "rows": rows})
     print(f"\nwritten to {out}")
 
 

@@ -222,20 +222,26 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
     )
 
 
-def start_vigil(routing: dict[str, Any] | None = None) -> tuple[str, str, Any]:
+def start_vigil(routing: dict[str, Any] | None = None, ml: bool = True) -> tuple[str, str, Any]:
     """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper).
 
     The one tenant, ``bench``, routes by ``routing`` (an ``alertmanager.yml`` as a
-    dict) when given, else everything to one default receiver.
+    dict) when given, else everything to one default receiver. With ``ml`` the
+    starter model is trained and promoted first, as ``vigil up`` does, so incidents
+    are scored as on a real installation; without it the predictor is not deployed
+    (``CRITICAL_ALERT_ML_ENABLED=false``).
     """
     import ray
     import yaml
     from ray import serve
 
     from cluster.config import hash_api_key
+    from cluster.redis_client import sync_client
     from cluster.redis_server import EmbeddedRedis, free_port
     from cluster.runtime import init_local
     from cluster.settings import Settings
+    from models.registry import ModelRegistry
+    from models.starter import register_starter
     from serve_app.app import APP_NAME, build
 
     root = Path(__file__).resolve().parents[1]
@@ -253,7 +259,11 @@ def start_vigil(routing: dict[str, Any] | None = None) -> tuple[str, str, Any]:
         VIGIL_DATA_DIR=data,
         VIGIL_CONFIG=config,
         VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
+        CRITICAL_ALERT_ML_ENABLED=ml,
     )
+    if ml:
+        print("training the starter model ...", file=sys.stderr, flush=True)
+        register_starter(ModelRegistry(sync_client(redis.url)), "benchmark")
     init_local(num_cpus=2)
     port = free_port()
     serve.start(

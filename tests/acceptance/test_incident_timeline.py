@@ -72,7 +72,7 @@ def test_two_alerts_one_incident_then_resolved(vigil: Vigil) -> None:
     (incident,) = tl.by(2, a["alertname"], lambda i: i[0]["state"] == "resolved")
     events = [e["event"] for e in incident["timeline"]]
     # The model's score lands whenever the predictor answers, between the other steps.
-    formed = [e for e in events if e != "risk_scored"]
+    formed = [e for e in events if e != "risk_changed"]
     assert formed[:3] == ["created", "alert_joined", "alert_joined"]
     assert formed[-1] == "resolved"
     # Firing again after the resolution opens a new incident; the old one stays closed.

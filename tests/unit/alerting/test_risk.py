@@ -55,12 +55,16 @@ def test_a_high_risk_pages_the_risk_route_at_once_and_only_once() -> None:
     assert page.firing == tuple(incident.members)
     assert incident.risk == RiskScore(0.95, "v0001", at(1))
     events = [e.event for e in out.timeline[incident.id]]
-    assert events == ["risk_scored", "notified"]
+    assert events == ["notified"]  # the first score is on the incident, not the timeline
+    assert incident.id in out.incidents
     s.engine.set_risk(incident.id, RiskScore(0.97, "v0001", at(2)))
     out = s.engine.take_outbox()
     assert out.notifications == []
     assert incident.id not in out.timeline  # a small move is stored, not put on the timeline
     assert incident.risk.value == 0.97
+    s.engine.set_risk(incident.id, RiskScore(0.62, "v0002", at(3)))
+    (moved,) = s.engine.take_outbox().timeline[incident.id]
+    assert (moved.event, moved.detail) == ("risk_changed", "0.970 -> 0.620 by model v0002")
     assert s.engine.counts["risk_pages"] == 1
 
 
