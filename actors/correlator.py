@@ -19,10 +19,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import pickle
 import time
 from collections import deque
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 
@@ -64,6 +65,7 @@ from models.rate_watch import RateAnomaly, RateWatch
 log = logging.getLogger("vigil.correlator")
 
 NEW_ALERT_KINDS = (ChangeKind.CREATED, ChangeKind.REOPENED)
+T = TypeVar("T")
 MAX_PENDING_ANOMALIES = 100  # kept for a retry while the tenant actor is away
 
 POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
@@ -379,6 +381,18 @@ class TenantWorker:
             log.info("tenant %s: %s", self.tenant, anomaly.summary())
 
 
+def detached(value: T) -> T:
+    """A private copy of engine objects, taken now.
+
+    Ray pickles an async actor's return value on another thread after the method
+    returns, while the event loop goes on changing the same incidents ("dictionary
+    changed size during iteration" under load); a copy made synchronously here is the
+    state at the moment of the call, and nobody else touches it.
+    """
+    copy: T = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return copy
+
+
 def new_incident_id() -> str:
     """A random incident id: 16 hex digits."""
     return os.urandom(8).hex()
@@ -443,15 +457,16 @@ class CorrelatorActor:
     async def list_incidents(self, tenant: str, query: IncidentQuery) -> Page[Incident]:
         """A page of the tenant's incidents matching ``query``, newest first."""
         _, engine = await self._engine(tenant)
-        return select_incidents(engine.incidents.values(), query)
+        return detached(select_incidents(engine.incidents.values(), query))
 
     async def get_incident(
         self, tenant: str, incident_id: str
     ) -> tuple[Incident, list[dict[str, Any]]]:
         """One incident with its members, and its timeline (``IncidentNotFound``)."""
         worker, engine = await self._engine(tenant)
-        incident = engine.get(incident_id)
-        return incident, await worker.store.timeline(incident_id)
+        engine.get(incident_id)  # IncidentNotFound before the Redis read
+        timeline = await worker.store.timeline(incident_id)
+        return detached(engine.get(incident_id)), timeline
 
     async def acknowledge(
         self, tenant: str, incident_id: str, by: str | None, reason: str | None
@@ -479,7 +494,7 @@ class CorrelatorActor:
             # stream and update the members. Done outside the lock: they wake us.
             actor = get_or_create_tenant_actor(tenant, self.settings)
             await actor.act_on_alerts.remote(alert_ids, action, by, reason)
-        return engine.get(incident_id)
+        return detached(engine.get(incident_id))
 
     async def feedback(
         self, tenant: str, incident_id: str, verdict: str, by: str | None
@@ -488,9 +503,9 @@ class CorrelatorActor:
         worker = self._worker(tenant)
         async with worker.lock:
             engine = await worker.ready()
-            incident = engine.set_feedback(incident_id, verdict, utc_now(), by)
+            engine.set_feedback(incident_id, verdict, utc_now(), by)
             await worker.commit(None)
-        return incident
+        return detached(engine.get(incident_id))
 
     async def scored(self, tenant: str) -> int:
         """Run one scoring round now (tests and benchmarks); return how many were scored."""
