@@ -10,7 +10,7 @@ import ray
 import redis as redis_lib
 from ray.exceptions import ActorDiedError, ActorUnavailableError
 
-from actors.correlator import get_or_create_correlator
+from actors.correlator import detached, get_or_create_correlator
 from actors.tenant import get_or_create_tenant_actor
 from alerting.alert import IncomingAlert
 from alerting.fingerprint import fingerprint
@@ -110,3 +110,14 @@ def test_a_restarted_correlator_finds_pending_work_without_a_wake_up(vigil: Vigi
     wait_for(consumed, timeout=60)
     (incident,) = incidents_of(vigil, "acme", labels["alertname"])
     assert set(incident.members) == {fingerprint(labels)}
+
+
+def test_the_correlator_answers_with_copies_taken_at_the_call() -> None:
+    # Ray pickles an async actor's answer on another thread after the method returns,
+    # while the loop goes on changing the engine's incidents; the answer must be a
+    # private copy (bench/correlation.py once listed incidents mid-storm and got
+    # "dictionary changed size during iteration").
+    live = {"members": {"a": [1]}, "risk": None}
+    answer = detached(live)
+    live["members"]["b"] = [2]
+    assert answer == {"members": {"a": [1]}, "risk": None}
