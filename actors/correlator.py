@@ -407,7 +407,7 @@ class CorrelatorActor:
         self.shard = shard
         self.shards = shards
         self.settings = settings
-        self.config = load_config(settings.config_path)
+        self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantWorker] = {}
         self._freezer: asyncio.Task[None] | None = None
         relax_young_collections()

@@ -270,7 +270,5 @@ def resolve(state: EscalationState, now: datetime) -> tuple[EscalationState, tup
     to (those that got a firing notice, and only those)."""
     if state.resolved_at is not None:
         return state, ()
-    stopped = replace(
-        state, resolved_at=now, next_due=None, acknowledge_due=None, resolve_due=None
-    )
+    stopped = replace(state, resolved_at=now, next_due=None, acknowledge_due=None, resolve_due=None)
     return stopped, state.notified_levels

@@ -81,7 +81,8 @@ def cmd_up(settings: Settings, detach: bool) -> int:
 
     from serve_app.app import APP_NAME, build
 
-    load_config(settings.config_path)  # refuse a bad config before starting anything
+    # Refuse a bad config before starting anything.
+    load_config(settings.config_path, settings.max_escalation_levels)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(f"data dir      {settings.data_dir}")
     url, embedded = _redis_url(settings)
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "send":
             return cmd_send(settings, args)
         if args.command == "config":
-            return run_config_command(args, settings.config_path)
+            return run_config_command(args, settings.config_path, settings.max_escalation_levels)
         if args.command in ("simulate", "train", "models"):
             return run_ml_command(args, settings)
         return cmd_tenant_key(settings, args.name, args.tenant_command == "integration-key")

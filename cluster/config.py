@@ -6,7 +6,8 @@ keys are stored only as SHA-256 hex digests; ``vigil tenant create`` makes a key
 prints it once.
 
 A tenant's ``correlation:`` section (topology, similarity, flapping) is described in
-``alerting/correlation_config.py``.
+``alerting/correlation_config.py``, its ``escalation:`` section (policies, SLA tiers)
+in ``alerting/escalation_config.py``.
 
 A tenant's routing is an Alertmanager configuration, read natively: either a path to
 an existing ``alertmanager.yml`` (``alertmanager_config_file``, relative to this file)
@@ -33,6 +34,7 @@ from pydantic import (
 from alerting.amconfig import RoutingConfig, default_routing, parse_alertmanager_config
 from alerting.correlation_config import CorrelationSpec
 from alerting.errors import InvalidConfig
+from alerting.escalation_config import DEFAULT_MAX_LEVELS, EscalationSpec
 from cluster.keys import check_tenant_id
 
 
@@ -70,6 +72,7 @@ class TenantConfig(BaseModel):
     alertmanager_config_file: str | None = None
     alertmanager: dict[str, Any] | None = None
     correlation: CorrelationSpec = Field(default_factory=CorrelationSpec)
+    escalation: EscalationSpec = Field(default_factory=EscalationSpec)
 
     @field_validator("id")
     @classmethod
@@ -135,6 +138,13 @@ class VigilConfig(BaseModel):
             elif tenant.alertmanager_config_file is not None:
                 path = base_dir / tenant.alertmanager_config_file
                 self._routing[tenant.id] = load_alertmanager_config(path, where)
+            known = set(self.routing_for(tenant.id).receiver_names())
+            for receiver in tenant.escalation.receivers:
+                if receiver not in known:
+                    raise ConfigError(
+                        f"{where}.escalation.receivers.{receiver}: no such receiver in the "
+                        f"tenant's routing (receivers: {', '.join(sorted(known))})"
+                    )
         return self
 
 
@@ -159,17 +169,23 @@ def load_alertmanager_config(path: Path, origin: str = "") -> RoutingConfig:
     return _routing(data, text, f"{prefix}{path}")
 
 
-def parse_config(text: str, origin: str = "<config>", base_dir: Path | None = None) -> VigilConfig:
+def parse_config(
+    text: str,
+    origin: str = "<config>",
+    base_dir: Path | None = None,
+    max_escalation_levels: int = DEFAULT_MAX_LEVELS,
+) -> VigilConfig:
     """Parse and validate configuration text; ``ConfigError`` says where it is wrong.
 
-    Routing files named in it are read relative to ``base_dir`` (default: the cwd).
+    Routing files named in it are read relative to ``base_dir`` (default: the cwd); an
+    escalation policy may have at most ``max_escalation_levels`` levels.
     """
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
     try:
-        config = VigilConfig.model_validate(data)
+        config = VigilConfig.model_validate(data, context={"max_levels": max_escalation_levels})
     except ValidationError as exc:
         problems = [
             f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()
@@ -178,10 +194,10 @@ def parse_config(text: str, origin: str = "<config>", base_dir: Path | None = No
     return config.load_routing(base_dir or Path.cwd())
 
 
-def load_config(path: Path) -> VigilConfig:
+def load_config(path: Path, max_escalation_levels: int = DEFAULT_MAX_LEVELS) -> VigilConfig:
     """Read and validate the configuration file at ``path``."""
     try:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from None
-    return parse_config(text, str(path), path.parent)
+    return parse_config(text, str(path), path.parent, max_escalation_levels)

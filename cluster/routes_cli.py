@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alerting.amconfig import RoutingConfig
 from alerting.errors import InvalidMatcher
+from alerting.escalation_config import DEFAULT_MAX_LEVELS
 from alerting.matchers import MatchOp, parse_matchers
 from alerting.routing import Route, receivers_for
 from cluster.config import ConfigError, load_alertmanager_config, load_config
@@ -46,10 +47,10 @@ def add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     test.add_argument("labels", nargs="*", metavar="label=value")
 
 
-def _load(args: argparse.Namespace, vigil_config: Path) -> RoutingConfig:
+def _load(args: argparse.Namespace, vigil_config: Path, max_levels: int) -> RoutingConfig:
     if args.config is not None:
         return load_alertmanager_config(args.config)
-    config = load_config(vigil_config)
+    config = load_config(vigil_config, max_levels)
     if args.tenant not in {t.id for t in config.tenants}:
         # A typo must not silently test the default routing instead.
         raise ConfigError(
@@ -81,9 +82,12 @@ def _labels(pairs: list[str]) -> dict[str, str]:
     return labels
 
 
-def run_config_command(args: argparse.Namespace, vigil_config: Path) -> int:
-    """Run one ``vigil config`` command; return the exit code."""
-    routing = _load(args, vigil_config)
+def run_config_command(
+    args: argparse.Namespace, vigil_config: Path, max_levels: int = DEFAULT_MAX_LEVELS
+) -> int:
+    """Run one ``vigil config`` command; return the exit code (``max_levels``: the most
+    levels an escalation policy may have)."""
+    routing = _load(args, vigil_config, max_levels)
     if args.config_command == "check":
         print(
             f"Checking config: found {len(routing.receivers)} receivers, "

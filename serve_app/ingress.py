@@ -145,7 +145,7 @@ class Ingress:
         app.state.settings = settings
         self.redis = async_client(settings.redis_url, socket_timeout=2)
         self.redis_sync = sync_client(settings.redis_url, socket_timeout=2)  # the registry's
-        self.config = load_config(settings.config_path)
+        self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.tenants = TenantResolver(self.config, self.redis, settings.cache_ttl_seconds)
         self.integrations = TenantResolver(
             self.config, self.redis, settings.cache_ttl_seconds, integration=True

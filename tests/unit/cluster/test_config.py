@@ -123,3 +123,24 @@ def test_demo_tenant_correlates_by_topology_and_a_tenant_without_a_section_by_gr
     assert demo.relatedness.topology.path("checkout", {"db"}) == ["checkout", "db"]
     other = config.correlation_for("someone-else").policy()
     assert not other.relatedness.enabled and other.flapping.enabled
+
+
+def test_escalation_receivers_must_exist_in_the_tenants_routing() -> None:
+    section = (
+        "    escalation:\n"
+        "      policies: {p: {levels: [{targets: [{channel: slack}]}]}}\n"
+        "      receivers: {pagr: p}\n"
+    )
+    with pytest.raises(ConfigError, match=r"tenants\.0\.escalation\.receivers\.pagr: no such"):
+        parse_config("tenants:\n  - id: t\n" + section)
+    fixed = parse_config("tenants:\n  - id: t\n" + section.replace("pagr", "default"))
+    policy = fixed.tenants[0].escalation.policy_for("default")
+    assert policy is not None and policy.name == "p"
+
+
+def test_the_most_escalation_levels_comes_from_the_setting() -> None:
+    levels = ", ".join(["{targets: [{channel: slack}]}"] * 4)
+    text = f"tenants:\n  - id: t\n    escalation:\n      policies: {{p: {{levels: [{levels}]}}}}\n"
+    assert parse_config(text).tenants[0].escalation.policies["p"].levels
+    with pytest.raises(ConfigError, match=r"tenants\.0\.escalation\.policies\.p\.levels: .*\(3\)"):
+        parse_config(text, max_escalation_levels=3)
