@@ -86,7 +86,7 @@ def test_an_override_beats_every_layer_for_its_time() -> None:
     swap = Override("dee", local(2026, 11, 26, 18, 0), local(2026, 11, 27, 9, 30))
     schedule = Schedule("s", "Europe/Berlin", (DAILY,), (swap,))
     assert on_call(schedule, local(2026, 11, 26, 17, 0)) == OnCall(
-        "cai",
+        "ana",
         "daily",
         local(2026, 11, 26, 18, 0),  # cut short by the override
     )
