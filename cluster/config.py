@@ -17,6 +17,7 @@ or the same document inline (``alertmanager``). Both are validated at load time.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ from pydantic import (
 from alerting.amconfig import RoutingConfig, default_routing, parse_alertmanager_config
 from alerting.correlation_config import CorrelationSpec
 from alerting.errors import InvalidConfig
-from alerting.escalation_config import DEFAULT_MAX_LEVELS, EscalationSpec
+from alerting.escalation_config import DEFAULT_MAX_LEVELS, NAME, EscalationSpec
+from alerting.oncall import Schedule
+from alerting.oncall_config import ScheduleSpec
 from cluster.keys import check_tenant_id
 
 
@@ -73,17 +76,37 @@ class TenantConfig(BaseModel):
     alertmanager: dict[str, Any] | None = None
     correlation: CorrelationSpec = Field(default_factory=CorrelationSpec)
     escalation: EscalationSpec = Field(default_factory=EscalationSpec)
+    schedules: dict[str, ScheduleSpec] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
         return check_tenant_id(value)
 
+    @field_validator("schedules")
+    @classmethod
+    def _schedule_names(cls, value: dict[str, ScheduleSpec]) -> dict[str, ScheduleSpec]:
+        for name in value:
+            if not re.fullmatch(NAME, name):
+                raise ValueError(f"{name!r} is not a schedule name (letters, digits, _ . -)")
+        return value
+
     @model_validator(mode="after")
     def _one_routing(self) -> TenantConfig:
         if self.alertmanager_config_file is not None and self.alertmanager is not None:
             raise ValueError("give either alertmanager_config_file or alertmanager, not both")
         return self
+
+    @model_validator(mode="after")
+    def _schedules_exist(self) -> TenantConfig:
+        for name in sorted(self.escalation.schedules() - set(self.schedules)):
+            raise ValueError(f"escalation targets schedule {name!r}, which schedules lacks")
+        return self
+
+    def schedule(self, name: str) -> Schedule | None:
+        """One of the tenant's on-call schedules, if it has one of that name."""
+        spec = self.schedules.get(name)
+        return None if spec is None else spec.schedule(name)
 
 
 class VigilConfig(BaseModel):
@@ -121,6 +144,11 @@ class VigilConfig(BaseModel):
         """The tenant's ``correlation:`` section (defaults for a tenant not in the file)."""
         found = next((t for t in self.tenants if t.id == tenant), None)
         return found.correlation if found is not None else CorrelationSpec()
+
+    def schedule_for(self, tenant: str, name: str) -> Schedule | None:
+        """A tenant's on-call schedule by name (``None``: no such tenant or schedule)."""
+        found = next((t for t in self.tenants if t.id == tenant), None)
+        return None if found is None else found.schedule(name)
 
     def routing_for(self, tenant: str) -> RoutingConfig:
         """The tenant's routing; a tenant without one sends everything to ``default``."""

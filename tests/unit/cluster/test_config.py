@@ -144,3 +144,21 @@ def test_the_most_escalation_levels_comes_from_the_setting() -> None:
     assert parse_config(text).tenants[0].escalation.policies["p"].levels
     with pytest.raises(ConfigError, match=r"tenants\.0\.escalation\.policies\.p\.levels: .*\(3\)"):
         parse_config(text, max_escalation_levels=3)
+
+
+def test_an_escalation_target_schedule_must_exist() -> None:
+    text = (
+        "tenants:\n  - id: t\n    escalation:\n"
+        "      policies: {p: {levels: [{targets: [{schedule: primary}]}]}}\n"
+    )
+    with pytest.raises(ConfigError, match="targets schedule 'primary', which schedules lacks"):
+        parse_config(text)
+    schedule = (
+        "    schedules:\n      primary:\n        layers:\n"
+        "          - {rotation: daily, start: 2026-11-01, users: [ana]}\n"
+    )
+    config = parse_config(text + schedule)
+    found = config.schedule_for("t", "primary")
+    assert found is not None and found.time_zone == "UTC"
+    assert config.schedule_for("t", "other") is None
+    assert config.schedule_for("nobody", "primary") is None
