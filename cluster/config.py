@@ -145,6 +145,11 @@ class VigilConfig(BaseModel):
         found = next((t for t in self.tenants if t.id == tenant), None)
         return found.correlation if found is not None else CorrelationSpec()
 
+    def schedule_names(self, tenant: str) -> list[str]:
+        """The names of a tenant's on-call schedules."""
+        found = next((t for t in self.tenants if t.id == tenant), None)
+        return [] if found is None else list(found.schedules)
+
     def schedule_for(self, tenant: str, name: str) -> Schedule | None:
         """A tenant's on-call schedule by name (``None``: no such tenant or schedule)."""
         found = next((t for t in self.tenants if t.id == tenant), None)

@@ -87,6 +87,29 @@ INITECH_CORRELATION: dict[str, Any] = {
     "risk_routes": [{"receiver": "default", "min_risk": 0.0, "matchers": ['risk_test="page"']}],
 }
 
+# acme's on-call schedule, for the schedules API.
+ACME_SCHEDULES: dict[str, Any] = {
+    "primary": {
+        "time_zone": "Europe/Berlin",
+        "layers": [
+            {
+                "name": "daily",
+                "rotation": "daily",
+                "handoff": "09:00",
+                "start": "2026-01-01",
+                "users": ["ana", "ben"],
+            }
+        ],
+        "overrides": [
+            {
+                "user": "dee",
+                "start": "2026-11-26T18:00:00+01:00",
+                "end": "2026-11-27T09:00:00+01:00",
+            }
+        ],
+    }
+}
+
 # umbrella's alert rate is watched in quarter-second buckets, so a test sees a storm
 # after seconds of quiet rather than half an hour.
 UMBRELLA_CORRELATION: dict[str, Any] = {
@@ -158,6 +181,7 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry["integration_keys"] = [{"sha256": hash_api_key(INTEGRATION_KEYS[tenant])}]
         if tenant == "acme":
             entry["alertmanager"] = ACME_ROUTING
+            entry["schedules"] = ACME_SCHEDULES
         if tenant in PARITY_ROUTING:
             entry["alertmanager"] = PARITY_ROUTING[tenant]
         if tenant == "initech":
