@@ -33,6 +33,7 @@ from cluster.config import ConfigError, load_config
 from cluster.ml_cli import add_ml_commands, command_client, ensure_starter_model, run_ml_command
 from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
 from cluster.routes_cli import add_config_commands, run_config_command
+from cluster.secrets_cli import add_secret_commands, run_secret_command
 from cluster.settings import Settings, SettingsError
 from cluster.tenants import create_integration_key, create_tenant
 from models.registry import UnknownModel
@@ -260,6 +261,7 @@ def parser() -> argparse.ArgumentParser:
     )
     integration.add_argument("name")
     add_config_commands(sub)
+    add_secret_commands(sub)
     add_ml_commands(sub)
     return p
 
@@ -280,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_config_command(args, settings.config_path, settings.max_escalation_levels)
         if args.command in ("simulate", "train", "models"):
             return run_ml_command(args, settings)
+        if args.command in ("keys", "secret"):
+            return run_secret_command(args, settings)
         return cmd_tenant_key(settings, args.name, args.tenant_command == "integration-key")
     except (SettingsError, ConfigError, EmbeddedRedisError) as exc:
         print(f"vigil: {exc}", file=sys.stderr)

@@ -96,3 +96,8 @@ def correlator(tenant: str) -> str:
 def notifications(tenant: str) -> str:
     """Stream: one entry per group notification due, read by the escalator."""
     return f"{tenant}:notifications"
+
+
+def secrets(tenant: str) -> str:
+    """Hash: secret name → Fernet token (``cluster/secrets.py``); ``*`` matches all."""
+    return f"{tenant}:secrets"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 
 class SettingsError(ValueError):
@@ -59,8 +59,13 @@ class Settings(BaseModel):
     max_escalation_levels: int = Field(
         default=5, ge=1, le=20, alias="CRITICAL_ALERT_MAX_ESCALATION_LEVELS"
     )
+    # Fernet keys for channel secrets, primary first (cluster/secrets.py); unset: a key
+    # file in the data dir. A SecretStr, so no repr or error shows it.
+    encryption_keys: SecretStr | None = Field(default=None, alias="VIGIL_ENCRYPTION_KEYS")
 
-    @field_validator("redis_url", "ray_address", "prediction_model", mode="before")
+    @field_validator(
+        "redis_url", "ray_address", "prediction_model", "encryption_keys", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """``REDIS_URL=`` in a shell means "not set", not "connect to the empty string"."""

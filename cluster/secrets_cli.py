@@ -1,0 +1,118 @@
+"""The ``vigil`` commands for channel secrets and their encryption keys.
+
+vigil keys generate                 print a new Fernet key (for VIGIL_ENCRYPTION_KEYS)
+vigil keys rotate                   re-encrypt every stored secret under a new primary
+                                    key: with the key file, a new key is made and put
+                                    first; with VIGIL_ENCRYPTION_KEYS, put the new key
+                                    first there yourself, then run this
+vigil secret set TENANT NAME        store a secret, read from standard input (or
+                                    --from-env VAR), never from the command line
+vigil secret list TENANT            the names of a tenant's secrets (never the values)
+vigil secret delete TENANT NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from cluster.keys import check_tenant_id
+from cluster.ml_cli import command_client
+from cluster.secrets import (
+    SecretBox,
+    SecretError,
+    SecretStore,
+    box_for,
+    key_file,
+    load_keys,
+    rotate_all,
+    write_key_file,
+)
+from cluster.settings import Settings
+
+
+def add_secret_commands(sub: Any) -> None:
+    """Add ``keys`` and ``secret`` to the ``vigil`` parser."""
+    keys_parser = sub.add_parser("keys", help="encryption keys of channel secrets")
+    keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("generate", help="print a new key")
+    keys_sub.add_parser("rotate", help="re-encrypt every secret under a new primary key")
+    secret = sub.add_parser("secret", help="channel secrets (stored encrypted)")
+    secret_sub = secret.add_subparsers(dest="secret_command", required=True)
+    put = secret_sub.add_parser("set", help="store a secret read from standard input")
+    put.add_argument("tenant")
+    put.add_argument("name")
+    put.add_argument("--from-env", metavar="VAR", help="read the value from this variable")
+    listing = secret_sub.add_parser("list", help="a tenant's secret names")
+    listing.add_argument("tenant")
+    delete = secret_sub.add_parser("delete", help="remove a secret")
+    delete.add_argument("tenant")
+    delete.add_argument("name")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_secret_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Dispatch ``keys`` and ``secret``; errors are one line without any secret in it."""
+    try:
+        if args.command == "keys":
+            return _keys(args, settings)
+        return _secret(args, settings)
+    except SecretError as exc:
+        _say(f"vigil: {exc}")
+        return 2
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    if args.keys_command == "generate":
+        _say(Fernet.generate_key().decode())
+        return 0
+    if settings.encryption_keys is not None:
+        box = box_for(settings)
+        _say(f"keys          {box.key_count} from VIGIL_ENCRYPTION_KEYS (the first encrypts)")
+    else:
+        path = key_file(settings.data_dir)
+        old = load_keys(None, settings.data_dir, create=False)
+        # The new key goes first and the old ones stay, written before anything is
+        # re-encrypted: a crash half-way leaves every secret readable.
+        write_key_file(path, [Fernet.generate_key(), *old])
+        box = SecretBox(load_keys(None, settings.data_dir))
+        _say(f"keys          new primary key written to {path} ({len(old)} older kept)")
+    with command_client(settings) as client:
+        count = rotate_all(client, box)
+    _say(f"rotated       {count} secrets re-encrypted under the primary key")
+    _say("              older keys can now be removed")
+    return 0
+
+
+def _secret(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        tenant = check_tenant_id(args.tenant)
+    except ValueError as exc:
+        _say(f"vigil: {exc}")
+        return 2
+    with command_client(settings) as client:
+        store = SecretStore(client, tenant, box_for(settings))
+        if args.secret_command == "list":
+            for name in store.names():
+                _say(name)
+            return 0
+        if args.secret_command == "delete":
+            if not store.delete(args.name):
+                _say(f"vigil: tenant {tenant!r} has no secret {args.name!r}")
+                return 1
+            _say(f"deleted       {args.name}")
+            return 0
+        if args.from_env:
+            value = os.environ.get(args.from_env, "")
+        else:
+            value = sys.stdin.readline().rstrip("\n")
+        store.set(args.name, value)
+        _say(f"stored        {args.name} for tenant {tenant} (encrypted)")
+        return 0
