@@ -1,0 +1,141 @@
+"""The delivery pipeline: one small interface, a few combinators, one builder.
+
+A ``Stage`` takes a ``Delivery`` (the message, and what happened to it so far) and
+returns it, having done its part. ``build_pipeline`` shows the whole order in one
+place, as Alertmanager's ``notify.Stage`` chain does:
+
+    Fallback(                       # the level's channels, in order, until one works
+        Retrying(Send(channel))     # each: tries with backoff and jitter
+        for channel in chain
+    )
+
+Every step lands in ``Delivery.steps`` (for the incident's timeline): each failed
+try, each retry's wait, each fallback taken, and who delivered. A channel that
+delivered is never tried again because another failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from alerting.delivery import Attempt, AttemptKind, RetryPolicy
+from alerting.message import Message
+
+Sender = Callable[[Message], Awaitable[Attempt]]
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Delivery:
+    """One message on its way: the current channel's last attempt and every step."""
+
+    message: Message
+    channel: str | None = None
+    attempt: Attempt | None = None
+    tries: int = 0  # tries on the current channel
+    delivered_by: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> bool:
+        return self.delivered_by is not None
+
+
+class Stage(Protocol):
+    """One part of the pipeline."""
+
+    async def run(self, delivery: Delivery) -> Delivery: ...
+
+
+class Send:
+    """One try on one channel."""
+
+    def __init__(self, channel: str, sender: Sender) -> None:
+        self.channel = channel
+        self.sender = sender
+
+    async def run(self, delivery: Delivery) -> Delivery:
+        delivery.channel = self.channel
+        delivery.tries += 1
+        try:
+            delivery.attempt = await self.sender(delivery.message)
+        except Exception as exc:  # a sender bug must not stop the fallback chain
+            delivery.attempt = Attempt(AttemptKind.CONNECTION_ERROR)
+            delivery.steps.append(f"{self.channel}: send failed ({type(exc).__name__})")
+        if delivery.attempt.kind is AttemptKind.DELIVERED:
+            delivery.delivered_by = self.channel
+        return delivery
+
+
+class Retrying:
+    """Runs a stage again while the policy says a retry may help."""
+
+    def __init__(
+        self,
+        inner: Stage,
+        policy: RetryPolicy,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.inner = inner
+        self.policy = policy
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.clock = clock
+
+    async def run(self, delivery: Delivery) -> Delivery:
+        delivery.tries = 0
+        while True:
+            delivery = await self.inner.run(delivery)
+            attempt = delivery.attempt
+            if delivery.delivered or attempt is None:
+                return delivery
+            wait = self.policy.delay_before(delivery.tries, attempt, self.clock(), self.rng)
+            channel = delivery.channel
+            if wait is None:
+                delivery.steps.append(
+                    f"{channel}: {attempt.describe()} on try {delivery.tries}, giving up"
+                )
+                return delivery
+            delivery.steps.append(
+                f"{channel}: {attempt.describe()} on try {delivery.tries}, "
+                f"retrying in {wait.total_seconds():.1f}s"
+            )
+            await self.sleep(wait.total_seconds())
+
+
+class Fallback:
+    """Tries each channel's stage in order until one delivers."""
+
+    def __init__(self, chain: Sequence[tuple[str, Stage]]) -> None:
+        self.chain = list(chain)
+
+    async def run(self, delivery: Delivery) -> Delivery:
+        for n, (channel, stage) in enumerate(self.chain):
+            if n > 0:
+                delivery.steps.append(f"falling back to {channel}")
+            delivery = await stage.run(delivery)
+            if delivery.delivered:
+                delivery.steps.append(f"delivered by {channel}")
+                return delivery
+        delivery.steps.append("every channel failed")
+        return delivery
+
+
+def build_pipeline(
+    chain: Sequence[tuple[str, Sender]],
+    policy: RetryPolicy,
+    sleep: Sleep = asyncio.sleep,
+    rng: random.Random | None = None,
+) -> Stage:
+    """A level's delivery: its channels in fallback order, each with retries."""
+    return Fallback(
+        [(name, Retrying(Send(name, sender), policy, sleep, rng)) for name, sender in chain]
+    )

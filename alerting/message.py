@@ -1,0 +1,56 @@
+"""What a channel is told about an incident: one firing or resolved notice.
+
+Every notifier renders the same ``Message`` in its own format (a webhook's JSON, a
+Slack Block Kit message, a Teams Adaptive Card, a PagerDuty event). ``key`` names the
+notice for the notification log, so a send is idempotent across retries and restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from alerting.severity import Severity
+
+
+class MessageKind(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notice about one incident, for one escalation step."""
+
+    tenant: str
+    incident_id: str
+    kind: MessageKind
+    severity: Severity
+    summary: str
+    at: datetime
+    step: int = 0  # the escalation step (its idempotency), 0 for the first notice
+    level: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)
+    link: str | None = None
+
+    def key(self, channel: str) -> str:
+        """The notification log's key: one send per incident, step, channel and kind."""
+        return f"{self.tenant}/{self.incident_id}/{self.step}/{channel}/{self.kind.value}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The message as plain JSON values (the default webhook body, and what
+        templates see)."""
+        return {
+            "tenant": self.tenant,
+            "incident_id": self.incident_id,
+            "status": self.kind.value,
+            "severity": self.severity.value,
+            "summary": self.summary,
+            "labels": dict(self.labels),
+            "link": self.link,
+            "escalation": {"step": self.step, "level": self.level},
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+        }

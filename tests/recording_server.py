@@ -1,0 +1,80 @@
+"""A local HTTP server that stands in for a receiver (a webhook, Slack, Teams,
+PagerDuty): it records every request and answers as it is told to, including badly.
+
+    server = RecordingServer()
+    url = await server.start()
+    server.plan("status:500", "status:429:2", "hang:5", "ok")   # then "ok" for the rest
+    ...
+    server.received  # [Received(path, headers, body, at)]
+    await server.stop()
+
+``refused_url()`` gives a URL where nothing listens (connection refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the server got it."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float  # time.monotonic()
+
+
+class RecordingServer:
+    """Records requests; answers each by the next planned behaviour (then ``ok``)."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._plan: deque[str] = deque()
+        self._runner: web.AppRunner | None = None
+
+    def plan(self, *behaviours: str) -> None:
+        """``ok``, ``status:CODE``, ``status:CODE:RETRY_AFTER`` or ``hang:SECONDS``."""
+        self._plan.extend(behaviours)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.received.append(Received(request.path, dict(request.headers), body, time.monotonic()))
+        behaviour = self._plan.popleft() if self._plan else "ok"
+        kind, *args = behaviour.split(":")
+        if kind == "hang":
+            await asyncio.sleep(float(args[0]))
+            return web.Response(status=200, text="late")
+        if kind == "status":
+            headers = {"Retry-After": args[1]} if len(args) > 1 else {}
+            return web.Response(status=int(args[0]), text="planned failure", headers=headers)
+        return web.Response(status=200, text="ok")
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def refused_url() -> str:
+    """A local URL where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"
