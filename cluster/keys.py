@@ -101,3 +101,8 @@ def notifications(tenant: str) -> str:
 def secrets(tenant: str) -> str:
     """Hash: secret name → Fernet token (``cluster/secrets.py``); ``*`` matches all."""
     return f"{tenant}:secrets"
+
+
+def notified(tenant: str) -> str:
+    """Hash: notice key → its delivery record (``cluster/notification_log.py``)."""
+    return f"{tenant}:notified"

@@ -4,9 +4,11 @@ A ``Stage`` takes a ``Delivery`` (the message, and what happened to it so far) a
 returns it, having done its part. ``build_pipeline`` shows the whole order in one
 place, as Alertmanager's ``notify.Stage`` chain does:
 
-    Fallback(                       # the level's channels, in order, until one works
-        Retrying(Send(channel))     # each: tries with backoff and jitter
-        for channel in chain
+    Logged(                             # skip what the notification log has
+        Fallback(                       # the target's channel, then the fallbacks
+            Retrying(Send(channel))     # each: tries with backoff and jitter
+            for channel in chain
+        )
     )
 
 Every step lands in ``Delivery.steps`` (for the incident's timeline): each failed
@@ -21,7 +23,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from alerting.delivery import Attempt, AttemptKind, RetryPolicy
 from alerting.message import Message
@@ -129,13 +131,46 @@ class Fallback:
         return delivery
 
 
+class DeliveryLog(Protocol):
+    """Where delivered notices are remembered (``cluster.notification_log``)."""
+
+    async def delivered(self, notice: str) -> dict[str, Any] | None: ...
+
+    async def record(self, notice: str, channel: str, steps: list[str]) -> None: ...
+
+
+class Logged:
+    """Skips a notice the log says was delivered; records one that now is. The key is
+    the target's (its first channel), so a fallback's success counts for the target."""
+
+    def __init__(self, target: str, inner: Stage, log: DeliveryLog) -> None:
+        self.target = target
+        self.inner = inner
+        self.log = log
+
+    async def run(self, delivery: Delivery) -> Delivery:
+        notice = delivery.message.key(self.target)
+        earlier = await self.log.delivered(notice)
+        if earlier is not None:
+            delivery.delivered_by = str(earlier["channel"])
+            delivery.steps.append(f"already delivered by {delivery.delivered_by}")
+            return delivery
+        delivery = await self.inner.run(delivery)
+        if delivery.delivered_by is not None:
+            await self.log.record(notice, delivery.delivered_by, delivery.steps)
+        return delivery
+
+
 def build_pipeline(
     chain: Sequence[tuple[str, Sender]],
     policy: RetryPolicy,
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
+    log: DeliveryLog | None = None,
 ) -> Stage:
-    """A level's delivery: its channels in fallback order, each with retries."""
-    return Fallback(
+    """One target's delivery: unless the log has it, its channel and then the
+    fallbacks in order, each with retries; recorded in the log once delivered."""
+    fallback = Fallback(
         [(name, Retrying(Send(name, sender), policy, sleep, rng)) for name, sender in chain]
     )
+    return fallback if log is None else Logged(chain[0][0], fallback, log)

@@ -1,0 +1,44 @@
+"""The notification log: which notices were delivered, so a send is idempotent.
+
+One Redis hash per tenant, ``<tenant>:notified``, keyed by ``Message.key(channel)``
+(incident, escalation step, channel, firing or resolved) → who delivered it and when.
+A notice found here is not sent again: not when a retry of the escalation step comes
+round, not after the escalator restarts, and not because another target of the same
+level failed. ``claim`` and ``record`` are separate, so a crash between the channel's
+answer and the record can resend once (at-least-once: receivers dedupe by the
+incident id we send, as PagerDuty's ``dedup_key`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from redis import asyncio as aioredis
+
+from cluster import keys
+
+
+class NotificationLog:
+    """One tenant's delivered notices in Redis."""
+
+    def __init__(self, client: aioredis.Redis, tenant: str) -> None:
+        self.client = client
+        self.key = keys.notified(tenant)
+
+    async def delivered(self, notice: str) -> dict[str, Any] | None:
+        """The record of a delivered notice, or ``None`` if it was not delivered."""
+        raw = await self.client.hget(self.key, notice)
+        return None if raw is None else dict(json.loads(raw))
+
+    async def record(self, notice: str, channel: str, steps: list[str]) -> None:
+        """Remember that ``channel`` delivered ``notice`` (with how it got there)."""
+        entry = {"channel": channel, "at": time.time(), "steps": steps[-10:]}
+        await self.client.hset(self.key, notice, json.dumps(entry))
+
+    async def forget_incident(self, tenant: str, incident_id: str) -> int:
+        """Drop an incident's records (when it is purged); return how many."""
+        prefix = f"{tenant}/{incident_id}/"
+        fields = [name async for name, _ in self.client.hscan_iter(self.key, match=f"{prefix}*")]
+        return int(await self.client.hdel(self.key, *fields)) if fields else 0
