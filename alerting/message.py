@@ -17,7 +17,10 @@ from alerting.severity import Severity
 
 
 class MessageKind(StrEnum):
+    """What the notice says: it fires, somebody took it, or it is over."""
+
     FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
 
 
