@@ -3,7 +3,7 @@ PagerDuty): it records every request and answers as it is told to, including bad
 
     server = RecordingServer()
     url = await server.start()
-    server.plan("status:500", "status:429:2", "hang:5", "ok")   # then "ok" for the rest
+    server.plan("status:500", "status:429:2", "hang:5", "ok")   # then server.default
     ...
     server.received  # [Received(path, headers, body, at)]
     await server.stop()
@@ -14,6 +14,7 @@ PagerDuty): it records every request and answers as it is told to, including bad
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from collections import deque
@@ -38,16 +39,20 @@ class RecordingServer:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._plan: deque[str] = deque()
+        self.default = "ok"  # the answer once the plan is used up
         self._runner: web.AppRunner | None = None
 
     def plan(self, *behaviours: str) -> None:
-        """``ok``, ``status:CODE``, ``status:CODE:RETRY_AFTER`` or ``hang:SECONDS``."""
+        """``ok``, ``status:CODE``, ``status:CODE:RETRY_AFTER``, ``hang:SECONDS`` or
+        ``json:{...}`` (200 with that JSON)."""
         self._plan.extend(behaviours)
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         self.received.append(Received(request.path, dict(request.headers), body, time.monotonic()))
-        behaviour = self._plan.popleft() if self._plan else "ok"
+        behaviour = self._plan.popleft() if self._plan else self.default
+        if behaviour.startswith("json:"):  # a JSON answer, as Slack's Web API gives
+            return web.json_response(json.loads(behaviour.removeprefix("json:")))
         kind, *args = behaviour.split(":")
         if kind == "hang":
             await asyncio.sleep(float(args[0]))

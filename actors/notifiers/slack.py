@@ -1,0 +1,199 @@
+"""The Slack channel: a Block Kit message with severity, summary, labels, a link and
+interactive **Acknowledge / Resolve / Escalate** buttons.
+
+    channels:
+      slack-oncall:
+        type: slack
+        webhook_url_secret: slack-oncall-url     # an incoming webhook, or
+      slack-bot:
+        type: slack
+        bot_token_secret: slack-bot-token        # a bot token (chat.postMessage)
+        channel: "#oncall"
+
+The buttons' ``action_id`` is ``vigil_acknowledge`` / ``vigil_resolve`` /
+``vigil_escalate`` and their ``value`` the incident id: Slack posts the click to
+``POST /api/v1/integrations/slack/actions``, which checks Slack's signature.
+
+Slack's Web API answers HTTP 200 with ``{"ok": false, "error": ...}`` when it refuses
+a call; that is a refusal (not retried), except ``ratelimited`` (retried, as a 429).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from actors.notifiers.webhook import post
+from alerting.delivery import Attempt, AttemptKind
+from alerting.duration import parse_duration
+from alerting.message import Message, MessageKind
+from alerting.severity import Severity
+
+API_URL = "https://slack.com/api"
+EMOJI = {
+    Severity.CRITICAL: ":red_circle:",
+    Severity.HIGH: ":large_orange_circle:",
+    Severity.WARNING: ":large_yellow_circle:",
+    Severity.INFO: ":large_blue_circle:",
+}
+STATUS = {
+    MessageKind.FIRING: "Firing",
+    MessageKind.ACKNOWLEDGED: "Acknowledged",
+    MessageKind.RESOLVED: "Resolved",
+}
+MAX_HEADER = 150  # Block Kit's limits
+MAX_LABELS = 10
+ACTIONS = {
+    "vigil_acknowledge": "Acknowledge",
+    "vigil_resolve": "Resolve",
+    "vigil_escalate": "Escalate",
+}
+
+
+class SlackConfig(BaseModel):
+    """A Slack channel as written: an incoming webhook or a bot token (by secret name)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(default="slack", pattern="^slack$")
+    webhook_url_secret: str | None = None
+    bot_token_secret: str | None = None
+    channel: str | None = None
+    api_url: str = Field(default=API_URL, pattern="^https?://")
+    timeout: str = "10s"
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: str) -> str:
+        if not 0 < parse_duration(value).total_seconds() <= 120:
+            raise ValueError("timeout must be between 0s and 2m")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SlackConfig:
+        if (self.webhook_url_secret is None) == (self.bot_token_secret is None):
+            raise ValueError("give exactly one of webhook_url_secret or bot_token_secret")
+        if self.bot_token_secret is not None and not self.channel:
+            raise ValueError("a bot token needs the channel to post in")
+        return self
+
+
+def _button(action_id: str, incident_id: str) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": ACTIONS[action_id]},
+        "action_id": action_id,
+        "value": incident_id,
+    }
+    if action_id == "vigil_acknowledge":
+        button["style"] = "primary"
+    elif action_id == "vigil_escalate":
+        button["style"] = "danger"
+    return button
+
+
+def blocks(message: Message) -> list[dict[str, Any]]:
+    """The Block Kit blocks for a notice; the buttons that still make sense."""
+    title = f"{STATUS[message.kind]}: {message.summary or message.incident_id}"
+    incident = f"<{message.link}|{message.incident_id}>" if message.link else message.incident_id
+    found: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:MAX_HEADER]}},
+        {
+            "type": "section",
+            "fields": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Severity*\n{EMOJI[message.severity]} {message.severity.value}",
+                },
+                {"type": "mrkdwn", "text": f"*Status*\n{STATUS[message.kind]}"},
+                {"type": "mrkdwn", "text": f"*Incident*\n{incident}"},
+                {"type": "mrkdwn", "text": f"*Escalation level*\n{message.level + 1}"},
+            ],
+        },
+    ]
+    labels = sorted(message.labels.items())[:MAX_LABELS]
+    if labels:
+        found.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"`{k}={v}`"[:300]} for k, v in labels],
+            }
+        )
+    actions = {
+        MessageKind.FIRING: ["vigil_acknowledge", "vigil_resolve", "vigil_escalate"],
+        MessageKind.ACKNOWLEDGED: ["vigil_resolve", "vigil_escalate"],
+        MessageKind.RESOLVED: [],
+    }[message.kind]
+    elements = [_button(a, message.incident_id) for a in actions]
+    if message.link:
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open in Vigil"},
+                "action_id": "vigil_open",
+                "url": message.link,
+            }
+        )
+    if elements:
+        found.append(
+            {"type": "actions", "block_id": f"vigil:{message.incident_id}", "elements": elements}
+        )
+    return found
+
+
+def slack_message(message: Message) -> dict[str, Any]:
+    """The whole message: blocks, and a plain-text fallback for notifications."""
+    text = f"[{message.severity.value}] {STATUS[message.kind]}: {message.summary}"
+    return {"text": text, "blocks": blocks(message)}
+
+
+class SlackSender:
+    """Posts notices to Slack (its webhook URL or bot token already decrypted)."""
+
+    def __init__(self, session: aiohttp.ClientSession, config: SlackConfig, secret: str) -> None:
+        self.session = session
+        self.config = config
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return "SlackSender(<secret hidden>)"
+
+    async def __call__(self, message: Message) -> Attempt:
+        body = slack_message(message)
+        seconds = parse_duration(self.config.timeout).total_seconds()
+        if self.config.webhook_url_secret is not None:
+            return await post(self.session, self._secret, json.dumps(body).encode(), seconds)
+        return await self._web_api(
+            "chat.postMessage", {**body, "channel": self.config.channel}, seconds
+        )
+
+    async def _web_api(self, method: str, body: dict[str, Any], seconds: float) -> Attempt:
+        url = f"{self.config.api_url.rstrip('/')}/{method}"
+        headers = {
+            "Authorization": f"Bearer {self._secret}",
+            "Content-Type": "application/json; charset=utf-8",
+        }
+        try:
+            async with self.session.post(
+                url,
+                data=json.dumps(body).encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=seconds),
+            ) as response:
+                if response.status != 200:
+                    return Attempt(
+                        AttemptKind.HTTP_ERROR, response.status, response.headers.get("Retry-After")
+                    )
+                answer = await response.json(content_type=None)
+        except TimeoutError:
+            return Attempt(AttemptKind.TIMEOUT)
+        except (aiohttp.ClientError, OSError, ValueError):
+            return Attempt(AttemptKind.CONNECTION_ERROR)
+        if answer.get("ok") is True:
+            return Attempt(AttemptKind.DELIVERED, 200)
+        if answer.get("error") == "ratelimited":
+            return Attempt(AttemptKind.HTTP_ERROR, 429)
+        return Attempt(AttemptKind.HTTP_ERROR, 400)  # invalid_auth, channel_not_found, ...
