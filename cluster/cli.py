@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from actors.notifiers.channels import check_channels
 from cluster import runtime
 from cluster.config import ConfigError, load_config
 from cluster.ml_cli import add_ml_commands, command_client, ensure_starter_model, run_ml_command
@@ -83,7 +84,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     from serve_app.app import APP_NAME, build
 
     # Refuse a bad config before starting anything.
-    load_config(settings.config_path, settings.max_escalation_levels)
+    check_channels(load_config(settings.config_path, settings.max_escalation_levels))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(f"data dir      {settings.data_dir}")
     url, embedded = _redis_url(settings)
@@ -279,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "send":
             return cmd_send(settings, args)
         if args.command == "config":
+            if args.config is None:  # the whole vigil.yaml, not one alertmanager.yml
+                check_channels(load_config(settings.config_path, settings.max_escalation_levels))
             return run_config_command(args, settings.config_path, settings.max_escalation_levels)
         if args.command in ("simulate", "train", "models"):
             return run_ml_command(args, settings)

@@ -77,6 +77,9 @@ class TenantConfig(BaseModel):
     correlation: CorrelationSpec = Field(default_factory=CorrelationSpec)
     escalation: EscalationSpec = Field(default_factory=EscalationSpec)
     schedules: dict[str, ScheduleSpec] = Field(default_factory=dict)
+    # Checked by actors.notifiers.channels.check_channels (the channel types live with
+    # their notifiers); here only each entry's shape.
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod

@@ -15,7 +15,7 @@ and 429 when it throttles (retried with backoff).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -46,7 +46,7 @@ class PagerDutyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: str = Field(default="pagerduty", pattern="^pagerduty$")
+    type: Literal["pagerduty"] = "pagerduty"
     routing_key_secret: str = Field(min_length=1)
     url: str = Field(default=EVENTS_URL, pattern="^https?://")
     timeout: str = "10s"

@@ -21,7 +21,7 @@ a call; that is a refusal (not retried), except ``ratelimited`` (retried, as a 4
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -58,7 +58,7 @@ class SlackConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: str = Field(default="slack", pattern="^slack$")
+    type: Literal["slack"] = "slack"
     webhook_url_secret: str | None = None
     bot_token_secret: str | None = None
     channel: str | None = None

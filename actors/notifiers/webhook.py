@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from typing import Literal
 
 import aiohttp
 from jinja2 import StrictUndefined, TemplateError
@@ -57,7 +58,7 @@ class WebhookConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: str = Field(default="webhook", pattern="^webhook$")
+    type: Literal["webhook"] = "webhook"
     url_secret: str = Field(min_length=1)
     hmac_secret: str | None = None
     timeout: str = "10s"

@@ -6,14 +6,21 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import aiohttp
 import pytest
 import redis
 from cryptography.fernet import Fernet
 
+from actors.notifiers.channels import build_sender
+from actors.notifiers.webhook import WebhookConfig
+from alerting.delivery import AttemptKind
+from alerting.signature import HEADER
 from cluster import cli
 from cluster.redis_server import EmbeddedRedis
 from cluster.secrets import SecretBox, SecretError, SecretStore, load_keys, rotate_all
+from tests.recording_server import RecordingServer
 from tests.system import other_database
+from tests.unit.actors.test_webhook_delivery import MESSAGE
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +87,22 @@ def test_the_commands_set_list_and_rotate(
     assert SecretStore(client, "acme", SecretBox(keys[:1])).get("pagerduty") == "routing-key-123"
     assert "routing-key-123" not in capsys.readouterr().out
     assert cli.main(["secret", "set", "Not A Tenant", "x"]) == 2
+
+
+async def test_a_sender_is_built_with_its_secrets_decrypted(client: redis.Redis) -> None:
+    server = RecordingServer()
+    url = await server.start()
+    try:
+        store = SecretStore(client, "acme", SecretBox([Fernet.generate_key()]))
+        store.set("ops-url", f"{url}/hook")
+        config = WebhookConfig(url_secret="ops-url", hmac_secret="ops-hmac")
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(SecretError, match="has no secret 'ops-hmac'"):
+                build_sender(session, config, store)
+            store.set("ops-hmac", "shh")
+            sender = build_sender(session, config, store)
+            assert (await sender(MESSAGE)).kind is AttemptKind.DELIVERED
+        (got,) = server.received
+        assert got.path == "/hook" and HEADER in got.headers
+    finally:
+        await server.stop()
