@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from alerting.incident import Incident, IncidentState
 from alerting.severity import Severity
 
 
@@ -57,3 +58,28 @@ class Message:
             "escalation": {"step": self.step, "level": self.level},
             "at": self.at.isoformat().replace("+00:00", "Z"),
         }
+
+
+KIND_OF_STATE = {
+    IncidentState.TRIGGERED: MessageKind.FIRING,
+    IncidentState.ACKNOWLEDGED: MessageKind.ACKNOWLEDGED,
+    IncidentState.RESOLVED: MessageKind.RESOLVED,
+}
+
+
+def message_of(incident: Incident, at: datetime, link: str | None = None) -> Message:
+    """A notice of an incident as it stands (its state decides the kind)."""
+    first = next(iter(incident.members.values()), None)
+    summary = (first.labels.get("alertname", "") if first else "") or incident.group_key
+    if len(incident.members) > 1:
+        summary = f"{summary} and {len(incident.members) - 1} more"
+    return Message(
+        tenant=incident.tenant,
+        incident_id=incident.id,
+        kind=KIND_OF_STATE[incident.state],
+        severity=incident.severity,
+        summary=summary,
+        at=at,
+        labels=dict(incident.group_labels),
+        link=link,
+    )

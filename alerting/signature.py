@@ -3,7 +3,8 @@ recently: ``X-Vigil-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` over
 ``"<t>." + body`` with the channel's shared secret (the scheme Stripe and Slack use).
 
 A receiver recomputes the HMAC, compares in constant time, and refuses a timestamp
-older than its tolerance (replays). Pure: the time is passed in.
+older than its tolerance (replays). Slack signs what it sends to us the same way,
+in its own spelling (``v0``), checked by ``verify_slack``. Pure: the time is passed in.
 """
 
 from __future__ import annotations
@@ -35,3 +36,27 @@ def verify(
         return False
     expected = signature(secret, timestamp, body).split("v1=", 1)[1]
     return hmac.compare_digest(expected, fields.get("v1", ""))
+
+
+def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's ``X-Slack-Signature`` for ``body`` sent at ``timestamp`` (``v0=<hex>``)."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def verify_slack(
+    secret: str,
+    signature_header: str,
+    timestamp: str,
+    body: bytes,
+    now: int,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> bool:
+    """Whether Slack signed ``body`` at ``timestamp``, no more than five minutes ago."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - sent) > tolerance:
+        return False
+    return hmac.compare_digest(slack_signature(secret, timestamp, body), signature_header)

@@ -33,7 +33,14 @@ from cluster.runtime import correlator_name, shard_of
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from models.registry import ModelRegistry
-from serve_app import alertmanager_api, incidents_api, pagerduty_api, schedules_api, webhook_api
+from serve_app import (
+    alertmanager_api,
+    incidents_api,
+    pagerduty_api,
+    schedules_api,
+    slack_api,
+    webhook_api,
+)
 from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
@@ -90,6 +97,7 @@ app.include_router(webhook_api.router)
 app.include_router(pagerduty_api.router)
 app.include_router(incidents_api.router)
 app.include_router(schedules_api.router)
+app.include_router(slack_api.router)
 
 
 @app.exception_handler(ApiError)

@@ -11,7 +11,7 @@ interactive **Acknowledge / Resolve / Escalate** buttons.
         channel: "#oncall"
 
 The buttons' ``action_id`` is ``vigil_acknowledge`` / ``vigil_resolve`` /
-``vigil_escalate`` and their ``value`` the incident id: Slack posts the click to
+``vigil_escalate`` and their ``value`` ``<tenant>/<incident id>``: Slack posts the click to
 ``POST /api/v1/integrations/slack/actions``, which checks Slack's signature.
 
 Slack's Web API answers HTTP 200 with ``{"ok": false, "error": ...}`` when it refuses
@@ -81,12 +81,18 @@ class SlackConfig(BaseModel):
         return self
 
 
-def _button(action_id: str, incident_id: str) -> dict[str, Any]:
+def button_value(tenant: str, incident_id: str) -> str:
+    """What a button carries back to Vigil: which tenant's incident (the request is
+    checked with that tenant's signing secret before anything is done)."""
+    return f"{tenant}/{incident_id}"
+
+
+def _button(action_id: str, message: Message) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": ACTIONS[action_id]},
         "action_id": action_id,
-        "value": incident_id,
+        "value": button_value(message.tenant, message.incident_id),
     }
     if action_id == "vigil_acknowledge":
         button["style"] = "primary"
@@ -127,7 +133,7 @@ def blocks(message: Message) -> list[dict[str, Any]]:
         MessageKind.ACKNOWLEDGED: ["vigil_resolve", "vigil_escalate"],
         MessageKind.RESOLVED: [],
     }[message.kind]
-    elements = [_button(a, message.incident_id) for a in actions]
+    elements = [_button(a, message) for a in actions]
     if message.link:
         elements.append(
             {

@@ -60,7 +60,7 @@ def test_the_buttons_fit_the_incidents_state() -> None:
     values = {
         e.get("value") for b in blocks(FIRING) if b["type"] == "actions" for e in b["elements"]
     }
-    assert values == {"inc-7", None}  # the incident id; the link button has a URL instead
+    assert values == {"acme/inc-7", None}  # tenant and incident; the link button has a URL
 
 
 def test_the_message_shows_severity_summary_level_and_labels() -> None:

@@ -32,3 +32,16 @@ def test_a_wrong_signature_is_refused(
 ) -> None:
     header = header_of if header_of is not None else signature("s3cret", NOW, BODY)
     assert not verify(secret, header, body, now)
+
+
+def test_slacks_signature_scheme() -> None:
+    from alerting.signature import slack_signature, verify_slack
+
+    body = b"payload=%7B%7D"
+    header = slack_signature("signing", str(NOW), body)
+    assert header.startswith("v0=") and len(header) == 67
+    assert verify_slack("signing", header, str(NOW), body, NOW + 299)
+    assert not verify_slack("signing", header, str(NOW), body, NOW + 301)  # stale
+    assert not verify_slack("other", header, str(NOW), body, NOW)
+    assert not verify_slack("signing", header, str(NOW), body + b"x", NOW)
+    assert not verify_slack("signing", header, "yesterday", body, NOW)

@@ -1,0 +1,117 @@
+"""Slack's interactive buttons: ``POST /api/v1/integrations/slack/actions``.
+
+Slack posts a click as a form with a ``payload`` JSON field, signed with the Slack
+app's signing secret (``X-Slack-Signature``, ``X-Slack-Request-Timestamp``). The
+button's value names the tenant and incident; the request is checked with that
+tenant's secret ``slack-signing-secret`` (``vigil secret set TENANT
+slack-signing-secret``) before anything happens:
+
+* a missing or wrong signature, a timestamp over five minutes off, or a request seen
+  before (a replay) is **401** and changes nothing;
+* Acknowledge and Resolve act on the incident (and its alerts) as the Slack user,
+  then replace the message through Slack's ``response_url`` with one showing the new
+  state; Escalate answers 501 until the escalator exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import aiohttp
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from actors.notifiers.slack import slack_message
+from alerting.message import message_of
+from alerting.signature import verify_slack
+from cluster.keys import check_tenant_id
+from cluster.secrets import SecretError, SecretStore, box_for
+from serve_app.problems import ApiError
+from serve_app.wire import ingress_of
+
+PATH = "/api/v1/integrations/slack/actions"
+SIGNING_SECRET = "slack-signing-secret"
+REPLAY_SECONDS = 600  # longer than the five minutes a timestamp is accepted
+ACTIONS = {"vigil_acknowledge": "acknowledge", "vigil_resolve": "resolve"}
+
+router = APIRouter(tags=["slack"])
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message)
+
+
+def _click(body: bytes) -> tuple[str, str, str, dict[str, Any]]:
+    """(action_id, tenant, incident id, payload) from Slack's form (400 if malformed)."""
+    try:
+        form = parse_qs(body.decode(), strict_parsing=True)
+        payload = json.loads(form["payload"][0])
+        action = payload["actions"][0]
+        tenant, incident_id = str(action["value"]).split("/", 1)
+        return str(action["action_id"]), check_tenant_id(tenant), incident_id, payload
+    except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
+        raise ApiError(
+            400, "malformed_request", "expected Slack's form with a block_actions payload"
+        ) from None
+
+
+@router.post(PATH)
+async def slack_action(request: Request) -> JSONResponse:
+    """One button click from a Vigil message in Slack."""
+    ingress = ingress_of(request)
+    signature = request.headers.get("X-Slack-Signature")
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    if not signature or not timestamp:
+        raise _unauthorized("Slack's signature headers are missing")
+    body = await request.body()
+    action_id, tenant, incident_id, payload = _click(body)
+    secret = await asyncio.to_thread(_signing_secret, ingress, tenant)
+    if secret is None or not verify_slack(secret, signature, timestamp, body, int(time.time())):
+        raise _unauthorized("the Slack signature does not verify, or it is too old")
+    fresh = await ingress.redis.set(
+        f"{tenant}:slack-seen:{signature}", "1", nx=True, ex=REPLAY_SECONDS
+    )
+    if not fresh:
+        raise _unauthorized("this Slack request was already handled (a replay)")
+    if action_id == "vigil_escalate":
+        raise ApiError(501, "not_implemented", "escalating from Slack arrives with the escalator")
+    if action_id not in ACTIONS:
+        raise ApiError(400, "unknown_action", f"unknown action {action_id!r}")
+    user = payload.get("user") or {}
+    by = f"slack:{user.get('username') or user.get('name') or user.get('id') or 'unknown'}"
+    await ingress.call_correlator(tenant, ACTIONS[action_id], incident_id, by, "from Slack")
+    incident, _ = await ingress.call_correlator(tenant, "get_incident", incident_id)
+    response_url = payload.get("response_url")
+    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+        update = {
+            "replace_original": True,
+            **slack_message(message_of(incident, incident.updated_at)),
+        }
+        await _post_update(response_url, update)
+    return JSONResponse({"ok": True, "incident": incident_id, "state": incident.state.value})
+
+
+def _signing_secret(ingress: Any, tenant: str) -> str | None:
+    """The tenant's Slack signing secret (``None`` if it has none, or it is unreadable)."""
+    try:
+        store = SecretStore(ingress.redis_sync, tenant, box_for(ingress.settings))
+        return store.get(SIGNING_SECRET)
+    except SecretError:
+        return None
+
+
+async def _post_update(url: str, body: dict[str, Any]) -> None:
+    """Replace the clicked message; the action stands even if Slack is unreachable."""
+    timeout = aiohttp.ClientTimeout(total=5)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, json=body, timeout=timeout),
+        ):
+            pass
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        pass
