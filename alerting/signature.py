@@ -60,3 +60,19 @@ def verify_slack(
     if abs(now - sent) > tolerance:
         return False
     return hmac.compare_digest(slack_signature(secret, timestamp, body), signature_header)
+
+
+def link_signature(secret: str, tenant: str, incident_id: str, action: str, expires: int) -> str:
+    """The signature of an action link (acknowledge or resolve one incident, until
+    ``expires``), as put in Teams cards."""
+    text = f"{tenant}/{incident_id}/{action}/{expires}".encode()
+    return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()
+
+
+def verify_link(
+    secret: str, tenant: str, incident_id: str, action: str, expires: int, given: str
+) -> bool:
+    """Whether an action link was signed with ``secret`` (expiry is checked apart, so
+    an expired link can be told from a forged one)."""
+    expected = link_signature(secret, tenant, incident_id, action, expires)
+    return hmac.compare_digest(expected, given)

@@ -62,9 +62,16 @@ class Settings(BaseModel):
     # Fernet keys for channel secrets, primary first (cluster/secrets.py); unset: a key
     # file in the data dir. A SecretStr, so no repr or error shows it.
     encryption_keys: SecretStr | None = Field(default=None, alias="VIGIL_ENCRYPTION_KEYS")
+    # Where people reach Vigil (links in Slack and Teams messages); default: the API.
+    public_url: str | None = Field(default=None, pattern="^https?://", alias="VIGIL_PUBLIC_URL")
 
     @field_validator(
-        "redis_url", "ray_address", "prediction_model", "encryption_keys", mode="before"
+        "redis_url",
+        "ray_address",
+        "prediction_model",
+        "encryption_keys",
+        "public_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -77,6 +84,11 @@ class Settings(BaseModel):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @property
+    def public_base_url(self) -> str:
+        """The base of links to Vigil in messages."""
+        return self.public_url or f"http://{self.http_host}:{self.http_port}"
 
     @property
     def resolve_timeout(self) -> timedelta:

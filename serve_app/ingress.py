@@ -36,6 +36,7 @@ from models.registry import ModelRegistry
 from serve_app import (
     alertmanager_api,
     incidents_api,
+    links_api,
     pagerduty_api,
     schedules_api,
     slack_api,
@@ -98,6 +99,7 @@ app.include_router(pagerduty_api.router)
 app.include_router(incidents_api.router)
 app.include_router(schedules_api.router)
 app.include_router(slack_api.router)
+app.include_router(links_api.router)
 
 
 @app.exception_handler(ApiError)

@@ -19,12 +19,13 @@ from pydantic import Field, TypeAdapter, ValidationError
 from actors.notifiers.pagerduty import PagerDutyConfig, PagerDutySender
 from actors.notifiers.pipeline import Sender
 from actors.notifiers.slack import SlackConfig, SlackSender
+from actors.notifiers.teams import LINK_SECRET, TeamsConfig, TeamsSender, action_link
 from actors.notifiers.webhook import WebhookConfig, WebhookSender
 from cluster.config import ConfigError, TenantConfig, VigilConfig
 from cluster.secrets import SecretStore
 
 ChannelConfig = Annotated[
-    WebhookConfig | SlackConfig | PagerDutyConfig, Field(discriminator="type")
+    WebhookConfig | SlackConfig | TeamsConfig | PagerDutyConfig, Field(discriminator="type")
 ]
 CHANNELS: TypeAdapter[dict[str, ChannelConfig]] = TypeAdapter(dict[str, ChannelConfig])
 
@@ -58,18 +59,30 @@ def secret_names(config: ChannelConfig) -> list[str]:
         return [config.url_secret] + ([config.hmac_secret] if config.hmac_secret else [])
     if isinstance(config, SlackConfig):
         return [config.webhook_url_secret or config.bot_token_secret or ""]
+    if isinstance(config, TeamsConfig):
+        return [config.webhook_url_secret]
     return [config.routing_key_secret]
 
 
 def build_sender(
-    session: aiohttp.ClientSession, config: ChannelConfig, secrets: SecretStore
+    session: aiohttp.ClientSession,
+    config: ChannelConfig,
+    secrets: SecretStore,
+    public_url: str | None = None,
 ) -> Sender:
     """A sender for one channel, its secrets decrypted now (``SecretError`` names a
-    missing or unreadable one)."""
+    missing or unreadable one). ``public_url`` is where Vigil's signed action links
+    point (Teams cards); without it, or without the tenant's link secret, cards carry
+    no action links."""
     if isinstance(config, WebhookConfig):
         hmac_secret = secrets.get(config.hmac_secret) if config.hmac_secret else None
         return WebhookSender(session, config, secrets.get(config.url_secret), hmac_secret)
     if isinstance(config, SlackConfig):
         name = config.webhook_url_secret or config.bot_token_secret or ""
         return SlackSender(session, config, secrets.get(name))
+    if isinstance(config, TeamsConfig):
+        links = None
+        if public_url is not None and LINK_SECRET in secrets.names():
+            links = action_link(public_url, secrets.get(LINK_SECRET))
+        return TeamsSender(session, config, secrets.get(config.webhook_url_secret), links)
     return PagerDutySender(session, config, secrets.get(config.routing_key_secret))

@@ -45,3 +45,15 @@ def test_slacks_signature_scheme() -> None:
     assert not verify_slack("other", header, str(NOW), body, NOW)
     assert not verify_slack("signing", header, str(NOW), body + b"x", NOW)
     assert not verify_slack("signing", header, "yesterday", body, NOW)
+
+
+def test_action_links_are_bound_to_tenant_incident_action_and_expiry() -> None:
+    from alerting.signature import link_signature, verify_link
+
+    sig = link_signature("k", "acme", "inc-1", "acknowledge", NOW)
+    assert verify_link("k", "acme", "inc-1", "acknowledge", NOW, sig)
+    assert not verify_link("k", "acme", "inc-1", "resolve", NOW, sig)  # another action
+    assert not verify_link("k", "globex", "inc-1", "acknowledge", NOW, sig)  # another tenant
+    assert not verify_link("k", "acme", "inc-2", "acknowledge", NOW, sig)
+    assert not verify_link("k", "acme", "inc-1", "acknowledge", NOW + 1, sig)  # longer life
+    assert not verify_link("other", "acme", "inc-1", "acknowledge", NOW, sig)
