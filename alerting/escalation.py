@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from alerting.severity import Severity
 
@@ -272,3 +273,47 @@ def resolve(state: EscalationState, now: datetime) -> tuple[EscalationState, tup
         return state, ()
     stopped = replace(state, resolved_at=now, next_due=None, acknowledge_due=None, resolve_due=None)
     return stopped, state.notified_levels
+
+
+def _stamp(at: datetime | None) -> float | None:
+    return None if at is None else at.timestamp()
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def state_to_record(state: EscalationState) -> dict[str, Any]:
+    """The state as JSON values (times as epoch seconds), for Redis."""
+    return {
+        "incident_id": state.incident_id,
+        "policy": state.policy,
+        "severity": state.severity.value,
+        "started_at": state.started_at.timestamp(),
+        "next_step": state.next_step,
+        "next_due": _stamp(state.next_due),
+        "acknowledge_due": _stamp(state.acknowledge_due),
+        "resolve_due": _stamp(state.resolve_due),
+        "acknowledged_at": _stamp(state.acknowledged_at),
+        "resolved_at": _stamp(state.resolved_at),
+        "notified_levels": list(state.notified_levels),
+    }
+
+
+def state_from_record(record: Mapping[str, Any]) -> EscalationState:
+    """The state a record stores (``state_to_record``'s inverse)."""
+    started = _time(record["started_at"])
+    assert started is not None
+    return EscalationState(
+        incident_id=str(record["incident_id"]),
+        policy=str(record["policy"]),
+        severity=Severity(record["severity"]),
+        started_at=started,
+        next_step=int(record["next_step"]),
+        next_due=_time(record["next_due"]),
+        acknowledge_due=_time(record["acknowledge_due"]),
+        resolve_due=_time(record["resolve_due"]),
+        acknowledged_at=_time(record["acknowledged_at"]),
+        resolved_at=_time(record["resolved_at"]),
+        notified_levels=tuple(int(n) for n in record["notified_levels"]),
+    )

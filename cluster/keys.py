@@ -106,3 +106,13 @@ def secrets(tenant: str) -> str:
 def notified(tenant: str) -> str:
     """Hash: notice key → its delivery record (``cluster/notification_log.py``)."""
     return f"{tenant}:notified"
+
+
+def escalations(tenant: str) -> str:
+    """Hash: incident id → its escalation state (``cluster/escalation_store.py``)."""
+    return f"{tenant}:escalations"
+
+
+def escalation_due(tenant: str) -> str:
+    """Sorted set: incident id → when its next escalation step is due (epoch s)."""
+    return f"{tenant}:escalation-due"

@@ -193,3 +193,15 @@ def test_a_notify_carries_its_level_fallback_chain() -> None:
 def test_acknowledging_twice_keeps_the_first_time() -> None:
     state = acknowledge(start("inc-1", TWO, Severity.WARNING, T0), t(1))
     assert acknowledge(state, t(2)).acknowledged_at == t(1)
+
+
+def test_a_state_survives_its_record() -> None:
+    import json
+
+    from alerting.escalation import state_from_record, state_to_record
+
+    state = start("inc-1", TWO, Severity.CRITICAL, t(0.25), TIER)
+    state, _ = advance(state, TWO, t(2.5))
+    state = acknowledge(state, t(2.75))
+    record = json.loads(json.dumps(state_to_record(state)))
+    assert state_from_record(record) == state

@@ -1,0 +1,80 @@
+"""Escalation states and their due times in Redis.
+
+Per tenant: ``<tenant>:escalations`` (hash: incident id → the state's record) and
+``<tenant>:escalation-due`` (sorted set: incident id → the epoch second its next step
+is due). Both change in one transaction, so the due set never points at a state that
+says otherwise.
+
+How steps fire exactly once across crashes: the escalator takes what is due, advances
+it (``alerting.escalation.advance``), delivers each step through the notification log
+(keyed by incident, step, channel and kind) and only then saves the new state. A crash
+before the save leaves the state due: after the restart the same steps come round
+with the same numbers, and the log answers "already delivered" for those that were.
+Nothing due is skipped (the due set is durable) and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from redis import asyncio as aioredis
+
+from alerting.escalation import EscalationState, state_from_record, state_to_record
+from cluster import keys
+
+
+class EscalationStore:
+    """One tenant's escalations."""
+
+    def __init__(self, client: aioredis.Redis, tenant: str) -> None:
+        self.client = client
+        self.tenant = tenant
+        self.states_key = keys.escalations(tenant)
+        self.due_key = keys.escalation_due(tenant)
+
+    async def save(self, states: Sequence[EscalationState]) -> None:
+        """Store states and their due times (a state with nothing due leaves the set)."""
+        if not states:
+            return
+        async with self.client.pipeline(transaction=True) as pipe:
+            records = {s.incident_id: json.dumps(state_to_record(s)) for s in states}
+            pipe.hset(self.states_key, mapping=records)  # type: ignore[arg-type]
+            due = {s.incident_id: t.timestamp() for s in states if (t := s.due_at())}
+            if due:
+                pipe.zadd(self.due_key, due)
+            idle = [s.incident_id for s in states if s.due_at() is None]
+            if idle:
+                pipe.zrem(self.due_key, *idle)
+            await pipe.execute()
+
+    async def get(self, incident_id: str) -> EscalationState | None:
+        raw = await self.client.hget(self.states_key, incident_id)
+        return None if raw is None else state_from_record(json.loads(raw))
+
+    async def due(self, now: datetime, limit: int = 500) -> list[EscalationState]:
+        """States with something due by ``now``, the most overdue first."""
+        ids: list[bytes] = await self.client.zrangebyscore(
+            self.due_key, "-inf", now.timestamp(), start=0, num=limit
+        )  # type: ignore[assignment]
+        if not ids:
+            return []
+        raws = await self.client.hmget(self.states_key, ids)
+        return [state_from_record(json.loads(r)) for r in raws if r is not None]
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending step is due (to sleep until then)."""
+        first = await self.client.zrange(self.due_key, 0, 0, withscores=True)
+        if not first:
+            return None
+        return datetime.fromtimestamp(float(first[0][1]), tz=UTC)
+
+    async def forget(self, incident_ids: Sequence[str]) -> None:
+        """Drop escalations (their incidents were purged)."""
+        if not incident_ids:
+            return
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self.states_key, *incident_ids)
+            pipe.zrem(self.due_key, *incident_ids)
+            await pipe.execute()
