@@ -37,19 +37,13 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerting.duration import parse_duration
+from alerting.duration import parse_duration, positive_duration
 from alerting.errors import InvalidMatcher
 from alerting.flapping import FlapPolicy
 from alerting.matchers import LABEL_NAME, parse_matchers
 from alerting.relatedness import RelatednessPolicy, Topology
 from alerting.risk import RiskRoute
 from alerting.severity import Severity
-
-
-def _check_duration(value: str) -> str:
-    if parse_duration(value).total_seconds() <= 0:
-        raise ValueError("must be longer than 0s")
-    return value
 
 
 class TopologySpec(BaseModel):
@@ -87,7 +81,7 @@ class FlappingSpec(BaseModel):
     window: str = "10m"
     hold: str = "5m"
 
-    _durations = field_validator("window", "hold")(_check_duration)
+    _durations = field_validator("window", "hold")(positive_duration)
 
 
 class RiskRouteSpec(BaseModel):
@@ -129,7 +123,7 @@ class AnomalySpec(BaseModel):
     resolve_after: str = "15m"
     severity: Severity = Severity.WARNING
 
-    _durations = field_validator("bucket", "resolve_after")(_check_duration)
+    _durations = field_validator("bucket", "resolve_after")(positive_duration)
 
     def policy(self, service_label: str) -> AnomalyPolicy:
         """The resolved rules (``service_label`` names an alert's service)."""
@@ -158,7 +152,7 @@ class CorrelationSpec(BaseModel):
     risk_routes: list[RiskRouteSpec] = Field(default_factory=list)
     anomaly: AnomalySpec = Field(default_factory=AnomalySpec)
 
-    _durations = field_validator("window")(_check_duration)
+    _durations = field_validator("window")(positive_duration)
 
     def policy(self) -> CorrelationPolicy:
         """The resolved rules the correlator applies."""

@@ -43,3 +43,10 @@ def format_duration(value: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def positive_duration(value: str) -> str:
+    """``value`` if it is a duration longer than 0s (a pydantic field validator)."""
+    if parse_duration(value).total_seconds() <= 0:
+        raise ValueError("must be longer than 0s")
+    return value

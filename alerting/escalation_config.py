@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from alerting.duration import parse_duration
+from alerting.duration import parse_duration, positive_duration
 from alerting.escalation import (
     EscalationPolicy,
     Level,
@@ -44,12 +44,6 @@ from alerting.severity import Severity
 
 DEFAULT_MAX_LEVELS = 5
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-def _positive(value: str) -> str:
-    if parse_duration(value).total_seconds() <= 0:
-        raise ValueError("must be longer than 0s")
-    return value
 
 
 class TargetSpec(BaseModel):
@@ -82,7 +76,7 @@ class LevelSpec(BaseModel):
     escalate_after: str = "30m"
     fallback: list[str] = Field(default_factory=list)
 
-    _after = field_validator("escalate_after")(_positive)
+    _after = field_validator("escalate_after")(positive_duration)
 
     def level(self) -> Level:
         return Level(
@@ -126,7 +120,7 @@ class DeadlinesSpec(BaseModel):
     @field_validator("acknowledge", "resolve")
     @classmethod
     def _durations(cls, value: str | None) -> str | None:
-        return None if value is None else _positive(value)
+        return None if value is None else positive_duration(value)
 
     @model_validator(mode="after")
     def _order(self) -> DeadlinesSpec:

@@ -18,11 +18,11 @@ import json
 from typing import Any, Literal
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
+from actors.notifiers.channel_config import ChannelConfigBase
 from actors.notifiers.webhook import post
 from alerting.delivery import Attempt
-from alerting.duration import parse_duration
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
 
@@ -41,22 +41,12 @@ SEVERITIES = {
 MAX_SUMMARY = 1024
 
 
-class PagerDutyConfig(BaseModel):
+class PagerDutyConfig(ChannelConfigBase):
     """A PagerDuty channel as written (the routing key by secret name)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["pagerduty"] = "pagerduty"
     routing_key_secret: str = Field(min_length=1)
     url: str = Field(default=EVENTS_URL, pattern="^https?://")
-    timeout: str = "10s"
-
-    @field_validator("timeout")
-    @classmethod
-    def _timeout(cls, value: str) -> str:
-        if not 0 < parse_duration(value).total_seconds() <= 120:
-            raise ValueError("timeout must be between 0s and 2m")
-        return value
 
 
 def event(message: Message, routing_key: str) -> dict[str, Any]:
@@ -102,5 +92,5 @@ class PagerDutySender:
 
     async def __call__(self, message: Message) -> Attempt:
         body = json.dumps(event(message, self._routing_key)).encode()
-        seconds = parse_duration(self.config.timeout).total_seconds()
+        seconds = self.config.timeout_seconds
         return await post(self.session, self.config.url, body, seconds)

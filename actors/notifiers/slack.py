@@ -24,11 +24,11 @@ import json
 from typing import Any, Literal
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
+from actors.notifiers.channel_config import ChannelConfigBase
 from actors.notifiers.webhook import post
 from alerting.delivery import Attempt, AttemptKind
-from alerting.duration import parse_duration
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
 
@@ -53,24 +53,14 @@ ACTIONS = {
 }
 
 
-class SlackConfig(BaseModel):
+class SlackConfig(ChannelConfigBase):
     """A Slack channel as written: an incoming webhook or a bot token (by secret name)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["slack"] = "slack"
     webhook_url_secret: str | None = None
     bot_token_secret: str | None = None
     channel: str | None = None
     api_url: str = Field(default=API_URL, pattern="^https?://")
-    timeout: str = "10s"
-
-    @field_validator("timeout")
-    @classmethod
-    def _timeout(cls, value: str) -> str:
-        if not 0 < parse_duration(value).total_seconds() <= 120:
-            raise ValueError("timeout must be between 0s and 2m")
-        return value
 
     @model_validator(mode="after")
     def _one_way(self) -> SlackConfig:
@@ -169,7 +159,7 @@ class SlackSender:
 
     async def __call__(self, message: Message) -> Attempt:
         body = slack_message(message)
-        seconds = parse_duration(self.config.timeout).total_seconds()
+        seconds = self.config.timeout_seconds
         if self.config.webhook_url_secret is not None:
             return await post(self.session, self._secret, json.dumps(body).encode(), seconds)
         return await self._web_api(

@@ -20,11 +20,11 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
+from actors.notifiers.channel_config import ChannelConfigBase
 from actors.notifiers.webhook import post
 from alerting.delivery import Attempt
-from alerting.duration import parse_duration
 from alerting.message import Message, MessageKind
 from alerting.signature import link_signature
 
@@ -35,21 +35,11 @@ COLOR = {"critical": "attention", "high": "warning", "warning": "warning", "info
 LinkMaker = Callable[[Message, str], str]
 
 
-class TeamsConfig(BaseModel):
+class TeamsConfig(ChannelConfigBase):
     """A Teams channel as written (the Workflows webhook URL by secret name)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["teams"] = "teams"
     webhook_url_secret: str = Field(min_length=1)
-    timeout: str = "10s"
-
-    @field_validator("timeout")
-    @classmethod
-    def _timeout(cls, value: str) -> str:
-        if not 0 < parse_duration(value).total_seconds() <= 120:
-            raise ValueError("timeout must be between 0s and 2m")
-        return value
 
 
 def action_link(public_url: str, secret: str, now: float | None = None) -> LinkMaker:
@@ -136,5 +126,5 @@ class TeamsSender:
 
     async def __call__(self, message: Message) -> Attempt:
         body = json.dumps(card(message, self.links)).encode()
-        seconds = parse_duration(self.config.timeout).total_seconds()
+        seconds = self.config.timeout_seconds
         return await post(self.session, self._url, body, seconds)

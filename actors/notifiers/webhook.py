@@ -25,10 +25,10 @@ from typing import Literal
 import aiohttp
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from actors.notifiers.channel_config import ChannelConfigBase
 from alerting.delivery import Attempt, AttemptKind
-from alerting.duration import parse_duration
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
 from alerting.signature import HEADER, signature
@@ -53,23 +53,13 @@ class TemplateProblem(ValueError):
     """A template that cannot render, or renders something that is not JSON."""
 
 
-class WebhookConfig(BaseModel):
+class WebhookConfig(ChannelConfigBase):
     """A webhook channel as written (secrets by name, never inline)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["webhook"] = "webhook"
     url_secret: str = Field(min_length=1)
     hmac_secret: str | None = None
-    timeout: str = "10s"
     template: str | None = Field(default=None, max_length=20_000)
-
-    @field_validator("timeout")
-    @classmethod
-    def _timeout(cls, value: str) -> str:
-        if not 0 < parse_duration(value).total_seconds() <= 120:
-            raise ValueError("timeout must be between 0s and 2m")
-        return value
 
     @field_validator("template")
     @classmethod
@@ -77,10 +67,6 @@ class WebhookConfig(BaseModel):
         if value is not None:
             render(value, SAMPLE)  # refuse a broken template at load time
         return value
-
-    @property
-    def timeout_seconds(self) -> float:
-        return parse_duration(self.timeout).total_seconds()
 
 
 def render(template: str | None, message: Message) -> bytes:
