@@ -36,7 +36,7 @@ from actors.tenant import (
 )
 from alerting.alert import AlertStatus
 from alerting.correlation import AlertChange, TenantCorrelation
-from alerting.incident import Incident
+from alerting.incident import Incident, TimelineEntry
 from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import ChangeKind
 from alerting.noise import noise_figures
@@ -506,6 +506,15 @@ class CorrelatorActor:
             engine.set_feedback(incident_id, verdict, utc_now(), by)
             await worker.commit(None)
         return detached(engine.get(incident_id))
+
+    async def note(self, tenant: str, incident_id: str, entries: list[TimelineEntry]) -> bool:
+        """Append the escalator's entries to an incident's timeline."""
+        worker = self._worker(tenant)
+        async with worker.lock:
+            engine = await worker.ready()
+            found = [engine.note(incident_id, entry) for entry in entries]
+            await worker.commit(None)
+        return all(found)
 
     async def scored(self, tenant: str) -> int:
         """Run one scoring round now (tests and benchmarks); return how many were scored."""

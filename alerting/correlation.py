@@ -626,6 +626,15 @@ class TenantCorrelation:
             self._notify(incident, route.receiver, "risk", firing, frozenset(), risk.at, detail)
             self._bump("risk_pages")
 
+    def note(self, incident_id: str, entry: TimelineEntry) -> bool:
+        """Put what happened elsewhere (an escalation step, a delivery) on an incident's
+        timeline; False if the incident is gone."""
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            return False
+        self._log(incident, entry)
+        return True
+
     def set_feedback(
         self, incident_id: str, verdict: str, now: datetime, by: str | None
     ) -> Incident:

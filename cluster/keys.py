@@ -116,3 +116,8 @@ def escalations(tenant: str) -> str:
 def escalation_due(tenant: str) -> str:
     """Sorted set: incident id → when its next escalation step is due (epoch s)."""
     return f"{tenant}:escalation-due"
+
+
+def escalator(tenant: str) -> str:
+    """Hash: the escalator's bookkeeping for the tenant (its notifications position)."""
+    return f"{tenant}:escalator"

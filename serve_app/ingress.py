@@ -21,6 +21,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutErro
 from ray.serve.handle import DeploymentHandle
 
 from actors.correlator import ensure_correlators, get_or_create_correlator
+from actors.escalator import ESCALATOR_NAME, ensure_escalator
 from actors.retrainer import ensure_retrainer
 from actors.tenant import get_or_create_tenant_actor
 from alerting.alert import AlertStatus, IncomingAlert
@@ -167,6 +168,8 @@ class Ingress:
         # Incidents form only while a correlator runs: start it with the front door.
         for shard, handle in enumerate(ensure_correlators(settings)):
             self.handles[correlator_name(shard)] = handle
+        # Escalations run while the front door does.
+        self.handles[ESCALATOR_NAME] = ensure_escalator(settings)
         if predictor is not None:  # the model learns only while ML is on
             ensure_retrainer(settings)
         self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}

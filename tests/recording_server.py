@@ -5,7 +5,7 @@ PagerDuty): it records every request and answers as it is told to, including bad
     url = await server.start()
     server.plan("status:500", "status:429:2", "hang:5", "ok")   # then server.default
     ...
-    server.received  # [Received(path, headers, body, at)]
+    server.received  # [Received(path, headers, body, at, wall)]
     await server.stop()
 
 ``refused_url()`` gives a URL where nothing listens (connection refused).
@@ -31,6 +31,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.monotonic()
+    wall: float = 0.0  # time.time(), to compare with times Vigil reports
 
 
 class RecordingServer:
@@ -49,7 +50,8 @@ class RecordingServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.received.append(Received(request.path, dict(request.headers), body, time.monotonic()))
+        now = (time.monotonic(), time.time())
+        self.received.append(Received(request.path, dict(request.headers), body, *now))
         behaviour = self._plan.popleft() if self._plan else self.default
         if behaviour.startswith("json:"):  # a JSON answer, as Slack's Web API gives
             return web.json_response(json.loads(behaviour.removeprefix("json:")))

@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {
-    name: f"{name}-key-{secrets.token_hex(8)}" for name in ("acme", "globex", "initech", "umbrella")
+    name: f"{name}-key-{secrets.token_hex(8)}"
+    for name in ("acme", "globex", "initech", "umbrella", "hooli")
 }
 # The grouping parity scenarios run one tenant each, with the scenario's routing.
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
@@ -108,6 +109,30 @@ ACME_SCHEDULES: dict[str, Any] = {
             }
         ],
     }
+}
+
+# hooli escalates: level 1 at once to webhook l1, level 2 two seconds later to l2
+# (their URLs are secrets the escalation tests set to their recording servers).
+HOOLI_ESCALATION: dict[str, Any] = {
+    "alertmanager": {
+        "route": {"receiver": "default", "group_by": ["alertname"], "group_wait": "0s"},
+        "receivers": [{"name": "default"}],
+    },
+    "escalation": {
+        "policies": {
+            "fast": {
+                "levels": [
+                    {"targets": [{"channel": "l1"}], "escalate_after": "2s"},
+                    {"targets": [{"channel": "l2"}], "escalate_after": "2s"},
+                ]
+            }
+        },
+        "default_policy": "fast",
+    },
+    "channels": {
+        "l1": {"type": "webhook", "url_secret": "l1-url"},
+        "l2": {"type": "webhook", "url_secret": "l2-url"},
+    },
 }
 
 # umbrella's alert rate is watched in quarter-second buckets, so a test sees a storm
@@ -189,6 +214,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry["correlation"] = INITECH_CORRELATION
         if tenant == "umbrella":
             entry["correlation"] = UMBRELLA_CORRELATION
+        if tenant == "hooli":
+            entry.update(HOOLI_ESCALATION)
         tenants.append(entry)
     config.write_text(yaml.safe_dump({"tenants": tenants}, sort_keys=False))
     return Settings(

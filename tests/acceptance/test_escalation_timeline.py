@@ -1,0 +1,93 @@
+"""Escalation as a timeline against recording webhooks: with nobody acknowledging,
+level 1 is notified at once and level 2 two seconds later; acknowledged at one second,
+level 2 is never notified. (Policy in tests/system.py, tenant hooli.)"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+import redis
+
+from cluster.secrets import SecretStore, box_for
+from tests.integration.test_incidents_api import one_incident, post_v2
+from tests.recording_server import RecordingServer
+from tests.system import Vigil, unique_labels
+
+pytestmark = pytest.mark.integration
+
+TENANT = "hooli"
+
+
+@pytest.fixture
+async def levels(vigil: Vigil) -> AsyncIterator[tuple[RecordingServer, RecordingServer]]:
+    first, second = RecordingServer(), RecordingServer()
+    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
+    store.set("l1-url", await first.start() + "/l1")
+    store.set("l2-url", await second.start() + "/l2")
+    yield first, second
+    await first.stop()
+    await second.stop()
+
+
+def bodies(server: RecordingServer, incident_id: str) -> list[tuple[float, dict[str, Any]]]:
+    """What the server got about one incident, with when (wall-clock seconds)."""
+    found = [(r.wall, json.loads(r.body)) for r in server.received]
+    return [(at, b) for at, b in found if b["incident_id"] == incident_id]
+
+
+async def wait_until(check: Any, within: float) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    pytest.fail(f"not within {within}s")
+
+
+async def test_nobody_acknowledges_so_both_levels_are_notified_on_time(
+    vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
+) -> None:
+    first, second = levels
+    labels = unique_labels(severity="critical")
+    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
+    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
+    started = datetime.fromisoformat(incident["created_at"].replace("Z", "+00:00")).timestamp()
+    ((level1_at, level1),) = await wait_until(lambda: bodies(first, incident["id"]), 10)
+    assert level1_at - started <= 1.5  # due at once (a cold escalator takes ~0.8 s)
+    assert level1["status"] == "firing" and level1["escalation"]["level"] == 0
+    ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident["id"]), 10)
+    assert level2["escalation"] == {"step": 1, "level": 1}
+    # Due 2 s after the incident started (steps are timed from the start, not from
+    # when the previous one went out); the window allows for a busy machine.
+    assert 1.9 <= level2_at - started <= 3.5
+    await asyncio.sleep(2.5)
+    assert len(bodies(first, incident["id"])) == len(bodies(second, incident["id"])) == 1
+
+
+async def test_an_acknowledgement_at_one_second_stops_level_two(
+    vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
+) -> None:
+    first, second = levels
+    labels = unique_labels(severity="critical")
+    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
+    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
+    await wait_until(lambda: bodies(first, incident["id"]), 10)
+    await asyncio.sleep(1)
+    url = vigil.incidents_url(f"/{incident['id']}/acknowledge")
+    r = await asyncio.to_thread(vigil.session(TENANT).post, url, json={"by": "ana"}, timeout=30)
+    assert r.status_code == 200, r.text
+    await asyncio.sleep(3.5)
+    assert bodies(second, incident["id"]) == []
+    detail = await asyncio.to_thread(
+        vigil.session(TENANT).get, vigil.incidents_url(f"/{incident['id']}"), timeout=30
+    )
+    events = [e["event"] for e in detail.json()["timeline"]]
+    assert "escalation_started" in events and "delivered" in events
+    assert events.count("escalated") == 1
