@@ -51,42 +51,49 @@ async def wait_until(check: Any, within: float) -> Any:
     pytest.fail(f"not within {within}s")
 
 
+async def escalating(
+    vigil: Vigil, first: RecordingServer
+) -> tuple[str, float, float, dict[str, Any]]:
+    """Fire a new alert; once level 1 has it: the incident id, when the incident
+    started, when level 1 got it (wall-clock seconds), and what it got."""
+    labels = unique_labels(severity="critical")
+    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
+    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
+    incident_id: str = incident["id"]
+    started = datetime.fromisoformat(incident["created_at"].replace("Z", "+00:00")).timestamp()
+    ((level1_at, level1),) = await wait_until(lambda: bodies(first, incident_id), 10)
+    return incident_id, started, level1_at, level1
+
+
 async def test_nobody_acknowledges_so_both_levels_are_notified_on_time(
     vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
 ) -> None:
     first, second = levels
-    labels = unique_labels(severity="critical")
-    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
-    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
-    started = datetime.fromisoformat(incident["created_at"].replace("Z", "+00:00")).timestamp()
-    ((level1_at, level1),) = await wait_until(lambda: bodies(first, incident["id"]), 10)
+    incident_id, started, level1_at, level1 = await escalating(vigil, first)
     assert level1_at - started <= 1.5  # due at once (a cold escalator takes ~0.8 s)
     assert level1["status"] == "firing" and level1["escalation"]["level"] == 0
-    ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident["id"]), 10)
+    ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident_id), 10)
     assert level2["escalation"] == {"step": 1, "level": 1}
     # Due 2 s after the incident started (steps are timed from the start, not from
     # when the previous one went out); the window allows for a busy machine.
     assert 1.9 <= level2_at - started <= 3.5
     await asyncio.sleep(2.5)
-    assert len(bodies(first, incident["id"])) == len(bodies(second, incident["id"])) == 1
+    assert len(bodies(first, incident_id)) == len(bodies(second, incident_id)) == 1
 
 
 async def test_an_acknowledgement_at_one_second_stops_level_two(
     vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
 ) -> None:
     first, second = levels
-    labels = unique_labels(severity="critical")
-    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
-    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
-    await wait_until(lambda: bodies(first, incident["id"]), 10)
+    incident_id, _, _, _ = await escalating(vigil, first)
     await asyncio.sleep(1)
-    url = vigil.incidents_url(f"/{incident['id']}/acknowledge")
+    url = vigil.incidents_url(f"/{incident_id}/acknowledge")
     r = await asyncio.to_thread(vigil.session(TENANT).post, url, json={"by": "ana"}, timeout=30)
     assert r.status_code == 200, r.text
     await asyncio.sleep(3.5)
-    assert bodies(second, incident["id"]) == []
+    assert bodies(second, incident_id) == []
     detail = await asyncio.to_thread(
-        vigil.session(TENANT).get, vigil.incidents_url(f"/{incident['id']}"), timeout=30
+        vigil.session(TENANT).get, vigil.incidents_url(f"/{incident_id}"), timeout=30
     )
     events = [e["event"] for e in detail.json()["timeline"]]
     assert "escalation_started" in events and "delivered" in events
