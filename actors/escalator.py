@@ -31,6 +31,7 @@ import ray
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, build_pipeline
 from alerting.delivery import RetryPolicy
+from alerting.errors import InvalidTransition
 from alerting.escalation import (
     Breach,
     EscalationPolicy,
@@ -39,10 +40,11 @@ from alerting.escalation import (
     TargetKind,
     acknowledge,
     advance,
+    escalate_now,
     resolve,
     start,
 )
-from alerting.incident import Incident, IncidentState, TimelineEntry
+from alerting.incident import Incident, IncidentNotFound, IncidentState, TimelineEntry
 from alerting.message import Message, MessageKind, message_of
 from alerting.oncall import on_call
 from cluster import keys
@@ -79,6 +81,8 @@ class TenantEscalations:
         self.tier = tenant.escalation.tier()
         self.channels = tenant_channels(tenant)
         self.retry = RetryPolicy()
+        # The loop and a manual escalation both read, change and save states.
+        self.lock = asyncio.Lock()
 
     @property
     def tenant(self) -> str:
@@ -106,13 +110,52 @@ class TenantEscalations:
         found = await self.client.xread(
             {keys.notifications(self.tenant): self.position}, count=100, block=block
         )
-        for _, entries in found:
-            for entry_id, fields in entries:
-                await self._follow(session, json.loads(fields[b"notifications"]))
-                self.position = entry_id.decode()
-                await self.client.hset(keys.escalator(self.tenant), "position", self.position)
-        for state in await self.store.due(datetime.now(UTC)):
-            await self._carry_out(session, state)
+        async with self.lock:
+            for _, entries in found:
+                for entry_id, fields in entries:
+                    await self._follow(session, json.loads(fields[b"notifications"]))
+                    self.position = entry_id.decode()
+                    await self.client.hset(keys.escalator(self.tenant), "position", self.position)
+            for state in await self.store.due(datetime.now(UTC)):
+                await self._carry_out(session, state)
+
+    async def escalate(
+        self, session: aiohttp.ClientSession, incident_id: str, by: str | None
+    ) -> int:
+        """Notify the incident's next level now; return that level (counted from 1).
+        ``IncidentNotFound`` / ``InvalidTransition`` say why not."""
+        async with self.lock:
+            incident = await self._incident(incident_id)
+            if incident is None:
+                raise IncidentNotFound(f"no incident {incident_id!r} for tenant {self.tenant!r}")
+            if incident.state is IncidentState.RESOLVED:
+                raise InvalidTransition(f"incident {incident_id} is resolved")
+            state = await self.store.get(incident_id)
+            if state is None:
+                name = self.config.escalation.receivers.get(
+                    incident.receiver, self.config.escalation.default_policy
+                )
+                if name is None:
+                    raise InvalidTransition(
+                        f"receiver {incident.receiver!r} has no escalation policy"
+                    )
+                state = start(
+                    incident_id,
+                    self.policies[name],
+                    incident.severity,
+                    incident.created_at,
+                    self.tier,
+                )
+            now = datetime.now(UTC)
+            state, step = escalate_now(state, self.policies[state.policy], now)
+            if step is None:
+                raise InvalidTransition(f"incident {incident_id} has no further level")
+            entries = await self._deliver(session, step, incident)
+            if by:
+                entries[0] = replace(entries[0], by=by)
+            await self._note(incident_id, entries)
+            await self.store.save([state])
+            return step.level + 1
 
     async def _follow(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
         for record in records:
@@ -259,14 +302,24 @@ class EscalatorActor:
         self.settings = settings
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.workers: dict[str, TenantEscalations] = {}
         ray.get_runtime_context().current_actor.boot.remote()
 
     async def boot(self) -> int:
         for tenant in self.config.tenants:
             if tenant.escalation.policies and tenant.id not in self.tasks:
                 worker = TenantEscalations(tenant, self.settings)
+                self.workers[tenant.id] = worker
                 self.tasks[tenant.id] = asyncio.get_running_loop().create_task(worker.run_forever())
         return len(self.tasks)
+
+    async def escalate(self, tenant: str, incident_id: str, by: str | None = None) -> int:
+        """Escalate one incident now (``PUT .../escalate``, Slack's button)."""
+        worker = self.workers.get(tenant)
+        if worker is None:
+            raise InvalidTransition(f"tenant {tenant!r} has no escalation policies")
+        async with aiohttp.ClientSession() as session:
+            return await worker.escalate(session, incident_id, by)
 
     async def ping(self) -> bool:
         return True

@@ -5,6 +5,7 @@
     GET  /api/v1/incidents/{id}                 members (with suppression) and timeline
     POST /api/v1/incidents/{id}/acknowledge     acknowledges its firing alerts too
     POST /api/v1/incidents/{id}/resolve         resolves its open alerts too
+    PUT  /api/v1/incidents/{id}/escalate        the next escalation level, now
     POST /api/v1/incidents/{id}/feedback        {"verdict": "actionable"|"noise"}: the
                                                 incident's training label
     GET  /api/v1/noise                          the tenant's noise figures
@@ -167,6 +168,18 @@ class FeedbackRequest(BaseModel):
 
     verdict: Literal["actionable", "noise"]
     by: str | None = Field(default=None, max_length=256)
+
+
+@router.put("/incidents/{incident_id}/escalate", openapi_extra=ACTION_BODY)
+async def escalate_incident(incident_id: str, request: Request) -> JSONResponse:
+    """Notify the incident's next escalation level now (409 when there is none)."""
+    ingress = ingress_of(request)
+    tenant = await ingress.authenticate(request)
+    body = await read_action(request)
+    # 404 for an incident this tenant does not have, whatever its escalations.
+    await ingress.call_correlator(tenant, "get_incident", incident_id)
+    level = await ingress.call_escalator("escalate", tenant, incident_id, body.by)
+    return JSONResponse({"id": incident_id, "escalated_to_level": level})
 
 
 @router.post("/incidents/{incident_id}/feedback", openapi_extra=json_body(FeedbackRequest))

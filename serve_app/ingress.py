@@ -215,6 +215,12 @@ class Ingress:
 
         return await self._call_actor(correlator_name(shard), create, method, tenant, *args)
 
+    async def call_escalator(self, method: str, *args: Any) -> Any:
+        """Call the escalator (its refusals and outages mapped like the others')."""
+        return await self._call_actor(
+            ESCALATOR_NAME, lambda: ensure_escalator(self.settings), method, *args
+        )
+
     async def _call_actor(
         self, key: str, create: Callable[[], Any], method: str, *args: Any
     ) -> Any:

@@ -9,8 +9,8 @@ slack-signing-secret``) before anything happens:
 * a missing or wrong signature, a timestamp over five minutes off, or a request seen
   before (a replay) is **401** and changes nothing;
 * Acknowledge and Resolve act on the incident (and its alerts) as the Slack user,
-  then replace the message through Slack's ``response_url`` with one showing the new
-  state; Escalate answers 501 until the escalator exists.
+  Escalate notifies its next level now; then the message is replaced through Slack's
+  ``response_url`` with one showing the new state.
 """
 
 from __future__ import annotations
@@ -77,13 +77,14 @@ async def slack_action(request: Request) -> JSONResponse:
     )
     if not fresh:
         raise _unauthorized("this Slack request was already handled (a replay)")
-    if action_id == "vigil_escalate":
-        raise ApiError(501, "not_implemented", "escalating from Slack arrives with the escalator")
-    if action_id not in ACTIONS:
-        raise ApiError(400, "unknown_action", f"unknown action {action_id!r}")
     user = payload.get("user") or {}
     by = f"slack:{user.get('username') or user.get('name') or user.get('id') or 'unknown'}"
-    await ingress.call_correlator(tenant, ACTIONS[action_id], incident_id, by, "from Slack")
+    if action_id == "vigil_escalate":
+        await ingress.call_escalator("escalate", tenant, incident_id, by)
+    elif action_id not in ACTIONS:
+        raise ApiError(400, "unknown_action", f"unknown action {action_id!r}")
+    else:
+        await ingress.call_correlator(tenant, ACTIONS[action_id], incident_id, by, "from Slack")
     incident, _ = await ingress.call_correlator(tenant, "get_incident", incident_id)
     response_url = payload.get("response_url")
     if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):

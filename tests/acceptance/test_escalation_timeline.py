@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 
 from cluster.secrets import SecretStore, box_for
 from tests.integration.test_incidents_api import one_incident, post_v2
@@ -98,3 +99,38 @@ async def test_an_acknowledgement_at_one_second_stops_level_two(
     events = [e["event"] for e in detail.json()["timeline"]]
     assert "escalation_started" in events and "delivered" in events
     assert events.count("escalated") == 1
+
+
+async def test_escalating_by_hand_notifies_the_next_level_at_once(
+    vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
+) -> None:
+    first, second = levels
+    incident_id, started, _, _ = await escalating(vigil, first)
+    url = vigil.incidents_url(f"/{incident_id}/escalate")
+    r = await asyncio.to_thread(vigil.session(TENANT).put, url, json={"by": "ana"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"id": incident_id, "escalated_to_level": 2}
+    ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident_id), 10)
+    assert level2_at - started < 1.9  # before its timer would have sent it
+    assert level2["escalation"] == {"step": 1, "level": 1}
+    again = await asyncio.to_thread(vigil.session(TENANT).put, url, timeout=30)
+    assert again.status_code == 409  # no level after the last
+    await asyncio.sleep(2.5)
+    assert len(bodies(second, incident_id)) == 1  # the timer does not send it twice
+
+
+async def test_escalate_refuses_bad_requests(vigil: Vigil) -> None:
+    session = vigil.session(TENANT)
+    missing = vigil.incidents_url("/inc-nope/escalate")
+    assert (await asyncio.to_thread(session.put, missing, timeout=30)).status_code == 404
+    bad = await asyncio.to_thread(session.put, missing, data=b"{not json", timeout=30)
+    assert bad.status_code == 400
+    unauthenticated = await asyncio.to_thread(requests.put, missing, timeout=30)
+    assert unauthenticated.status_code == 401
+    # Another tenant's incident is not found, as if it did not exist.
+    labels = unique_labels()
+    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
+    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
+    other = vigil.incidents_url(f"/{incident['id']}/escalate")
+    wrong = await asyncio.to_thread(vigil.session("acme").put, other, timeout=30)
+    assert wrong.status_code == 404
