@@ -29,7 +29,7 @@ import aiohttp
 import ray
 
 from actors.notifiers.channels import build_sender, tenant_channels
-from actors.notifiers.pipeline import Delivery, build_pipeline
+from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
 from alerting.delivery import RetryPolicy
 from alerting.errors import InvalidTransition
 from alerting.escalation import (
@@ -132,9 +132,7 @@ class TenantEscalations:
                 raise InvalidTransition(f"incident {incident_id} is resolved")
             state = await self.store.get(incident_id)
             if state is None:
-                name = self.config.escalation.receivers.get(
-                    incident.receiver, self.config.escalation.default_policy
-                )
+                name = self.config.escalation.policy_name_for(incident.receiver)
                 if name is None:
                     raise InvalidTransition(
                         f"receiver {incident.receiver!r} has no escalation policy"
@@ -162,9 +160,7 @@ class TenantEscalations:
             incident_id, reason = record["incident_id"], record["reason"]
             existing = await self.store.get(incident_id)
             if reason in START_REASONS and existing is None:
-                name = self.config.escalation.receivers.get(
-                    record["receiver"], self.config.escalation.default_policy
-                )
+                name = self.config.escalation.policy_name_for(record["receiver"])
                 if name is None:
                     continue
                 incident = await self._incident(incident_id)
@@ -183,13 +179,13 @@ class TenantEscalations:
                     [TimelineEntry(datetime.now(UTC), "escalation_started", f"policy {name}")],
                 )
             elif reason in RESOLVE_REASONS and existing is not None:
-                await self._resolve(session, existing)
+                await self._resolve(session, existing, await self._incident(incident_id))
 
     async def _carry_out(self, session: aiohttp.ClientSession, state: EscalationState) -> None:
         incident = await self._incident(state.incident_id)
         now = datetime.now(UTC)
         if incident is None or incident.state is IncidentState.RESOLVED:
-            await self._resolve(session, state)
+            await self._resolve(session, state, incident)
             return
         if incident.state is IncidentState.ACKNOWLEDGED and state.acknowledged_at is None:
             state = acknowledge(state, incident.acknowledged_at or now)
@@ -232,25 +228,30 @@ class TenantEscalations:
     async def _send(
         self, session: aiohttp.ClientSession, message: Message, chain: list[str]
     ) -> TimelineEntry:
-        senders = []
-        try:
-            secrets = SecretStore(self.sync_client, self.tenant, box_for(self.settings))
-            for name in chain:
-                senders.append(
-                    (
-                        name,
-                        build_sender(
-                            session, self.channels[name], secrets, self.settings.public_base_url
-                        ),
-                    )
-                )
-        except SecretError as exc:
-            if not senders:
-                return TimelineEntry(datetime.now(UTC), "delivery_failed", str(exc))
+        senders, problem = await asyncio.to_thread(self._senders, session, chain)
+        if not senders:
+            return TimelineEntry(datetime.now(UTC), "delivery_failed", problem or "no channel")
         pipeline = build_pipeline(senders, self.retry, log=self.log)
         delivery = await pipeline.run(Delivery(message))
         event = "delivered" if delivery.delivered else "delivery_failed"
         return TimelineEntry(datetime.now(UTC), event, "; ".join(delivery.steps)[:1000])
+
+    def _senders(
+        self, session: aiohttp.ClientSession, chain: list[str]
+    ) -> tuple[list[tuple[str, Sender]], str | None]:
+        """Senders for the chain's channels, up to the first whose secret cannot be read
+        (and why); a blocking Redis read, so run off the event loop."""
+        senders: list[tuple[str, Sender]] = []
+        try:
+            secrets = SecretStore(self.sync_client, self.tenant, box_for(self.settings))
+            for name in chain:
+                sender = build_sender(
+                    session, self.channels[name], secrets, self.settings.public_base_url
+                )
+                senders.append((name, sender))
+        except SecretError as exc:
+            return senders, str(exc)
+        return senders, None
 
     def _on_call_entry(self, schedule_name: str, now: datetime) -> TimelineEntry:
         schedule = self.config.schedule(schedule_name)
@@ -259,9 +260,12 @@ class TenantEscalations:
         # People have no contact channels yet: the step names who is on call.
         return TimelineEntry(now, "on_call", f"schedule {schedule_name}: {who} is on call")
 
-    async def _resolve(self, session: aiohttp.ClientSession, state: EscalationState) -> None:
+    async def _resolve(
+        self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
+    ) -> None:
+        """Stop the escalation; resolved notices to the levels notified (``incident``:
+        as the caller just read it, ``None`` if it is gone)."""
         state, levels = resolve(state, datetime.now(UTC))
-        incident = await self._incident(state.incident_id)
         entries = []
         if incident is not None and levels:
             policy = self.policies[state.policy]

@@ -158,10 +158,14 @@ class EscalationSpec(BaseModel):
             raise ValueError(f"default_policy: no policy named {self.default_policy!r}")
         return self
 
+    def policy_name_for(self, receiver: str) -> str | None:
+        """The name of the policy an incident routed to ``receiver`` escalates by
+        (``None``: it is notified as Alertmanager would, without escalation)."""
+        return self.receivers.get(receiver, self.default_policy)
+
     def policy_for(self, receiver: str) -> EscalationPolicy | None:
-        """The policy an incident routed to ``receiver`` escalates by (``None``: it is
-        notified as Alertmanager would, without escalation)."""
-        name = self.receivers.get(receiver, self.default_policy)
+        """The policy an incident routed to ``receiver`` escalates by, if any."""
+        name = self.policy_name_for(receiver)
         return None if name is None else self.policies[name].policy(name)
 
     def tier(self) -> SlaTier | None:

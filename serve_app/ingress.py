@@ -31,6 +31,7 @@ from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.config import load_config
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, shard_of
+from cluster.secrets import SecretError, SecretStore, box_for
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from models.registry import ModelRegistry
@@ -214,6 +215,18 @@ class Ingress:
             return get_or_create_correlator(shard, self.settings)
 
         return await self._call_actor(correlator_name(shard), create, method, tenant, *args)
+
+    async def tenant_secret(self, tenant: str, name: str) -> str | None:
+        """One of the tenant's stored secrets (``None`` if it has none, or none of the
+        configured keys reads it); read off the event loop."""
+
+        def read() -> str | None:
+            try:
+                return SecretStore(self.redis_sync, tenant, box_for(self.settings)).get(name)
+            except SecretError:
+                return None
+
+        return await asyncio.to_thread(read)
 
     async def call_escalator(self, method: str, *args: Any) -> Any:
         """Call the escalator (its refusals and outages mapped like the others')."""

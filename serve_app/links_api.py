@@ -10,7 +10,6 @@ which acts on the incident. Both check the signature (the tenant's secret
 
 from __future__ import annotations
 
-import asyncio
 import html
 import time
 from typing import Any
@@ -21,7 +20,6 @@ from fastapi.responses import HTMLResponse
 from actors.notifiers.teams import LINK_SECRET
 from alerting.signature import verify_link
 from cluster.keys import check_tenant_id
-from cluster.secrets import SecretError, SecretStore, box_for
 from serve_app.problems import ApiError
 from serve_app.wire import ingress_of
 
@@ -50,19 +48,12 @@ async def _checked(request: Request, tenant: str, incident_id: str, action: str)
     except ValueError:
         raise ApiError(401, "unauthorized", "this link is not a valid Vigil link") from None
     given = request.query_params.get("sig", "")
-    secret = await asyncio.to_thread(_link_secret, ingress, tenant)
+    secret = await ingress.tenant_secret(tenant, LINK_SECRET)
     if secret is None or not verify_link(secret, tenant, incident_id, action, expires, given):
         raise ApiError(401, "unauthorized", "this link is not a valid Vigil link")
     if expires < time.time():
         raise ApiError(410, "expired", "this link has expired; open the incident in Vigil")
     return ingress, tenant
-
-
-def _link_secret(ingress: Any, tenant: str) -> str | None:
-    try:
-        return SecretStore(ingress.redis_sync, tenant, box_for(ingress.settings)).get(LINK_SECRET)
-    except SecretError:
-        return None
 
 
 @router.get("/{tenant}/{incident_id}/{action}")

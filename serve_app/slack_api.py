@@ -15,7 +15,6 @@ slack-signing-secret``) before anything happens:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -29,7 +28,6 @@ from actors.notifiers.slack import slack_message
 from alerting.message import message_of
 from alerting.signature import verify_slack
 from cluster.keys import check_tenant_id
-from cluster.secrets import SecretError, SecretStore, box_for
 from serve_app.problems import ApiError
 from serve_app.wire import ingress_of
 
@@ -69,7 +67,7 @@ async def slack_action(request: Request) -> JSONResponse:
         raise _unauthorized("Slack's signature headers are missing")
     body = await request.body()
     action_id, tenant, incident_id, payload = _click(body)
-    secret = await asyncio.to_thread(_signing_secret, ingress, tenant)
+    secret = await ingress.tenant_secret(tenant, SIGNING_SECRET)
     if secret is None or not verify_slack(secret, signature, timestamp, body, int(time.time())):
         raise _unauthorized("the Slack signature does not verify, or it is too old")
     fresh = await ingress.redis.set(
@@ -94,15 +92,6 @@ async def slack_action(request: Request) -> JSONResponse:
         }
         await _post_update(response_url, update)
     return JSONResponse({"ok": True, "incident": incident_id, "state": incident.state.value})
-
-
-def _signing_secret(ingress: Any, tenant: str) -> str | None:
-    """The tenant's Slack signing secret (``None`` if it has none, or it is unreadable)."""
-    try:
-        store = SecretStore(ingress.redis_sync, tenant, box_for(ingress.settings))
-        return store.get(SIGNING_SECRET)
-    except SecretError:
-        return None
 
 
 async def _post_update(url: str, body: dict[str, Any]) -> None:
