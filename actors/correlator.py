@@ -507,14 +507,24 @@ class CorrelatorActor:
             await worker.commit(None)
         return detached(engine.get(incident_id))
 
-    async def note(self, tenant: str, incident_id: str, entries: list[TimelineEntry]) -> bool:
-        """Append the escalator's entries to an incident's timeline."""
+    async def incidents(self, tenant: str, incident_ids: list[str]) -> dict[str, Incident]:
+        """Several incidents by id, without timelines (the escalator's batch read);
+        unknown ids are left out."""
+        _, engine = await self._engine(tenant)
+        found = {i: engine.incidents[i] for i in incident_ids if i in engine.incidents}
+        return detached(found)
+
+    async def notes(self, tenant: str, entries: dict[str, list[TimelineEntry]]) -> int:
+        """Append the escalator's entries to incidents' timelines, in one commit; return
+        how many incidents were found."""
         worker = self._worker(tenant)
         async with worker.lock:
             engine = await worker.ready()
-            found = [engine.note(incident_id, entry) for entry in entries]
+            found = 0
+            for incident_id, noted in entries.items():
+                found += all([engine.note(incident_id, entry) for entry in noted])
             await worker.commit(None)
-        return all(found)
+        return found
 
     async def scored(self, tenant: str) -> int:
         """Run one scoring round now (tests and benchmarks); return how many were scored."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 import aiohttp
 import ray
 
+from actors.keyed_locks import KeyedLocks
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
 from alerting.delivery import RetryPolicy
@@ -60,12 +62,21 @@ log = logging.getLogger("vigil.escalator")
 
 ESCALATOR_NAME = "escalator"
 POLL_SECONDS = 0.2  # how long a stream read blocks, so due steps are never late by more
+BUSY_POLL_SECONDS = 0.02  # the same while overdue steps are being delivered
+STEP_CONCURRENCY = 64  # due steps delivered at once per tenant
+DUE_BATCH = 500  # due steps taken per round
 START_REASONS = ("first",)
 RESOLVE_REASONS = ("all_resolved",)
 
 
 class TenantEscalations:
-    """One tenant's escalations: its policies, stream position and loop."""
+    """One tenant's escalations: its policies, stream position and loop.
+
+    Due steps run as tasks, at most ``STEP_CONCURRENCY`` at once, so a channel that is
+    down (retries, a ``Retry-After``, a hanging attempt) delays only its own incident's
+    step, not every other deadline. Steps, hand escalations and resolutions of one
+    incident take turns under that incident's lock.
+    """
 
     def __init__(self, tenant: TenantConfig, settings: Settings) -> None:
         self.config = tenant
@@ -81,15 +92,19 @@ class TenantEscalations:
         self.tier = tenant.escalation.tier()
         self.channels = tenant_channels(tenant)
         self.retry = RetryPolicy()
-        # The loop and a manual escalation both read, change and save states.
-        self.lock = asyncio.Lock()
+        self.locks = KeyedLocks()
+        self.in_flight: dict[str, asyncio.Task[None]] = {}
+        self.slots = asyncio.Semaphore(STEP_CONCURRENCY)
+        # Timeline entries wait here and go to the correlator once per round, in one
+        # commit: one call per step would cost the correlator a Redis write per incident.
+        self.notes: dict[str, list[TimelineEntry]] = {}
 
     @property
     def tenant(self) -> str:
         return self.config.id
 
     async def run_forever(self) -> None:
-        stored = await self.client.hget(keys.escalator(self.tenant), "position")
+        stored: bytes | None = await self.client.hget(keys.escalator(self.tenant), "position")  # type: ignore[assignment]
         self.position = stored.decode() if stored else "0-0"
         async with aiohttp.ClientSession() as session:
             while True:
@@ -101,30 +116,69 @@ class TenantEscalations:
 
     async def round(self, session: aiohttp.ClientSession) -> None:
         """Read new notifications (waiting at most until the next step is due), then
-        carry out every due step."""
-        wait = POLL_SECONDS
-        upcoming = await self.store.next_due()
-        if upcoming is not None:
-            wait = min(wait, max(0.0, (upcoming - datetime.now(UTC)).total_seconds()))
-        block = max(1, int(wait * 1000))
-        found = await self.client.xread(
-            {keys.notifications(self.tenant): self.position}, count=100, block=block
+        start every due step that is not already under way."""
+        found: list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]
+        found = await self.client.xread(  # type: ignore[assignment]
+            {keys.notifications(self.tenant): self.position},
+            count=1000,
+            block=max(1, int(await self._wait() * 1000)),
         )
-        async with self.lock:
-            for _, entries in found:
-                for entry_id, fields in entries:
-                    await self._follow(session, json.loads(fields[b"notifications"]))
-                    self.position = entry_id.decode()
-                    await self.client.hset(keys.escalator(self.tenant), "position", self.position)
-            for state in await self.store.due(datetime.now(UTC)):
-                await self._carry_out(session, state)
+        for _, entries in found:
+            records = [r for _, fields in entries for r in json.loads(fields[b"notifications"])]
+            await self._follow(session, records)
+            self.position = entries[-1][0].decode()
+            await self.client.hset(keys.escalator(self.tenant), "position", self.position)
+        now = datetime.now(UTC)
+        due = await self.store.due(now, limit=DUE_BATCH + len(self.in_flight))
+        due = [s for s in due if s.incident_id not in self.in_flight]
+        if due:
+            incidents = await self._incidents([s.incident_id for s in due])
+            for state in due:
+                step = self._step(session, state.incident_id, incidents)
+                self._spawn(state.incident_id, step)
+        await self._flush_notes()
+
+    async def _wait(self) -> float:
+        """How long the stream read may block: until the next step is due, at most
+        ``POLL_SECONDS``; briefly while overdue steps are being delivered."""
+        upcoming = await self.store.next_due()
+        if upcoming is None:
+            return POLL_SECONDS
+        wait = (upcoming - datetime.now(UTC)).total_seconds()
+        if wait <= 0 and self.in_flight:
+            return BUSY_POLL_SECONDS  # the overdue one may be one of ours, under way
+        return min(POLL_SECONDS, max(0.0, wait))
+
+    def _spawn(self, incident_id: str, step: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(step)
+        self.in_flight[incident_id] = task
+        task.add_done_callback(lambda done: self._finished(incident_id, done))
+
+    def _finished(self, incident_id: str, task: asyncio.Task[None]) -> None:
+        self.in_flight.pop(incident_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            # The state was not saved, so the step comes round again.
+            log.warning(
+                "tenant %s: step of %s failed: %r", self.tenant, incident_id, task.exception()
+            )
+
+    async def _step(
+        self, session: aiohttp.ClientSession, incident_id: str, incidents: dict[str, Incident]
+    ) -> None:
+        async with self.slots, self.locks.hold(incident_id):
+            # Read again under the lock: a hand escalation may have moved it meanwhile.
+            state = await self.store.get(incident_id)
+            due = state.due_at() if state is not None else None
+            if state is None or due is None or due > datetime.now(UTC):
+                return
+            await self._carry_out(session, state, incidents.get(incident_id))
 
     async def escalate(
         self, session: aiohttp.ClientSession, incident_id: str, by: str | None
     ) -> int:
         """Notify the incident's next level now; return that level (counted from 1).
         ``IncidentNotFound`` / ``InvalidTransition`` say why not."""
-        async with self.lock:
+        async with self.locks.hold(incident_id):
             incident = await self._incident(incident_id)
             if incident is None:
                 raise IncidentNotFound(f"no incident {incident_id!r} for tenant {self.tenant!r}")
@@ -151,38 +205,52 @@ class TenantEscalations:
             entries = await self._deliver(session, step, incident)
             if by:
                 entries[0] = replace(entries[0], by=by)
-            await self._note(incident_id, entries)
+            self._note(incident_id, entries)
             await self.store.save([state])
-            return step.level + 1
+        await self._flush_notes()
+        return step.level + 1
 
     async def _follow(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
+        """Start escalations for groups' first notifications, resolve those whose
+        incidents resolved."""
+        await self._start([r for r in records if r["reason"] in START_REASONS])
         for record in records:
-            incident_id, reason = record["incident_id"], record["reason"]
-            existing = await self.store.get(incident_id)
-            if reason in START_REASONS and existing is None:
-                name = self.config.escalation.policy_name_for(record["receiver"])
-                if name is None:
-                    continue
-                incident = await self._incident(incident_id)
-                if incident is None:
-                    continue
-                state = start(
-                    incident_id,
-                    self.policies[name],
-                    incident.severity,
-                    datetime.fromtimestamp(record["at"], UTC),
-                    self.tier,
-                )
-                await self.store.save([state])
-                await self._note(
-                    incident_id,
-                    [TimelineEntry(datetime.now(UTC), "escalation_started", f"policy {name}")],
-                )
-            elif reason in RESOLVE_REASONS and existing is not None:
-                await self._resolve(session, existing, await self._incident(incident_id))
+            if record["reason"] in RESOLVE_REASONS:
+                incident_id = record["incident_id"]
+                async with self.locks.hold(incident_id):
+                    existing = await self.store.get(incident_id)
+                    if existing is not None and existing.resolved_at is None:
+                        incident = await self._incident(incident_id)
+                        await self._resolve(session, existing, incident)
 
-    async def _carry_out(self, session: aiohttp.ClientSession, state: EscalationState) -> None:
-        incident = await self._incident(state.incident_id)
+    async def _start(self, records: list[dict[str, Any]]) -> None:
+        """Start the policy of each new incident whose receiver has one (an incident of
+        several groups gets one "first" per group: the earliest counts)."""
+        by_incident: dict[str, tuple[str, datetime]] = {}
+        for record in records:
+            name = self.config.escalation.policy_name_for(record["receiver"])
+            if name is not None:
+                at = datetime.fromtimestamp(record["at"], UTC)
+                by_incident.setdefault(record["incident_id"], (name, at))
+        if not by_incident:
+            return
+        existing = await self.store.get_many(list(by_incident))
+        fresh = [i for i in by_incident if i not in existing]
+        incidents = await self._incidents(fresh)
+        states = []
+        now = datetime.now(UTC)
+        for incident_id in fresh:
+            incident = incidents.get(incident_id)
+            if incident is None:
+                continue
+            name, at = by_incident[incident_id]
+            states.append(start(incident_id, self.policies[name], incident.severity, at, self.tier))
+            self._note(incident_id, [TimelineEntry(now, "escalation_started", f"policy {name}")])
+        await self.store.save(states)
+
+    async def _carry_out(
+        self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
+    ) -> None:
         now = datetime.now(UTC)
         if incident is None or incident.state is IncidentState.RESOLVED:
             await self._resolve(session, state, incident)
@@ -203,13 +271,13 @@ class TenantEscalations:
                 )
             else:
                 entries += await self._deliver(session, event, incident)
-        await self._note(state.incident_id, entries)
+        self._note(state.incident_id, entries)
         await self.store.save([state])
 
     async def _deliver(
         self, session: aiohttp.ClientSession, step: Notify, incident: Incident
     ) -> list[TimelineEntry]:
-        """Notify every target of a step; what happened, for the timeline."""
+        """Notify every target of a step, all at once; what happened, for the timeline."""
         now = datetime.now(UTC)
         base = message_of(incident, now, self._link(incident.id))
         message = replace(base, kind=MessageKind.FIRING, step=step.step, level=step.level)
@@ -218,11 +286,13 @@ class TenantEscalations:
                 now, "escalated", f"level {step.level + 1} (step {step.step}, {step.reason.value})"
             )
         ]
+        sends = []
         for target in step.targets:
             if target.kind is TargetKind.SCHEDULE:
                 entries.append(self._on_call_entry(target.name, now))
-                continue
-            entries.append(await self._send(session, message, [target.name, *step.fallback]))
+            else:
+                sends.append(self._send(session, message, [target.name, *step.fallback]))
+        entries += await asyncio.gather(*sends)
         return entries
 
     async def _send(
@@ -266,7 +336,7 @@ class TenantEscalations:
         """Stop the escalation; resolved notices to the levels notified (``incident``:
         as the caller just read it, ``None`` if it is gone)."""
         state, levels = resolve(state, datetime.now(UTC))
-        entries = []
+        sends = []
         if incident is not None and levels:
             policy = self.policies[state.policy]
             base = message_of(incident, datetime.now(UTC), self._link(incident.id))
@@ -275,21 +345,37 @@ class TenantEscalations:
                 for target in policy.levels[level].targets:
                     if target.kind is TargetKind.CHANNEL:
                         chain = [target.name, *policy.levels[level].fallback]
-                        entries.append(await self._send(session, message, chain))
-        await self._note(state.incident_id, entries)
+                        sends.append(self._send(session, message, chain))
+        self._note(state.incident_id, list(await asyncio.gather(*sends)))
         await self.store.save([state])
 
     async def _incident(self, incident_id: str) -> Incident | None:
-        correlator = self._correlator()
-        try:
-            incident, _ = await correlator.get_incident.remote(self.tenant, incident_id)
-        except ray.exceptions.RayTaskError:
-            return None
-        return incident  # type: ignore[no-any-return]
+        return (await self._incidents([incident_id])).get(incident_id)
 
-    async def _note(self, incident_id: str, entries: list[TimelineEntry]) -> None:
+    async def _incidents(self, incident_ids: list[str]) -> dict[str, Incident]:
+        if not incident_ids:
+            return {}
+        found: dict[str, Incident] = await self._correlator().incidents.remote(
+            self.tenant, incident_ids
+        )
+        return found
+
+    def _note(self, incident_id: str, entries: list[TimelineEntry]) -> None:
         if entries:
-            await self._correlator().note.remote(self.tenant, incident_id, entries)
+            self.notes.setdefault(incident_id, []).extend(entries)
+
+    async def _flush_notes(self) -> None:
+        """Put the waiting entries on the incidents' timelines (kept for the next round
+        if the correlator cannot take them now)."""
+        if not self.notes:
+            return
+        notes, self.notes = self.notes, {}
+        try:
+            await self._correlator().notes.remote(self.tenant, notes)
+        except Exception:
+            for incident_id, entries in notes.items():
+                self.notes[incident_id] = entries + self.notes.get(incident_id, [])
+            raise
 
     def _correlator(self) -> Any:
         name = correlator_name(shard_of(self.tenant, self.settings.correlator_shards))

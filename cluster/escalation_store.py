@@ -53,6 +53,17 @@ class EscalationStore:
         raw = await self.client.hget(self.states_key, incident_id)
         return None if raw is None else state_from_record(json.loads(raw))
 
+    async def get_many(self, incident_ids: Sequence[str]) -> dict[str, EscalationState]:
+        """The stored states of these incidents (those without one are left out)."""
+        if not incident_ids:
+            return {}
+        raws = await self.client.hmget(self.states_key, list(incident_ids))
+        return {
+            i: state_from_record(json.loads(r))
+            for i, r in zip(incident_ids, raws, strict=True)
+            if r is not None
+        }
+
     async def due(self, now: datetime, limit: int = 500) -> list[EscalationState]:
         """States with something due by ``now``, the most overdue first."""
         ids: list[bytes] = await self.client.zrangebyscore(

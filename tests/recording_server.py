@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -85,3 +86,33 @@ def refused_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/hook"
+
+
+class RecordingThread:
+    """A ``RecordingServer`` on an event loop of its own thread, for synchronous tests:
+
+    with RecordingThread() as server:
+        url = server.url
+        ... server.received ...
+    """
+
+    def __init__(self) -> None:
+        self.server = RecordingServer()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.url = ""
+
+    @property
+    def received(self) -> list[Received]:
+        return list(self.server.received)
+
+    def __enter__(self) -> RecordingThread:
+        self.thread.start()
+        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

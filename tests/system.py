@@ -113,10 +113,17 @@ ACME_SCHEDULES: dict[str, Any] = {
 
 # hooli escalates: level 1 at once to webhook l1, level 2 two seconds later to l2
 # (their URLs are secrets the escalation tests set to their recording servers).
+# Alerts labelled escalation_test="fallback" go to receiver "fallback": one level that
+# notifies l1 and Slack, falling back to Teams and then a webhook.
 HOOLI_ESCALATION: dict[str, Any] = {
     "alertmanager": {
-        "route": {"receiver": "default", "group_by": ["alertname"], "group_wait": "0s"},
-        "receivers": [{"name": "default"}],
+        "route": {
+            "receiver": "default",
+            "group_by": ["alertname"],
+            "group_wait": "0s",
+            "routes": [{"matchers": ['escalation_test="fallback"'], "receiver": "fallback"}],
+        },
+        "receivers": [{"name": "default"}, {"name": "fallback"}],
     },
     "escalation": {
         "policies": {
@@ -125,13 +132,26 @@ HOOLI_ESCALATION: dict[str, Any] = {
                     {"targets": [{"channel": "l1"}], "escalate_after": "2s"},
                     {"targets": [{"channel": "l2"}], "escalate_after": "2s"},
                 ]
-            }
+            },
+            "with-fallback": {
+                "levels": [
+                    {
+                        "targets": [{"channel": "l1"}, {"channel": "slack"}],
+                        "fallback": ["teams", "backup"],
+                        "escalate_after": "1m",
+                    }
+                ]
+            },
         },
+        "receivers": {"fallback": "with-fallback"},
         "default_policy": "fast",
     },
     "channels": {
         "l1": {"type": "webhook", "url_secret": "l1-url"},
         "l2": {"type": "webhook", "url_secret": "l2-url"},
+        "slack": {"type": "slack", "webhook_url_secret": "slack-url"},
+        "teams": {"type": "teams", "webhook_url_secret": "teams-url"},
+        "backup": {"type": "webhook", "url_secret": "backup-url"},
     },
 }
 

@@ -7,15 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-import redis
 import requests
 
-from cluster.secrets import SecretStore, box_for
 from tests.integration.test_incidents_api import one_incident, post_v2
 from tests.recording_server import RecordingServer
 from tests.system import Vigil, unique_labels
@@ -23,17 +20,6 @@ from tests.system import Vigil, unique_labels
 pytestmark = pytest.mark.integration
 
 TENANT = "hooli"
-
-
-@pytest.fixture
-async def levels(vigil: Vigil) -> AsyncIterator[tuple[RecordingServer, RecordingServer]]:
-    first, second = RecordingServer(), RecordingServer()
-    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
-    store.set("l1-url", await first.start() + "/l1")
-    store.set("l2-url", await second.start() + "/l2")
-    yield first, second
-    await first.stop()
-    await second.stop()
 
 
 def bodies(server: RecordingServer, incident_id: str) -> list[tuple[float, dict[str, Any]]]:

@@ -2,6 +2,10 @@
 then ``up`` again on the same data dir and the alert is still there (a whole-system
 restart, Redis replaying its append-only file), and ``down`` leaves nothing running.
 
+The demo configuration gets an escalation policy for the test (level 1 at once, level 2
+after 15 s, both webhooks to recording servers): the system goes down after level 1
+and before level 2 is due, and after the restart level 2 is sent once, level 1 not again.
+
 It runs before every other integration test (see ``conftest.pytest_collection_modifyitems``)
 because it starts and stops a machine-wide Ray head of its own.
 """
@@ -12,13 +16,16 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from cluster.redis_server import EmbeddedRedis, free_port
+from tests.recording_server import RecordingThread
 from tests.system import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.lifecycle]
@@ -28,19 +35,61 @@ VIGIL = str(Path(sys.executable).parent / "vigil")
 
 
 def vigil(
-    env: dict[str, str], *args: str, timeout: float = 180
+    env: dict[str, str], *args: str, timeout: float = 180, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [VIGIL, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        [VIGIL, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
     )
 
 
+def escalating_demo_config(path: Path) -> Path:
+    """The demo configuration, its pager receiver escalating through webhooks l1 and l2
+    (level 2 15 s after the incident starts), its routing without group waits."""
+    config = yaml.safe_load((ROOT / "configs" / "vigil.yaml").read_text())
+    (tenant,) = config["tenants"]
+    routing_file = ROOT / "configs" / tenant.pop("alertmanager_config_file")
+    routing = yaml.safe_load(routing_file.read_text())
+    routing["route"]["group_wait"] = "0s"
+    for route in routing["route"]["routes"]:
+        route.pop("group_wait", None)
+    tenant["alertmanager"] = routing
+    tenant["escalation"] = {
+        "policies": {
+            "page": {
+                "levels": [
+                    {"targets": [{"channel": "l1"}], "escalate_after": "15s"},
+                    {"targets": [{"channel": "l2"}]},
+                ]
+            }
+        },
+        "default_policy": "page",
+    }
+    tenant["channels"] = {
+        "l1": {"type": "webhook", "url_secret": "l1-url"},
+        "l2": {"type": "webhook", "url_secret": "l2-url"},
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
 def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
+    with RecordingThread() as level1, RecordingThread() as level2:
+        up_send_down_up(tmp_path, level1, level2)
+
+
+def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingThread) -> None:
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
         "VIGIL_HTTP_PORT": str(port),
+        "VIGIL_CONFIG": str(escalating_demo_config(tmp_path / "vigil.yaml")),
     }
     api = f"http://127.0.0.1:{port}/api/v1/critical-alerts"
     headers = {"Authorization": "Bearer demo-key-change-me"}
@@ -53,12 +102,18 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
         models = requests.get(f"http://127.0.0.1:{port}/api/v1/models", headers=headers)
         assert models.json()["serving"]["model"] == "v0001"
         assert vigil(env, "status").returncode == 0
+        for name, server in (("l1-url", level1), ("l2-url", level2)):
+            stored = vigil(env, "secret", "set", "demo", name, stdin=server.url + "/hook")
+            assert stored.returncode == 0, stored.stdout + stored.stderr
         sent = vigil(env, "send", "--severity", "critical", "--label", "team=sre")
         assert sent.returncode == 0, sent.stdout
         alert_id = json.loads(sent.stdout.split(" ", 1)[1])["id"]
+        wait_for(lambda: level1.received, timeout=30)
 
         down = vigil(env, "down")
         assert down.returncode == 0 and "redis         stopped" in down.stdout
+        # Down before level 2 was due: its deadline passes while nothing runs.
+        assert level2.received == []
         assert EmbeddedRedis(tmp_path / "data").pid() is None
         assert vigil(env, "status").returncode == 1  # nothing answers now
 
@@ -84,6 +139,18 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
 
         formed = wait_for(incident, timeout=30)
         assert formed["risk"] is None and formed["state"] == "triggered", formed
+        # The overdue level 2 went out once after the restart; level 1 was not repeated.
+        # (The MlOffCheck incident escalates too: count the first incident's notices.)
+        escalated = json.loads(level1.received[0].body)["incident_id"]
+
+        def notices(server: RecordingThread) -> list[dict[str, Any]]:
+            found = (json.loads(r.body) for r in server.received)
+            return [n for n in found if n["incident_id"] == escalated]
+
+        (notice,) = wait_for(lambda: notices(level2), timeout=60)
+        time.sleep(2)
+        assert len(notices(level1)) == 1 and len(notices(level2)) == 1
+        assert notice["escalation"] == {"step": 1, "level": 1}
     finally:
         vigil(env, "down")
     assert EmbeddedRedis(tmp_path / "data").pid() is None

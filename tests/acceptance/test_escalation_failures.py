@@ -1,0 +1,83 @@
+"""Escalation when things break (policies in tests/system.py, tenant hooli):
+
+* the escalator is killed between level 1 and level 2: after Ray restarts it, level 2
+  is sent once and level 1 is not sent again;
+* a level's Slack channel is down: Slack gets its retries, then the first fallback
+  (Teams) gets the notice once, the next fallback (a webhook) nothing, and the level's
+  other channel, which worked, is not sent to again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import ray
+import redis
+from slack_sdk.models.blocks import Block
+
+from cluster.runtime import NAMESPACE
+from cluster.secrets import SecretStore, box_for
+from tests.acceptance.test_escalation_timeline import TENANT, bodies, escalating, wait_until
+from tests.integration.test_incidents_api import one_incident, post_v2
+from tests.recording_server import RecordingServer
+from tests.system import Vigil, unique_labels
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_killed_escalator_sends_each_level_once(
+    vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
+) -> None:
+    first, second = levels
+    incident_id, started, _, _ = await escalating(vigil, first)
+    await asyncio.sleep(0.3)  # level 1's log entry and state are saved
+    escalator = ray.get_actor("escalator", namespace=NAMESPACE)
+    ray.kill(escalator, no_restart=False)  # Ray restarts it; it rebuilds from Redis
+    ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident_id), 30)
+    assert level2["escalation"] == {"step": 1, "level": 1}
+    assert level2_at - started >= 1.9  # not early because of the restart
+    await asyncio.sleep(3)
+    assert len(bodies(first, incident_id)) == 1
+    assert len(bodies(second, incident_id)) == 1
+
+
+@pytest.fixture
+async def channels(vigil: Vigil) -> AsyncIterator[dict[str, RecordingServer]]:
+    servers = {name: RecordingServer() for name in ("l1", "slack", "teams", "backup")}
+    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
+    for name, server in servers.items():
+        store.set(f"{name}-url", await server.start() + f"/{name}")
+    yield servers
+    for server in servers.values():
+        await server.stop()
+
+
+async def test_a_channel_down_falls_back_once_and_spares_the_one_that_worked(
+    vigil: Vigil, channels: dict[str, RecordingServer]
+) -> None:
+    channels["slack"].default = "status:500"
+    labels = unique_labels(severity="critical", escalation_test="fallback")
+    await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
+    incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
+    teams = channels["teams"]
+    await wait_until(lambda: teams.received, 20)
+    await asyncio.sleep(2)  # anything sent twice would arrive by now
+    assert len(bodies(channels["l1"], incident["id"])) == 1
+    slack_tries = channels["slack"].received
+    assert len(slack_tries) == 4  # the first try and three retries
+    blocks = json.loads(slack_tries[0].body)["blocks"]
+    assert all(Block.parse(b) is not None for b in blocks)
+    (card,) = teams.received
+    assert incident["id"] in card.body.decode()
+    assert json.loads(card.body)["attachments"][0]["content"]["version"] == "1.4"
+    assert channels["backup"].received == []  # Teams took it: no further fallback
+
+    def delivered() -> list[str]:
+        r = vigil.session(TENANT).get(vigil.incidents_url(f"/{incident['id']}"), timeout=30)
+        return [e["detail"] for e in r.json()["timeline"] if e["event"] == "delivered"]
+
+    details = await wait_until(lambda: len(delivered()) == 2 and delivered(), 10)
+    assert any("slack" in d and "teams" in d for d in details), details
