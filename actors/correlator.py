@@ -514,6 +514,11 @@ class CorrelatorActor:
         found = {i: engine.incidents[i] for i in incident_ids if i in engine.incidents}
         return detached(found)
 
+    async def open_incidents_of(self, tenant: str, fingerprint: str) -> list[str]:
+        """The ids of the open incidents an alert belongs to."""
+        _, engine = await self._engine(tenant)
+        return engine.open_incidents_of(fingerprint)
+
     async def notes(self, tenant: str, entries: dict[str, list[TimelineEntry]]) -> int:
         """Append the escalator's entries to incidents' timelines, in one commit; return
         how many incidents were found."""

@@ -167,6 +167,17 @@ class TenantCorrelation:
             raise IncidentNotFound(f"no incident {incident_id!r} for tenant {self.tenant!r}")
         return incident
 
+    def open_incidents_of(self, fingerprint: str) -> list[str]:
+        """The open incidents an alert belongs to (one per route it matched), oldest
+        first: what escalating the alert escalates."""
+        found = [
+            self.incidents[i]
+            for ids in self.open_by_route.values()
+            for i in ids
+            if fingerprint in self.incidents[i].members
+        ]
+        return [i.id for i in sorted(found, key=lambda i: (i.created_at, i.id))]
+
     def next_due(self, now: datetime) -> datetime | None:
         """The earliest time ``tick`` has something to do: a flush, a hold ending, or a
         silence starting or ending."""

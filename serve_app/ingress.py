@@ -412,5 +412,27 @@ class Ingress:
         openapi_extra=ACTION_BODY,
     )
     async def escalate(self, alert_id: str, request: Request) -> JSONResponse:
-        """Escalate an open alert one level now (409 at the highest level or if resolved)."""
-        return await self.act(request, alert_id, "escalate")
+        """Escalate an open alert one level now (409 at the highest level or if resolved),
+        and notify the next level of each open incident it belongs to (``incidents``)."""
+        tenant = await self.authenticate(request)
+        body = await read_action(request)
+        alert = await self.call(tenant, "escalate", alert_id, body.by, body.reason)
+        escalated = await self.escalate_incidents_of(tenant, alert.fingerprint, body.by)
+        return JSONResponse({**alert.model_dump(mode="json"), "incidents": escalated})
+
+    async def escalate_incidents_of(
+        self, tenant: str, fingerprint: str, by: str | None
+    ) -> list[dict[str, Any]]:
+        """Escalate every open incident of an alert through its policy; for each, the
+        level notified or why not (no policy, no further level)."""
+        found = []
+        for incident_id in await self.call_correlator(tenant, "open_incidents_of", fingerprint):
+            try:
+                level = await self.call_escalator("escalate", tenant, incident_id, by)
+            except ApiError as refused:
+                if refused.status >= 500:
+                    raise
+                found.append({"id": incident_id, "not_escalated": str(refused)})
+            else:
+                found.append({"id": incident_id, "escalated_to_level": level})
+        return found

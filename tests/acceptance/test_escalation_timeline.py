@@ -120,3 +120,25 @@ async def test_escalate_refuses_bad_requests(vigil: Vigil) -> None:
     other = vigil.incidents_url(f"/{incident['id']}/escalate")
     wrong = await asyncio.to_thread(vigil.session("acme").put, other, timeout=30)
     assert wrong.status_code == 404
+
+
+async def test_escalating_an_alert_escalates_its_incident(
+    vigil: Vigil, levels: tuple[RecordingServer, RecordingServer]
+) -> None:
+    first, second = levels
+    incident_id, started, _, _ = await escalating(vigil, first)
+    session = vigil.session(TENANT)
+    detail = await asyncio.to_thread(session.get, vigil.incidents_url(f"/{incident_id}"))
+    (member,) = detail.json()["members"]
+    url = vigil.api(f"/{member['alert_id']}/escalate")
+    r = await asyncio.to_thread(session.put, url, json={"by": "ana"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["escalation_level"] == 1
+    assert r.json()["incidents"] == [{"id": incident_id, "escalated_to_level": 2}]
+    ((level2_at, _),) = await wait_until(lambda: bodies(second, incident_id), 10)
+    assert level2_at - started < 1.9  # before its timer would have sent it
+    # Once more: the alert goes up a level, its incident has none left.
+    again = await asyncio.to_thread(session.put, url, timeout=30)
+    assert again.status_code == 200, again.text
+    ((refused),) = again.json()["incidents"]
+    assert refused["id"] == incident_id and "no further level" in refused["not_escalated"]

@@ -128,6 +128,24 @@ def test_continue_puts_an_alert_into_one_incident_per_matching_route() -> None:
     assert all(set(i.members) == {fp} for i in s.incidents())
 
 
+def test_an_alerts_open_incidents_are_one_per_route_and_not_the_closed_ones() -> None:
+    config = routing(
+        routes=[
+            {"matchers": ['team="db"'], "receiver": "db", "continue": True},
+            {"matchers": ['severity="critical"'], "receiver": "pager"},
+        ]
+    )
+    s = Story(config)
+    fp = s.fire(0, alertname="Disk", team="db", severity="critical")
+    other = s.fire(0, alertname="Cpu")
+    mine = [i.id for i in s.incidents() if fp in i.members]
+    assert len(mine) == 2 and s.engine.open_incidents_of(fp) == sorted(mine)
+    assert s.engine.open_incidents_of(other) == [i.id for i in s.incidents() if other in i.members]
+    s.resolve(1, alertname="Disk", team="db", severity="critical")
+    assert s.engine.open_incidents_of(fp) == []  # resolved: nothing left to escalate
+    assert s.engine.open_incidents_of("unknown") == []
+
+
 def test_severity_is_the_worst_members() -> None:
     s = Story()
     s.fire(0, Severity.INFO, alertname="Disk", host="a")
