@@ -36,7 +36,7 @@ from actors.tenant import (
 )
 from alerting.alert import AlertStatus
 from alerting.correlation import AlertChange, TenantCorrelation
-from alerting.incident import Incident, TimelineEntry
+from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import ChangeKind
 from alerting.noise import noise_figures
@@ -518,18 +518,6 @@ class CorrelatorActor:
         """The ids of the open incidents an alert belongs to."""
         _, engine = await self._engine(tenant)
         return engine.open_incidents_of(fingerprint)
-
-    async def notes(self, tenant: str, entries: dict[str, list[TimelineEntry]]) -> int:
-        """Append the escalator's entries to incidents' timelines, in one commit; return
-        how many incidents were found."""
-        worker = self._worker(tenant)
-        async with worker.lock:
-            engine = await worker.ready()
-            found = 0
-            for incident_id, noted in entries.items():
-                found += all([engine.note(incident_id, entry) for entry in noted])
-            await worker.commit(None)
-        return found
 
     async def scored(self, tenant: str) -> int:
         """Run one scoring round now (tests and benchmarks); return how many were scored."""

@@ -11,9 +11,15 @@ correlator's "this group has something to say" entries):
 Due steps come from the escalation store (a Redis sorted set). Before a step is
 carried out the incident's state is read from the correlator: an acknowledged one
 stops escalating, a resolved one is resolved. Each step is delivered through the
-notification log (a step delivered before a crash is not sent again), the steps and
-breaches go on the incident's timeline, and only then is the new state saved: every
-overdue step fires once after a restart, none is skipped, none repeats.
+notification log (a step delivered before a crash is not sent again), and only then
+is the new state saved: every overdue step fires once after a restart, none is
+skipped, none repeats. The steps, deliveries and breaches are written to the
+incident's timeline once per round (a crash in between can lose those entries, never
+a notice).
+
+Throughput: due steps run as concurrent tasks, their Redis reads and writes coalesced
+into shared round trips (``cluster.coalescer``), and the channel secrets are decrypted
+once per change (``cluster.secret_cache``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -49,13 +56,17 @@ from alerting.escalation import (
 from alerting.incident import Incident, IncidentNotFound, IncidentState, TimelineEntry
 from alerting.message import Message, MessageKind, message_of
 from alerting.oncall import on_call
+from alerting.severity import Severity
 from cluster import keys
+from cluster.coalescer import Coalescer
 from cluster.config import TenantConfig, load_config
 from cluster.escalation_store import EscalationStore
-from cluster.notification_log import NotificationLog
-from cluster.redis_client import async_client, sync_client
+from cluster.incident_store import append_timelines
+from cluster.notification_log import CoalescedLog, NotificationLog
+from cluster.redis_client import async_client
 from cluster.runtime import NAMESPACE, correlator_name, long_lived_actor_options, shard_of
-from cluster.secrets import SecretError, SecretStore, box_for
+from cluster.secret_cache import SecretCache, SecretSnapshot
+from cluster.secrets import SecretError
 from cluster.settings import Settings
 
 log = logging.getLogger("vigil.escalator")
@@ -63,7 +74,8 @@ log = logging.getLogger("vigil.escalator")
 ESCALATOR_NAME = "escalator"
 POLL_SECONDS = 0.2  # how long a stream read blocks, so due steps are never late by more
 BUSY_POLL_SECONDS = 0.02  # the same while overdue steps are being delivered
-STEP_CONCURRENCY = 64  # due steps delivered at once per tenant
+STEP_CONCURRENCY = 256  # due steps delivered at once per tenant
+CONNECTIONS = 256  # open HTTP connections per tenant (kept alive between notices)
 DUE_BATCH = 500  # due steps taken per round
 START_REASONS = ("first",)
 RESOLVE_REASONS = ("all_resolved",)
@@ -82,9 +94,11 @@ class TenantEscalations:
         self.config = tenant
         self.settings = settings
         self.client = async_client(settings.redis_url or "")
-        self.sync_client = sync_client(settings.redis_url or "", socket_timeout=5)  # secrets
         self.store = EscalationStore(self.client, tenant.id)
-        self.log = NotificationLog(self.client, tenant.id)
+        self.log = CoalescedLog(NotificationLog(self.client, tenant.id))
+        # Steps due together read and save their states in shared round trips.
+        self.read_state = Coalescer(self._read_states)
+        self.save_state = Coalescer(self._save_states)
         self.position = "0-0"
         self.policies: dict[str, EscalationPolicy] = {
             name: spec.policy(name) for name, spec in tenant.escalation.policies.items()
@@ -92,12 +106,16 @@ class TenantEscalations:
         self.tier = tenant.escalation.tier()
         self.channels = tenant_channels(tenant)
         self.retry = RetryPolicy()
+        self.jitter = random.Random()  # one for every send: seeding one per send costs
         self.locks = KeyedLocks()
         self.in_flight: dict[str, asyncio.Task[None]] = {}
         self.slots = asyncio.Semaphore(STEP_CONCURRENCY)
-        # Timeline entries wait here and go to the correlator once per round, in one
-        # commit: one call per step would cost the correlator a Redis write per incident.
+        # Timeline entries wait here and are written once per round, in one round trip
+        # (straight to the stored timelines: the correlator need not rewrite incidents).
         self.notes: dict[str, list[TimelineEntry]] = {}
+        self.flushing: asyncio.Task[None] | None = None
+        self.secret_cache = SecretCache(self.client, tenant.id, settings)
+        self.secrets = SecretSnapshot(tenant.id, {}, {})  # refreshed each round
 
     @property
     def tenant(self) -> str:
@@ -106,7 +124,8 @@ class TenantEscalations:
     async def run_forever(self) -> None:
         stored: bytes | None = await self.client.hget(keys.escalator(self.tenant), "position")  # type: ignore[assignment]
         self.position = stored.decode() if stored else "0-0"
-        async with aiohttp.ClientSession() as session:
+        connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+        async with aiohttp.ClientSession(connector=connector) as session:
             while True:
                 try:
                     await self.round(session)
@@ -123,6 +142,7 @@ class TenantEscalations:
             count=1000,
             block=max(1, int(await self._wait() * 1000)),
         )
+        self.secrets = await self.secret_cache.snapshot()
         for _, entries in found:
             records = [r for _, fields in entries for r in json.loads(fields[b"notifications"])]
             await self._follow(session, records)
@@ -130,13 +150,14 @@ class TenantEscalations:
             await self.client.hset(keys.escalator(self.tenant), "position", self.position)
         now = datetime.now(UTC)
         due = await self.store.due(now, limit=DUE_BATCH + len(self.in_flight))
-        due = [s for s in due if s.incident_id not in self.in_flight]
+        due = [i for i in due if i not in self.in_flight]
         if due:
-            incidents = await self._incidents([s.incident_id for s in due])
-            for state in due:
-                step = self._step(session, state.incident_id, incidents)
-                self._spawn(state.incident_id, step)
-        await self._flush_notes()
+            incidents = await self._incidents(due)
+            for incident_id in due:
+                self._spawn(incident_id, self._step(session, incident_id, incidents))
+        if self.notes and (self.flushing is None or self.flushing.done()):
+            # In the background: a busy correlator must not hold up the next deadline.
+            self.flushing = asyncio.get_running_loop().create_task(self._flush_notes())
 
     async def _wait(self) -> float:
         """How long the stream read may block: until the next step is due, at most
@@ -167,7 +188,7 @@ class TenantEscalations:
     ) -> None:
         async with self.slots, self.locks.hold(incident_id):
             # Read again under the lock: a hand escalation may have moved it meanwhile.
-            state = await self.store.get(incident_id)
+            state = await self.read_state(incident_id)
             due = state.due_at() if state is not None else None
             if state is None or due is None or due > datetime.now(UTC):
                 return
@@ -178,6 +199,7 @@ class TenantEscalations:
     ) -> int:
         """Notify the incident's next level now; return that level (counted from 1).
         ``IncidentNotFound`` / ``InvalidTransition`` say why not."""
+        self.secrets = await self.secret_cache.snapshot()
         async with self.locks.hold(incident_id):
             incident = await self._incident(incident_id)
             if incident is None:
@@ -226,25 +248,22 @@ class TenantEscalations:
     async def _start(self, records: list[dict[str, Any]]) -> None:
         """Start the policy of each new incident whose receiver has one (an incident of
         several groups gets one "first" per group: the earliest counts)."""
-        by_incident: dict[str, tuple[str, datetime]] = {}
+        by_incident: dict[str, tuple[str, datetime, Severity]] = {}
         for record in records:
             name = self.config.escalation.policy_name_for(record["receiver"])
             if name is not None:
                 at = datetime.fromtimestamp(record["at"], UTC)
-                by_incident.setdefault(record["incident_id"], (name, at))
+                severity = Severity(record.get("severity", Severity.WARNING.value))
+                by_incident.setdefault(record["incident_id"], (name, at, severity))
         if not by_incident:
             return
         existing = await self.store.get_many(list(by_incident))
         fresh = [i for i in by_incident if i not in existing]
-        incidents = await self._incidents(fresh)
         states = []
         now = datetime.now(UTC)
         for incident_id in fresh:
-            incident = incidents.get(incident_id)
-            if incident is None:
-                continue
-            name, at = by_incident[incident_id]
-            states.append(start(incident_id, self.policies[name], incident.severity, at, self.tier))
+            name, at, severity = by_incident[incident_id]
+            states.append(start(incident_id, self.policies[name], severity, at, self.tier))
             self._note(incident_id, [TimelineEntry(now, "escalation_started", f"policy {name}")])
         await self.store.save(states)
 
@@ -272,7 +291,7 @@ class TenantEscalations:
             else:
                 entries += await self._deliver(session, event, incident)
         self._note(state.incident_id, entries)
-        await self.store.save([state])
+        await self.save_state(state)
 
     async def _deliver(
         self, session: aiohttp.ClientSession, step: Notify, incident: Incident
@@ -280,7 +299,9 @@ class TenantEscalations:
         """Notify every target of a step, all at once; what happened, for the timeline."""
         now = datetime.now(UTC)
         base = message_of(incident, now, self._link(incident.id))
-        message = replace(base, kind=MessageKind.FIRING, step=step.step, level=step.level)
+        message = replace(
+            base, kind=MessageKind.FIRING, step=step.step, level=step.level, due=step.due
+        )
         entries = [
             TimelineEntry(
                 now, "escalated", f"level {step.level + 1} (step {step.step}, {step.reason.value})"
@@ -298,10 +319,10 @@ class TenantEscalations:
     async def _send(
         self, session: aiohttp.ClientSession, message: Message, chain: list[str]
     ) -> TimelineEntry:
-        senders, problem = await asyncio.to_thread(self._senders, session, chain)
+        senders, problem = self._senders(session, chain)
         if not senders:
             return TimelineEntry(datetime.now(UTC), "delivery_failed", problem or "no channel")
-        pipeline = build_pipeline(senders, self.retry, log=self.log)
+        pipeline = build_pipeline(senders, self.retry, rng=self.jitter, log=self.log)
         delivery = await pipeline.run(Delivery(message))
         event = "delivered" if delivery.delivered else "delivery_failed"
         return TimelineEntry(datetime.now(UTC), event, "; ".join(delivery.steps)[:1000])
@@ -310,13 +331,12 @@ class TenantEscalations:
         self, session: aiohttp.ClientSession, chain: list[str]
     ) -> tuple[list[tuple[str, Sender]], str | None]:
         """Senders for the chain's channels, up to the first whose secret cannot be read
-        (and why); a blocking Redis read, so run off the event loop."""
+        (and why)."""
         senders: list[tuple[str, Sender]] = []
         try:
-            secrets = SecretStore(self.sync_client, self.tenant, box_for(self.settings))
             for name in chain:
                 sender = build_sender(
-                    session, self.channels[name], secrets, self.settings.public_base_url
+                    session, self.channels[name], self.secrets, self.settings.public_base_url
                 )
                 senders.append((name, sender))
         except SecretError as exc:
@@ -349,6 +369,14 @@ class TenantEscalations:
         self._note(state.incident_id, list(await asyncio.gather(*sends)))
         await self.store.save([state])
 
+    async def _read_states(self, incident_ids: list[str]) -> list[EscalationState | None]:
+        found = await self.store.get_many(incident_ids)
+        return [found.get(i) for i in incident_ids]
+
+    async def _save_states(self, states: list[EscalationState]) -> list[None]:
+        await self.store.save(states)
+        return [None] * len(states)
+
     async def _incident(self, incident_id: str) -> Incident | None:
         return (await self._incidents([incident_id])).get(incident_id)
 
@@ -365,13 +393,13 @@ class TenantEscalations:
             self.notes.setdefault(incident_id, []).extend(entries)
 
     async def _flush_notes(self) -> None:
-        """Put the waiting entries on the incidents' timelines (kept for the next round
-        if the correlator cannot take them now)."""
+        """Put the waiting entries on the incidents' stored timelines (kept for the next
+        round if Redis cannot take them now)."""
         if not self.notes:
             return
         notes, self.notes = self.notes, {}
         try:
-            await self._correlator().notes.remote(self.tenant, notes)
+            await append_timelines(self.client, self.tenant, notes)
         except Exception:
             for incident_id, entries in notes.items():
                 self.notes[incident_id] = entries + self.notes.get(incident_id, [])

@@ -79,6 +79,7 @@ class Notification:
     firing: tuple[str, ...]
     resolved: tuple[str, ...]
     at: datetime
+    severity: Severity = Severity.WARNING  # the incident's, then (an escalation's SLA)
 
 
 @dataclass
@@ -493,6 +494,7 @@ class TenantCorrelation:
                 tuple(sorted(firing)),
                 tuple(sorted(resolved)),
                 now,
+                incident.severity,
             )
         )
         self._log(incident, TimelineEntry(now, "notified", detail))

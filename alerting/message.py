@@ -39,6 +39,7 @@ class Message:
     level: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)
     link: str | None = None
+    due: datetime | None = None  # when the step was due (escalation notices)
 
     def key(self, channel: str) -> str:
         """The notification log's key: one send per incident, step, channel and kind."""
@@ -55,9 +56,13 @@ class Message:
             "summary": self.summary,
             "labels": dict(self.labels),
             "link": self.link,
-            "escalation": {"step": self.step, "level": self.level},
-            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "escalation": {"step": self.step, "level": self.level, "due": _iso(self.due)},
+            "at": _iso(self.at),
         }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat().replace("+00:00", "Z")
 
 
 KIND_OF_STATE = {

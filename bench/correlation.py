@@ -55,7 +55,7 @@ SHAPES: dict[str, Callable[[str, int], str]] = {
     "100-groups": lambda run, seq: f"Group{run}x{seq % 100}",
 }
 RATE_ALERTS = 1000
-LATENCY_BATCH = 100
+LATENCY_REQUESTS_PER_S = 10
 THROUGHPUT_BATCH = 1000
 THROUGHPUT_CLIENTS = 2
 
@@ -96,19 +96,26 @@ async def post(
             raise RuntimeError(f"{url}: {r.status} {await r.text()}")
 
 
-async def drive(url: str, headers: dict[str, str], load: Load, mode: str, duration: float) -> int:
-    """Send the scenario's load; return how many alerts were accepted."""
+async def drive(
+    url: str,
+    headers: dict[str, str],
+    load: Load,
+    mode: str,
+    duration: float,
+    alerts_per_s: int = RATE_ALERTS,
+) -> int:
+    """Send the scenario's load (``latency``: ``alerts_per_s`` in 10 requests a second);
+    return how many alerts were accepted."""
     headers = {**headers, "Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         start = time.monotonic()
         if mode == "latency":
-            rate = RATE_ALERTS / LATENCY_BATCH
+            batch = max(1, alerts_per_s // LATENCY_REQUESTS_PER_S)
+            rate = alerts_per_s / batch
             tasks = []
             for i in range(int(rate * duration)):
                 await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-                tasks.append(
-                    asyncio.create_task(post(session, url, headers, load.batch(LATENCY_BATCH)))
-                )
+                tasks.append(asyncio.create_task(post(session, url, headers, load.batch(batch))))
                 _progress(mode, time.monotonic() - start, load.next_seq)
             await asyncio.gather(*tasks)
         else:
@@ -123,7 +130,14 @@ async def drive(url: str, headers: dict[str, str], load: Load, mode: str, durati
     return load.next_seq
 
 
+_last_progress = [0.0]
+
+
 def _progress(mode: str, seconds: float, alerts: int) -> None:
+    """The sending progress on one line, at most twice a second."""
+    if time.monotonic() - _last_progress[0] < 0.5:
+        return
+    _last_progress[0] = time.monotonic()
     print(f"\r    {mode:<10} {seconds:5.1f}s  {alerts:8d} alerts sent", end="", flush=True)
 
 

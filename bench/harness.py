@@ -222,13 +222,20 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
     )
 
 
-def start_vigil(routing: dict[str, Any] | None = None, ml: bool = True) -> tuple[str, str, Any]:
+def start_vigil(
+    routing: dict[str, Any] | None = None,
+    ml: bool = True,
+    tenant_extra: dict[str, Any] | None = None,
+    secrets_: dict[str, str] | None = None,
+) -> tuple[str, str, Any]:
     """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper).
 
     The one tenant, ``bench``, routes by ``routing`` (an ``alertmanager.yml`` as a
-    dict) when given, else everything to one default receiver. With ``ml`` the
-    starter model is trained and promoted first, as ``vigil up`` does, so incidents
-    are scored as on a real installation; without it the predictor is not deployed
+    dict) when given, else everything to one default receiver; ``tenant_extra`` adds
+    sections to its configuration (``escalation``, ``channels``) and ``secrets_`` are
+    stored as its channel secrets. With ``ml`` the starter model is trained and
+    promoted first, as ``vigil up`` does, so incidents are scored as on a real
+    installation; without it the predictor is not deployed
     (``CRITICAL_ALERT_ML_ENABLED=false``).
     """
     import ray
@@ -239,6 +246,7 @@ def start_vigil(routing: dict[str, Any] | None = None, ml: bool = True) -> tuple
     from cluster.redis_client import sync_client
     from cluster.redis_server import EmbeddedRedis, free_port
     from cluster.runtime import init_local
+    from cluster.secrets import SecretStore, box_for
     from cluster.settings import Settings
     from models.registry import ModelRegistry
     from models.starter import register_starter
@@ -253,6 +261,7 @@ def start_vigil(routing: dict[str, Any] | None = None, ml: bool = True) -> tuple
     tenant: dict[str, Any] = {"id": "bench", "api_keys": [{"sha256": hash_api_key(key)}]}
     if routing is not None:
         tenant["alertmanager"] = routing
+    tenant.update(tenant_extra or {})
     config.write_text(yaml.safe_dump({"tenants": [tenant]}))
     settings = Settings(
         REDIS_URL=redis.url,
@@ -261,6 +270,9 @@ def start_vigil(routing: dict[str, Any] | None = None, ml: bool = True) -> tuple
         VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
         CRITICAL_ALERT_ML_ENABLED=ml,
     )
+    store = SecretStore(sync_client(redis.url), "bench", box_for(settings))
+    for name, value in (secrets_ or {}).items():
+        store.set(name, value)
     if ml:
         print("training the starter model ...", file=sys.stderr, flush=True)
         register_starter(ModelRegistry(sync_client(redis.url)), "benchmark")

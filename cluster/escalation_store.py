@@ -64,15 +64,13 @@ class EscalationStore:
             if r is not None
         }
 
-    async def due(self, now: datetime, limit: int = 500) -> list[EscalationState]:
-        """States with something due by ``now``, the most overdue first."""
+    async def due(self, now: datetime, limit: int = 500) -> list[str]:
+        """The incidents with a step due by ``now``, the most overdue first (their
+        states are read by whoever carries the step out, under its lock)."""
         ids: list[bytes] = await self.client.zrangebyscore(
             self.due_key, "-inf", now.timestamp(), start=0, num=limit
         )  # type: ignore[assignment]
-        if not ids:
-            return []
-        raws = await self.client.hmget(self.states_key, ids)
-        return [state_from_record(json.loads(r)) for r in raws if r is not None]
+        return [i.decode() for i in ids]
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending step is due (to sleep until then)."""

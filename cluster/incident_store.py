@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from redis import asyncio as aioredis
+
 from alerting.correlation import Notification, Outbox
 from alerting.flapping import FlapHistory
 from alerting.incident import (
     Incident,
     Member,
+    TimelineEntry,
     incident_from_record,
     incident_to_record,
     member_from_record,
@@ -57,6 +60,7 @@ def notification_record(n: Notification) -> dict[str, Any]:
         "firing": list(n.firing),
         "resolved": list(n.resolved),
         "at": n.at.timestamp(),
+        "severity": n.severity.value,
     }
 
 
@@ -179,3 +183,19 @@ class IncidentStore(TenantRedis):
             keys.incident_timeline(self.tenant, incident_id), 0, -1
         )
         return [json.loads(e) for e in entries]
+
+
+async def append_timelines(
+    client: aioredis.Redis, tenant: str, entries: dict[str, list[TimelineEntry]]
+) -> None:
+    """Append entries to incidents' stored timelines in one round trip, each capped at
+    ``TIMELINE_CAP``: what the escalator does with its steps and deliveries, without
+    asking the correlator to rewrite the incidents."""
+    if not entries:
+        return
+    async with client.pipeline(transaction=False) as pipe:
+        for incident_id, noted in entries.items():
+            key = keys.incident_timeline(tenant, incident_id)
+            pipe.rpush(key, *[json.dumps(timeline_to_record(e)) for e in noted])
+            pipe.ltrim(key, -TIMELINE_CAP, -1)
+        await pipe.execute()

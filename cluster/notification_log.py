@@ -18,6 +18,7 @@ from typing import Any
 from redis import asyncio as aioredis
 
 from cluster import keys
+from cluster.coalescer import Coalescer
 
 
 class NotificationLog:
@@ -37,8 +38,38 @@ class NotificationLog:
         entry = {"channel": channel, "at": time.time(), "steps": steps[-10:]}
         await self.client.hset(self.key, notice, json.dumps(entry))
 
+    async def delivered_many(self, notices: list[str]) -> list[dict[str, Any] | None]:
+        """``delivered`` for several notices in one round trip."""
+        raws = await self.client.hmget(self.key, notices)
+        return [None if raw is None else dict(json.loads(raw)) for raw in raws]
+
+    async def record_many(self, entries: list[tuple[str, str, list[str]]]) -> list[None]:
+        """``record`` for several (notice, channel, steps) in one round trip."""
+        now = time.time()
+        mapping = {
+            notice: json.dumps({"channel": channel, "at": now, "steps": steps[-10:]})
+            for notice, channel, steps in entries
+        }
+        await self.client.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
+        return [None] * len(entries)
+
     async def forget_incident(self, tenant: str, incident_id: str) -> int:
         """Drop an incident's records (when it is purged); return how many."""
         prefix = f"{tenant}/{incident_id}/"
         fields = [name async for name, _ in self.client.hscan_iter(self.key, match=f"{prefix}*")]
         return int(await self.client.hdel(self.key, *fields)) if fields else 0
+
+
+class CoalescedLog:
+    """The notification log with concurrent lookups and records sent to Redis in
+    batches (``cluster.coalescer``): what the escalator uses when many steps are due."""
+
+    def __init__(self, log: NotificationLog) -> None:
+        self._delivered = Coalescer(log.delivered_many)
+        self._record = Coalescer(log.record_many)
+
+    async def delivered(self, notice: str) -> dict[str, Any] | None:
+        return await self._delivered(notice)
+
+    async def record(self, notice: str, channel: str, steps: list[str]) -> None:
+        await self._record((notice, channel, steps))

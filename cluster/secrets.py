@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -108,6 +108,14 @@ def box_for(settings: Settings, create: bool = True) -> SecretBox:
     """The secret box for these settings (their keys, or the data dir's key file)."""
     env = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
     return SecretBox(load_keys(env, settings.data_dir, create))
+
+
+class SecretReader(Protocol):
+    """What reads a tenant's secrets by name: the store, or a snapshot of it."""
+
+    def get(self, name: str) -> str: ...
+
+    def names(self) -> list[str]: ...
 
 
 class SecretStore:

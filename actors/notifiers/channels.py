@@ -22,7 +22,7 @@ from actors.notifiers.slack import SlackConfig, SlackSender
 from actors.notifiers.teams import LINK_SECRET, TeamsConfig, TeamsSender, action_link
 from actors.notifiers.webhook import WebhookConfig, WebhookSender
 from cluster.config import ConfigError, TenantConfig, VigilConfig
-from cluster.secrets import SecretStore
+from cluster.secrets import SecretReader
 
 ChannelConfig = Annotated[
     WebhookConfig | SlackConfig | TeamsConfig | PagerDutyConfig, Field(discriminator="type")
@@ -67,7 +67,7 @@ def secret_names(config: ChannelConfig) -> list[str]:
 def build_sender(
     session: aiohttp.ClientSession,
     config: ChannelConfig,
-    secrets: SecretStore,
+    secrets: SecretReader,
     public_url: str | None = None,
 ) -> Sender:
     """A sender for one channel, its secrets decrypted now (``SecretError`` names a
