@@ -308,11 +308,26 @@ class TenantEscalations:
             )
         ]
         sends = []
+        people: list[str] = []
         for target in step.targets:
-            if target.kind is TargetKind.SCHEDULE:
-                entries.append(self._on_call_entry(target.name, now))
-            else:
+            if target.kind is TargetKind.CHANNEL:
                 sends.append(self._send(session, message, [target.name, *step.fallback]))
+                continue
+            who = self._on_call(target.name, now)
+            detail = f"schedule {target.name}: {who or 'nobody'} is on call"
+            entries.append(TimelineEntry(now, "on_call", detail))
+            if who is None:
+                continue
+            contact = self.config.people.get(who)
+            if contact is None:
+                reason = f"{who} has no contact channels (people.{who} in the config)"
+                entries.append(TimelineEntry(now, "delivery_failed", reason))
+                continue
+            people.append(who)
+            sends.append(self._send(session, message, [*contact.channels, *step.fallback]))
+        # Remembered before sending: a resolved notice to someone whose firing notice
+        # failed is better than none to someone who got it.
+        await self.store.add_people(incident.id, step.level, people)
         entries += await asyncio.gather(*sends)
         return entries
 
@@ -343,12 +358,11 @@ class TenantEscalations:
             return senders, str(exc)
         return senders, None
 
-    def _on_call_entry(self, schedule_name: str, now: datetime) -> TimelineEntry:
+    def _on_call(self, schedule_name: str, now: datetime) -> str | None:
+        """Who is on call for a schedule now (``None``: a gap in the rotation)."""
         schedule = self.config.schedule(schedule_name)
         found = on_call(schedule, now) if schedule is not None else None
-        who = found.user if found is not None else "nobody"
-        # People have no contact channels yet: the step names who is on call.
-        return TimelineEntry(now, "on_call", f"schedule {schedule_name}: {who} is on call")
+        return found.user if found is not None else None
 
     async def _resolve(
         self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
@@ -359,13 +373,21 @@ class TenantEscalations:
         sends = []
         if incident is not None and levels:
             policy = self.policies[state.policy]
+            people = await self.store.people(state.incident_id)
             base = message_of(incident, datetime.now(UTC), self._link(incident.id))
             for level in levels:
                 message = replace(base, kind=MessageKind.RESOLVED, step=level, level=level)
-                for target in policy.levels[level].targets:
-                    if target.kind is TargetKind.CHANNEL:
-                        chain = [target.name, *policy.levels[level].fallback]
-                        sends.append(self._send(session, message, chain))
+                fallback = list(policy.levels[level].fallback)
+                chains = [
+                    [target.name, *fallback]
+                    for target in policy.levels[level].targets
+                    if target.kind is TargetKind.CHANNEL
+                ]
+                for user in people.get(level, []):  # who was on call then, not now
+                    contact = self.config.people.get(user)
+                    if contact is not None:
+                        chains.append([*contact.channels, *fallback])
+                sends += [self._send(session, message, chain) for chain in chains]
         self._note(state.incident_id, list(await asyncio.gather(*sends)))
         await self.store.save([state])
 

@@ -19,8 +19,14 @@
           - {user: dee, start: "2026-11-26T18:00:00+01:00", end: "2026-11-27T09:00:00+01:00"}
 
 An escalation level targets a schedule as ``{schedule: primary}``: whoever is on call
-then is notified. Strict: unknown keys, unknown time zones, times without a zone and
-overrides that end before they start are refused.
+then is notified, through the channels the tenant's ``people:`` section gives them
+(the first, then the others as their fallbacks):
+
+    people:
+      ana: {channels: [ana-pagerduty, ana-slack]}
+
+Strict: unknown keys, unknown time zones, times without a zone and overrides that end
+before they start are refused.
 """
 
 from __future__ import annotations
@@ -127,3 +133,12 @@ class ScheduleSpec(BaseModel):
             tuple(spec.layer(n) for n, spec in enumerate(self.layers)),
             tuple(Override(o.user, o.start, o.end) for o in self.overrides),
         )
+
+
+class PersonSpec(BaseModel):
+    """How to reach one person who can be on call: their channels, first one first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    channels: list[str] = Field(min_length=1)

@@ -37,7 +37,7 @@ from alerting.correlation_config import CorrelationSpec
 from alerting.errors import InvalidConfig
 from alerting.escalation_config import DEFAULT_MAX_LEVELS, NAME, EscalationSpec
 from alerting.oncall import Schedule
-from alerting.oncall_config import ScheduleSpec
+from alerting.oncall_config import PersonSpec, ScheduleSpec
 from cluster.keys import check_tenant_id
 
 
@@ -77,6 +77,7 @@ class TenantConfig(BaseModel):
     correlation: CorrelationSpec = Field(default_factory=CorrelationSpec)
     escalation: EscalationSpec = Field(default_factory=EscalationSpec)
     schedules: dict[str, ScheduleSpec] = Field(default_factory=dict)
+    people: dict[str, PersonSpec] = Field(default_factory=dict)
     # Checked by actors.notifiers.channels.check_channels (the channel types live with
     # their notifiers); here only each entry's shape.
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -105,6 +106,10 @@ class TenantConfig(BaseModel):
         for name in sorted(self.escalation.schedules() - set(self.schedules)):
             raise ValueError(f"escalation targets schedule {name!r}, which schedules lacks")
         return self
+
+    def contact_channels(self) -> set[str]:
+        """Every channel the people section names (checked against ``channels``)."""
+        return {c for person in self.people.values() for c in person.channels}
 
     def schedule(self, name: str) -> Schedule | None:
         """One of the tenant's on-call schedules, if it has one of that name."""

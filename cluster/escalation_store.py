@@ -33,6 +33,7 @@ class EscalationStore:
         self.tenant = tenant
         self.states_key = keys.escalations(tenant)
         self.due_key = keys.escalation_due(tenant)
+        self.people_key = keys.escalation_people(tenant)
 
     async def save(self, states: Sequence[EscalationState]) -> None:
         """Store states and their due times (a state with nothing due leaves the set)."""
@@ -79,6 +80,19 @@ class EscalationStore:
             return None
         return datetime.fromtimestamp(float(first[0][1]), tz=UTC)
 
+    async def add_people(self, incident_id: str, level: int, users: Sequence[str]) -> None:
+        """Remember who an on-call target of ``level`` notified (for the resolved notice)."""
+        if not users:
+            return
+        known = await self.people(incident_id)
+        known[level] = sorted(set(known.get(level, [])) | set(users))
+        await self.client.hset(self.people_key, incident_id, json.dumps(known))
+
+    async def people(self, incident_id: str) -> dict[int, list[str]]:
+        """Who on-call targets notified, by level."""
+        raw = await self.client.hget(self.people_key, incident_id)
+        return {} if raw is None else {int(k): v for k, v in json.loads(raw).items()}
+
     async def forget(self, incident_ids: Sequence[str]) -> None:
         """Drop escalations (their incidents were purged)."""
         if not incident_ids:
@@ -86,4 +100,5 @@ class EscalationStore:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.hdel(self.states_key, *incident_ids)
             pipe.zrem(self.due_key, *incident_ids)
+            pipe.hdel(self.people_key, *incident_ids)
             await pipe.execute()

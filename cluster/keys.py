@@ -118,6 +118,12 @@ def escalation_due(tenant: str) -> str:
     return f"{tenant}:escalation-due"
 
 
+def escalation_people(tenant: str) -> str:
+    """Hash: incident id → the people an on-call target notified, by level (JSON), so
+    the resolved notice reaches them even after the rotation moved on."""
+    return f"{tenant}:escalation-people"
+
+
 def escalator(tenant: str) -> str:
     """Hash: the escalator's bookkeeping for the tenant (its notifications position)."""
     return f"{tenant}:escalator"

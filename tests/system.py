@@ -114,16 +114,22 @@ ACME_SCHEDULES: dict[str, Any] = {
 # hooli escalates: level 1 at once to webhook l1, level 2 two seconds later to l2
 # (their URLs are secrets the escalation tests set to their recording servers).
 # Alerts labelled escalation_test="fallback" go to receiver "fallback": one level that
-# notifies l1 and Slack, falling back to Teams and then a webhook.
+# notifies l1 and Slack, falling back to Teams and then a webhook. Those labelled
+# escalation_test="oncall" page whoever is on call for schedule "primary" (always ana,
+# reached through her webhook).
 HOOLI_ESCALATION: dict[str, Any] = {
     "alertmanager": {
         "route": {
             "receiver": "default",
             "group_by": ["alertname"],
             "group_wait": "0s",
-            "routes": [{"matchers": ['escalation_test="fallback"'], "receiver": "fallback"}],
+            "group_interval": "1s",  # resolved notices within a second, as on initech
+            "routes": [
+                {"matchers": ['escalation_test="fallback"'], "receiver": "fallback"},
+                {"matchers": ['escalation_test="oncall"'], "receiver": "oncall"},
+            ],
         },
-        "receivers": [{"name": "default"}, {"name": "fallback"}],
+        "receivers": [{"name": "default"}, {"name": "fallback"}, {"name": "oncall"}],
     },
     "escalation": {
         "policies": {
@@ -142,8 +148,9 @@ HOOLI_ESCALATION: dict[str, Any] = {
                     }
                 ]
             },
+            "oncall": {"levels": [{"targets": [{"schedule": "primary"}]}]},
         },
-        "receivers": {"fallback": "with-fallback"},
+        "receivers": {"fallback": "with-fallback", "oncall": "oncall"},
         "default_policy": "fast",
     },
     "channels": {
@@ -152,7 +159,15 @@ HOOLI_ESCALATION: dict[str, Any] = {
         "slack": {"type": "slack", "webhook_url_secret": "slack-url"},
         "teams": {"type": "teams", "webhook_url_secret": "teams-url"},
         "backup": {"type": "webhook", "url_secret": "backup-url"},
+        "ana-hook": {"type": "webhook", "url_secret": "ana-url"},
     },
+    "schedules": {
+        "primary": {
+            "time_zone": "UTC",
+            "layers": [{"rotation": "daily", "start": "2026-01-01", "users": ["ana"]}],
+        }
+    },
+    "people": {"ana": {"channels": ["ana-hook"]}},
 }
 
 # umbrella's alert rate is watched in quarter-second buckets, so a test sees a storm

@@ -44,6 +44,9 @@ def tenant_channels(tenant: TenantConfig, where: str = "") -> dict[str, ChannelC
         raise ConfigError(
             f"{where}escalation names channels that channels lacks: {', '.join(missing)}"
         )
+    missing = sorted(tenant.contact_channels() - set(channels))
+    if missing:
+        raise ConfigError(f"{where}people name channels that channels lacks: {', '.join(missing)}")
     return channels
 
 

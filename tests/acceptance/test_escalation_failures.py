@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import ray
@@ -81,3 +82,27 @@ async def test_a_channel_down_falls_back_once_and_spares_the_one_that_worked(
 
     details = await wait_until(lambda: len(delivered()) == 2 and delivered(), 10)
     assert any("slack" in d and "teams" in d for d in details), details
+
+
+async def test_an_on_call_target_pages_the_person_on_call_and_tells_them_it_resolved(
+    vigil: Vigil,
+) -> None:
+    ana = RecordingServer()
+    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
+    store.set("ana-url", await ana.start() + "/ana")
+    try:
+        labels = unique_labels(severity="critical", escalation_test="oncall")
+        await asyncio.to_thread(post_v2, vigil, TENANT, [{"labels": labels}])
+        incident = await asyncio.to_thread(one_incident, vigil, TENANT, labels["alertname"], 1)
+        ((_, firing),) = await wait_until(lambda: bodies(ana, incident["id"]), 10)
+        assert firing["status"] == "firing"
+        ended = {"labels": labels, "endsAt": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}
+        await asyncio.to_thread(post_v2, vigil, TENANT, [ended])
+        notices = await wait_until(lambda: len(bodies(ana, incident["id"])) == 2, 15)
+        assert notices
+        assert [b["status"] for _, b in bodies(ana, incident["id"])] == ["firing", "resolved"]
+        detail = vigil.session(TENANT).get(vigil.incidents_url(f"/{incident['id']}"), timeout=30)
+        on_call = [e["detail"] for e in detail.json()["timeline"] if e["event"] == "on_call"]
+        assert on_call == ["schedule primary: ana is on call"]
+    finally:
+        await ana.stop()

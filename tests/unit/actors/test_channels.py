@@ -41,6 +41,11 @@ def test_channels_are_read_by_type() -> None:
     [
         # an escalation naming a channel that does not exist
         (HEAD + CHANNELS.replace("      pd:", "      pdx:") + ESCALATION, "channels lacks: pd"),
+        # a person reached through a channel that does not exist
+        (
+            HEAD + CHANNELS + "    people:\n      ana: {channels: [ops, ana-sms]}\n",
+            "people name channels that channels lacks: ana-sms",
+        ),
         # a type Vigil does not know
         (HEAD + "    channels:\n      mail: {type: email}\n", r"channels\.mail: Input tag 'email'"),
         # a field the type does not have
@@ -59,6 +64,15 @@ def test_channels_are_read_by_type() -> None:
 def test_a_wrong_channel_is_a_config_error_with_its_path(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         check_channels(parse_config(text))
+
+
+def test_people_are_reached_through_the_tenants_channels() -> None:
+    config = parse_config(HEAD + CHANNELS + "    people:\n      ana: {channels: [pd, ops]}\n")
+    check_channels(config)
+    assert config.tenants[0].people["ana"].channels == ["pd", "ops"]
+    assert config.tenants[0].contact_channels() == {"pd", "ops"}
+    with pytest.raises(ConfigError, match="people.ana.channels"):
+        parse_config(HEAD + "    people:\n      ana: {channels: []}\n")
 
 
 def test_an_inline_secret_is_never_echoed_in_the_error() -> None:
