@@ -5,8 +5,10 @@ correlator's "this group has something to say" entries):
 
 * a group's **first** notification starts the escalation of its incident, if the
   route's receiver has a policy (``escalation.receivers`` / ``default_policy``);
-* **all_resolved** resolves it: resolved notices go to the levels that got a firing
-  notice, and only to them.
+* **all_resolved**, or a person resolving it, resolves it: resolved notices go to the
+  levels that got a firing notice, and only to them;
+* a person **acknowledging** it stops it at once: acknowledged notices go to the same
+  levels (PagerDuty gets its acknowledge event).
 
 Due steps come from the escalation store (a Redis sorted set). Before a step is
 carried out the incident's state is read from the correlator: an acknowledged one
@@ -53,6 +55,7 @@ from alerting.escalation import (
     resolve,
     start,
 )
+from alerting.flush import NotifyReason
 from alerting.incident import Incident, IncidentNotFound, IncidentState, TimelineEntry
 from alerting.message import Message, MessageKind, message_of
 from alerting.oncall import on_call
@@ -77,8 +80,9 @@ BUSY_POLL_SECONDS = 0.02  # the same while overdue steps are being delivered
 STEP_CONCURRENCY = 256  # due steps delivered at once per tenant
 CONNECTIONS = 256  # open HTTP connections per tenant (kept alive between notices)
 DUE_BATCH = 500  # due steps taken per round
-START_REASONS = ("first",)
-RESOLVE_REASONS = ("all_resolved",)
+START_REASONS = (NotifyReason.FIRST.value,)
+RESOLVE_REASONS = (NotifyReason.ALL_RESOLVED.value, NotifyReason.RESOLVED_BY_HAND.value)
+ACKNOWLEDGED = NotifyReason.ACKNOWLEDGED.value
 
 
 class TenantEscalations:
@@ -237,12 +241,17 @@ class TenantEscalations:
         incidents resolved."""
         await self._start([r for r in records if r["reason"] in START_REASONS])
         for record in records:
-            if record["reason"] in RESOLVE_REASONS:
+            reason = record["reason"]
+            if reason in RESOLVE_REASONS or reason == ACKNOWLEDGED:
                 incident_id = record["incident_id"]
                 async with self.locks.hold(incident_id):
                     existing = await self.store.get(incident_id)
-                    if existing is not None and existing.resolved_at is None:
-                        incident = await self._incident(incident_id)
+                    if existing is None or existing.resolved_at is not None:
+                        continue
+                    incident = await self._incident(incident_id)
+                    if reason == ACKNOWLEDGED:
+                        await self._acknowledged(session, existing, incident)
+                    else:
                         await self._resolve(session, existing, incident)
 
     async def _start(self, records: list[dict[str, Any]]) -> None:
@@ -370,20 +379,45 @@ class TenantEscalations:
         """Stop the escalation; resolved notices to the levels notified (``incident``:
         as the caller just read it, ``None`` if it is gone)."""
         state, levels = resolve(state, datetime.now(UTC))
+        await self._tell_notified(session, state, incident, levels, MessageKind.RESOLVED)
+
+    async def _acknowledged(
+        self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
+    ) -> None:
+        """Somebody took it: no more levels; those paged so far hear who (PagerDuty
+        stops its own escalation on the acknowledge event)."""
+        if state.acknowledged_at is not None or state.resolved_at is not None:
+            return
+        at = incident.acknowledged_at if incident and incident.acknowledged_at else None
+        state = acknowledge(state, at or datetime.now(UTC))
+        levels = state.notified_levels
+        await self._tell_notified(session, state, incident, levels, MessageKind.ACKNOWLEDGED)
+
+    async def _tell_notified(
+        self,
+        session: aiohttp.ClientSession,
+        state: EscalationState,
+        incident: Incident | None,
+        levels: tuple[int, ...],
+        kind: MessageKind,
+    ) -> None:
+        """Send ``kind`` notices to the channels and people of the levels that got a
+        firing notice (people: whoever was paged then, not who is on call now), then
+        save the state."""
         sends = []
         if incident is not None and levels:
             policy = self.policies[state.policy]
             people = await self.store.people(state.incident_id)
             base = message_of(incident, datetime.now(UTC), self._link(incident.id))
             for level in levels:
-                message = replace(base, kind=MessageKind.RESOLVED, step=level, level=level)
+                message = replace(base, kind=kind, step=level, level=level)
                 fallback = list(policy.levels[level].fallback)
                 chains = [
                     [target.name, *fallback]
                     for target in policy.levels[level].targets
                     if target.kind is TargetKind.CHANNEL
                 ]
-                for user in people.get(level, []):  # who was on call then, not now
+                for user in people.get(level, []):
                     contact = self.config.people.get(user)
                     if contact is not None:
                         chains.append([*contact.channels, *fallback])

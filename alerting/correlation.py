@@ -24,7 +24,7 @@ from alerting.alert import AlertStatus
 from alerting.amconfig import RoutingConfig
 from alerting.correlation_config import CorrelationPolicy
 from alerting.flapping import FlapHistory, hold_until
-from alerting.flush import Notified, first_flush_at, notify_reason
+from alerting.flush import Notified, NotifyReason, first_flush_at, notify_reason
 from alerting.grouping import group_key
 from alerting.incident import (
     Incident,
@@ -594,6 +594,7 @@ class TenantCorrelation:
         if entry is not None:
             self._log(incident, entry)
             self._dirty(incident)
+            self._tell_escalation(incident, NotifyReason.ACKNOWLEDGED, now)
         return [m.alert_id for m in incident.members.values() if m.status is AlertStatus.FIRING]
 
     def resolve(
@@ -607,7 +608,25 @@ class TenantCorrelation:
             self._log(incident, entry)
             self._dirty(incident)
             self._closed(incident)
+            self._tell_escalation(incident, NotifyReason.RESOLVED_BY_HAND, now)
         return to_resolve
+
+    def _tell_escalation(self, incident: Incident, reason: NotifyReason, now: datetime) -> None:
+        """Queue a notification that a person acted (not a group flush, not counted as
+        one): the escalator stops or resolves the incident's escalation at once rather
+        than at its next step, and tells those it paged."""
+        self.outbox.notifications.append(
+            Notification(
+                incident.id,
+                incident.receiver,
+                incident.group_key,
+                reason.value,
+                (),
+                (),
+                now,
+                incident.severity,
+            )
+        )
 
     # -- risk and feedback -------------------------------------------------------------
 

@@ -24,6 +24,9 @@ class NotifyReason(StrEnum):
     ALL_RESOLVED = "all_resolved"  # everything that was notified firing has resolved
     NEWLY_RESOLVED = "newly_resolved"  # some notified alerts resolved (send_resolved)
     REPEAT = "repeat"  # nothing changed, but repeat_interval has passed
+    # Not flushes: a person acted on the incident, and its escalation must know now.
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED_BY_HAND = "resolved_by_hand"
 
 
 @dataclass(frozen=True)

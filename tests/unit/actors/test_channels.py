@@ -71,7 +71,7 @@ def test_people_are_reached_through_the_tenants_channels() -> None:
     check_channels(config)
     assert config.tenants[0].people["ana"].channels == ["pd", "ops"]
     assert config.tenants[0].contact_channels() == {"pd", "ops"}
-    with pytest.raises(ConfigError, match="people.ana.channels"):
+    with pytest.raises(ConfigError, match=r"people\.ana\.channels"):
         parse_config(HEAD + "    people:\n      ana: {channels: []}\n")
 
 
