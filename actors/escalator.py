@@ -228,7 +228,8 @@ class TenantEscalations:
             state, step = escalate_now(state, self.policies[state.policy], now)
             if step is None:
                 raise InvalidTransition(f"incident {incident_id} has no further level")
-            entries = await self._deliver(session, step, incident)
+            base = message_of(incident, now, self._link(incident_id))
+            entries = await self._deliver(session, step, base)
             if by:
                 entries[0] = replace(entries[0], by=by)
             self._note(incident_id, entries)
@@ -239,7 +240,7 @@ class TenantEscalations:
     async def _follow(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
         """Start escalations for groups' first notifications, resolve those whose
         incidents resolved."""
-        await self._start([r for r in records if r["reason"] in START_REASONS])
+        await self._start(session, [r for r in records if r["reason"] in START_REASONS])
         for record in records:
             reason = record["reason"]
             if reason in RESOLVE_REASONS or reason == ACKNOWLEDGED:
@@ -254,16 +255,16 @@ class TenantEscalations:
                     else:
                         await self._resolve(session, existing, incident)
 
-    async def _start(self, records: list[dict[str, Any]]) -> None:
+    async def _start(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
         """Start the policy of each new incident whose receiver has one (an incident of
-        several groups gets one "first" per group: the earliest counts)."""
-        by_incident: dict[str, tuple[str, datetime, Severity]] = {}
+        several groups gets one "first" per group: the earliest counts), and carry out
+        the steps due at once with notices built from the notification itself: the
+        incident was just formed, so there is nothing to ask the correlator."""
+        by_incident: dict[str, tuple[str, dict[str, Any]]] = {}
         for record in records:
             name = self.config.escalation.policy_name_for(record["receiver"])
             if name is not None:
-                at = datetime.fromtimestamp(record["at"], UTC)
-                severity = Severity(record.get("severity", Severity.WARNING.value))
-                by_incident.setdefault(record["incident_id"], (name, at, severity))
+                by_incident.setdefault(record["incident_id"], (name, record))
         if not by_incident:
             return
         existing = await self.store.get_many(list(by_incident))
@@ -271,10 +272,40 @@ class TenantEscalations:
         states = []
         now = datetime.now(UTC)
         for incident_id in fresh:
-            name, at, severity = by_incident[incident_id]
+            name, record = by_incident[incident_id]
+            severity = Severity(record.get("severity", Severity.WARNING.value))
+            at = datetime.fromtimestamp(record["at"], UTC)
             states.append(start(incident_id, self.policies[name], severity, at, self.tier))
             self._note(incident_id, [TimelineEntry(now, "escalation_started", f"policy {name}")])
         await self.store.save(states)
+        for state in states:
+            due = state.due_at()
+            if due is not None and due <= now and state.incident_id not in self.in_flight:
+                _, record = by_incident[state.incident_id]
+                first = self._first(session, state.incident_id, self._message_of(record, now))
+                self._spawn(state.incident_id, first)
+
+    def _message_of(self, record: dict[str, Any], now: datetime) -> Message:
+        """The firing notice of a just-formed incident, from its first notification."""
+        incident_id = record["incident_id"]
+        return Message(
+            tenant=self.tenant,
+            incident_id=incident_id,
+            kind=MessageKind.FIRING,
+            severity=Severity(record.get("severity", Severity.WARNING.value)),
+            summary=record.get("summary") or record.get("group_key", ""),
+            at=now,
+            labels=record.get("labels", {}),
+            link=self._link(incident_id),
+        )
+
+    async def _first(self, session: aiohttp.ClientSession, incident_id: str, base: Message) -> None:
+        async with self.slots, self.locks.hold(incident_id):
+            state = await self.read_state(incident_id)
+            due = state.due_at() if state is not None else None
+            if state is None or due is None or due > datetime.now(UTC):
+                return
+            await self._advance(session, state, base)
 
     async def _carry_out(
         self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
@@ -285,8 +316,15 @@ class TenantEscalations:
             return
         if incident.state is IncidentState.ACKNOWLEDGED and state.acknowledged_at is None:
             state = acknowledge(state, incident.acknowledged_at or now)
-        policy = self.policies[state.policy]
-        state, events = advance(state, policy, now)
+        await self._advance(session, state, message_of(incident, now, self._link(incident.id)))
+
+    async def _advance(
+        self, session: aiohttp.ClientSession, state: EscalationState, base: Message
+    ) -> None:
+        """Carry out what is due: breaches on the timeline, steps delivered (notices
+        made from ``base``), then the new state saved."""
+        now = datetime.now(UTC)
+        state, events = advance(state, self.policies[state.policy], now)
         entries: list[TimelineEntry] = []
         for event in events:
             if isinstance(event, Breach):
@@ -298,18 +336,17 @@ class TenantEscalations:
                     )
                 )
             else:
-                entries += await self._deliver(session, event, incident)
+                entries += await self._deliver(session, event, base)
         self._note(state.incident_id, entries)
         await self.save_state(state)
 
     async def _deliver(
-        self, session: aiohttp.ClientSession, step: Notify, incident: Incident
+        self, session: aiohttp.ClientSession, step: Notify, base: Message
     ) -> list[TimelineEntry]:
         """Notify every target of a step, all at once; what happened, for the timeline."""
         now = datetime.now(UTC)
-        base = message_of(incident, now, self._link(incident.id))
         message = replace(
-            base, kind=MessageKind.FIRING, step=step.step, level=step.level, due=step.due
+            base, kind=MessageKind.FIRING, step=step.step, level=step.level, due=step.due, at=now
         )
         entries = [
             TimelineEntry(
@@ -336,7 +373,7 @@ class TenantEscalations:
             sends.append(self._send(session, message, [*contact.channels, *step.fallback]))
         # Remembered before sending: a resolved notice to someone whose firing notice
         # failed is better than none to someone who got it.
-        await self.store.add_people(incident.id, step.level, people)
+        await self.store.add_people(base.incident_id, step.level, people)
         entries += await asyncio.gather(*sends)
         return entries
 

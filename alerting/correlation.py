@@ -34,6 +34,7 @@ from alerting.incident import (
 )
 from alerting.inhibition import inhibiting_sources
 from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
+from alerting.message import summary_of
 from alerting.relatedness import Candidate, JoinReason, Relation, find_related
 from alerting.risk import VERDICTS, RiskScore, routes_to_page
 from alerting.routing import Route
@@ -80,6 +81,10 @@ class Notification:
     resolved: tuple[str, ...]
     at: datetime
     severity: Severity = Severity.WARNING  # the incident's, then (an escalation's SLA)
+    # The incident's group labels and one-line summary then: the escalator's first
+    # notice is built from these without asking the correlator for the incident.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    summary: str = ""
 
 
 @dataclass
@@ -495,6 +500,8 @@ class TenantCorrelation:
                 tuple(sorted(resolved)),
                 now,
                 incident.severity,
+                dict(incident.group_labels),
+                summary_of(incident),
             )
         )
         self._log(incident, TimelineEntry(now, "notified", detail))

@@ -72,18 +72,23 @@ KIND_OF_STATE = {
 }
 
 
-def message_of(incident: Incident, at: datetime, link: str | None = None) -> Message:
-    """A notice of an incident as it stands (its state decides the kind)."""
+def summary_of(incident: Incident) -> str:
+    """One line for a notice: the first member's alertname, and how many more."""
     first = next(iter(incident.members.values()), None)
     summary = (first.labels.get("alertname", "") if first else "") or incident.group_key
     if len(incident.members) > 1:
         summary = f"{summary} and {len(incident.members) - 1} more"
+    return summary
+
+
+def message_of(incident: Incident, at: datetime, link: str | None = None) -> Message:
+    """A notice of an incident as it stands (its state decides the kind)."""
     return Message(
         tenant=incident.tenant,
         incident_id=incident.id,
         kind=KIND_OF_STATE[incident.state],
         severity=incident.severity,
-        summary=summary,
+        summary=summary_of(incident),
         at=at,
         labels=dict(incident.group_labels),
         link=link,

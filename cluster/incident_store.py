@@ -61,6 +61,8 @@ def notification_record(n: Notification) -> dict[str, Any]:
         "resolved": list(n.resolved),
         "at": n.at.timestamp(),
         "severity": n.severity.value,
+        "labels": dict(n.labels),
+        "summary": n.summary,
     }
 
 
