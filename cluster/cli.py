@@ -30,6 +30,7 @@ from typing import Any
 
 from actors.notifiers.channels import check_channels
 from cluster import runtime
+from cluster.bench_cli import add_bench_command, run_bench_command
 from cluster.config import ConfigError, load_config
 from cluster.ml_cli import add_ml_commands, command_client, ensure_starter_model, run_ml_command
 from cluster.redis_server import EmbeddedRedis, EmbeddedRedisError
@@ -264,6 +265,7 @@ def parser() -> argparse.ArgumentParser:
     add_config_commands(sub)
     add_secret_commands(sub)
     add_ml_commands(sub)
+    add_bench_command(sub)
     return p
 
 
@@ -287,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_ml_command(args, settings)
         if args.command in ("keys", "secret"):
             return run_secret_command(args, settings)
+        if args.command == "bench":
+            return run_bench_command(args)
         return cmd_tenant_key(settings, args.name, args.tenant_command == "integration-key")
     except (SettingsError, ConfigError, EmbeddedRedisError) as exc:
         print(f"vigil: {exc}", file=sys.stderr)
