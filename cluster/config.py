@@ -148,19 +148,23 @@ class VigilConfig(BaseModel):
         """Integration-key hash → tenant id (PagerDuty ``routing_key`` / ``service_key``)."""
         return {k.sha256: t.id for t in self.tenants for k in t.integration_keys}
 
+    def tenant(self, tenant: str) -> TenantConfig | None:
+        """A tenant's section of the file (``None`` for a tenant not in it)."""
+        return next((t for t in self.tenants if t.id == tenant), None)
+
     def correlation_for(self, tenant: str) -> CorrelationSpec:
         """The tenant's ``correlation:`` section (defaults for a tenant not in the file)."""
-        found = next((t for t in self.tenants if t.id == tenant), None)
+        found = self.tenant(tenant)
         return found.correlation if found is not None else CorrelationSpec()
 
     def schedule_names(self, tenant: str) -> list[str]:
         """The names of a tenant's on-call schedules."""
-        found = next((t for t in self.tenants if t.id == tenant), None)
+        found = self.tenant(tenant)
         return [] if found is None else list(found.schedules)
 
     def schedule_for(self, tenant: str, name: str) -> Schedule | None:
         """A tenant's on-call schedule by name (``None``: no such tenant or schedule)."""
-        found = next((t for t in self.tenants if t.id == tenant), None)
+        found = self.tenant(tenant)
         return None if found is None else found.schedule(name)
 
     def routing_for(self, tenant: str) -> RoutingConfig:

@@ -9,8 +9,9 @@ slack-signing-secret``) before anything happens:
 * a missing or wrong signature, a timestamp over five minutes off, or a request seen
   before (a replay) is **401** and changes nothing;
 * Acknowledge and Resolve act on the incident (and its alerts) as the Slack user,
-  Escalate notifies its next level now; then the message is replaced through Slack's
-  ``response_url`` with one showing the new state.
+  Escalate notifies its next level now; then the message is replaced by one showing
+  the new state: with ``chat.update`` when the tenant has a bot-token Slack channel,
+  otherwise (or if Slack refuses) through the click's ``response_url``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from actors.notifiers.slack import slack_message
-from alerting.message import message_of
+from actors.notifiers.channels import tenant_channels
+from actors.notifiers.slack import SlackConfig, SlackSender, slack_message
+from alerting.delivery import AttemptKind
+from alerting.message import Message, message_of
 from alerting.signature import verify_slack
 from cluster.keys import check_tenant_id
 from serve_app.problems import ApiError
@@ -84,24 +87,52 @@ async def slack_action(request: Request) -> JSONResponse:
     else:
         await ingress.call_correlator(tenant, ACTIONS[action_id], incident_id, by, "from Slack")
     incident, _ = await ingress.call_correlator(tenant, "get_incident", incident_id)
-    response_url = payload.get("response_url")
-    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
-        update = {
-            "replace_original": True,
-            **slack_message(message_of(incident, incident.updated_at)),
-        }
-        await _post_update(response_url, update)
+    message = message_of(incident, incident.updated_at)
+    async with aiohttp.ClientSession() as session:
+        if not await _update_with_bot(session, ingress, tenant, payload, message):
+            response_url = payload.get("response_url")
+            if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+                update = {"replace_original": True, **slack_message(message)}
+                await _post_update(session, response_url, update)
     return JSONResponse({"ok": True, "incident": incident_id, "state": incident.state.value})
 
 
-async def _post_update(url: str, body: dict[str, Any]) -> None:
+async def _update_with_bot(
+    session: aiohttp.ClientSession,
+    ingress: Any,
+    tenant: str,
+    payload: dict[str, Any],
+    message: Message,
+) -> bool:
+    """Replace the clicked message with ``chat.update`` if the tenant has a bot-token
+    Slack channel (the one configured for the clicked channel, else the first); False
+    if it has none, or Slack refused (then ``response_url`` is used)."""
+    container = payload.get("container") or {}
+    channel_id = container.get("channel_id") or (payload.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (payload.get("message") or {}).get("ts")
+    if not isinstance(channel_id, str) or not isinstance(ts, str):
+        return False
+    config = ingress.config.tenant(tenant)
+    bots = [
+        c
+        for c in (tenant_channels(config).values() if config is not None else ())
+        if isinstance(c, SlackConfig) and c.bot_token_secret is not None
+    ]
+    if not bots:
+        return False
+    bot = next((c for c in bots if c.channel == channel_id), bots[0])
+    token = await ingress.tenant_secret(tenant, bot.bot_token_secret)
+    if token is None:
+        return False
+    attempt = await SlackSender(session, bot, token).update(channel_id, ts, message)
+    return attempt.kind is AttemptKind.DELIVERED
+
+
+async def _post_update(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> None:
     """Replace the clicked message; the action stands even if Slack is unreachable."""
     timeout = aiohttp.ClientTimeout(total=5)
     try:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, json=body, timeout=timeout),
-        ):
+        async with session.post(url, json=body, timeout=timeout):
             pass
     except (aiohttp.ClientError, OSError, TimeoutError):
         pass

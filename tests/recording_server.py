@@ -65,12 +65,13 @@ class RecordingServer:
             return web.Response(status=int(args[0]), text="planned failure", headers=headers)
         return web.Response(status=200, text="ok")
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen (on ``port``, or any free one); return the base URL."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return f"http://127.0.0.1:{port}"

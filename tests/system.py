@@ -116,7 +116,10 @@ ACME_SCHEDULES: dict[str, Any] = {
 # Alerts labelled escalation_test="fallback" go to receiver "fallback": one level that
 # notifies l1 and Slack, falling back to Teams and then a webhook. Those labelled
 # escalation_test="oncall" page whoever is on call for schedule "primary" (always ana,
-# reached through her webhook).
+# reached through her webhook). Those labelled escalation_test="slack-bot" are posted
+# by a Slack bot token to a fake Slack Web API listening on SLACK_API_PORT.
+SLACK_API_PORT = free_port()
+SLACK_BOT_CHANNEL = "C0ONCALL"
 HOOLI_ESCALATION: dict[str, Any] = {
     "alertmanager": {
         "route": {
@@ -127,9 +130,10 @@ HOOLI_ESCALATION: dict[str, Any] = {
             "routes": [
                 {"matchers": ['escalation_test="fallback"'], "receiver": "fallback"},
                 {"matchers": ['escalation_test="oncall"'], "receiver": "oncall"},
+                {"matchers": ['escalation_test="slack-bot"'], "receiver": "slack-bot"},
             ],
         },
-        "receivers": [{"name": "default"}, {"name": "fallback"}, {"name": "oncall"}],
+        "receivers": [{"name": n} for n in ("default", "fallback", "oncall", "slack-bot")],
     },
     "escalation": {
         "policies": {
@@ -149,8 +153,9 @@ HOOLI_ESCALATION: dict[str, Any] = {
                 ]
             },
             "oncall": {"levels": [{"targets": [{"schedule": "primary"}]}]},
+            "slack-bot": {"levels": [{"targets": [{"channel": "slack-bot"}]}]},
         },
-        "receivers": {"fallback": "with-fallback", "oncall": "oncall"},
+        "receivers": {"fallback": "with-fallback", "oncall": "oncall", "slack-bot": "slack-bot"},
         "default_policy": "fast",
     },
     "channels": {
@@ -160,6 +165,12 @@ HOOLI_ESCALATION: dict[str, Any] = {
         "teams": {"type": "teams", "webhook_url_secret": "teams-url"},
         "backup": {"type": "webhook", "url_secret": "backup-url"},
         "ana-hook": {"type": "webhook", "url_secret": "ana-url"},
+        "slack-bot": {
+            "type": "slack",
+            "bot_token_secret": "slack-bot-token",
+            "channel": SLACK_BOT_CHANNEL,
+            "api_url": f"http://127.0.0.1:{SLACK_API_PORT}/api",
+        },
     },
     "schedules": {
         "primary": {

@@ -8,11 +8,14 @@ interactive **Acknowledge / Resolve / Escalate** buttons.
       slack-bot:
         type: slack
         bot_token_secret: slack-bot-token        # a bot token (chat.postMessage)
-        channel: "#oncall"
+        channel: C0123ONCALL                     # the channel's id (or "#name")
 
 The buttons' ``action_id`` is ``vigil_acknowledge`` / ``vigil_resolve`` /
 ``vigil_escalate`` and their ``value`` ``<tenant>/<incident id>``: Slack posts the click to
-``POST /api/v1/integrations/slack/actions``, which checks Slack's signature.
+``POST /api/v1/integrations/slack/actions``, which checks Slack's signature, acts, and
+then replaces the message: with ``chat.update`` when the tenant has a bot-token channel
+(the one posting in that channel, else the first), otherwise through the click's
+``response_url``.
 
 Slack's Web API answers HTTP 200 with ``{"ok": false, "error": ...}`` when it refuses
 a call; that is a refusal (not retried), except ``ratelimited`` (retried, as a 429).
@@ -165,6 +168,13 @@ class SlackSender:
         return await self._web_api(
             "chat.postMessage", {**body, "channel": self.config.channel}, seconds
         )
+
+    async def update(self, channel_id: str, ts: str, message: Message) -> Attempt:
+        """Replace a message the bot posted (``chat.update``): a bot token only."""
+        if self.config.bot_token_secret is None:
+            return Attempt(AttemptKind.HTTP_ERROR, 400)  # webhooks cannot edit messages
+        body = {**slack_message(message), "channel": channel_id, "ts": ts}
+        return await self._web_api("chat.update", body, self.config.timeout_seconds)
 
     async def _web_api(self, method: str, body: dict[str, Any], seconds: float) -> Attempt:
         url = f"{self.config.api_url.rstrip('/')}/{method}"
