@@ -114,14 +114,15 @@ def test_other_group_labels_form_another_incident() -> None:
     assert sorted(map(sorted, s.members())) == sorted([[a], [b]])
 
 
+# A db alert goes to the db route and, continuing, to the pager route if critical.
+DB_AND_PAGER = [
+    {"matchers": ['team="db"'], "receiver": "db", "continue": True},
+    {"matchers": ['severity="critical"'], "receiver": "pager"},
+]
+
+
 def test_continue_puts_an_alert_into_one_incident_per_matching_route() -> None:
-    config = routing(
-        routes=[
-            {"matchers": ['team="db"'], "receiver": "db", "continue": True},
-            {"matchers": ['severity="critical"'], "receiver": "pager"},
-        ]
-    )
-    s = Story(config)
+    s = Story(routing(routes=DB_AND_PAGER))
     fp = s.fire(0, alertname="Disk", team="db", severity="critical")
     receivers = sorted(i.receiver for i in s.incidents())
     assert receivers == ["db", "pager"]
@@ -129,13 +130,7 @@ def test_continue_puts_an_alert_into_one_incident_per_matching_route() -> None:
 
 
 def test_an_alerts_open_incidents_are_one_per_route_and_not_the_closed_ones() -> None:
-    config = routing(
-        routes=[
-            {"matchers": ['team="db"'], "receiver": "db", "continue": True},
-            {"matchers": ['severity="critical"'], "receiver": "pager"},
-        ]
-    )
-    s = Story(config)
+    s = Story(routing(routes=DB_AND_PAGER))
     fp = s.fire(0, alertname="Disk", team="db", severity="critical")
     other = s.fire(0, alertname="Cpu")
     mine = [i.id for i in s.incidents() if fp in i.members]
