@@ -101,8 +101,8 @@ class TenantEscalations:
         self.store = EscalationStore(self.client, tenant.id)
         self.log = CoalescedLog(NotificationLog(self.client, tenant.id))
         # Steps due together read and save their states in shared round trips.
-        self.read_state = Coalescer(self._read_states)
-        self.save_state = Coalescer(self._save_states)
+        self.read_state = Coalescer(self._read_states, max_items=DUE_BATCH)
+        self.save_state = Coalescer(self._save_states, max_items=DUE_BATCH)
         self.position = "0-0"
         self.policies: dict[str, EscalationPolicy] = {
             name: spec.policy(name) for name, spec in tenant.escalation.policies.items()
@@ -192,7 +192,7 @@ class TenantEscalations:
     ) -> None:
         async with self.slots, self.locks.hold(incident_id):
             # Read again under the lock: a hand escalation may have moved it meanwhile.
-            state = await self.read_state(incident_id)
+            state = await self.read_state.one(incident_id)
             due = state.due_at() if state is not None else None
             if state is None or due is None or due > datetime.now(UTC):
                 return
@@ -301,7 +301,7 @@ class TenantEscalations:
 
     async def _first(self, session: aiohttp.ClientSession, incident_id: str, base: Message) -> None:
         async with self.slots, self.locks.hold(incident_id):
-            state = await self.read_state(incident_id)
+            state = await self.read_state.one(incident_id)
             due = state.due_at() if state is not None else None
             if state is None or due is None or due > datetime.now(UTC):
                 return
@@ -338,7 +338,7 @@ class TenantEscalations:
             else:
                 entries += await self._deliver(session, event, base)
         self._note(state.incident_id, entries)
-        await self.save_state(state)
+        await self.save_state.one(state)
 
     async def _deliver(
         self, session: aiohttp.ClientSession, step: Notify, base: Message

@@ -1,56 +1,77 @@
-"""Many concurrent calls, one round trip.
+"""Merging concurrent requests into one call: ingest requests for one tenant into one
+actor call (the ingress), the escalator's Redis reads and writes into one round trip.
 
-Calls made during the same turn of the event loop are queued; on the next turn they go
-to one batch function together and each caller gets its own result back. The escalator
-reads and writes its Redis state this way: a thousand steps due at once cost a few
-Redis round trips instead of a few thousand, and a lone step is not held back (no
-timer, just the end of the current turn).
+While a call is in flight, newly arriving requests wait in a queue; when it returns,
+everything queued goes out as the next single call. An idle
+tenant's request is sent at once, so batching adds no delay at low load and
+removes most per-call overhead at high load. Each waiter gets exactly the results
+of its own alerts, in order; if the call fails, every request in it fails the same
+way (the actor stores a call all-or-nothing, so none of them was stored).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-T = TypeVar("T")
-R = TypeVar("R")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
-class Coalescer(Generic[T, R]):
-    """``await coalescer(item)``: the item's result from ``run_batch(items)``, which
-    returns one result per item, in order. If the batch fails, every caller in it
-    gets the error."""
+class Coalescer(Generic[Item, Result]):
+    """Queue per-request item lists and send them through ``send`` one merged call at a time."""
 
-    def __init__(self, run_batch: Callable[[list[T]], Awaitable[Sequence[R]]]) -> None:
-        self._run_batch = run_batch
-        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._running: set[asyncio.Task[None]] = set()  # keep the batches referenced
+    def __init__(
+        self,
+        send: Callable[[list[Item]], Awaitable[Sequence[Result]]],
+        max_items: int,
+    ) -> None:
+        self._send = send
+        self._max_items = max_items
+        self._queue: deque[tuple[list[Item], asyncio.Future[list[Result]]]] = deque()
+        self._draining = False
 
-    async def __call__(self, item: T) -> R:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
-        self._waiting.append((item, future))
-        if len(self._waiting) == 1:
-            loop.call_soon(self._start_batch)  # after everyone of this turn has queued
+    async def one(self, item: Item) -> Result:
+        """Send one item (possibly merged with others) and return its result."""
+        (result,) = await self.submit([item])
+        return result
+
+    async def submit(self, items: list[Item]) -> list[Result]:
+        """Send ``items`` (possibly merged with others) and return their results in order."""
+        future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
+        self._queue.append((items, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
         return await future
 
-    def _start_batch(self) -> None:
-        batch, self._waiting = self._waiting, []
-        task = asyncio.get_running_loop().create_task(self._run(batch))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+    def _next_batch(self) -> list[tuple[list[Item], asyncio.Future[list[Result]]]]:
+        """Whole requests from the queue head, up to ``max_items`` (at least one request)."""
+        batch = [self._queue.popleft()]
+        count = len(batch[0][0])
+        while self._queue and count + len(self._queue[0][0]) <= self._max_items:
+            request = self._queue.popleft()
+            batch.append(request)
+            count += len(request[0])
+        return batch
 
-    async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _drain(self) -> None:
         try:
-            results = await self._run_batch([item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"batch of {len(batch)} gave {len(results)} results")
-        except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():  # its caller may have been cancelled
-                future.set_result(result)
+            while self._queue:
+                batch = self._next_batch()
+                try:
+                    results = await self._send([item for items, _ in batch for item in items])
+                except Exception as exc:  # every request of the failed call gets the error
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                start = 0
+                for items, future in batch:
+                    if not future.done():
+                        future.set_result(list(results[start : start + len(items)]))
+                    start += len(items)
+        finally:
+            self._draining = False

@@ -60,16 +60,19 @@ class NotificationLog:
         return int(await self.client.hdel(self.key, *fields)) if fields else 0
 
 
+BATCH = 1000  # notices per Redis round trip at most
+
+
 class CoalescedLog:
     """The notification log with concurrent lookups and records sent to Redis in
     batches (``cluster.coalescer``): what the escalator uses when many steps are due."""
 
     def __init__(self, log: NotificationLog) -> None:
-        self._delivered = Coalescer(log.delivered_many)
-        self._record = Coalescer(log.record_many)
+        self._delivered = Coalescer(log.delivered_many, max_items=BATCH)
+        self._record = Coalescer(log.record_many, max_items=BATCH)
 
     async def delivered(self, notice: str) -> dict[str, Any] | None:
-        return await self._delivered(notice)
+        return await self._delivered.one(notice)
 
     async def record(self, notice: str, channel: str, steps: list[str]) -> None:
-        await self._record((notice, channel, steps))
+        await self._record.one((notice, channel, steps))

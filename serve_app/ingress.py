@@ -28,6 +28,7 @@ from alerting.alert import AlertStatus, IncomingAlert
 from alerting.amconfig import RoutingConfig
 from alerting.errors import InvalidSilence, InvalidTransition, NotFound
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
+from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, shard_of
@@ -48,7 +49,6 @@ from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
-from serve_app.coalescer import Coalescer
 from serve_app.problems import ApiError, unavailable, validated
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
 from serve_app.wire import json_body, read_json_body, read_model

@@ -41,6 +41,7 @@ class RecordingServer:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._plan: deque[str] = deque()
+        self._plan_by_path: dict[str, deque[str]] = {}
         self.default = "ok"  # the answer once the plan is used up
         self._runner: web.AppRunner | None = None
 
@@ -49,11 +50,19 @@ class RecordingServer:
         ``json:{...}`` (200 with that JSON)."""
         self._plan.extend(behaviours)
 
+    def plan_for(self, path: str, *behaviours: str) -> None:
+        """Like ``plan``, for requests to one path only (they come before ``plan``'s)."""
+        self._plan_by_path.setdefault(path, deque()).extend(behaviours)
+
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         now = (time.monotonic(), time.time())
         self.received.append(Received(request.path, dict(request.headers), body, *now))
-        behaviour = self._plan.popleft() if self._plan else self.default
+        for_path = self._plan_by_path.get(request.path)
+        if for_path:
+            behaviour = for_path.popleft()
+        else:
+            behaviour = self._plan.popleft() if self._plan else self.default
         if behaviour.startswith("json:"):  # a JSON answer, as Slack's Web API gives
             return web.json_response(json.loads(behaviour.removeprefix("json:")))
         kind, *args = behaviour.split(":")

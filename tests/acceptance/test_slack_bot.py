@@ -84,7 +84,7 @@ async def test_a_bot_posts_and_a_click_updates_the_same_message(
     assert responses.received == []  # chat.update did it; response_url was not needed
 
     # Slack refuses the update (the message was deleted): response_url replaces it.
-    api.plan('json:{"ok": false, "error": "message_not_found"}')
+    api.plan_for("/api/chat.update", 'json:{"ok": false, "error": "message_not_found"}')
     resolve = clicked(incident["id"], response_url, "vigil_resolve")
     status, answer = await send(vigil, resolve, signed(resolve, secret=SIGNING))
     assert status == 200 and answer["state"] == "resolved", answer

@@ -1,7 +1,4 @@
-"""The coalescer: calls of one event-loop turn share one batch; results go back to
-their own callers; a failed batch fails each of its callers; a lone call is served."""
-
-from __future__ import annotations
+"""Merging concurrent ingest requests: each caller gets its own results, in order."""
 
 import asyncio
 
@@ -10,64 +7,77 @@ import pytest
 from cluster.coalescer import Coalescer
 
 
-class Doubler:
-    def __init__(self) -> None:
-        self.batches: list[list[int]] = []
+class RecordingSender:
+    """Stands in for the actor: records each merged call and answers item → item * 10."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.calls: list[list[int]] = []
+        self.fail_on = fail_on
+        self.release = asyncio.Event()
 
     async def __call__(self, items: list[int]) -> list[int]:
-        self.batches.append(items)
-        await asyncio.sleep(0)
-        return [2 * i for i in items]
+        self.calls.append(items)
+        await self.release.wait()
+        if self.fail_on is not None and self.fail_on in items:
+            raise RuntimeError("store down")
+        return [i * 10 for i in items]
 
 
-async def test_calls_of_one_turn_share_one_batch_and_get_their_own_results() -> None:
-    doubler = Doubler()
-    double = Coalescer(doubler)
-    assert await asyncio.gather(*(double(i) for i in range(5))) == [0, 2, 4, 6, 8]
-    assert doubler.batches == [[0, 1, 2, 3, 4]]
-    assert await double(7) == 14  # a lone call is not held back
-    assert doubler.batches[-1] == [7]
+async def test_idle_request_is_sent_at_once() -> None:
+    sender = RecordingSender()
+    sender.release.set()
+    c = Coalescer(sender, max_items=100)
+    assert await c.submit([1, 2]) == [10, 20]
+    assert sender.calls == [[1, 2]]
 
 
-async def test_calls_while_a_batch_runs_form_the_next_batch() -> None:
-    release = asyncio.Event()
-    batches: list[list[str]] = []
-
-    async def slow(items: list[str]) -> list[str]:
-        batches.append(items)
-        await release.wait()
-        return [i.upper() for i in items]
-
-    upper = Coalescer(slow)
-    first = asyncio.gather(upper("a"), upper("b"))
-    await asyncio.sleep(0.01)
-    second = asyncio.gather(upper("c"))
-    await asyncio.sleep(0.01)
-    release.set()
-    assert await first == ["A", "B"] and await second == ["C"]
-    assert batches == [["a", "b"], ["c"]]
+async def test_requests_arriving_during_a_call_are_merged_and_split_back() -> None:
+    sender = RecordingSender()
+    c = Coalescer(sender, max_items=100)
+    first = asyncio.create_task(c.submit([1]))
+    await asyncio.sleep(0)  # the first call is now in flight
+    rest = [asyncio.create_task(c.submit([n, n + 1])) for n in (2, 4, 6)]
+    await asyncio.sleep(0)
+    sender.release.set()
+    assert await first == [10]
+    assert [await r for r in rest] == [[20, 30], [40, 50], [60, 70]]
+    assert sender.calls == [[1], [2, 3, 4, 5, 6, 7]]  # two calls for four requests
 
 
-async def test_a_failed_batch_fails_each_of_its_callers_and_the_next_one_works() -> None:
-    calls = 0
-
-    async def flaky(items: list[int]) -> list[int]:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise ConnectionError("redis away")
-        return items
-
-    echo = Coalescer(flaky)
-    results = await asyncio.gather(echo(1), echo(2), return_exceptions=True)
-    assert all(isinstance(r, ConnectionError) for r in results)
-    assert await echo(3) == 3
+async def test_batches_respect_max_items_without_splitting_a_request() -> None:
+    sender = RecordingSender()
+    c = Coalescer(sender, max_items=4)
+    first = asyncio.create_task(c.submit([0]))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(c.submit([n, n, n])) for n in (1, 2, 3)]
+    await asyncio.sleep(0)
+    sender.release.set()
+    await asyncio.gather(first, *rest)
+    assert sender.calls == [[0], [1, 1, 1], [2, 2, 2], [3, 3, 3]]
 
 
-async def test_a_batch_with_the_wrong_number_of_results_is_an_error() -> None:
-    async def short(items: list[int]) -> list[int]:
-        return items[:-1]
+async def test_a_failed_call_fails_every_request_in_it_and_only_those() -> None:
+    sender = RecordingSender(fail_on=2)
+    c = Coalescer(sender, max_items=100)
+    first = asyncio.create_task(c.submit([1]))
+    await asyncio.sleep(0)
+    merged = [asyncio.create_task(c.submit([n])) for n in (2, 3)]
+    await asyncio.sleep(0)
+    sender.release.set()
+    assert await first == [10]
+    for task in merged:
+        with pytest.raises(RuntimeError, match="store down"):
+            await task
+    assert await c.submit([5]) == [50]  # the coalescer keeps working afterwards
 
-    broken = Coalescer(short)
-    with pytest.raises(RuntimeError, match="batch of 2 gave 1 results"):
-        await asyncio.gather(broken(1), broken(2))
+
+async def test_one_item_at_a_time_callers_share_calls_too() -> None:
+    sender = RecordingSender()
+    c = Coalescer(sender, max_items=100)
+    first = asyncio.create_task(c.one(1))
+    await asyncio.sleep(0)  # the first call is now in flight
+    rest = [asyncio.create_task(c.one(n)) for n in (2, 3)]
+    await asyncio.sleep(0)
+    sender.release.set()
+    assert await first == 10 and [await r for r in rest] == [20, 30]
+    assert sender.calls == [[1], [2, 3]]
