@@ -1,7 +1,8 @@
 """The escalator: carries out each tenant's escalation policies.
 
-One actor (``num_cpus=0``, async) follows every tenant's notifications stream (the
-correlator's "this group has something to say" entries):
+One actor per tenant shard (``escalator:<n>``, ``num_cpus=0``, async) follows each of
+its tenants' notifications stream (the correlator's "this group has something to say"
+entries):
 
 * a group's **first** notification starts the escalation of its incident, if the
   route's receiver has a policy (``escalation.receivers`` / ``default_policy``);
@@ -62,19 +63,24 @@ from alerting.oncall import on_call
 from alerting.severity import Severity
 from cluster import keys
 from cluster.coalescer import Coalescer
-from cluster.config import TenantConfig, load_config
+from cluster.config import TenantConfig, VigilConfig, load_config
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
 from cluster.notification_log import CoalescedLog, NotificationLog
 from cluster.redis_client import async_client
-from cluster.runtime import NAMESPACE, correlator_name, long_lived_actor_options, shard_of
+from cluster.runtime import (
+    NAMESPACE,
+    correlator_name,
+    escalator_name,
+    long_lived_actor_options,
+    shard_of,
+)
 from cluster.secret_cache import SecretCache, SecretSnapshot
 from cluster.secrets import SecretError
 from cluster.settings import Settings
 
 log = logging.getLogger("vigil.escalator")
 
-ESCALATOR_NAME = "escalator"
 POLL_SECONDS = 0.2  # how long a stream read blocks, so due steps are never late by more
 BUSY_POLL_SECONDS = 0.02  # the same while overdue steps are being delivered
 STEP_CONCURRENCY = 256  # due steps delivered at once per tenant
@@ -506,19 +512,26 @@ class TenantEscalations:
         return f"{self.settings.public_base_url}/api/v1/incidents/{incident_id}"
 
 
-class EscalatorActor:
-    """Runs every tenant's escalations that have a policy."""
+def escalating_tenants(config: VigilConfig, shard: int, shards: int) -> list[TenantConfig]:
+    """The tenants an escalator shard runs: its shard's tenants that have a policy."""
+    return [t for t in config.tenants if t.escalation.policies and shard_of(t.id, shards) == shard]
 
-    def __init__(self, settings: Settings) -> None:
+
+class EscalatorActor:
+    """Runs the escalations of its shard's tenants (those with a policy). Tenants are
+    spread over ``VIGIL_CORRELATOR_SHARDS`` escalators as over the correlators."""
+
+    def __init__(self, settings: Settings, shard: int = 0) -> None:
         self.settings = settings
+        self.shard = shard
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.workers: dict[str, TenantEscalations] = {}
         ray.get_runtime_context().current_actor.boot.remote()
 
     async def boot(self) -> int:
-        for tenant in self.config.tenants:
-            if tenant.escalation.policies and tenant.id not in self.tasks:
+        for tenant in escalating_tenants(self.config, self.shard, self.settings.correlator_shards):
+            if tenant.id not in self.tasks:
                 worker = TenantEscalations(tenant, self.settings)
                 self.workers[tenant.id] = worker
                 self.tasks[tenant.id] = asyncio.get_running_loop().create_task(worker.run_forever())
@@ -539,7 +552,12 @@ class EscalatorActor:
 RemoteEscalatorActor = ray.remote(EscalatorActor)
 
 
-def ensure_escalator(settings: Settings) -> Any:
-    """The escalator's handle, creating it on first use."""
-    options = long_lived_actor_options(ESCALATOR_NAME)
-    return RemoteEscalatorActor.options(**options).remote(settings)
+def ensure_escalator(settings: Settings, shard: int) -> Any:
+    """An escalator shard's handle, creating it on first use."""
+    options = long_lived_actor_options(escalator_name(shard))
+    return RemoteEscalatorActor.options(**options).remote(settings, shard)
+
+
+def ensure_escalators(settings: Settings) -> list[Any]:
+    """Every escalator shard's handle, by shard number."""
+    return [ensure_escalator(settings, n) for n in range(settings.correlator_shards)]

@@ -83,8 +83,15 @@ def correlator_name(shard: int) -> str:
     return f"correlator:{shard}"
 
 
+def escalator_name(shard: int) -> str:
+    """The stable name of an escalator shard: it runs the escalations of the tenants
+    whose correlator shard has the same number."""
+    return f"escalator:{shard}"
+
+
 def shard_of(tenant: str, shards: int) -> int:
-    """The correlator shard that owns a tenant (stable across processes and restarts)."""
+    """The shard that owns a tenant: its correlator and escalator (stable across
+    processes and restarts)."""
     return zlib.crc32(tenant.encode()) % shards
 
 

@@ -21,7 +21,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutErro
 from ray.serve.handle import DeploymentHandle
 
 from actors.correlator import ensure_correlators, get_or_create_correlator
-from actors.escalator import ESCALATOR_NAME, ensure_escalator
+from actors.escalator import ensure_escalator, ensure_escalators
 from actors.retrainer import ensure_retrainer
 from actors.tenant import get_or_create_tenant_actor
 from alerting.alert import AlertStatus, IncomingAlert
@@ -31,7 +31,7 @@ from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.redis_client import async_client, sync_client
-from cluster.runtime import correlator_name, shard_of
+from cluster.runtime import correlator_name, escalator_name, shard_of
 from cluster.secrets import SecretError, SecretStore, box_for
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
@@ -170,7 +170,8 @@ class Ingress:
         for shard, handle in enumerate(ensure_correlators(settings)):
             self.handles[correlator_name(shard)] = handle
         # Escalations run while the front door does.
-        self.handles[ESCALATOR_NAME] = ensure_escalator(settings)
+        for shard, handle in enumerate(ensure_escalators(settings)):
+            self.handles[escalator_name(shard)] = handle
         if predictor is not None:  # the model learns only while ML is on
             ensure_retrainer(settings)
         self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}
@@ -228,10 +229,16 @@ class Ingress:
 
         return await asyncio.to_thread(read)
 
-    async def call_escalator(self, method: str, *args: Any) -> Any:
-        """Call the escalator (its refusals and outages mapped like the others')."""
+    async def call_escalator(self, method: str, tenant: str, *args: Any) -> Any:
+        """Call the escalator shard that owns the tenant (the tenant is the first
+        argument; refusals and outages mapped like the others')."""
+        shard = shard_of(tenant, self.settings.correlator_shards)
         return await self._call_actor(
-            ESCALATOR_NAME, lambda: ensure_escalator(self.settings), method, *args
+            escalator_name(shard),
+            lambda: ensure_escalator(self.settings, shard),
+            method,
+            tenant,
+            *args,
         )
 
     async def _call_actor(

@@ -19,7 +19,7 @@ import ray
 import redis
 from slack_sdk.models.blocks import Block
 
-from cluster.runtime import NAMESPACE
+from cluster.runtime import NAMESPACE, escalator_name, shard_of
 from cluster.secrets import SecretStore, box_for
 from tests.acceptance.test_escalation_timeline import TENANT, bodies, escalating, wait_until
 from tests.integration.test_incidents_api import one_incident, post_v2
@@ -35,7 +35,8 @@ async def test_a_killed_escalator_sends_each_level_once(
     first, second = levels
     incident_id, started, _, _ = await escalating(vigil, first)
     await asyncio.sleep(0.3)  # level 1's log entry and state are saved
-    escalator = ray.get_actor("escalator", namespace=NAMESPACE)
+    shard = shard_of(TENANT, vigil.settings.correlator_shards)
+    escalator = ray.get_actor(escalator_name(shard), namespace=NAMESPACE)
     ray.kill(escalator, no_restart=False)  # Ray restarts it; it rebuilds from Redis
     ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident_id), 30)
     assert level2["escalation"]["step"] == level2["escalation"]["level"] == 1
