@@ -86,6 +86,7 @@ BUSY_POLL_SECONDS = 0.02  # the same while overdue steps are being delivered
 STEP_CONCURRENCY = 256  # due steps delivered at once per tenant
 CONNECTIONS = 256  # open HTTP connections per tenant (kept alive between notices)
 DUE_BATCH = 500  # due steps taken per round
+REDIS_CALLS_IN_FLIGHT = 8  # coalesced Redis calls of one kind at once (cluster.coalescer)
 START_REASONS = (NotifyReason.FIRST.value,)
 RESOLVE_REASONS = (NotifyReason.ALL_RESOLVED.value, NotifyReason.RESOLVED_BY_HAND.value)
 ACKNOWLEDGED = NotifyReason.ACKNOWLEDGED.value
@@ -105,10 +106,10 @@ class TenantEscalations:
         self.settings = settings
         self.client = async_client(settings.redis_url or "")
         self.store = EscalationStore(self.client, tenant.id)
-        self.log = CoalescedLog(NotificationLog(self.client, tenant.id))
+        self.log = CoalescedLog(NotificationLog(self.client, tenant.id), REDIS_CALLS_IN_FLIGHT)
         # Steps due together read and save their states in shared round trips.
-        self.read_state = Coalescer(self._read_states, max_items=DUE_BATCH)
-        self.save_state = Coalescer(self._save_states, max_items=DUE_BATCH)
+        self.read_state = Coalescer(self._read_states, DUE_BATCH, REDIS_CALLS_IN_FLIGHT)
+        self.save_state = Coalescer(self._save_states, DUE_BATCH, REDIS_CALLS_IN_FLIGHT)
         self.position = "0-0"
         self.policies: dict[str, EscalationPolicy] = {
             name: spec.policy(name) for name, spec in tenant.escalation.policies.items()

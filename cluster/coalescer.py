@@ -27,11 +27,14 @@ class Coalescer(Generic[Item, Result]):
         self,
         send: Callable[[list[Item]], Awaitable[Sequence[Result]]],
         max_items: int,
+        max_in_flight: int = 1,
     ) -> None:
         self._send = send
         self._max_items = max_items
+        self._max_in_flight = max_in_flight  # calls at once (1: strictly one after another)
         self._queue: deque[tuple[list[Item], asyncio.Future[list[Result]]]] = deque()
-        self._draining = False
+        self._drains = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def one(self, item: Item) -> Result:
         """Send one item (possibly merged with others) and return its result."""
@@ -42,9 +45,11 @@ class Coalescer(Generic[Item, Result]):
         """Send ``items`` (possibly merged with others) and return their results in order."""
         future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
         self._queue.append((items, future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+        if self._drains < self._max_in_flight:
+            self._drains += 1
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     def _next_batch(self) -> list[tuple[list[Item], asyncio.Future[list[Result]]]]:
@@ -74,4 +79,4 @@ class Coalescer(Generic[Item, Result]):
                         future.set_result(list(results[start : start + len(items)]))
                     start += len(items)
         finally:
-            self._draining = False
+            self._drains -= 1

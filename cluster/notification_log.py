@@ -67,9 +67,9 @@ class CoalescedLog:
     """The notification log with concurrent lookups and records sent to Redis in
     batches (``cluster.coalescer``): what the escalator uses when many steps are due."""
 
-    def __init__(self, log: NotificationLog) -> None:
-        self._delivered = Coalescer(log.delivered_many, max_items=BATCH)
-        self._record = Coalescer(log.record_many, max_items=BATCH)
+    def __init__(self, log: NotificationLog, in_flight: int = 1) -> None:
+        self._delivered = Coalescer(log.delivered_many, BATCH, in_flight)
+        self._record = Coalescer(log.record_many, BATCH, in_flight)
 
     async def delivered(self, notice: str) -> dict[str, Any] | None:
         return await self._delivered.one(notice)

@@ -81,3 +81,19 @@ async def test_one_item_at_a_time_callers_share_calls_too() -> None:
     sender.release.set()
     assert await first == 10 and [await r for r in rest] == [20, 30]
     assert sender.calls == [[1], [2, 3]]
+
+
+async def test_with_two_calls_in_flight_a_second_call_starts_before_the_first_returns() -> None:
+    sender = RecordingSender()
+    c = Coalescer(sender, max_items=100, max_in_flight=2)
+    first = asyncio.create_task(c.one(1))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(c.one(2))
+    await asyncio.sleep(0.01)
+    assert sender.calls == [[1], [2]]  # both in flight, neither has returned
+    third = asyncio.create_task(c.one(3))
+    await asyncio.sleep(0.01)
+    assert sender.calls == [[1], [2]]  # the third waits for a free slot
+    sender.release.set()
+    assert [await t for t in (first, second, third)] == [10, 20, 30]
+    assert sender.calls[2:] == [[3]]
