@@ -46,7 +46,11 @@ def test_a_batch_appended_twice_is_applied_once(vigil: Vigil) -> None:
     ((_, fields),) = client.xrevrange(keys.changes(tenant), count=1)
     client.xadd(keys.changes(tenant), fields)
     ray.get(c.caught_up.remote(tenant))
-    assert ray.get(c.noise.remote(tenant)) == before
+    after = ray.get(c.noise.remote(tenant))
+    # What applying the entry counts; notifications are left out, since other tests'
+    # groups of this tenant flush on their own timers meanwhile.
+    counted = ("received", "duplicates", "alerts", "incidents", "memberships")
+    assert {k: after[k] for k in counted} == {k: before[k] for k in counted}
     (incident,) = incidents_of(vigil, tenant, labels["alertname"])
     assert len(incident.members) == 1
 
