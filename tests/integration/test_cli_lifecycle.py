@@ -71,6 +71,7 @@ def escalating_demo_config(path: Path) -> Path:
         "default_policy": "page",
     }
     tenant["channels"] = {
+        **tenant.get("channels", {}),  # the demo's, which its people use
         "l1": {"type": "webhook", "url_secret": "l1-url"},
         "l2": {"type": "webhook", "url_secret": "l2-url"},
     }
