@@ -198,12 +198,18 @@ class TenantEscalations:
         self, session: aiohttp.ClientSession, incident_id: str, incidents: dict[str, Incident]
     ) -> None:
         async with self.slots, self.locks.hold(incident_id):
-            # Read again under the lock: a hand escalation may have moved it meanwhile.
-            state = await self.read_state.one(incident_id)
-            due = state.due_at() if state is not None else None
-            if state is None or due is None or due > datetime.now(UTC):
-                return
-            await self._carry_out(session, state, incidents.get(incident_id))
+            state = await self._still_due(incident_id)
+            if state is not None:
+                await self._carry_out(session, state, incidents.get(incident_id))
+
+    async def _still_due(self, incident_id: str) -> EscalationState | None:
+        """The incident's state if a step is still due (call under its lock): read again,
+        since a hand escalation or a resolution may have moved it meanwhile."""
+        state = await self.read_state.one(incident_id)
+        due = state.due_at() if state is not None else None
+        if state is None or due is None or due > datetime.now(UTC):
+            return None
+        return state
 
     async def escalate(
         self, session: aiohttp.ClientSession, incident_id: str, by: str | None
@@ -308,11 +314,9 @@ class TenantEscalations:
 
     async def _first(self, session: aiohttp.ClientSession, incident_id: str, base: Message) -> None:
         async with self.slots, self.locks.hold(incident_id):
-            state = await self.read_state.one(incident_id)
-            due = state.due_at() if state is not None else None
-            if state is None or due is None or due > datetime.now(UTC):
-                return
-            await self._advance(session, state, base)
+            state = await self._still_due(incident_id)
+            if state is not None:
+                await self._advance(session, state, base)
 
     async def _carry_out(
         self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None

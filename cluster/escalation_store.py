@@ -51,8 +51,7 @@ class EscalationStore:
             await pipe.execute()
 
     async def get(self, incident_id: str) -> EscalationState | None:
-        raw = await self.client.hget(self.states_key, incident_id)
-        return None if raw is None else state_from_record(json.loads(raw))
+        return (await self.get_many([incident_id])).get(incident_id)
 
     async def get_many(self, incident_ids: Sequence[str]) -> dict[str, EscalationState]:
         """The stored states of these incidents (those without one are left out)."""

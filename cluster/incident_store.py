@@ -118,11 +118,9 @@ class IncidentStore(TenantRedis):
             if member_docs:
                 pipe.hset(keys.incident_members(t), mapping=member_docs)  # type: ignore[arg-type]
             for incident_id, entries in outbox.timeline.items():
-                key = keys.incident_timeline(t, incident_id)
-                pipe.rpush(key, *[json.dumps(timeline_to_record(e)) for e in entries])
                 incident = outbox.incidents.get(incident_id)
-                if incident is None or incident.timeline_length > TIMELINE_CAP:
-                    pipe.ltrim(key, -TIMELINE_CAP, -1)
+                trim = incident is None or incident.timeline_length > TIMELINE_CAP
+                _append_timeline(pipe, t, incident_id, entries, trim)
             if outbox.notifications:
                 pipe.xadd(
                     keys.notifications(t),
@@ -197,7 +195,17 @@ async def append_timelines(
         return
     async with client.pipeline(transaction=False) as pipe:
         for incident_id, noted in entries.items():
-            key = keys.incident_timeline(tenant, incident_id)
-            pipe.rpush(key, *[json.dumps(timeline_to_record(e)) for e in noted])
-            pipe.ltrim(key, -TIMELINE_CAP, -1)
+            # The escalator does not know the timeline's length: it always trims.
+            _append_timeline(pipe, tenant, incident_id, noted, trim=True)
         await pipe.execute()
+
+
+def _append_timeline(
+    pipe: Any, tenant: str, incident_id: str, entries: Sequence[TimelineEntry], trim: bool
+) -> None:
+    """Queue the append of entries to one incident's stored timeline (and, with
+    ``trim``, the cap at ``TIMELINE_CAP`` newest entries) on a pipeline."""
+    key = keys.incident_timeline(tenant, incident_id)
+    pipe.rpush(key, *[json.dumps(timeline_to_record(e)) for e in entries])
+    if trim:
+        pipe.ltrim(key, -TIMELINE_CAP, -1)

@@ -30,13 +30,12 @@ class NotificationLog:
 
     async def delivered(self, notice: str) -> dict[str, Any] | None:
         """The record of a delivered notice, or ``None`` if it was not delivered."""
-        raw = await self.client.hget(self.key, notice)
-        return None if raw is None else dict(json.loads(raw))
+        (found,) = await self.delivered_many([notice])
+        return found
 
     async def record(self, notice: str, channel: str, steps: list[str]) -> None:
         """Remember that ``channel`` delivered ``notice`` (with how it got there)."""
-        entry = {"channel": channel, "at": time.time(), "steps": steps[-10:]}
-        await self.client.hset(self.key, notice, json.dumps(entry))
+        await self.record_many([(notice, channel, steps)])
 
     async def delivered_many(self, notices: list[str]) -> list[dict[str, Any] | None]:
         """``delivered`` for several notices in one round trip."""
