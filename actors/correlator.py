@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import ray
 
+from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.risk_client import RiskClient
 from actors.tenant import (
     freeze_long_lived,
@@ -39,6 +40,7 @@ from alerting.correlation import AlertChange, TenantCorrelation
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import ChangeKind
+from alerting.liveness import LoopKind
 from alerting.noise import noise_figures
 from alerting.query import Page
 from alerting.risk import RiskScore
@@ -72,6 +74,7 @@ POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
 READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
 PURGE_EVERY_SECONDS = 60.0
+FIND_TENANTS_EVERY_SECONDS = 60.0  # a wake-up finds a new tenant sooner
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
 RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
@@ -129,6 +132,7 @@ class TenantWorker:
         self.lock = asyncio.Lock()
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.progress_at = 0.0  # epoch seconds of the last round (the heartbeat)
         self.last_purge = 0.0
         # Learning: the scoring context, features taken so far, labels given so far.
         self.learning = settings.ml_enabled
@@ -144,13 +148,23 @@ class TenantWorker:
         self.rates: RateWatch | None = None
         self.anomalies: list[RateAnomaly] = []
 
-    def start(self) -> None:
-        """Run the loop in the background (once); its first round starts at once."""
+    def ensure_running(self) -> bool:
+        """Run the loop (and the scoring loop) in the background where it is not running;
+        a first round starts at once. Whether anything had to be started."""
+        started = False
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
             self.wakeup.set()
+            started = True
         if self.learning and (self.score_task is None or self.score_task.done()):
             self.score_task = asyncio.get_running_loop().create_task(self._score_forever())
+            started = True
+        return started
+
+    async def lag_seconds(self) -> float:
+        """The age of the oldest change on the stream not applied yet (0: none)."""
+        oldest = await self.store.oldest_unread(self.position)
+        return 0.0 if oldest is None else max(0.0, time.time() - oldest)
 
     async def ready(self) -> TenantCorrelation:
         """The engine, rebuilt from Redis if it is not in memory (call under ``lock``)."""
@@ -198,6 +212,7 @@ class TenantWorker:
             try:
                 async with self.lock:
                     await self.catch_up()
+                self.progress_at = mark_progress()
                 failing = False
                 if self.anomalies:
                     await self._raise_anomalies()
@@ -216,6 +231,7 @@ class TenantWorker:
             if not entries:
                 break
             await self._apply(engine, entries)
+            self.progress_at = mark_progress()  # a long backlog is progress, not a stall
         now = utc_now()
         engine.tick(now)
         if self.rates is not None:
@@ -399,9 +415,14 @@ def new_incident_id() -> str:
 
 
 class CorrelatorActor:
-    """Forms incidents for the tenants of one shard, and answers questions about them."""
+    """Forms incidents for the tenants of one shard, and answers questions about them.
 
-    def __init__(self, shard: int, shards: int, settings: Settings) -> None:
+    ``async __init__`` starts every loop (see ``actors/loop_keeper.py`` for why they
+    always come back after a restart): the configured tenants' at once, without Redis;
+    tenants created at run time as soon as their change streams are found.
+    """
+
+    async def __init__(self, shard: int, shards: int, settings: Settings) -> None:  # type: ignore[misc]
         if settings.redis_url is None:
             raise ValueError("CorrelatorActor needs settings.redis_url")
         self.shard = shard
@@ -409,27 +430,36 @@ class CorrelatorActor:
         self.settings = settings
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantWorker] = {}
-        self._freezer: asyncio.Task[None] | None = None
         relax_young_collections()
-        # Resume every tenant with work pending as soon as the actor runs, without
-        # waiting for a wake-up: after a restart nobody else knows to call.
-        ray.get_runtime_context().current_actor.boot.remote()
+        self.client = async_client(settings.redis_url)
+        self.keeper = LoopKeeper(LoopKind.CORRELATOR, shard, self.client, self._owns)
+        for tenant in self.config.tenants:
+            if self._owns(tenant.id):
+                self._worker(tenant.id)
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self.keeper.watch_forever()),
+            loop.create_task(self._find_tenants_forever()),
+            loop.create_task(self._freeze_forever()),
+        ]
 
-    async def boot(self) -> int:
-        """Start a worker for every tenant of this shard that has a change stream."""
-        client = async_client(self.settings.redis_url or "")
-        try:
-            tenants = {t.id for t in self.config.tenants}
-            async for key in client.scan_iter(match="*:changes", count=1000):
-                tenants.add(key.decode().rsplit(":", 1)[0])
-        finally:
-            await client.aclose()
-        mine = [t for t in tenants if shard_of(t, self.shards) == self.shard]
-        for tenant in mine:
-            self._worker(tenant)
-        if self._freezer is None:
-            self._freezer = asyncio.get_running_loop().create_task(self._freeze_forever())
-        return len(mine)
+    def _owns(self, tenant: str) -> bool:
+        return shard_of(tenant, self.shards) == self.shard
+
+    async def _find_tenants_forever(self) -> None:
+        """Start a worker for every tenant of this shard with a change stream (tenants
+        created at run time), retrying until Redis answers; then again now and then,
+        for tenants another replica's ingress created."""
+        while True:
+            try:
+                async for key in self.client.scan_iter(match="*:changes", count=1000):
+                    tenant = key.decode().rsplit(":", 1)[0]
+                    if self._owns(tenant):
+                        self._worker(tenant)
+                await asyncio.sleep(FIND_TENANTS_EVERY_SECONDS)
+            except Exception as exc:  # Redis away: look again soon
+                log.warning("correlator %d: finding tenants failed: %r", self.shard, exc)
+                await asyncio.sleep(1.0)
 
     async def _freeze_forever(self) -> None:
         # Incidents live long; keep them out of the collector's full passes.
@@ -442,7 +472,9 @@ class CorrelatorActor:
         if worker is None:
             worker = TenantWorker(tenant, self.settings, self.config)
             self.workers[tenant] = worker
-        worker.start()
+            self.keeper.keep(tenant, worker)
+        else:
+            worker.ensure_running()
         return worker
 
     async def wake(self, tenant: str) -> None:
@@ -543,6 +575,10 @@ class CorrelatorActor:
     async def ping(self) -> bool:
         """Liveness probe."""
         return True
+
+    async def process_id(self) -> int:
+        """The actor's process id (for tests and chaos runs that freeze or kill it)."""
+        return os.getpid()
 
 
 RemoteCorrelatorActor = ray.remote(CorrelatorActor)

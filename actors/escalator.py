@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -40,6 +41,7 @@ import aiohttp
 import ray
 
 from actors.keyed_locks import KeyedLocks
+from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
 from alerting.delivery import RetryPolicy
@@ -58,6 +60,7 @@ from alerting.escalation import (
 )
 from alerting.flush import NotifyReason
 from alerting.incident import Incident, IncidentNotFound, IncidentState, TimelineEntry
+from alerting.liveness import LoopKind
 from alerting.message import Message, MessageKind, message_of
 from alerting.oncall import on_call
 from alerting.severity import Severity
@@ -127,20 +130,44 @@ class TenantEscalations:
         self.flushing: asyncio.Task[None] | None = None
         self.secret_cache = SecretCache(self.client, tenant.id, settings)
         self.secrets = SecretSnapshot(tenant.id, {}, {})  # refreshed each round
+        self.task: asyncio.Task[None] | None = None
+        self.progress_at = 0.0  # epoch seconds of the last round (the heartbeat)
 
     @property
     def tenant(self) -> str:
         return self.config.id
 
+    def ensure_running(self) -> bool:
+        """Run the loop in the background where it is not running; whether it had to."""
+        if self.task is not None and not self.task.done():
+            return False
+        self.task = asyncio.get_running_loop().create_task(self.run_forever())
+        return True
+
+    async def lag_seconds(self) -> float:
+        """The age of the most overdue step (0: none is overdue)."""
+        upcoming = await self.store.next_due()
+        if upcoming is None:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - upcoming).total_seconds())
+
     async def run_forever(self) -> None:
-        stored: bytes | None = await self.client.hget(keys.escalator(self.tenant), "position")  # type: ignore[assignment]
-        self.position = stored.decode() if stored else "0-0"
+        """Rounds until the actor ends; each failed round is retried (Redis away, a
+        correlator restarting), so only a hung round stops the heartbeat."""
         connector = aiohttp.TCPConnector(limit=CONNECTIONS)
         async with aiohttp.ClientSession(connector=connector) as session:
+            positioned = False
             while True:
                 try:
+                    if not positioned:
+                        stored: bytes | None = await self.client.hget(  # type: ignore[assignment]
+                            keys.escalator(self.tenant), "position"
+                        )
+                        self.position = stored.decode() if stored else "0-0"
+                        positioned = True
                     await self.round(session)
-                except Exception as exc:  # Redis away, a correlator restarting: retry
+                    self.progress_at = mark_progress()
+                except Exception as exc:
                     log.warning("tenant %s: escalation round failed: %r", self.tenant, exc)
                     await asyncio.sleep(0.5)
 
@@ -524,23 +551,29 @@ def escalating_tenants(config: VigilConfig, shard: int, shards: int) -> list[Ten
 
 class EscalatorActor:
     """Runs the escalations of its shard's tenants (those with a policy). Tenants are
-    spread over ``VIGIL_CORRELATOR_SHARDS`` escalators as over the correlators."""
+    spread over ``VIGIL_CORRELATOR_SHARDS`` escalators as over the correlators.
 
-    def __init__(self, settings: Settings, shard: int = 0) -> None:
+    ``async __init__`` starts every tenant's loop and the keeper that restarts and
+    reports them (``actors/loop_keeper.py`` says why they always come back).
+    """
+
+    async def __init__(self, settings: Settings, shard: int = 0) -> None:  # type: ignore[misc]
         self.settings = settings
         self.shard = shard
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
-        self.tasks: dict[str, asyncio.Task[None]] = {}
         self.workers: dict[str, TenantEscalations] = {}
-        ray.get_runtime_context().current_actor.boot.remote()
-
-    async def boot(self) -> int:
-        for tenant in escalating_tenants(self.config, self.shard, self.settings.correlator_shards):
-            if tenant.id not in self.tasks:
-                worker = TenantEscalations(tenant, self.settings)
-                self.workers[tenant.id] = worker
-                self.tasks[tenant.id] = asyncio.get_running_loop().create_task(worker.run_forever())
-        return len(self.tasks)
+        shards = settings.correlator_shards
+        self.keeper = LoopKeeper(
+            LoopKind.ESCALATOR,
+            shard,
+            async_client(settings.redis_url or ""),
+            lambda tenant: shard_of(tenant, shards) == shard,
+        )
+        for tenant in escalating_tenants(self.config, shard, shards):
+            worker = TenantEscalations(tenant, settings)
+            self.workers[tenant.id] = worker
+            self.keeper.keep(tenant.id, worker)
+        self._watch = asyncio.get_running_loop().create_task(self.keeper.watch_forever())
 
     async def escalate(self, tenant: str, incident_id: str, by: str | None = None) -> int:
         """Escalate one incident now (``PUT .../escalate``, Slack's button)."""
@@ -552,6 +585,10 @@ class EscalatorActor:
 
     async def ping(self) -> bool:
         return True
+
+    async def process_id(self) -> int:
+        """The actor's process id (for tests and chaos runs that freeze or kill it)."""
+        return os.getpid()
 
 
 RemoteEscalatorActor = ray.remote(EscalatorActor)

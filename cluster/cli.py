@@ -196,8 +196,41 @@ def cmd_status(settings: Settings) -> int:
     except OSError as exc:
         _say(f"api           {url} not reachable ({exc})")
         return 1
-    _say(f"api           {url} -> {code} {json.dumps(body)}")
+    checks = body.get("checks", {}) if isinstance(body, dict) else {}
+    loops = body.get("loops", []) if isinstance(body, dict) else []
+    verdict = body.get("status") if isinstance(body, dict) else body
+    _say(f"api           {url}   /readyz -> {code} {verdict}")
+    for name, verdict in checks.items():
+        if name != "loops":
+            _say(f"{name:<13} {verdict}")
+    if loops:
+        _say("")
+        _say(loops_table(loops))
     return 0 if code == 200 else 1
+
+
+def loops_table(loops: list[dict[str, Any]]) -> str:
+    """The loops of ``/readyz`` as a table: each loop's status, heartbeat age and lag."""
+    header = ("LOOP", "STATUS", "HEARTBEAT", "LAG", "SHARD", "PID", "REASON")
+    rows = [header]
+    for loop in loops:
+        age = loop.get("heartbeat_age_seconds")
+        lag = loop.get("lag_seconds")
+        rows.append(
+            (
+                str(loop.get("loop", "?")),
+                str(loop.get("status", "?")),
+                "never" if age is None else f"{age:.1f}s ago",
+                "-" if lag is None else f"{lag:.1f}s",
+                "-" if loop.get("shard") is None else str(loop["shard"]),
+                "-" if loop.get("pid") is None else str(loop["pid"]),
+                "" if loop.get("status") == "ok" else str(loop.get("reason", "")),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
+    )
 
 
 def cmd_send(settings: Settings, args: argparse.Namespace) -> int:

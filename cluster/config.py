@@ -36,6 +36,7 @@ from alerting.amconfig import RoutingConfig, default_routing, parse_alertmanager
 from alerting.correlation_config import CorrelationSpec
 from alerting.errors import InvalidConfig
 from alerting.escalation_config import DEFAULT_MAX_LEVELS, NAME, EscalationSpec
+from alerting.monitoring_config import MonitoringSpec
 from alerting.oncall import Schedule
 from alerting.oncall_config import PersonSpec, ScheduleSpec
 from cluster.keys import check_tenant_id
@@ -123,6 +124,7 @@ class VigilConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenants: list[TenantConfig] = Field(default_factory=list)
+    monitoring: MonitoringSpec | None = None
     _routing: dict[str, RoutingConfig] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -138,6 +140,20 @@ class VigilConfig(BaseModel):
                     if key.sha256 in seen_keys:
                         raise ValueError(f"tenants.{i}.{kind}.{j}: key hash used twice")
                     seen_keys.add(key.sha256)
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_names_exist(self) -> VigilConfig:
+        if self.monitoring is None:
+            return self
+        owner = self.tenant(self.monitoring.tenant)
+        if owner is None:
+            raise ValueError(f"monitoring.tenant: no tenant {self.monitoring.tenant!r}")
+        missing = sorted(self.monitoring.channels() - set(owner.channels))
+        if missing:
+            raise ValueError(
+                f"monitoring names channels that tenant {owner.id!r} lacks: {', '.join(missing)}"
+            )
         return self
 
     def key_hashes(self) -> dict[str, str]:

@@ -158,6 +158,14 @@ class IncidentStore(TenantRedis):
         found = await self.client.xrange(keys.changes(self.tenant), min=f"({after}", count=count)
         return [(entry_id.decode(), fields) for entry_id, fields in found]
 
+    async def oldest_unread(self, after: str) -> float | None:
+        """When the first entry after position ``after`` was appended (epoch seconds, from
+        its stream id), or ``None`` if there is none: the correlator's lag."""
+        found = await self.client.xrange(keys.changes(self.tenant), min=f"({after}", count=1)
+        if not found:
+            return None
+        return int(found[0][0].decode().split("-", 1)[0]) / 1000
+
     async def entries_before(self, position: str, count: int) -> list[dict[bytes, bytes]]:
         """The ``count`` entries up to and including ``position`` (to know their change ids)."""
         if position == START:

@@ -127,3 +127,14 @@ def escalation_people(tenant: str) -> str:
 def escalator(tenant: str) -> str:
     """Hash: the escalator's bookkeeping for the tenant (its notifications position)."""
     return f"{tenant}:escalator"
+
+
+def loop_beats() -> str:
+    """Hash: ``<kind>/<tenant>`` → that loop's last heartbeat as JSON
+    (``cluster/loop_beats.py``): when it last made a round, its lag, shard and pid."""
+    return f"{SYSTEM_PREFIX}:loops"
+
+
+def supervisor() -> str:
+    """Hash: the supervisor's own heartbeat and what it last judged and paged."""
+    return f"{SYSTEM_PREFIX}:supervisor"

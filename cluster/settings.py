@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from alerting.liveness import LivenessBounds
+
 
 class SettingsError(ValueError):
     """One or more environment variables have values Vigil cannot use."""
@@ -59,6 +61,14 @@ class Settings(BaseModel):
     max_escalation_levels: int = Field(
         default=5, ge=1, le=20, alias="CRITICAL_ALERT_MAX_ESCALATION_LEVELS"
     )
+    # Liveness (alerting/liveness.py): a loop with no round for this long is stalled; a
+    # correlator whose oldest unapplied change, or an escalator whose most overdue step,
+    # is older than its bound is lagging. Either makes /readyz 503 and Vigil page itself.
+    loop_stall_seconds: float = Field(default=30.0, gt=0, alias="VIGIL_LOOP_STALL_SECONDS")
+    max_correlation_lag_seconds: float = Field(
+        default=60.0, gt=0, alias="VIGIL_MAX_CORRELATION_LAG"
+    )
+    max_escalation_lag_seconds: float = Field(default=60.0, gt=0, alias="VIGIL_MAX_ESCALATION_LAG")
     # Fernet keys for channel secrets, primary first (cluster/secrets.py); unset: a key
     # file in the data dir. A SecretStr, so no repr or error shows it.
     encryption_keys: SecretStr | None = Field(default=None, alias="VIGIL_ENCRYPTION_KEYS")
@@ -89,6 +99,15 @@ class Settings(BaseModel):
     def public_base_url(self) -> str:
         """The base of links to Vigil in messages."""
         return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def liveness_bounds(self) -> LivenessBounds:
+        """The liveness bounds of every loop."""
+        return LivenessBounds(
+            timedelta(seconds=self.loop_stall_seconds),
+            timedelta(seconds=self.max_correlation_lag_seconds),
+            timedelta(seconds=self.max_escalation_lag_seconds),
+        )
 
     @property
     def resolve_timeout(self) -> timedelta:

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import redis
@@ -23,6 +24,7 @@ from ray.serve.handle import DeploymentHandle
 from actors.correlator import ensure_correlators, get_or_create_correlator
 from actors.escalator import ensure_escalator, ensure_escalators
 from actors.retrainer import ensure_retrainer
+from actors.supervisor import ensure_supervisor
 from actors.tenant import get_or_create_tenant_actor
 from alerting.alert import AlertStatus, IncomingAlert
 from alerting.amconfig import RoutingConfig
@@ -30,6 +32,7 @@ from alerting.errors import InvalidSilence, InvalidTransition, NotFound
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
+from cluster.health import health_record, loop_health
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, escalator_name, shard_of
 from cluster.secrets import SecretError, SecretStore, box_for
@@ -164,6 +167,7 @@ class Ingress:
             self.config, self.redis, settings.cache_ttl_seconds, integration=True
         )
         self.started = time.time()
+        self.started_at = datetime.now(UTC)  # loops have stall_after from here to beat
         app.state.ingress = self  # the routers of the other APIs reach the replica here
         self.handles: dict[str, Any] = {}  # tenant id or actor name → actor handle
         # Incidents form only while a correlator runs: start it with the front door.
@@ -172,6 +176,8 @@ class Ingress:
         # Escalations run while the front door does.
         for shard, handle in enumerate(ensure_escalators(settings)):
             self.handles[escalator_name(shard)] = handle
+        # Vigil watches itself (self-page, watchdog) while the front door runs.
+        self.handles["supervisor"] = ensure_supervisor(settings)
         if predictor is not None:  # the model learns only while ML is on
             ensure_retrainer(settings)
         self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}
@@ -295,13 +301,26 @@ class Ingress:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(self) -> JSONResponse:
-        """Ready: Redis answers and the live tenant actors this replica uses answer."""
+        """Ready: Redis answers, every correlator and escalator loop beats and keeps up
+        (``VIGIL_LOOP_STALL_SECONDS``, ``VIGIL_MAX_*_LAG``), and the live actors this
+        replica uses answer. ``loops`` lists each loop's heartbeat age and lag."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(self.redis.ping(), 2)
             checks["redis"] = "ok"
         except (redis.RedisError, TimeoutError, OSError) as exc:
             checks["redis"] = f"down: {type(exc).__name__}"
+        loops: list[dict[str, Any]] = []
+        if checks["redis"] == "ok":
+            try:
+                health = await asyncio.wait_for(
+                    loop_health(self.redis, self.config, self.settings, self.started_at), 2
+                )
+                loops = [health_record(h) for h in health]
+                bad = [f"{h.loop} {h.status.value}: {h.reason}" for h in health if not h.ok]
+                checks["loops"] = "ok" if not bad else "; ".join(bad)[:2000]
+            except (redis.RedisError, TimeoutError, OSError) as exc:
+                checks["loops"] = f"unknown: {type(exc).__name__}"
         for tenant, handle in list(self.handles.items()):
             try:
                 await asyncio.wait_for(handle.ping.remote(), 2)
@@ -312,7 +331,7 @@ class Ingress:
             except Exception as exc:
                 checks[f"actor:{tenant}"] = f"not answering: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        body = {"status": "ready" if ready else "not ready", "checks": checks, "loops": loops}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/api/v1/models", tags=["prediction"])

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {
     name: f"{name}-key-{secrets.token_hex(8)}"
-    for name in ("acme", "globex", "initech", "umbrella", "hooli")
+    for name in ("acme", "globex", "initech", "umbrella", "hooli", "ops")
 }
 # The grouping parity scenarios run one tenant each, with the scenario's routing.
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
@@ -181,6 +181,26 @@ HOOLI_ESCALATION: dict[str, Any] = {
     "people": {"ana": {"channels": ["ana-hook"]}},
 }
 
+# ops owns Vigil's self-monitoring: the self-page and the dead man's switch go to its
+# webhooks (their URLs are secrets the self-monitoring tests set to recording servers);
+# its Watchdog alert is refreshed every 2 s. No escalation: the Watchdog pages nobody.
+OPS_TENANT: dict[str, Any] = {
+    "channels": {
+        "self-page": {"type": "webhook", "url_secret": "self-page-url"},
+        "self-page-backup": {"type": "webhook", "url_secret": "self-page-backup-url"},
+        "deadman": {"type": "webhook", "url_secret": "deadman-url"},
+    },
+}
+MONITORING: dict[str, Any] = {
+    "tenant": "ops",
+    "page": ["self-page", "self-page-backup"],
+    "repeat_interval": "0s",
+    "watchdog": {"channel": "deadman", "interval": "2s", "alert": True},
+}
+# A loop with no round for this long is stalled (the default is 30 s); generous enough
+# for a loaded 2-core machine, short enough for the stall tests.
+LOOP_STALL_SECONDS = 8.0
+
 # umbrella's alert rate is watched in quarter-second buckets, so a test sees a storm
 # after seconds of quiet rather than half an hour.
 UMBRELLA_CORRELATION: dict[str, Any] = {
@@ -262,8 +282,11 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry["correlation"] = UMBRELLA_CORRELATION
         if tenant == "hooli":
             entry.update(HOOLI_ESCALATION)
+        if tenant == "ops":
+            entry.update(OPS_TENANT)
         tenants.append(entry)
-    config.write_text(yaml.safe_dump({"tenants": tenants}, sort_keys=False))
+    document = {"tenants": tenants, "monitoring": MONITORING}
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
     return Settings(
         REDIS_URL=redis_server.url,
         VIGIL_DATA_DIR=redis_server.dir.parent,
@@ -272,6 +295,7 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
         VIGIL_MAX_BULK_ALERTS=10_000,
         CRITICAL_ALERT_MAX_ESCALATION_LEVELS=3,
         CRITICAL_ALERT_CACHE_TTL=0,
+        VIGIL_LOOP_STALL_SECONDS=LOOP_STALL_SECONDS,
     )
 
 

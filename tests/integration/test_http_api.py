@@ -36,8 +36,18 @@ def count_named(vigil: Vigil, tenant: str, alertname: str) -> int:
 
 def test_healthz_and_readyz(vigil: Vigil) -> None:
     assert requests.get(f"{vigil.url}/healthz", timeout=10).json() == {"status": "ok"}
-    ready = requests.get(f"{vigil.url}/readyz", timeout=10)
-    assert ready.status_code == 200 and ready.json()["checks"]["redis"] == "ok"
+    # Ready once every loop has beaten (at the session's start they may still be starting).
+    ready = wait_for(
+        lambda: (r := requests.get(f"{vigil.url}/readyz", timeout=10)).status_code == 200 and r,
+        timeout=60,
+    )
+    body = ready.json()
+    assert body["checks"]["redis"] == "ok" and body["checks"]["loops"] == "ok"
+    loops = {loop["loop"]: loop for loop in body["loops"]}
+    assert loops["correlator/acme"]["status"] == "ok"
+    assert loops["escalator/hooli"]["status"] == "ok"
+    assert loops["supervisor/vigil"]["status"] == "ok"
+    assert "escalator/acme" not in loops  # acme has no escalation policies
 
 
 def test_openapi_lists_the_native_api(vigil: Vigil) -> None:
