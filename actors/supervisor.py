@@ -306,6 +306,10 @@ class SupervisorActor:
     async def ping(self) -> bool:
         return True
 
+    async def process_id(self) -> int:
+        """The actor's process id (for tests and chaos runs that freeze or kill it)."""
+        return os.getpid()
+
 
 def _epoch(at: datetime | None) -> float | None:
     return None if at is None else at.timestamp()
