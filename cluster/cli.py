@@ -23,6 +23,7 @@ import json
 import signal
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -92,11 +93,10 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     configured = settings
     settings = settings.model_copy(update={"redis_url": url})
     _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
-    started_ray = False
+    ray_head: str | None = None
     if settings.ray_address is None and not runtime.local_ray_running():
         _say("ray           starting a local head ...")
-        runtime.start_local_head()
-        started_ray = True
+        ray_head = runtime.start_local_head()
     context = runtime.connect(settings.ray_address)
     if not settings.ml_enabled:
         _say("model         ML off (CRITICAL_ALERT_ML_ENABLED=false): no risk scores")
@@ -113,12 +113,13 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _say("serve         deploying the ingress and the predictor ...")
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
     state = {
-        "started_ray": started_ray,
+        "ray_head": ray_head,  # the mark of the head we started: down stops only that
         "embedded_redis": embedded is not None,
         "api_url": _api_url(settings),
     }
     _state_path(settings).write_text(json.dumps(state))
     api = _api_url(settings)
+    _wait_ready(api)
     _say(f"api           {api}   (OpenAPI docs: {api}/docs)")
     _say(f"alertmanager  {api}/api/v2   (Prometheus, amtool: basic auth tenant:key or Bearer)")
     _say(f"pagerduty     {api}/v2/enqueue   (routing_key = an integration key)")
@@ -139,6 +140,28 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     return cmd_down(configured)
+
+
+def _wait_ready(api: str, timeout: float = 180.0) -> None:
+    """Wait until ``/readyz`` says every loop runs, saying what it waits for."""
+    _say("ready?        waiting for Redis, the actors and every loop's first heartbeat ...")
+    deadline = time.monotonic() + timeout
+    waiting_for = ""
+    while time.monotonic() < deadline:
+        try:
+            code, body = _http("GET", f"{api}/readyz")
+        except OSError:
+            code, body = 0, None
+        if code == 200:
+            _say("ready         every loop beats   (vigil status shows them)")
+            return
+        checks = body.get("checks", {}) if isinstance(body, dict) else {}
+        now_waiting = "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
+        if now_waiting and now_waiting != waiting_for:
+            _say(f"              {now_waiting[:200]}")
+            waiting_for = now_waiting
+        time.sleep(0.5)
+    _say(f"ready         NOT READY after {timeout:.0f}s: see 'vigil status'")
 
 
 def _safe_url(url: str) -> str:
@@ -164,9 +187,12 @@ def cmd_down(settings: Settings) -> int:
     finally:
         if ray.is_initialized():
             ray.shutdown()
-    if state.get("started_ray", settings.ray_address is None):
-        runtime.stop_local_ray()
-        _say("ray           stopped")
+    mark = state.get("ray_head")
+    if mark:
+        stopped = runtime.stop_local_head(mark)
+        _say(f"ray           stopped ({stopped} processes of the head 'vigil up' started)")
+    elif settings.ray_address is None:
+        _say("ray           left running: this 'vigil up' did not start it")
     if state.get("embedded_redis", settings.redis_url is None):
         EmbeddedRedis(settings.data_dir, settings.embedded_redis_port).stop()
         _say("redis         stopped (data kept in the append-only file)")

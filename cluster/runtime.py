@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 from typing import Any
 
+import psutil
 import ray
 
 NAMESPACE = "vigil"
@@ -104,8 +107,16 @@ def ray_cli() -> str:
     return found
 
 
-def start_local_head(num_cpus: int | None = None, dashboard_port: int = 8265) -> None:
-    """Start a local Ray head as a daemon that outlives this process (``ray start --head``)."""
+HEAD_MARK = "VIGIL_RAY_HEAD"
+"""Environment variable that marks every process of a Ray head ``vigil up`` started: the
+GCS, the raylet, the dashboard and every worker inherit it, so ``vigil down`` stops
+exactly those and never another Ray on the same machine."""
+
+
+def start_local_head(num_cpus: int | None = None, dashboard_port: int = 8265) -> str:
+    """Start a local Ray head as a daemon that outlives this process (``ray start --head``),
+    its dashboard on loopback only; return the mark its processes carry."""
+    mark = f"head-{os.getpid()}-{time.time_ns()}"
     cmd = [
         ray_cli(),
         "start",
@@ -116,13 +127,35 @@ def start_local_head(num_cpus: int | None = None, dashboard_port: int = 8265) ->
     ]
     if num_cpus is not None:
         cmd.append(f"--num-cpus={num_cpus}")
-    env = {**LEAN_RAY_ENV, **os.environ}
+    env = {**LEAN_RAY_ENV, **os.environ, HEAD_MARK: mark}
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return mark
 
 
-def stop_local_ray() -> None:
-    """Stop every Ray process this machine's ``ray start`` left running."""
-    subprocess.run([ray_cli(), "stop", "--force"], check=False, stdout=subprocess.DEVNULL)
+def head_processes(mark: str) -> list[psutil.Process]:
+    """The running processes of the Ray head started with ``mark``."""
+    found = []
+    for process in psutil.process_iter(["environ"]):
+        with contextlib.suppress(psutil.Error):
+            environ = process.info.get("environ") or {}
+            if environ.get(HEAD_MARK) == mark and process.pid != os.getpid():
+                found.append(process)
+    return found
+
+
+def stop_local_head(mark: str, timeout: float = 15.0) -> int:
+    """Stop the Ray head ``start_local_head`` started (SIGTERM, then SIGKILL what is left
+    after ``timeout``); return how many processes it had. Nothing else is touched."""
+    processes = head_processes(mark)
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    for process in alive + head_processes(mark):  # workers a dying raylet just forked
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=5)
+    return len(processes)
 
 
 def local_ray_running() -> bool:

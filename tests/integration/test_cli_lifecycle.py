@@ -25,6 +25,7 @@ import requests
 import yaml
 
 from cluster.redis_server import EmbeddedRedis, free_port
+from cluster.runtime import head_processes
 from tests.recording_server import RecordingThread
 from tests.system import wait_for
 
@@ -86,6 +87,7 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
 
 def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingThread) -> None:
     port = free_port()
+    first_head: str | None = None
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
@@ -111,8 +113,10 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         alert_id = json.loads(sent.stdout.split(" ", 1)[1])["id"]
         wait_for(lambda: level1.received, timeout=30)
 
+        first_head = ray_head(tmp_path)
         down = vigil(env, "down")
         assert down.returncode == 0 and "redis         stopped" in down.stdout
+        assert "ray           stopped" in down.stdout
         # Down before level 2 was due: its deadline passes while nothing runs.
         assert level2.received == []
         assert EmbeddedRedis(tmp_path / "data").pid() is None
@@ -153,10 +157,19 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         assert len(notices(level1)) == 1 and len(notices(level2)) == 1
         assert notice["escalation"]["step"] == notice["escalation"]["level"] == 1
     finally:
+        heads = [ray_head(tmp_path)]
         vigil(env, "down")
     assert EmbeddedRedis(tmp_path / "data").pid() is None
-    ray_left = subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, text=True)
-    assert ray_left.stdout.strip() == ""
+    # Every process of the heads 'vigil up' started is gone (and only those were stopped).
+    assert first_head is not None and heads[0] is not None
+    assert [p.pid for mark in (first_head, *heads) for p in head_processes(mark)] == []
+
+
+def ray_head(tmp_path: Path) -> str | None:
+    """The mark of the Ray head the running 'vigil up' started (from its state file)."""
+    state = json.loads((tmp_path / "data" / "state.json").read_text())
+    mark: str | None = state.get("ray_head")
+    return mark
 
 
 def test_up_refuses_a_bad_setting(tmp_path: Path) -> None:
