@@ -35,6 +35,7 @@ from actors.tenant import (
     relax_young_collections,
     utc_now,
 )
+from actors.whereabouts import Whereabouts
 from alerting.alert import AlertStatus
 from alerting.correlation import AlertChange, TenantCorrelation
 from alerting.incident import Incident
@@ -414,7 +415,7 @@ def new_incident_id() -> str:
     return os.urandom(8).hex()
 
 
-class CorrelatorActor:
+class CorrelatorActor(Whereabouts):
     """Forms incidents for the tenants of one shard, and answers questions about them.
 
     ``async __init__`` starts every loop (see ``actors/loop_keeper.py`` for why they
@@ -576,17 +577,13 @@ class CorrelatorActor:
         """Liveness probe."""
         return True
 
-    async def process_id(self) -> int:
-        """The actor's process id (for tests and chaos runs that freeze or kill it)."""
-        return os.getpid()
-
 
 RemoteCorrelatorActor = ray.remote(CorrelatorActor)
 
 
 def get_or_create_correlator(shard: int, settings: Settings) -> Any:
     """The handle of a correlator shard, creating it on first use."""
-    options = long_lived_actor_options(correlator_name(shard))
+    options = long_lived_actor_options(correlator_name(shard), settings.actor_resources)
     return RemoteCorrelatorActor.options(**options).remote(
         shard, settings.correlator_shards, settings
     )

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import random
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -44,6 +43,7 @@ from actors.keyed_locks import KeyedLocks
 from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
+from actors.whereabouts import Whereabouts
 from alerting.delivery import RetryPolicy
 from alerting.errors import InvalidTransition
 from alerting.escalation import (
@@ -549,7 +549,7 @@ def escalating_tenants(config: VigilConfig, shard: int, shards: int) -> list[Ten
     return [t for t in config.tenants if t.escalation.policies and shard_of(t.id, shards) == shard]
 
 
-class EscalatorActor:
+class EscalatorActor(Whereabouts):
     """Runs the escalations of its shard's tenants (those with a policy). Tenants are
     spread over ``VIGIL_CORRELATOR_SHARDS`` escalators as over the correlators.
 
@@ -586,17 +586,13 @@ class EscalatorActor:
     async def ping(self) -> bool:
         return True
 
-    async def process_id(self) -> int:
-        """The actor's process id (for tests and chaos runs that freeze or kill it)."""
-        return os.getpid()
-
 
 RemoteEscalatorActor = ray.remote(EscalatorActor)
 
 
 def ensure_escalator(settings: Settings, shard: int) -> Any:
     """An escalator shard's handle, creating it on first use."""
-    options = long_lived_actor_options(escalator_name(shard))
+    options = long_lived_actor_options(escalator_name(shard), settings.actor_resources)
     return RemoteEscalatorActor.options(**options).remote(settings, shard)
 
 

@@ -56,12 +56,18 @@ def retrain_task(redis_url: str, rounds: int = 200) -> dict[str, Any]:
 
 
 class RetrainScheduler:
-    """Runs ``retrain_task`` every interval, one at a time."""
+    """Runs ``retrain_task`` every interval, one at a time.
 
-    def __init__(self, settings: Settings) -> None:
+    The schedule starts in ``async __init__``, which Ray runs again whenever it
+    restarts the actor: a killed scheduler keeps scheduling, without anybody (least of
+    all itself) having to call it.
+    """
+
+    async def __init__(self, settings: Settings) -> None:  # type: ignore[misc]
         self.settings = settings
         self.last: dict[str, Any] | None = None
         self.loop: asyncio.Task[None] | None = None
+        await self.start()
 
     async def start(self) -> bool:
         """Start the schedule (idempotent); ``False`` when retraining is switched off."""
@@ -95,7 +101,5 @@ RemoteRetrainScheduler = ray.remote(RetrainScheduler)
 
 def ensure_retrainer(settings: Settings) -> Any:
     """The scheduler's handle, created and started on first use."""
-    options = long_lived_actor_options(SCHEDULER_NAME)
-    handle = RemoteRetrainScheduler.options(**options).remote(settings)
-    handle.start.remote()
-    return handle
+    options = long_lived_actor_options(SCHEDULER_NAME, settings.actor_resources)
+    return RemoteRetrainScheduler.options(**options).remote(settings)

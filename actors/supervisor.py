@@ -42,6 +42,7 @@ import ray
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
 from actors.tenant import get_or_create_tenant_actor
+from actors.whereabouts import Whereabouts
 from alerting.alert import IncomingAlert
 from alerting.delivery import RetryPolicy
 from alerting.liveness import SUPERVISOR_LOOP, LoopBeat
@@ -68,7 +69,7 @@ WATCHDOG_INCIDENT = "vigil-watchdog"
 WATCHDOG_LABELS = {"alertname": "Watchdog", "vigil": "self-monitoring"}
 
 
-class SupervisorActor:
+class SupervisorActor(Whereabouts):
     """Judges Vigil's loops every second; pages about failures; keeps the watchdog."""
 
     async def __init__(self, settings: Settings) -> None:  # type: ignore[misc]
@@ -306,10 +307,6 @@ class SupervisorActor:
     async def ping(self) -> bool:
         return True
 
-    async def process_id(self) -> int:
-        """The actor's process id (for tests and chaos runs that freeze or kill it)."""
-        return os.getpid()
-
 
 def _epoch(at: datetime | None) -> float | None:
     return None if at is None else at.timestamp()
@@ -324,5 +321,5 @@ RemoteSupervisorActor = ray.remote(SupervisorActor)
 
 def ensure_supervisor(settings: Settings) -> Any:
     """The supervisor's handle, creating it on first use."""
-    options = long_lived_actor_options(SUPERVISOR_NAME)
+    options = long_lived_actor_options(SUPERVISOR_NAME, settings.actor_resources)
     return RemoteSupervisorActor.options(**options).remote(settings)

@@ -23,6 +23,7 @@ from typing import Any
 
 import ray
 
+from actors.whereabouts import Whereabouts
 from alerting.alert import Alert, IncomingAlert, share_fields_set
 from alerting.errors import NotFound, SilenceNotFound
 from alerting.lifecycle import (
@@ -115,7 +116,7 @@ def ingest_result(step: Transition, previous_id: str | None) -> dict[str, Any]:
     }
 
 
-class TenantActor:
+class TenantActor(Whereabouts):
     """Deduplicates, stores and changes the alerts of one tenant."""
 
     def __init__(self, tenant: str, settings: Settings) -> None:
@@ -554,5 +555,5 @@ RemoteTenantActor = ray.remote(TenantActor)
 
 def get_or_create_tenant_actor(tenant: str, settings: Settings) -> Any:
     """The handle of the tenant's actor, creating it on first use."""
-    options = long_lived_actor_options(tenant_actor_name(tenant))
+    options = long_lived_actor_options(tenant_actor_name(tenant), settings.actor_resources)
     return RemoteTenantActor.options(**options).remote(tenant, settings)

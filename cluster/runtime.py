@@ -59,11 +59,18 @@ def tenant_actor_name(tenant: str) -> str:
     return f"tenant:{tenant}"
 
 
-def long_lived_actor_options(name: str) -> dict[str, Any]:
+def long_lived_actor_options(
+    name: str, resources: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Options of Vigil's named actors: found by name (created on first use), detached so
     they outlive whoever created them, restarted by Ray after a crash (they rebuild
-    from Redis), and reserving no CPU, since they mostly wait on Redis and each other."""
+    from Redis), and reserving no CPU, since they mostly wait on Redis and each other.
+
+    ``resources`` (``VIGIL_ACTOR_RESOURCES``) places them on the nodes that offer those
+    custom resources, e.g. ``{"vigil": 0.001}`` with ``ray start --resources='{"vigil":
+    1000}'`` on the nodes meant for them; a lost node's actors restart on another."""
     return {
+        "resources": dict(resources or {}),
         "name": name,
         "namespace": NAMESPACE,
         "get_if_exists": True,

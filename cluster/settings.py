@@ -6,6 +6,7 @@ stops start-up with one message naming each variable that is wrong.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -69,6 +70,9 @@ class Settings(BaseModel):
         default=60.0, gt=0, alias="VIGIL_MAX_CORRELATION_LAG"
     )
     max_escalation_lag_seconds: float = Field(default=60.0, gt=0, alias="VIGIL_MAX_ESCALATION_LAG")
+    # Custom Ray resources every Vigil actor asks for (JSON), to place them on chosen
+    # nodes of a cluster: {"vigil": 0.001} with `ray start --resources='{"vigil": 1000}'`.
+    actor_resources: dict[str, float] = Field(default_factory=dict, alias="VIGIL_ACTOR_RESOURCES")
     # Fernet keys for channel secrets, primary first (cluster/secrets.py); unset: a key
     # file in the data dir. A SecretStr, so no repr or error shows it.
     encryption_keys: SecretStr | None = Field(default=None, alias="VIGIL_ENCRYPTION_KEYS")
@@ -87,6 +91,17 @@ class Settings(BaseModel):
     def _blank_is_unset(cls, value: object) -> object:
         """``REDIS_URL=`` in a shell means "not set", not "connect to the empty string"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("actor_resources", mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        """The environment gives a JSON string; a dict (from code) passes as it is."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError('must be a JSON object such as {"vigil": 0.001}') from None
+        return value
 
     @field_validator("redis_url")
     @classmethod

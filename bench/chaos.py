@@ -1,0 +1,582 @@
+"""Chaos benchmark: under steady load with escalations falling due every second, each
+part of Vigil is killed again and again; nothing acknowledged may be lost and every
+escalation step must be paged exactly once.
+
+The system is started as a user starts it, with ``vigil up --detach`` (a local Ray
+head, the embedded Redis, three escalating tenants), and driven over HTTP:
+
+* **Load.** About 200 alerts/s across the three tenants (ten bulk requests a second
+  each, mostly re-sent alerts that are deduplicated), and every second one new alert
+  per tenant that forms a new incident and escalates: level 1 at once, level 2 two
+  seconds later, both to a recording webhook. So steps fall due every second.
+* **Faults**, each repeated: ``kill -9`` of a tenant actor, the correlator, the
+  escalator, a Serve ingress replica and the predictor; ``kill -9`` of the Redis
+  server, started again 3 s later from its append-only file; ``vigil down`` then
+  ``vigil up`` in the middle of escalations. Before each fault the system must be
+  ready again (``/readyz`` 200).
+* **Per fault** (over its repetitions): acknowledged (202) alerts lost, read from
+  Redis at the end (must be 0); escalation steps due (two per escalating alert
+  acknowledged between this fault and the next) against steps delivered exactly
+  once, missing, and delivered more than once (the documented crash-window resend,
+  counted apart); time from the fault to the first page of an alert sent after it
+  (p50 / max); requests refused (not 202) from the fault until the next.
+
+The real Alertmanager gets one row for comparison: the same kind of load, ``kill -9``
+and a restart, then how many of the alerts it acknowledged it still has (it keeps
+alerts in memory only and relies on Prometheus re-sending them).
+
+    python bench/chaos.py            # each fault 3 times, 12 s after each
+    python bench/chaos.py --quick    # each fault once, 8 s after each
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+import yaml
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import write_json
+from bench.real_services import BLACKHOLE_CONFIG, Alertmanager
+from cluster import keys
+from cluster.config import hash_api_key
+from cluster.redis_client import sync_client
+from cluster.redis_server import EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+VIGIL = str(Path(sys.executable).parent / "vigil")
+TENANTS = ("chaos-a", "chaos-b", "chaos-c")
+REQUESTS_PER_SECOND = 10  # per tenant
+STEADY_PER_REQUEST = 6  # re-sent alerts per request (a pool of 60 per tenant)
+LEVEL2_AFTER = 2  # seconds
+ROUTING = {
+    "route": {
+        "receiver": "pager",
+        "group_by": ["alertname"],
+        "group_wait": "0s",
+        "group_interval": "1s",
+        "routes": [{"matchers": ['chaos="steady"'], "receiver": "quiet"}],
+    },
+    "receivers": [{"name": "pager"}, {"name": "quiet"}],
+}
+ESCALATION = {
+    "policies": {
+        "two-levels": {
+            "levels": [
+                {"targets": [{"channel": "hook"}], "escalate_after": f"{LEVEL2_AFTER}s"},
+                {"targets": [{"channel": "hook"}]},
+            ]
+        }
+    },
+    "receivers": {"pager": "two-levels"},
+}
+
+
+@dataclass
+class Sent:
+    """One escalating alert that was acknowledged: its tenant and when."""
+
+    tenant: str
+    name: str
+    acked_at: float
+
+
+@dataclass
+class Fault:
+    """One injected fault: what, when, and how long its injection took."""
+
+    kind: str
+    at: float
+    took: float = 0.0
+    until: float = 0.0  # the next fault (or the end of the load)
+
+
+@dataclass
+class LoadStats:
+    """What the load generator saw."""
+
+    # Per tenant: every acknowledged alert id, with when it was first acknowledged.
+    acked: dict[str, dict[str, float]] = field(default_factory=lambda: {t: {} for t in TENANTS})
+    escalating: list[Sent] = field(default_factory=list)
+    refused: list[float] = field(default_factory=list)  # when a request was not 202
+    sent_requests: int = 0
+
+
+class PageRecorder:
+    """The on-call webhook: every notice with when it arrived."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.notices: list[tuple[float, str, int, str]] = []  # (at, alertname, level, status)
+        self.runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        arrived = time.time()
+        body = await request.json()
+        name = body.get("labels", {}).get("alertname", "")
+        level = int(body.get("escalation", {}).get("level", 0))
+        self.notices.append((arrived, name, level, body.get("status", "")))
+        return web.Response()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def firing(self) -> dict[tuple[str, int], list[float]]:
+        """Arrival times of firing notices by (alertname, level)."""
+        found: dict[tuple[str, int], list[float]] = {}
+        for at, name, level, status in self.notices:
+            if status == "firing":
+                found.setdefault((name, level), []).append(at)
+        return found
+
+
+class Vigil:
+    """Vigil as ``vigil up --detach`` starts it, in a data dir of its own."""
+
+    def __init__(self, hook_url: str) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="vigil-chaos-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.keys = {t: f"{t}-{secrets.token_hex(12)}" for t in TENANTS}
+        config = {
+            "tenants": [
+                {
+                    "id": t,
+                    "api_keys": [{"sha256": hash_api_key(k)}],
+                    "alertmanager": ROUTING,
+                    "escalation": ESCALATION,
+                    "channels": {"hook": {"type": "webhook", "url_secret": "hook-url"}},
+                }
+                for t, k in self.keys.items()
+            ]
+        }
+        (self.dir / "vigil.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
+            "VIGIL_DATA_DIR": str(self.dir / "data"),
+            "VIGIL_CONFIG": str(self.dir / "vigil.yaml"),
+            "VIGIL_HTTP_PORT": str(self.port),
+        }
+        self.hook_url = hook_url
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [VIGIL, *args], env=self.env, capture_output=True, text=True, input=stdin, timeout=600
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"vigil {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def up(self) -> None:
+        self.cli("up", "--detach")
+        self.connect()
+
+    def down(self) -> None:
+        import ray
+
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+        self.cli("down")
+
+    def connect(self) -> None:
+        import ray
+
+        from cluster.runtime import NAMESPACE
+
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+        ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR")
+
+    def store_secrets(self) -> None:
+        for tenant in TENANTS:
+            self.cli("secret", "set", tenant, "hook-url", stdin=self.hook_url)
+
+    @property
+    def redis(self) -> EmbeddedRedis:
+        return EmbeddedRedis(self.dir / "data")
+
+    def actor_pid(self, name: str) -> int:
+        import ray
+
+        from cluster.runtime import NAMESPACE
+
+        actor = ray.get_actor(name, namespace=NAMESPACE)
+        pid: int = ray.get(actor.process_id.remote(), timeout=60)
+        return pid
+
+    def ready(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+
+def replica_pid(deployment: str) -> int:
+    """A running Serve replica of the deployment (Ray names its process after it)."""
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(process.info.get("cmdline") or [])
+        if f"ServeReplica:vigil:{deployment}" in cmdline:
+            return int(process.info["pid"])
+    raise RuntimeError(f"no {deployment} replica running")
+
+
+def kill9(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+
+
+async def inject(vigil: Vigil, kind: str) -> None:
+    """Carry out one fault (blocking parts off the event loop, so the load goes on)."""
+    from cluster.runtime import correlator_name, escalator_name, tenant_actor_name
+
+    def run() -> None:
+        if kind == "tenant actor":
+            kill9(vigil.actor_pid(tenant_actor_name(TENANTS[0])))
+        elif kind == "correlator":
+            kill9(vigil.actor_pid(correlator_name(0)))
+        elif kind == "escalator":
+            kill9(vigil.actor_pid(escalator_name(0)))
+        elif kind == "ingress replica":
+            kill9(replica_pid("Ingress"))
+        elif kind == "predictor":
+            kill9(replica_pid("Predictor"))
+        elif kind == "redis":
+            vigil.redis.kill()
+            time.sleep(3)
+            vigil.redis.start()
+        elif kind == "vigil down/up":
+            vigil.down()
+            vigil.up()
+        else:
+            raise ValueError(kind)
+
+    await asyncio.to_thread(run)
+
+
+FAULTS = (
+    "tenant actor",
+    "correlator",
+    "escalator",
+    "ingress replica",
+    "predictor",
+    "redis",
+    "vigil down/up",
+)
+
+
+async def drive_load(vigil: Vigil, stats: LoadStats, stop: asyncio.Event, run: str) -> None:
+    """Ten bulk requests a second per tenant until ``stop``; one escalating alert per
+    tenant per second."""
+    seq = 0
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        pending: set[asyncio.Task[None]] = set()
+        tick = 0
+        start = time.monotonic()
+        while not stop.is_set():
+            for tenant in TENANTS:
+                alerts: list[dict[str, Any]] = [
+                    {"labels": {"alertname": f"Steady{(tick + i) % 60}", "chaos": "steady"}}
+                    for i in range(STEADY_PER_REQUEST)
+                ]
+                name = None
+                if tick % REQUESTS_PER_SECOND == 0:
+                    seq += 1
+                    name = f"Chaos{run}x{seq}"
+                    alerts.append({"labels": {"alertname": name}, "severity": "critical"})
+                task = asyncio.create_task(send(session, vigil, tenant, alerts, name, stats))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            tick += 1
+            await asyncio.sleep(max(0.0, start + tick / REQUESTS_PER_SECOND - time.monotonic()))
+        if pending:
+            await asyncio.wait(pending, timeout=60)
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    vigil: Vigil,
+    tenant: str,
+    alerts: list[dict[str, Any]],
+    escalating: str | None,
+    stats: LoadStats,
+) -> None:
+    stats.sent_requests += 1
+    headers = {"Authorization": f"Bearer {vigil.keys[tenant]}"}
+    url = f"{vigil.url}/api/v1/critical-alerts/bulk"
+    try:
+        async with session.post(
+            url, json={"alerts": alerts}, headers=headers, timeout=aiohttp.ClientTimeout(30)
+        ) as r:
+            body = await r.json(content_type=None) if r.status == 202 else None
+            status = r.status
+    except (aiohttp.ClientError, TimeoutError):
+        status, body = 0, None
+    if status != 202 or body is None:
+        stats.refused.append(time.time())
+        return
+    now = time.time()
+    for item in body["results"]:
+        stats.acked[tenant].setdefault(item["id"], now)
+    if escalating is not None:
+        stats.escalating.append(Sent(tenant, escalating, time.time()))
+
+
+def lost_alerts(vigil: Vigil, stats: LoadStats) -> dict[str, float]:
+    """Acknowledged alert ids that Redis does not have, with when they were acknowledged."""
+    client = sync_client(vigil.redis.url)
+    missing: dict[str, float] = {}
+    for tenant, ids in stats.acked.items():
+        ordered = sorted(ids)
+        found = client.hmget(keys.alerts(tenant), ordered) if ordered else []
+        for alert_id, doc in zip(ordered, found, strict=True):
+            if doc is None:
+                missing[alert_id] = ids[alert_id]
+    return missing
+
+
+def analyse(
+    faults: list[Fault], stats: LoadStats, pages: PageRecorder, lost: dict[str, float]
+) -> list[dict[str, Any]]:
+    """One row per kind of fault, over its repetitions."""
+    firing = pages.firing()
+    rows = []
+    for kind in dict.fromkeys(f.kind for f in faults):
+        of_kind = [f for f in faults if f.kind == kind]
+        due = delivered_once = missing = repeated = refused = lost_here = 0
+        recoveries: list[float] = []
+        for fault in of_kind:
+            sent = [s for s in stats.escalating if fault.at <= s.acked_at < fault.until]
+            for s in sent:
+                for level in (0, 1):
+                    due += 1
+                    count = len(firing.get((s.name, level), []))
+                    delivered_once += count == 1
+                    missing += count == 0
+                    repeated += count > 1
+            first = [min(firing[(s.name, 0)]) for s in sent if firing.get((s.name, 0))]
+            if first:
+                recoveries.append(min(first) - fault.at)
+            refused += sum(1 for t in stats.refused if fault.at <= t < fault.until)
+            lost_here += sum(1 for t in lost.values() if fault.at <= t < fault.until)
+        rows.append(
+            {
+                "fault": kind,
+                "repeats": len(of_kind),
+                "acked_lost": lost_here,
+                "steps_due": due,
+                "delivered_once": delivered_once,
+                "missing": missing,
+                "delivered_twice_or_more": repeated,
+                "first_page_after_fault_p50_s": _r(statistics.median(recoveries))
+                if recoveries
+                else None,
+                "first_page_after_fault_max_s": _r(max(recoveries)) if recoveries else None,
+                "requests_refused": refused,
+                "injection_seconds_max": _r(max(f.took for f in of_kind)),
+            }
+        )
+    return rows
+
+
+def _r(value: float) -> float:
+    return round(value, 2)
+
+
+async def wait_ready(vigil: Vigil, within: float = 180) -> float:
+    """Seconds until /readyz answered 200."""
+    start = time.monotonic()
+    while time.monotonic() - start < within:
+        if await asyncio.to_thread(vigil.ready):
+            return time.monotonic() - start
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"Vigil not ready within {within}s")
+
+
+async def chaos(repeats: int, settle: float) -> dict[str, Any]:
+    pages = PageRecorder()
+    await pages.start()
+    vigil = Vigil(pages.url)
+    print(f"starting Vigil (vigil up --detach) in {vigil.dir} ...", flush=True)
+    await asyncio.to_thread(vigil.up)
+    await asyncio.to_thread(vigil.store_secrets)
+    await wait_ready(vigil)
+    stats = LoadStats()
+    stop = asyncio.Event()
+    run = secrets.token_hex(4)
+    load = asyncio.create_task(drive_load(vigil, stats, stop, run))
+    faults: list[Fault] = []
+    try:
+        print("warming up under load ...", flush=True)
+        await asyncio.sleep(settle)
+        plan = [kind for kind in FAULTS for _ in range(repeats)]
+        for n, kind in enumerate(plan, 1):
+            await wait_ready(vigil)
+            fault = Fault(kind, time.time())
+            started = time.monotonic()
+            await inject(vigil, kind)
+            fault.took = time.monotonic() - started
+            faults.append(fault)
+            print(
+                f"  [{n:2d}/{len(plan)}] {kind:<16} injected in {fault.took:5.1f}s; "
+                f"{len(stats.escalating)} escalating alerts acknowledged, "
+                f"{len(stats.refused)} requests refused so far",
+                flush=True,
+            )
+            await asyncio.sleep(settle)
+        await wait_ready(vigil)
+        await asyncio.sleep(settle)  # a last quiet window after the last fault
+    finally:
+        stop.set()
+        await load
+    end = time.time()
+    for fault, following in zip(faults, [*faults[1:], None], strict=True):
+        fault.until = following.at if following is not None else end
+    print("waiting for every escalation step to be paged ...", flush=True)
+    expected = {(s.name, level) for s in stats.escalating for level in (0, 1)}
+    for _ in range(240):  # at most two minutes
+        if expected <= set(pages.firing()):
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(3)  # anything sent twice arrives by now
+    lost = await asyncio.to_thread(lost_alerts, vigil, stats)
+    rows = analyse(faults, stats, pages, lost)
+    await asyncio.to_thread(vigil.down)
+    await pages.stop()
+    return {
+        "rows": rows,
+        "acked_alert_ids": sum(len(v) for v in stats.acked.values()),
+        "escalating_alerts": len(stats.escalating),
+        "requests": stats.sent_requests,
+        "acked_lost_total": len(lost),  # before the first fault too
+        "lost_ids": sorted(lost)[:20],
+    }
+
+
+async def alertmanager_restart(settle: float) -> dict[str, Any]:
+    """The real Alertmanager under the same kind of load: kill -9, restart, and count
+    the alerts it had acknowledged that it no longer has."""
+    if Alertmanager.binary() is None:
+        return {"skipped": "prometheus-alertmanager is not installed"}
+    port = free_port()
+    am = Alertmanager(port, BLACKHOLE_CONFIG)
+    am.start()
+    acked: set[str] = set()
+    try:
+        async with aiohttp.ClientSession() as session:
+            deadline = time.monotonic() + settle
+            n = 0
+            while time.monotonic() < deadline:
+                n += 1
+                name = f"Chaos{n}"
+                body = [{"labels": {"alertname": name}, "endsAt": _in(3600)}]
+                async with session.post(f"{am.url}/api/v2/alerts", json=body) as r:
+                    if r.status == 200:
+                        acked.add(name)
+                await asyncio.sleep(1 / (REQUESTS_PER_SECOND * len(TENANTS)))
+        assert am.proc is not None
+        am.proc.kill()  # kill -9
+        am.proc.wait()
+        am.start()
+        async with aiohttp.ClientSession() as session, session.get(f"{am.url}/api/v2/alerts") as r:
+            kept = {a["labels"]["alertname"] for a in await r.json()}
+    finally:
+        am.stop()
+    return {
+        "fault": "kill -9 + restart",
+        "acked": len(acked),
+        "acked_lost": len(acked - kept),
+        "note": "Alertmanager keeps alerts in memory; Prometheus re-sends them",
+    }
+
+
+def _in(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+
+
+def print_table(result: dict[str, Any], am: dict[str, Any]) -> None:
+    head = (
+        f"| {'fault':<16} | rep | {'lost':>4} | {'steps due':>9} | {'once':>5} | {'missing':>7} "
+        f"| {'twice+':>6} | {'1st page p50':>12} | {'max':>6} | {'refused':>7} |"
+    )
+    print("\nChaos: acknowledged alerts lost, escalation steps paged, recovery")
+    print(head)
+    print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
+    for r in result["rows"]:
+        p50 = r["first_page_after_fault_p50_s"]
+        worst = r["first_page_after_fault_max_s"]
+        print(
+            f"| {r['fault']:<16} | {r['repeats']:>3} | {r['acked_lost']:>4} | {r['steps_due']:>9} "
+            f"| {r['delivered_once']:>5} | {r['missing']:>7} | {r['delivered_twice_or_more']:>6} "
+            f"| {('-' if p50 is None else f'{p50:.1f} s'):>12} "
+            f"| {('-' if worst is None else f'{worst:.1f} s'):>6} | {r['requests_refused']:>7} |"
+        )
+    print(
+        f"\n{result['acked_alert_ids']} acknowledged alert ids, {result['escalating_alerts']} "
+        f"escalating alerts, {result['requests']} requests"
+    )
+    if "acked" in am:
+        print(
+            f"Alertmanager, {am['fault']}: {am['acked_lost']} of {am['acked']} acknowledged "
+            f"alerts lost ({am['note']})"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="each fault once, shorter windows")
+    args = parser.parse_args(argv)
+    repeats, settle = (1, 8.0) if args.quick else (3, 12.0)
+    result = asyncio.run(chaos(repeats, settle))
+    am = asyncio.run(alertmanager_restart(settle))
+    print_table(result, am)
+    path = write_json(
+        "chaos",
+        {
+            "load": {
+                "tenants": len(TENANTS),
+                "alerts_per_s": len(TENANTS) * REQUESTS_PER_SECOND * (STEADY_PER_REQUEST + 0.1),
+                "escalating_alerts_per_s": len(TENANTS),
+                "level2_after_s": LEVEL2_AFTER,
+                "repeats": repeats,
+                "settle_s": settle,
+            },
+            **result,
+            "alertmanager": am,
+        },
+    )
+    print(f"\nwrote {path}")
+    clean = result["acked_lost_total"] == 0 and all(r["missing"] == 0 for r in result["rows"])
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
