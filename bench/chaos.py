@@ -19,7 +19,8 @@ head, the embedded Redis, three escalating tenants), and driven over HTTP:
   acknowledged between this fault and the next) against steps delivered exactly
   once, missing, and delivered more than once (the documented crash-window resend,
   counted apart); time from the fault to the first page of an alert sent after it
-  (p50 / max); requests refused (not 202) from the fault until the next.
+  (p50 / max; for ``vigil down/up`` counted from when everything was down); requests
+  refused (not 202) from the fault until the next.
 
 The real Alertmanager gets one row for comparison: the same kind of load, ``kill -9``
 and a restart, then how many of the alerts it acknowledged it still has (it keeps
@@ -91,19 +92,19 @@ ESCALATION = {
 
 @dataclass
 class Sent:
-    """One escalating alert that was acknowledged: its tenant and when."""
+    """One escalating alert that was acknowledged: its tenant, when it was sent."""
 
     tenant: str
     name: str
-    acked_at: float
+    sent_at: float
 
 
 @dataclass
 class Fault:
-    """One injected fault: what, when, and how long its injection took."""
+    """One injected fault: what, when it took effect, how long its injection took."""
 
     kind: str
-    at: float
+    at: float  # when it took effect: the kill; for vigil down/up, once down had stopped it all
     took: float = 0.0
     until: float = 0.0  # the next fault (or the end of the load)
 
@@ -253,11 +254,13 @@ def kill9(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-async def inject(vigil: Vigil, kind: str) -> None:
-    """Carry out one fault (blocking parts off the event loop, so the load goes on)."""
+async def inject(vigil: Vigil, kind: str) -> float:
+    """Carry out one fault (blocking parts off the event loop, so the load goes on);
+    return when it took effect."""
     from cluster.runtime import correlator_name, escalator_name, tenant_actor_name
 
-    def run() -> None:
+    def run() -> float:
+        effective = time.time()
         if kind == "tenant actor":
             kill9(vigil.actor_pid(tenant_actor_name(TENANTS[0])))
         elif kind == "correlator":
@@ -274,11 +277,13 @@ async def inject(vigil: Vigil, kind: str) -> None:
             vigil.redis.start()
         elif kind == "vigil down/up":
             vigil.down()
+            effective = time.time()
             vigil.up()
         else:
             raise ValueError(kind)
+        return effective
 
-    await asyncio.to_thread(run)
+    return await asyncio.to_thread(run)
 
 
 FAULTS = (
@@ -330,6 +335,7 @@ async def send(
     stats: LoadStats,
 ) -> None:
     stats.sent_requests += 1
+    sent_at = time.time()
     headers = {"Authorization": f"Bearer {vigil.keys[tenant]}"}
     url = f"{vigil.url}/api/v1/critical-alerts/bulk"
     try:
@@ -347,7 +353,7 @@ async def send(
     for item in body["results"]:
         stats.acked[tenant].setdefault(item["id"], now)
     if escalating is not None:
-        stats.escalating.append(Sent(tenant, escalating, time.time()))
+        stats.escalating.append(Sent(tenant, escalating, sent_at))
 
 
 def lost_alerts(vigil: Vigil, stats: LoadStats) -> dict[str, float]:
@@ -374,7 +380,8 @@ def analyse(
         due = delivered_once = missing = repeated = refused = lost_here = 0
         recoveries: list[float] = []
         for fault in of_kind:
-            sent = [s for s in stats.escalating if fault.at <= s.acked_at < fault.until]
+            # Alerts sent from the fault on, until the next fault.
+            sent = [s for s in stats.escalating if fault.at <= s.sent_at < fault.until]
             for s in sent:
                 for level in (0, 1):
                     due += 1
@@ -440,9 +447,8 @@ async def chaos(repeats: int, settle: float) -> dict[str, Any]:
         plan = [kind for kind in FAULTS for _ in range(repeats)]
         for n, kind in enumerate(plan, 1):
             await wait_ready(vigil)
-            fault = Fault(kind, time.time())
             started = time.monotonic()
-            await inject(vigil, kind)
+            fault = Fault(kind, await inject(vigil, kind))
             fault.took = time.monotonic() - started
             faults.append(fault)
             print(

@@ -178,15 +178,19 @@ def cmd_down(settings: Settings) -> int:
     from ray import serve
 
     state = _read_state(settings)
-    try:
-        runtime.connect(settings.ray_address)
-        serve.shutdown()
-        _say("serve         stopped")
-    except (ConnectionError, RuntimeError) as exc:
-        _say(f"serve         not reachable ({exc})")
-    finally:
-        if ray.is_initialized():
-            ray.shutdown()
+    if settings.ray_address is None and not runtime.local_ray_running():
+        # Connecting to a Ray that is gone would wait for it forever.
+        _say("serve         not running (no local Ray answers)")
+    else:
+        try:
+            runtime.connect(settings.ray_address)
+            serve.shutdown()
+            _say("serve         stopped")
+        except (ConnectionError, RuntimeError) as exc:
+            _say(f"serve         not reachable ({exc})")
+        finally:
+            if ray.is_initialized():
+                ray.shutdown()
     mark = state.get("ray_head")
     if mark:
         stopped = runtime.stop_local_head(mark)
