@@ -45,9 +45,12 @@ def apply_lean_env() -> None:
 
 
 def init_local(num_cpus: int | None = None) -> Any:
-    """Start a Ray cluster inside this process (tests, benchmarks) in Vigil's namespace."""
+    """Start a Ray cluster inside this process (tests, benchmarks) in Vigil's namespace:
+    always a new one (``address="local"``), never another Ray running on the machine,
+    which ``ray.init()`` would otherwise join."""
     apply_lean_env()
     return ray.init(
+        address="local",
         num_cpus=num_cpus,
         namespace=NAMESPACE,
         include_dashboard=False,
@@ -164,6 +167,10 @@ def stop_local_head(mark: str, timeout: float = 5.0) -> int:
         with contextlib.suppress(psutil.Error):
             process.kill()
     psutil.wait_procs(alive, timeout=5)
+    if not local_ray_running():
+        # As `ray stop` does: the newest cluster's address is no longer true, and a
+        # later ray.init() would try to join it.
+        CURRENT_CLUSTER_FILE.unlink(missing_ok=True)
     return len(processes)
 
 

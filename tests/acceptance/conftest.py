@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,12 +15,24 @@ from tests.system import Vigil
 TENANT = "hooli"
 
 
+@contextlib.asynccontextmanager
+async def recording_channels(
+    vigil: Vigil, tenant: str, names: tuple[str, ...]
+) -> AsyncIterator[dict[str, RecordingServer]]:
+    """A recording server per channel name, its URL stored as the tenant's secret
+    ``<name>-url`` (the channels of tests/system.py read their URLs from there)."""
+    servers = {name: RecordingServer() for name in names}
+    store = SecretStore(redis.Redis.from_url(vigil.redis.url), tenant, box_for(vigil.settings))
+    try:
+        for name, server in servers.items():
+            store.set(f"{name}-url", await server.start() + f"/{name}")
+        yield servers
+    finally:
+        for server in servers.values():
+            await server.stop()
+
+
 @pytest.fixture
 async def levels(vigil: Vigil) -> AsyncIterator[tuple[RecordingServer, RecordingServer]]:
-    first, second = RecordingServer(), RecordingServer()
-    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
-    store.set("l1-url", await first.start() + "/l1")
-    store.set("l2-url", await second.start() + "/l2")
-    yield first, second
-    await first.stop()
-    await second.stop()
+    async with recording_channels(vigil, TENANT, ("l1", "l2")) as servers:
+        yield servers["l1"], servers["l2"]

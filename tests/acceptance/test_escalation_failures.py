@@ -19,8 +19,10 @@ import ray
 import redis
 from slack_sdk.models.blocks import Block
 
+from cluster import keys
 from cluster.runtime import NAMESPACE, escalator_name, shard_of
 from cluster.secrets import SecretStore, box_for
+from tests.acceptance.conftest import recording_channels
 from tests.acceptance.test_escalation_timeline import TENANT, bodies, escalating, wait_until
 from tests.integration.test_incidents_api import one_incident, post_v2
 from tests.recording_server import RecordingServer
@@ -34,7 +36,11 @@ async def test_a_killed_escalator_sends_each_level_once(
 ) -> None:
     first, second = levels
     incident_id, started, _, _ = await escalating(vigil, first)
-    await asyncio.sleep(0.3)  # level 1's log entry and state are saved
+    # Killed once level 1 is in the notification log (a kill between the webhook's
+    # answer and that record is the documented crash window: level 1 would go again).
+    logged = f"{TENANT}/{incident_id}/0/l1/firing"
+    notified = redis.Redis.from_url(vigil.redis.url)
+    await wait_until(lambda: notified.hexists(keys.notified(TENANT), logged), 10)
     shard = shard_of(TENANT, vigil.settings.correlator_shards)
     escalator = ray.get_actor(escalator_name(shard), namespace=NAMESPACE)
     ray.kill(escalator, no_restart=False)  # Ray restarts it; it rebuilds from Redis
@@ -48,13 +54,8 @@ async def test_a_killed_escalator_sends_each_level_once(
 
 @pytest.fixture
 async def channels(vigil: Vigil) -> AsyncIterator[dict[str, RecordingServer]]:
-    servers = {name: RecordingServer() for name in ("l1", "slack", "teams", "backup")}
-    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
-    for name, server in servers.items():
-        store.set(f"{name}-url", await server.start() + f"/{name}")
-    yield servers
-    for server in servers.values():
-        await server.stop()
+    async with recording_channels(vigil, TENANT, ("l1", "slack", "teams", "backup")) as servers:
+        yield servers
 
 
 async def test_a_channel_down_falls_back_once_and_spares_the_one_that_worked(

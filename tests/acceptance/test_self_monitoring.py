@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 import ray
-import redis
 import requests
 
 from cluster.runtime import NAMESPACE, escalator_name
-from cluster.secrets import SecretStore, box_for
+from tests.acceptance.conftest import recording_channels
 from tests.acceptance.test_escalation_timeline import wait_until
 from tests.recording_server import RecordingServer
 from tests.system import LOOP_STALL_SECONDS, Vigil
@@ -35,13 +34,9 @@ OPS = "ops"
 
 @pytest.fixture
 async def ops_channels(vigil: Vigil) -> AsyncIterator[dict[str, RecordingServer]]:
-    servers = {name: RecordingServer() for name in ("self-page", "self-page-backup", "deadman")}
-    store = SecretStore(redis.Redis.from_url(vigil.redis.url), OPS, box_for(vigil.settings))
-    for name, server in servers.items():
-        store.set(f"{name}-url", await server.start() + f"/{name}")
-    yield servers
-    for server in servers.values():
-        await server.stop()
+    names = ("self-page", "self-page-backup", "deadman")
+    async with recording_channels(vigil, OPS, names) as servers:
+        yield servers
 
 
 def readyz(vigil: Vigil) -> tuple[int, dict[str, Any]]:
