@@ -75,7 +75,6 @@ POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
 READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
 PURGE_EVERY_SECONDS = 60.0
-FIND_TENANTS_EVERY_SECONDS = 60.0  # a wake-up finds a new tenant sooner
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
 RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
@@ -440,24 +439,24 @@ class CorrelatorActor(Whereabouts):
         loop = asyncio.get_running_loop()
         self._background = [
             loop.create_task(self.keeper.watch_forever()),
-            loop.create_task(self._find_tenants_forever()),
+            loop.create_task(self._find_tenants()),
             loop.create_task(self._freeze_forever()),
         ]
 
     def _owns(self, tenant: str) -> bool:
         return shard_of(tenant, self.shards) == self.shard
 
-    async def _find_tenants_forever(self) -> None:
+    async def _find_tenants(self) -> None:
         """Start a worker for every tenant of this shard with a change stream (tenants
-        created at run time), retrying until Redis answers; then again now and then,
-        for tenants another replica's ingress created."""
+        created at run time, whose timers must run after a restart even if no alert
+        comes), retrying until Redis answers. Later tenants' first changes wake them."""
         while True:
             try:
                 async for key in self.client.scan_iter(match="*:changes", count=1000):
                     tenant = key.decode().rsplit(":", 1)[0]
                     if self._owns(tenant):
                         self._worker(tenant)
-                await asyncio.sleep(FIND_TENANTS_EVERY_SECONDS)
+                return
             except Exception as exc:  # Redis away: look again soon
                 log.warning("correlator %d: finding tenants failed: %r", self.shard, exc)
                 await asyncio.sleep(1.0)

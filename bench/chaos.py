@@ -370,10 +370,13 @@ def lost_alerts(vigil: Vigil, stats: LoadStats) -> dict[str, float]:
 
 
 def analyse(
-    faults: list[Fault], stats: LoadStats, pages: PageRecorder, lost: dict[str, float]
+    faults: list[Fault],
+    stats: LoadStats,
+    firing: dict[tuple[str, int], list[float]],
+    lost: dict[str, float],
 ) -> list[dict[str, Any]]:
-    """One row per kind of fault, over its repetitions."""
-    firing = pages.firing()
+    """One row per kind of fault, over its repetitions (``firing``: arrival times of
+    firing notices by alertname and level; ``lost``: lost alert ids by ack time)."""
     rows = []
     for kind in dict.fromkeys(f.kind for f in faults):
         of_kind = [f for f in faults if f.kind == kind]
@@ -474,7 +477,7 @@ async def chaos(repeats: int, settle: float) -> dict[str, Any]:
         await asyncio.sleep(0.5)
     await asyncio.sleep(3)  # anything sent twice arrives by now
     lost = await asyncio.to_thread(lost_alerts, vigil, stats)
-    rows = analyse(faults, stats, pages, lost)
+    rows = analyse(faults, stats, pages.firing(), lost)
     await asyncio.to_thread(vigil.down)
     await pages.stop()
     return {
