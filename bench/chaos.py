@@ -12,7 +12,10 @@ head, the embedded Redis, three escalating tenants), and driven over HTTP:
 * **Faults**, each repeated: ``kill -9`` of a tenant actor, the correlator, the
   escalator, a Serve ingress replica and the predictor; ``kill -9`` of the Redis
   server, started again 3 s later from its append-only file; ``vigil down`` then
-  ``vigil up`` in the middle of escalations. Before each fault the system must be
+  ``vigil up`` in the middle of escalations. Then, on a three-node Ray cluster
+  (``ray.cluster_utils``: a head and worker nodes, Vigil's actors on the workers by
+  ``VIGIL_ACTOR_RESOURCES``, ML off), the same load while the worker node hosting the
+  tenant actors and the escalator is removed. Before each fault the system must be
   ready again (``/readyz`` 200).
 * **Per fault** (over its repetitions): acknowledged (202) alerts lost, read from
   Redis at the end (must be 0); escalation steps due (two per escalating alert
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -60,6 +64,7 @@ from cluster import keys
 from cluster.config import hash_api_key
 from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, free_port
+from cluster.runtime import correlator_name, escalator_name, tenant_actor_name
 
 ROOT = Path(__file__).resolve().parents[1]
 VIGIL = str(Path(sys.executable).parent / "vigil")
@@ -157,27 +162,43 @@ class PageRecorder:
         return found
 
 
+def write_config(path: Path, api_keys: dict[str, str]) -> Path:
+    """The three escalating tenants' vigil.yaml."""
+    config = {
+        "tenants": [
+            {
+                "id": t,
+                "api_keys": [{"sha256": hash_api_key(k)}],
+                "alertmanager": ROUTING,
+                "escalation": ESCALATION,
+                "channels": {"hook": {"type": "webhook", "url_secret": "hook-url"}},
+            }
+            for t, k in api_keys.items()
+        ]
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
 class Vigil:
     """Vigil as ``vigil up --detach`` starts it, in a data dir of its own."""
+
+    faults = (
+        "tenant actor",
+        "correlator",
+        "escalator",
+        "ingress replica",
+        "predictor",
+        "redis",
+        "vigil down/up",
+    )
 
     def __init__(self, hook_url: str) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="vigil-chaos-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.keys = {t: f"{t}-{secrets.token_hex(12)}" for t in TENANTS}
-        config = {
-            "tenants": [
-                {
-                    "id": t,
-                    "api_keys": [{"sha256": hash_api_key(k)}],
-                    "alertmanager": ROUTING,
-                    "escalation": ESCALATION,
-                    "channels": {"hook": {"type": "webhook", "url_secret": "hook-url"}},
-                }
-                for t, k in self.keys.items()
-            ]
-        }
-        (self.dir / "vigil.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        write_config(self.dir / "vigil.yaml", self.keys)
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
             "VIGIL_DATA_DIR": str(self.dir / "data"),
@@ -198,6 +219,44 @@ class Vigil:
         self.cli("up", "--detach")
         self.connect()
 
+    def start(self) -> None:
+        """Start it and give every tenant the recording webhook."""
+        self.up()
+        for tenant in TENANTS:
+            self.cli("secret", "set", tenant, "hook-url", stdin=self.hook_url)
+
+    def stop(self) -> None:
+        self.down()
+
+    @property
+    def redis_url(self) -> str:
+        return self.redis.url
+
+    def inject(self, kind: str) -> float:
+        """Carry out one fault; return when it took effect."""
+        effective = time.time()
+        if kind == "tenant actor":
+            kill9(self.actor_pid(tenant_actor_name(TENANTS[0])))
+        elif kind == "correlator":
+            kill9(self.actor_pid(correlator_name(0)))
+        elif kind == "escalator":
+            kill9(self.actor_pid(escalator_name(0)))
+        elif kind == "ingress replica":
+            kill9(replica_pid("Ingress"))
+        elif kind == "predictor":
+            kill9(replica_pid("Predictor"))
+        elif kind == "redis":
+            self.redis.kill()
+            time.sleep(3)
+            self.redis.start()
+        elif kind == "vigil down/up":
+            self.down()
+            effective = time.time()
+            self.up()
+        else:
+            raise ValueError(kind)
+        return effective
+
     def down(self) -> None:
         import ray
 
@@ -214,31 +273,117 @@ class Vigil:
             ray.shutdown()
         ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR")
 
-    def store_secrets(self) -> None:
-        for tenant in TENANTS:
-            self.cli("secret", "set", tenant, "hook-url", stdin=self.hook_url)
-
     @property
     def redis(self) -> EmbeddedRedis:
         return EmbeddedRedis(self.dir / "data")
 
     def actor_pid(self, name: str) -> int:
+        return int(actor_call(name, "process_id"))
+
+    def ready(self) -> bool:
+        return http_ready(self.url)
+
+
+class ThreeNodes:
+    """Vigil on a three-node Ray cluster on this machine (``ray.cluster_utils``): a head
+    and worker nodes offering the ``vigil`` resource, which Vigil's actors ask for
+    (``VIGIL_ACTOR_RESOURCES``). The fault: a new worker node joins, then the node that
+    hosts the escalator (with the tenant actors and the correlator) is removed."""
+
+    faults = ("worker node",)
+
+    def __init__(self, hook_url: str) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="vigil-chaos-nodes-"))
+        self.keys = {t: f"{t}-{secrets.token_hex(12)}" for t in TENANTS}
+        self.hook_url = hook_url
+        self.redis = EmbeddedRedis(self.dir / "data")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cluster: Any = None
+        self.nodes: list[Any] = []
+
+    @property
+    def redis_url(self) -> str:
+        return self.redis.url
+
+    def start(self) -> None:
+        from ray import serve
+        from ray.cluster_utils import Cluster
+
+        from cluster.runtime import apply_lean_env
+        from cluster.secrets import SecretStore, box_for
+        from cluster.settings import Settings
+        from serve_app.app import APP_NAME, build
+
+        apply_lean_env()
+        self.redis.start()
+        settings = Settings(
+            REDIS_URL=self.redis.url,
+            VIGIL_DATA_DIR=self.dir / "data",
+            VIGIL_CONFIG=write_config(self.dir / "vigil.yaml", self.keys),
+            VIGIL_SERVE_CONFIG=ROOT / "configs" / "serve.yaml",
+            CRITICAL_ALERT_ML_ENABLED=False,  # three raylets on two cores: keep it lean
+            VIGIL_ACTOR_RESOURCES=json.dumps({"vigil": 0.001}),
+        )
+        client = sync_client(self.redis.url)
+        for tenant in TENANTS:
+            SecretStore(client, tenant, box_for(settings)).set("hook-url", self.hook_url)
+        self.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+        self.nodes = [self.cluster.add_node(num_cpus=1, resources={"vigil": 1000})]
         import ray
 
         from cluster.runtime import NAMESPACE
 
-        actor = ray.get_actor(name, namespace=NAMESPACE)
-        pid: int = ray.get(actor.process_id.remote(), timeout=60)
-        return pid
+        ray.init(address=self.cluster.address, namespace=NAMESPACE, log_to_driver=False)
+        serve.start(
+            proxy_location="HeadOnly",
+            http_options={"host": "127.0.0.1", "port": self.port},
+            logging_config={"enable_access_log": False, "log_level": "WARNING"},
+        )
+        serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+
+    def inject(self, kind: str) -> float:
+        assert kind == "worker node"
+        self.nodes.append(self.cluster.add_node(num_cpus=1, resources={"vigil": 1000}))
+        hosting = actor_call(escalator_name(0), "node_id")
+        doomed = next(n for n in self.nodes if n.node_id == hosting)
+        effective = time.time()
+        self.cluster.remove_node(doomed)
+        self.nodes.remove(doomed)
+        return effective
 
     def ready(self) -> bool:
-        import urllib.request
+        return http_ready(self.url)
 
-        try:
-            with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as r:
-                return bool(r.status == 200)
-        except OSError:
-            return False
+    def stop(self) -> None:
+        import ray
+        from ray import serve
+
+        with contextlib.suppress(Exception):
+            serve.shutdown()
+        ray.shutdown()
+        self.cluster.shutdown()
+        self.redis.stop()
+
+
+def actor_call(name: str, method: str) -> Any:
+    """Call a method of one of Vigil's named actors from this driver."""
+    import ray
+
+    from cluster.runtime import NAMESPACE
+
+    actor = ray.get_actor(name, namespace=NAMESPACE)
+    return ray.get(getattr(actor, method).remote(), timeout=60)
+
+
+def http_ready(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=5) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
 
 
 def replica_pid(deployment: str) -> int:
@@ -254,50 +399,7 @@ def kill9(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-async def inject(vigil: Vigil, kind: str) -> float:
-    """Carry out one fault (blocking parts off the event loop, so the load goes on);
-    return when it took effect."""
-    from cluster.runtime import correlator_name, escalator_name, tenant_actor_name
-
-    def run() -> float:
-        effective = time.time()
-        if kind == "tenant actor":
-            kill9(vigil.actor_pid(tenant_actor_name(TENANTS[0])))
-        elif kind == "correlator":
-            kill9(vigil.actor_pid(correlator_name(0)))
-        elif kind == "escalator":
-            kill9(vigil.actor_pid(escalator_name(0)))
-        elif kind == "ingress replica":
-            kill9(replica_pid("Ingress"))
-        elif kind == "predictor":
-            kill9(replica_pid("Predictor"))
-        elif kind == "redis":
-            vigil.redis.kill()
-            time.sleep(3)
-            vigil.redis.start()
-        elif kind == "vigil down/up":
-            vigil.down()
-            effective = time.time()
-            vigil.up()
-        else:
-            raise ValueError(kind)
-        return effective
-
-    return await asyncio.to_thread(run)
-
-
-FAULTS = (
-    "tenant actor",
-    "correlator",
-    "escalator",
-    "ingress replica",
-    "predictor",
-    "redis",
-    "vigil down/up",
-)
-
-
-async def drive_load(vigil: Vigil, stats: LoadStats, stop: asyncio.Event, run: str) -> None:
+async def drive_load(vigil: Any, stats: LoadStats, stop: asyncio.Event, run: str) -> None:
     """Ten bulk requests a second per tenant until ``stop``; one escalating alert per
     tenant per second."""
     seq = 0
@@ -328,7 +430,7 @@ async def drive_load(vigil: Vigil, stats: LoadStats, stop: asyncio.Event, run: s
 
 async def send(
     session: aiohttp.ClientSession,
-    vigil: Vigil,
+    vigil: Any,
     tenant: str,
     alerts: list[dict[str, Any]],
     escalating: str | None,
@@ -356,9 +458,9 @@ async def send(
         stats.escalating.append(Sent(tenant, escalating, sent_at))
 
 
-def lost_alerts(vigil: Vigil, stats: LoadStats) -> dict[str, float]:
+def lost_alerts(redis_url: str, stats: LoadStats) -> dict[str, float]:
     """Acknowledged alert ids that Redis does not have, with when they were acknowledged."""
-    client = sync_client(vigil.redis.url)
+    client = sync_client(redis_url)
     missing: dict[str, float] = {}
     for tenant, ids in stats.acked.items():
         ordered = sorted(ids)
@@ -421,7 +523,7 @@ def _r(value: float) -> float:
     return round(value, 2)
 
 
-async def wait_ready(vigil: Vigil, within: float = 180) -> float:
+async def wait_ready(vigil: Any, within: float = 180) -> float:
     """Seconds until /readyz answered 200."""
     start = time.monotonic()
     while time.monotonic() - start < within:
@@ -431,27 +533,25 @@ async def wait_ready(vigil: Vigil, within: float = 180) -> float:
     raise RuntimeError(f"Vigil not ready within {within}s")
 
 
-async def chaos(repeats: int, settle: float) -> dict[str, Any]:
-    pages = PageRecorder()
-    await pages.start()
-    vigil = Vigil(pages.url)
-    print(f"starting Vigil (vigil up --detach) in {vigil.dir} ...", flush=True)
-    await asyncio.to_thread(vigil.up)
-    await asyncio.to_thread(vigil.store_secrets)
-    await wait_ready(vigil)
+async def chaos(target: Any, pages: PageRecorder, repeats: int, settle: float) -> dict[str, Any]:
+    """Start ``target``, load it, inject each of its faults ``repeats`` times (each once
+    it is ready again), then count per fault."""
+    print(f"starting {type(target).__name__} in {target.dir} ...", flush=True)
+    await asyncio.to_thread(target.start)
+    await wait_ready(target)
     stats = LoadStats()
     stop = asyncio.Event()
     run = secrets.token_hex(4)
-    load = asyncio.create_task(drive_load(vigil, stats, stop, run))
+    load = asyncio.create_task(drive_load(target, stats, stop, run))
     faults: list[Fault] = []
     try:
         print("warming up under load ...", flush=True)
         await asyncio.sleep(settle)
-        plan = [kind for kind in FAULTS for _ in range(repeats)]
+        plan = [kind for kind in target.faults for _ in range(repeats)]
         for n, kind in enumerate(plan, 1):
-            await wait_ready(vigil)
+            await wait_ready(target)
             started = time.monotonic()
-            fault = Fault(kind, await inject(vigil, kind))
+            fault = Fault(kind, await asyncio.to_thread(target.inject, kind))
             fault.took = time.monotonic() - started
             faults.append(fault)
             print(
@@ -461,7 +561,7 @@ async def chaos(repeats: int, settle: float) -> dict[str, Any]:
                 flush=True,
             )
             await asyncio.sleep(settle)
-        await wait_ready(vigil)
+        await wait_ready(target)
         await asyncio.sleep(settle)  # a last quiet window after the last fault
     finally:
         stop.set()
@@ -476,10 +576,9 @@ async def chaos(repeats: int, settle: float) -> dict[str, Any]:
             break
         await asyncio.sleep(0.5)
     await asyncio.sleep(3)  # anything sent twice arrives by now
-    lost = await asyncio.to_thread(lost_alerts, vigil, stats)
+    lost = await asyncio.to_thread(lost_alerts, target.redis_url, stats)
     rows = analyse(faults, stats, pages.firing(), lost)
-    await asyncio.to_thread(vigil.down)
-    await pages.stop()
+    await asyncio.to_thread(target.stop)
     return {
         "rows": rows,
         "acked_alert_ids": sum(len(v) for v in stats.acked.values()),
@@ -488,6 +587,19 @@ async def chaos(repeats: int, settle: float) -> dict[str, Any]:
         "acked_lost_total": len(lost),  # before the first fault too
         "lost_ids": sorted(lost)[:20],
     }
+
+
+async def both(repeats: int, settle: float) -> list[dict[str, Any]]:
+    """The single-machine faults (``vigil up``), then the node loss (three nodes)."""
+    results = []
+    for make in (Vigil, ThreeNodes):
+        pages = PageRecorder()
+        await pages.start()
+        try:
+            results.append(await chaos(make(pages.url), pages, repeats, settle))
+        finally:
+            await pages.stop()
+    return results
 
 
 async def alertmanager_restart(settle: float) -> dict[str, Any]:
@@ -564,8 +676,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="each fault once, shorter windows")
     args = parser.parse_args(argv)
     repeats, settle = (1, 8.0) if args.quick else (3, 12.0)
-    result = asyncio.run(chaos(repeats, settle))
+    single, nodes = asyncio.run(both(repeats, settle))
     am = asyncio.run(alertmanager_restart(settle))
+    result = {
+        "rows": single["rows"] + nodes["rows"],
+        **{
+            key: single[key] + nodes[key]
+            for key in ("acked_alert_ids", "escalating_alerts", "requests", "acked_lost_total")
+        },
+        "lost_ids": single["lost_ids"] + nodes["lost_ids"],
+    }
     print_table(result, am)
     path = write_json(
         "chaos",
