@@ -29,14 +29,16 @@ The real Alertmanager gets one row for comparison: the same kind of load, ``kill
 and a restart, then how many of the alerts it acknowledged it still has (it keeps
 alerts in memory only and relies on Prometheus re-sending them).
 
-    python bench/chaos.py            # each fault 3 times, 12 s after each
-    python bench/chaos.py --quick    # each fault once, 8 s after each
+    python bench/chaos.py                 # each fault 3 times, 12 s after each
+    python bench/chaos.py --quick         # each fault once, 8 s after each
+    python bench/chaos.py --only nodes    # only the node loss (--only single: the rest)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -46,10 +48,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import psutil
@@ -66,6 +70,7 @@ from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import correlator_name, escalator_name, tenant_actor_name
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 VIGIL = str(Path(sys.executable).parent / "vigil")
 TENANTS = ("chaos-a", "chaos-b", "chaos-c")
@@ -399,7 +404,7 @@ def kill9(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-async def drive_load(vigil: Any, stats: LoadStats, stop: asyncio.Event, run: str) -> None:
+async def drive_load(vigil: Any, stats: LoadStats, stop: threading.Event, run: str) -> None:
     """Ten bulk requests a second per tenant until ``stop``; one escalating alert per
     tenant per second."""
     seq = 0
@@ -523,35 +528,58 @@ def _r(value: float) -> float:
     return round(value, 2)
 
 
-async def wait_ready(vigil: Any, within: float = 180) -> float:
+def wait_ready(vigil: Any, within: float = 180) -> float:
     """Seconds until /readyz answered 200."""
     start = time.monotonic()
     while time.monotonic() - start < within:
-        if await asyncio.to_thread(vigil.ready):
+        if vigil.ready():
             return time.monotonic() - start
-        await asyncio.sleep(0.25)
+        time.sleep(0.25)
     raise RuntimeError(f"Vigil not ready within {within}s")
 
 
-async def chaos(target: Any, pages: PageRecorder, repeats: int, settle: float) -> dict[str, Any]:
+class Background:
+    """An event loop in a thread of its own, where the recording webhook and the load
+    run, so that the main thread may block: Ray's cluster tools (adding and removing
+    nodes) must run on it, and a fault's injection must not pause the load."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
+
+    def spawn(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(work, self.loop)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def chaos(
+    target: Any, pages: PageRecorder, bg: Background, repeats: int, settle: float
+) -> dict[str, Any]:
     """Start ``target``, load it, inject each of its faults ``repeats`` times (each once
     it is ready again), then count per fault."""
     print(f"starting {type(target).__name__} in {target.dir} ...", flush=True)
-    await asyncio.to_thread(target.start)
-    await wait_ready(target)
+    target.start()
+    wait_ready(target)
     stats = LoadStats()
-    stop = asyncio.Event()
+    stop = threading.Event()
     run = secrets.token_hex(4)
-    load = asyncio.create_task(drive_load(target, stats, stop, run))
+    load = bg.spawn(drive_load(target, stats, stop, run))
     faults: list[Fault] = []
     try:
         print("warming up under load ...", flush=True)
-        await asyncio.sleep(settle)
+        time.sleep(settle)
         plan = [kind for kind in target.faults for _ in range(repeats)]
         for n, kind in enumerate(plan, 1):
-            await wait_ready(target)
+            wait_ready(target)
             started = time.monotonic()
-            fault = Fault(kind, await asyncio.to_thread(target.inject, kind))
+            fault = Fault(kind, target.inject(kind))
             fault.took = time.monotonic() - started
             faults.append(fault)
             print(
@@ -560,12 +588,12 @@ async def chaos(target: Any, pages: PageRecorder, repeats: int, settle: float) -
                 f"{len(stats.refused)} requests refused so far",
                 flush=True,
             )
-            await asyncio.sleep(settle)
-        await wait_ready(target)
-        await asyncio.sleep(settle)  # a last quiet window after the last fault
+            time.sleep(settle)
+        wait_ready(target)
+        time.sleep(settle)  # a last quiet window after the last fault
     finally:
         stop.set()
-        await load
+        load.result(120)
     end = time.time()
     for fault, following in zip(faults, [*faults[1:], None], strict=True):
         fault.until = following.at if following is not None else end
@@ -574,11 +602,11 @@ async def chaos(target: Any, pages: PageRecorder, repeats: int, settle: float) -
     for _ in range(240):  # at most two minutes
         if expected <= set(pages.firing()):
             break
-        await asyncio.sleep(0.5)
-    await asyncio.sleep(3)  # anything sent twice arrives by now
-    lost = await asyncio.to_thread(lost_alerts, target.redis_url, stats)
+        time.sleep(0.5)
+    time.sleep(3)  # anything sent twice arrives by now
+    lost = lost_alerts(target.redis_url, stats)
     rows = analyse(faults, stats, pages.firing(), lost)
-    await asyncio.to_thread(target.stop)
+    target.stop()
     return {
         "rows": rows,
         "acked_alert_ids": sum(len(v) for v in stats.acked.values()),
@@ -589,16 +617,21 @@ async def chaos(target: Any, pages: PageRecorder, repeats: int, settle: float) -
     }
 
 
-async def both(repeats: int, settle: float) -> list[dict[str, Any]]:
-    """The single-machine faults (``vigil up``), then the node loss (three nodes)."""
+def run_targets(targets: list[type], repeats: int, settle: float) -> list[dict[str, Any]]:
+    """Each target's faults in turn: the single-machine ones (``vigil up``), the node
+    loss (three nodes)."""
     results = []
-    for make in (Vigil, ThreeNodes):
-        pages = PageRecorder()
-        await pages.start()
-        try:
-            results.append(await chaos(make(pages.url), pages, repeats, settle))
-        finally:
-            await pages.stop()
+    bg = Background()
+    try:
+        for make in targets:
+            pages = PageRecorder()
+            bg.run(pages.start(), 30)
+            try:
+                results.append(chaos(make(pages.url), pages, bg, repeats, settle))
+            finally:
+                bg.run(pages.stop(), 30)
+    finally:
+        bg.close()
     return results
 
 
@@ -674,17 +707,24 @@ def print_table(result: dict[str, Any], am: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="each fault once, shorter windows")
+    parser.add_argument(
+        "--only",
+        choices=("all", "single", "nodes"),
+        default="all",
+        help="the single-machine faults, or the node loss on three nodes",
+    )
     args = parser.parse_args(argv)
     repeats, settle = (1, 8.0) if args.quick else (3, 12.0)
-    single, nodes = asyncio.run(both(repeats, settle))
+    targets = {"single": [Vigil], "nodes": [ThreeNodes], "all": [Vigil, ThreeNodes]}[args.only]
+    parts = run_targets(targets, repeats, settle)
     am = asyncio.run(alertmanager_restart(settle))
     result = {
-        "rows": single["rows"] + nodes["rows"],
+        "rows": [row for part in parts for row in part["rows"]],
         **{
-            key: single[key] + nodes[key]
+            key: sum(part[key] for part in parts)
             for key in ("acked_alert_ids", "escalating_alerts", "requests", "acked_lost_total")
         },
-        "lost_ids": single["lost_ids"] + nodes["lost_ids"],
+        "lost_ids": [i for part in parts for i in part["lost_ids"]],
     }
     print_table(result, am)
     path = write_json(
