@@ -45,7 +45,7 @@ from actors.tenant import get_or_create_tenant_actor
 from actors.whereabouts import Whereabouts
 from alerting.alert import IncomingAlert
 from alerting.delivery import RetryPolicy
-from alerting.liveness import SUPERVISOR_LOOP, LoopBeat
+from alerting.liveness import SUPERVISOR_LOOP, LoopBeat, failures
 from alerting.message import Message, MessageKind
 from alerting.self_page import SelfPageAction, SelfPageState, decide, paged
 from alerting.severity import Severity
@@ -139,8 +139,8 @@ class SupervisorActor(Whereabouts):
         self.redis_down_since = None
         return [
             f"{h.loop} {h.status.value}: {h.reason}"
-            for h in health
-            if h.status.is_failure and h.loop != SUPERVISOR_LOOP
+            for h in failures(health)
+            if h.loop != SUPERVISOR_LOOP
         ]
 
     def _repeat(self) -> timedelta | None:
