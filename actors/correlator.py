@@ -179,7 +179,9 @@ class TenantWorker:
         engine = TenantCorrelation(
             self.tenant, self.config.routing_for(self.tenant), spec.policy(), new_incident_id
         )
-        engine.restore(stored.incidents, stored.flaps, stored.counts)
+        engine.restore(
+            stored.incidents, stored.flaps, stored.counts, stored.groups, stored.notification_log
+        )
         engine.set_silences(await self.store.silences(), utc_now())
         engine.take_outbox()  # marks recomputed on load are already what is stored
         watch = engine.policy.anomaly

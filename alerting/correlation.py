@@ -20,11 +20,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from alerting.aggregation import (
+    AggregationGroup,
+    GroupAlert,
+    GroupNotice,
+    flush_group,
+    group_id,
+    log_id,
+)
 from alerting.alert import AlertStatus
 from alerting.amconfig import RoutingConfig
 from alerting.correlation_config import CorrelationPolicy
 from alerting.flapping import FlapHistory, hold_until
-from alerting.flush import Notified, NotifyReason, first_flush_at, notify_reason
+from alerting.flush import Notified, NotifyReason
 from alerting.grouping import group_key
 from alerting.incident import (
     Incident,
@@ -32,9 +40,10 @@ from alerting.incident import (
     Member,
     TimelineEntry,
 )
-from alerting.inhibition import inhibiting_sources
+from alerting.inhibition import inhibited, inhibiting_sources
 from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
 from alerting.message import summary_of
+from alerting.receivers import send_resolved_modes
 from alerting.relatedness import Candidate, JoinReason, Relation, find_related
 from alerting.risk import VERDICTS, RiskScore, routes_to_page
 from alerting.routing import Route
@@ -47,8 +56,8 @@ RELATION_SAMPLE = 20
 RISK_STEP = 0.1
 """A rescoring that moves the risk by less than this is stored but not put on the timeline."""
 
-SEND_RESOLVED = True
-"""Groups announce resolutions; whether a channel passes them on is its own setting."""
+NOTIFICATION_LOG_RETENTION = timedelta(hours=120)
+"""How long a group's last notification is remembered (Alertmanager's ``--data.retention``)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,8 @@ class AlertChange:
 
 @dataclass(frozen=True)
 class Notification:
-    """A group's flush that has something to say: to whom, why, and which alerts."""
+    """A group's flush that has something to say (to whom, why, which alerts), or news
+    of an incident its escalation must hear (``reason`` says which)."""
 
     incident_id: str
     receiver: str
@@ -85,6 +95,11 @@ class Notification:
     # notice is built from these without asking the correlator for the incident.
     labels: Mapping[str, str] = field(default_factory=dict)
     summary: str = ""
+    # For the receiver's integrations: which of them it is for (Alertmanager decides
+    # separately for those that send resolved alerts and those that do not), and the
+    # alert occurrence behind each fingerprint (their documents make the payload).
+    send_resolved: bool = True
+    alert_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,10 +113,14 @@ class Outbox:
     flaps: dict[str, FlapHistory | None] = field(default_factory=dict)  # None: forget
     counters: Counter[str] = field(default_factory=Counter)
     purged: dict[str, list[str]] = field(default_factory=dict)  # incident → its members
+    groups: dict[str, AggregationGroup | None] = field(default_factory=dict)  # None: gone
+    notification_log: dict[str, Notified | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
-            self.incidents
+            self.groups
+            or self.notification_log
+            or self.incidents
             or self.members
             or self.timeline
             or self.notifications
@@ -146,7 +165,17 @@ class TenantCorrelation:
         self.silences: list[Silence] = []
         self.counts: Counter[str] = Counter()
         self.outbox = Outbox()
-        self._flushes: list[tuple[datetime, str]] = []  # (due, incident) heap, stale allowed
+        # Alertmanager's aggregation groups (alerting.aggregation) and notification log.
+        self.groups: dict[str, AggregationGroup] = {}
+        self.grouped: dict[str, set[str]] = {}  # fingerprint → the groups holding it
+        self.notification_log: dict[str, Notified] = {}
+        self.modes = {r.name: send_resolved_modes(r) for r in routing.receivers}
+        self._flushes: list[tuple[datetime, str]] = []  # (due, group) heap, stale allowed
+        # What mutes alerts now, as the last refresh found it (groups' flushes use it).
+        self._active_silences: list[Silence] = []
+        self._inhibitions: dict[str, str] = {}  # firing fingerprint → its inhibitor
+        self._firing_labels: list[Mapping[str, str]] = []
+        self._now = datetime.min  # the time of the last refresh (silences are timed)
         self._holds: list[tuple[datetime, str, str]] = []  # (until, incident, fingerprint)
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
         self._purges: list[tuple[datetime, str]] = []  # (resolved at, incident) heap
@@ -185,8 +214,8 @@ class TenantCorrelation:
         return [i.id for i in sorted(found, key=lambda i: (i.created_at, i.id))]
 
     def next_due(self, now: datetime) -> datetime | None:
-        """The earliest time ``tick`` has something to do: a flush, a hold ending, or a
-        silence starting or ending."""
+        """The earliest time ``tick`` has something to do: a group's flush, a hold
+        ending, or a silence starting or ending."""
         times = [t for t, _ in self._flushes[:1]] + [t for t, _, _ in self._holds[:1]]
         times += [t for s in self.silences for t in (s.starts_at, s.ends_at) if t > now]
         return min(times) if times else None
@@ -213,7 +242,7 @@ class TenantCorrelation:
                 touched |= self._alert_open(change, now)
             else:
                 touched |= self._alert_resolved(change, now)
-        self._refresh_suppression(now, force=False)
+        touched |= self._refresh_suppression(now, force=False)
         self._settle(touched, now)
 
     def _count(self, change: AlertChange) -> None:
@@ -261,8 +290,43 @@ class TenantCorrelation:
             self.alerts[fp] = known
         touched: set[str] = set()
         for route in self.routing.root.match(known.labels):
-            touched.add(self._place(route, known, change, now))
+            incident_id = self._place(route, known, change, now)
+            touched.add(incident_id)
+            self._group_insert(route, fp, known, incident_id, now)
         return touched
+
+    def _group_insert(
+        self, route: Route, fp: str, alert: KnownAlert, incident_id: str, now: datetime
+    ) -> None:
+        """Put a firing alert into its Alertmanager group on ``route`` (made if new)."""
+        gkey = group_key(route, alert.labels)
+        gid = group_id(route.path, gkey)
+        group = self.groups.get(gid)
+        if group is None:
+            group = AggregationGroup(
+                route=route.path,
+                group_key=gkey,
+                receiver=route.receiver,
+                labels=route.group_labels(alert.labels),
+                next_flush_at=now + route.group_wait,
+            )
+            self.groups[gid] = group
+            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+        held = group.alerts.get(fp)
+        same = held is not None and held.firing and held.alert_id == alert.alert_id
+        if same and group.incident_id == incident_id:
+            return  # acknowledged, or a refresh: Alertmanager's group sees no change
+        group.incident_id = incident_id
+        if group.insert(
+            fp,
+            GroupAlert(alert.alert_id, alert.labels, True),
+            alert.starts_at,
+            route.group_wait,
+            now,
+        ):
+            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+        self.grouped.setdefault(fp, set()).add(gid)
+        self.outbox.groups[gid] = group
 
     def _place(self, route: Route, alert: KnownAlert, change: AlertChange, now: datetime) -> str:
         """Put the alert into its incident on ``route``; return that incident's id."""
@@ -353,8 +417,6 @@ class TenantCorrelation:
             updated_at=now,
             severity=alert.severity,
         )
-        incident.next_flush_at = first_flush_at(now, alert.starts_at, route.group_wait)
-        heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
         self.incidents[incident.id] = incident
         self.open_by_group[(route.path, gkey)] = incident.id
         self.open_by_route.setdefault(route.path, set()).add(incident.id)
@@ -408,7 +470,19 @@ class TenantCorrelation:
                 known.status = AlertStatus.RESOLVED
             else:
                 del self.alerts[fp]
+        self._group_resolve(fp, change.alert_id)
         return touched
+
+    def _group_resolve(self, fp: str, alert_id: str) -> None:
+        """The alert resolved: its groups list it resolved at their next flush (flapping
+        holds are Vigil's: the groups, like Alertmanager's, see the resolution now)."""
+        for gid in self.grouped.get(fp, ()):
+            group = self.groups.get(gid)
+            held = group.alerts.get(fp) if group is not None else None
+            if group is None or held is None or held.alert_id != alert_id or not held.firing:
+                continue
+            held.firing = False
+            self.outbox.groups[gid] = group
 
     def _record_transition(self, fp: str, now: datetime) -> None:
         policy = self.policy.flapping
@@ -422,15 +496,15 @@ class TenantCorrelation:
     # -- time passing -------------------------------------------------------------------
 
     def tick(self, now: datetime) -> None:
-        """Do what is due by ``now``: end flapping holds, flush groups, follow silences."""
+        """Do what is due by ``now``: end flapping holds, follow silences, flush groups."""
         touched = self._end_holds(now)
-        self._refresh_suppression(now, force=False)
+        touched |= self._refresh_suppression(now, force=False)
         self._settle(touched, now)
         while self._flushes and self._flushes[0][0] <= now:
-            due, incident_id = heapq.heappop(self._flushes)
-            incident = self.incidents.get(incident_id)
-            if incident is not None and incident.next_flush_at == due:
-                self._flush(incident, now)
+            due, gid = heapq.heappop(self._flushes)
+            group = self.groups.get(gid)
+            if group is not None and group.next_flush_at == due:
+                self._flush(gid, group, now)
 
     def _end_holds(self, now: datetime) -> set[str]:
         touched: set[str] = set()
@@ -449,35 +523,95 @@ class TenantCorrelation:
                 del self.alerts[fp]
         return touched
 
-    def _flush(self, incident: Incident, now: datetime) -> None:
-        """Look at a group on its timer; record a notification if it has news."""
-        route = self.routes.get(incident.route, self.routing.root)
-        firing, resolved = incident.notifiable()
-        reason = notify_reason(
-            incident.last_notified,
-            firing,
-            resolved,
-            send_resolved=SEND_RESOLVED,
-            repeat_interval=route.repeat_interval,
-            now=now,
+    def _flush(self, gid: str, group: AggregationGroup, now: datetime) -> None:
+        """Flush a group on its timer: queue its notifications, drop its resolved
+        alerts, delete it once empty (``alerting.aggregation`` has the rules)."""
+        route = self.routes.get(group.route, self.routing.root)
+        alert_ids = {fp: a.alert_id for fp, a in group.alerts.items()}
+        result = flush_group(
+            group,
+            self._is_muted,
+            lambda mode: self.notification_log.get(log_id(group.receiver, group.group_key, mode)),
+            self.modes.get(group.receiver, (True,)),
+            route.group_interval,
+            route.repeat_interval,
+            now,
         )
-        if reason is not None:
-            incident.last_notified = Notified(now, firing, resolved)
-            detail = (
-                f"{reason.value}: {len(firing)} firing, {len(resolved)} resolved "
-                f"to {incident.receiver}"
+        incident = self.incidents.get(group.incident_id)
+        for notice in result.notices:
+            self._log_notice(group, notice, now)
+            self._queue_notice(group, notice, incident, alert_ids, now)
+        for fp in result.dropped:
+            gids = self.grouped.get(fp)
+            if gids is not None:
+                gids.discard(gid)
+                if not gids:
+                    del self.grouped[fp]
+        if group.empty:
+            del self.groups[gid]  # as Alertmanager deletes an empty group
+            self.outbox.groups[gid] = None
+            return
+        heapq.heappush(self._flushes, (group.next_flush_at, gid))
+        if result.notices or result.dropped:
+            # A quiet look is not stored: after a restart the stored, earlier flush
+            # time only makes the first look come sooner, and it finds nothing new.
+            self.outbox.groups[gid] = group
+
+    def _is_muted(self, fp: str, labels: Mapping[str, str]) -> bool:
+        """Whether a silence or an inhibition mutes an alert of a group now (resolved
+        alerts too, as Alertmanager's mute stages look at every alert)."""
+        if self._active_silences and silenced_by(self._active_silences, labels, self._now):
+            return True
+        if fp in self._inhibitions:
+            return True
+        rules = self.routing.inhibit_rules
+        known = self.alerts.get(fp)
+        if not rules or (known is not None and known.status.is_open):
+            return False  # a firing alert's inhibition is in _inhibitions already
+        return inhibited(rules, labels, self._firing_labels)
+
+    def _log_notice(self, group: AggregationGroup, notice: GroupNotice, now: datetime) -> None:
+        entry = Notified(now, notice.firing, notice.resolved)
+        key = log_id(group.receiver, group.group_key, notice.send_resolved)
+        self.notification_log[key] = entry
+        self.outbox.notification_log[key] = entry
+
+    def _queue_notice(
+        self,
+        group: AggregationGroup,
+        notice: GroupNotice,
+        incident: Incident | None,
+        alert_ids: Mapping[str, str],
+        now: datetime,
+    ) -> None:
+        """Queue one group notification for the receiver (and its incident's escalation)."""
+        listed = notice.firing | notice.resolved
+        self.outbox.notifications.append(
+            Notification(
+                group.incident_id,
+                group.receiver,
+                group.group_key,
+                notice.reason.value,
+                tuple(sorted(notice.firing)),
+                tuple(sorted(notice.resolved)),
+                now,
+                incident.severity if incident is not None else Severity.WARNING,
+                dict(group.labels),
+                summary_of(incident) if incident is not None else group.group_key,
+                notice.send_resolved,
+                {fp: alert_ids[fp] for fp in sorted(listed)},
             )
-            self._notify(incident, incident.receiver, reason.value, firing, resolved, now, detail)
-        if not incident.is_open and not firing:
-            incident.next_flush_at = None  # the group is done, as Alertmanager deletes it
-            self._dirty(incident)
-        else:
-            incident.next_flush_at = now + route.group_interval
-            heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
-            if reason is not None:
-                # A quiet look is not stored: after a restart the stored, earlier flush
-                # time only makes the first look come sooner, and it finds nothing new.
-                self._dirty(incident)
+        )
+        if not notice.send_resolved:
+            return  # the same flush, told to the integrations that skip resolved alerts
+        self._bump("notifications")
+        if incident is not None:
+            incident.last_notified = Notified(now, notice.firing, notice.resolved)
+            detail = (
+                f"{notice.reason.value}: {len(notice.firing)} firing, "
+                f"{len(notice.resolved)} resolved to {group.receiver}"
+            )
+            self._log(incident, TimelineEntry(now, "notified", detail))
 
     def _notify(
         self,
@@ -489,7 +623,9 @@ class TenantCorrelation:
         now: datetime,
         detail: str,
     ) -> None:
-        """Queue one notification of the incident to a receiver, and note it."""
+        """Queue one notification of the incident to a receiver (a risk route's page),
+        and note it."""
+        alert_ids = {fp: self.incidents[incident.id].members[fp].alert_id for fp in firing}
         self.outbox.notifications.append(
             Notification(
                 incident.id,
@@ -502,6 +638,7 @@ class TenantCorrelation:
                 incident.severity,
                 dict(incident.group_labels),
                 summary_of(incident),
+                alert_ids=alert_ids,
             )
         )
         self._log(incident, TimelineEntry(now, "notified", detail))
@@ -512,20 +649,27 @@ class TenantCorrelation:
     def set_silences(self, silences: Sequence[Silence], now: datetime) -> None:
         """Replace the tenant's silences and re-evaluate what they mute."""
         self.silences = list(silences)
-        self._refresh_suppression(now, force=True)
+        self._settle(self._refresh_suppression(now, force=True), now)
 
-    def _refresh_suppression(self, now: datetime, *, force: bool) -> None:
-        """Mark each open member with the silences and inhibiting alerts that mute it.
+    def _refresh_suppression(self, now: datetime, *, force: bool) -> set[str]:
+        """Mark each open member with the silences and inhibiting alerts that mute it;
+        return the incidents whose marks changed (their muting may have).
 
         Skipped when nothing can mute anything and nothing is muted now.
         """
+        self._now = now
         active = [s for s in self.silences if s.state(now) is SilenceState.ACTIVE]
         rules = self.routing.inhibit_rules
+        self._active_silences = active
         if not force and not rules and not active and not self._suppressed:
-            return
+            self._inhibitions, self._firing_labels = {}, []
+            return set()
         firing = [(fp, a.labels) for fp, a in self.alerts.items() if a.status.is_open]
         muted = inhibiting_sources(rules, firing) if rules and firing else {}
+        self._inhibitions = muted
+        self._firing_labels = [labels for _, labels in firing] if rules else []
         suppressed: set[tuple[str, str]] = set()
+        changed: set[str] = set()
         for incident_id in {i for ids in self.open_by_route.values() for i in ids}:
             incident = self.incidents[incident_id]
             for fp, member in incident.members.items():
@@ -533,12 +677,14 @@ class TenantCorrelation:
                     continue
                 silenced = tuple(silenced_by(active, member.labels, now)) if active else ()
                 source = muted.get(fp)
-                inhibited = (source,) if source is not None else ()
-                if silenced != member.silenced_by or inhibited != member.inhibited_by:
-                    self._mark(incident, member, silenced, inhibited, now)
+                sources = (source,) if source is not None else ()
+                if silenced != member.silenced_by or sources != member.inhibited_by:
+                    self._mark(incident, member, silenced, sources, now)
+                    changed.add(incident_id)
                 if member.suppressed:
                     suppressed.add((incident_id, fp))
         self._suppressed = suppressed
+        return changed
 
     def _mark(
         self,
@@ -565,6 +711,8 @@ class TenantCorrelation:
     # -- incident state ---------------------------------------------------------------
 
     def _settle(self, incident_ids: Iterable[str], now: datetime) -> None:
+        """Bring changed incidents to the state their members imply, and tell their
+        escalations what changed: resolved, muted, unmuted."""
         for incident_id in incident_ids:
             incident = self.incidents.get(incident_id)
             if incident is None:
@@ -575,9 +723,32 @@ class TenantCorrelation:
                 self._dirty(incident)
                 if not incident.is_open:
                     self._closed(incident)
+                    self._tell_escalation(incident, NotifyReason.INCIDENT_RESOLVED, now)
+            self._follow_muting(incident, now)
+
+    def _follow_muting(self, incident: Incident, now: datetime) -> None:
+        """Note when every open alert of an open incident became muted, or stopped
+        being: its escalation pauses and resumes (muting never resolves anything)."""
+        muted = incident.all_muted()
+        if muted == (incident.muted_at is not None) or (not muted and not incident.is_open):
+            if not incident.is_open and incident.muted_at is not None:
+                incident.muted_at = None  # over: no escalation is left to resume
+                self._dirty(incident)
+            return
+        if muted:
+            incident.muted_at = now
+            detail = "muted by " + ", ".join(incident.muted_by())
+            self._log(incident, TimelineEntry(now, "muted", detail))
+            self._tell_escalation(incident, NotifyReason.MUTED, now)
+        else:
+            incident.muted_at = None
+            self._log(incident, TimelineEntry(now, "unmuted", "an open alert is not muted"))
+            self._tell_escalation(incident, NotifyReason.UNMUTED, now)
+        self._dirty(incident)
 
     def _closed(self, incident: Incident) -> None:
-        """Forget an incident as a place new alerts can join; its final flush stays due."""
+        """Forget an incident as a place new alerts can join (its groups go on, as
+        Alertmanager's do, until their resolutions are announced)."""
         if incident.resolved_at is not None:
             heapq.heappush(self._purges, (incident.resolved_at, incident.id))
         for gkey in incident.group_keys:
@@ -619,9 +790,9 @@ class TenantCorrelation:
         return to_resolve
 
     def _tell_escalation(self, incident: Incident, reason: NotifyReason, now: datetime) -> None:
-        """Queue a notification that a person acted (not a group flush, not counted as
-        one): the escalator stops or resolves the incident's escalation at once rather
-        than at its next step, and tells those it paged."""
+        """Queue news of the incident for its escalation (not a group flush, not counted
+        as one): a person acknowledged or resolved it, its alerts resolved, or it was
+        muted or unmuted. The escalator acts at once rather than at its next step."""
         self.outbox.notifications.append(
             Notification(
                 incident.id,
@@ -698,10 +869,11 @@ class TenantCorrelation:
             incident = self.incidents.get(incident_id)
             if incident is None:
                 continue
-            if incident.next_flush_at is not None:  # its last notification is still due
-                heapq.heappush(self._purges, (incident.next_flush_at, incident_id))
-                continue
             self._forget(incident)
+        for key, entry in list(self.notification_log.items()):
+            if entry.at + NOTIFICATION_LOG_RETENTION < now:
+                del self.notification_log[key]
+                self.outbox.notification_log[key] = None
         window = self.policy.flapping.window
         while self._flap_expiry and self._flap_expiry[0][0] + window < now:
             _, fp = heapq.heappop(self._flap_expiry)
@@ -744,8 +916,18 @@ class TenantCorrelation:
         incidents: Iterable[Incident],
         flaps: Mapping[str, FlapHistory],
         counts: Mapping[str, int],
+        groups: Iterable[AggregationGroup] = (),
+        notification_log: Mapping[str, Notified] | None = None,
     ) -> None:
-        """Rebuild every index from stored incidents, flap histories and counters."""
+        """Rebuild every index from stored incidents, flap histories, counters, groups
+        and notification log."""
+        for group in groups:
+            gid = group_id(group.route, group.group_key)
+            self.groups[gid] = group
+            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            for fp in group.alerts:
+                self.grouped.setdefault(fp, set()).add(gid)
+        self.notification_log = dict(notification_log or {})
         self.flaps = dict(flaps)
         for fp, history in self.flaps.items():
             for at in history.transitions[-1:]:
@@ -754,8 +936,6 @@ class TenantCorrelation:
         # Oldest first, so a fingerprint's membership ends up pointing at its newest incident.
         for incident in sorted(incidents, key=lambda i: i.created_at):
             self.incidents[incident.id] = incident
-            if incident.next_flush_at is not None:
-                heapq.heappush(self._flushes, (incident.next_flush_at, incident.id))
             for fp, member in incident.members.items():
                 self.membership.setdefault(fp, {})[incident.route] = incident.id
                 if member.held_until is not None:

@@ -10,6 +10,15 @@ An SLA tier gives each severity an acknowledge deadline and a resolve deadline,
 counted from the incident's start. A deadline that passes unmet is a **breach**: it
 is reported once, and the incident escalates to its next level at once.
 
+While every open alert of the incident is silenced or inhibited, its escalation is
+**paused**: no level is notified and no deadline can breach. When an alert is
+unmuted and still fires, the clocks go on where they stopped: the wait for the next
+level and the time left to each deadline are what they were when the mute began.
+(Muting is a person's decision, or a worse alert covering this one; either way the
+incident is not over, and it is not this incident's on-call that is late.) An
+incident muted before its first notification starts its escalation, at the first
+level, when it is first notified.
+
 Steps are due at fixed times, chained from when the previous step was *due*, not
 from when it was carried out: after downtime every overdue step is returned, once
 each, in order, and none is skipped. ``EscalationState`` is a plain value and every
@@ -151,6 +160,7 @@ class EscalationState:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     notified_levels: tuple[int, ...] = ()  # levels that got a firing notice, ascending
+    paused_at: datetime | None = None  # muted since then: nothing is due
 
     @property
     def is_active(self) -> bool:
@@ -158,7 +168,9 @@ class EscalationState:
         return self.due_at() is not None
 
     def due_at(self) -> datetime | None:
-        """The next time ``advance`` has something to do."""
+        """The next time ``advance`` has something to do (``None`` while paused)."""
+        if self.paused_at is not None:
+            return None
         times = [t for t in (self.next_due, self.acknowledge_due, self.resolve_due) if t]
         return min(times) if times else None
 
@@ -266,12 +278,45 @@ def acknowledge(state: EscalationState, now: datetime) -> EscalationState:
     return replace(state, acknowledged_at=now, next_due=None, acknowledge_due=None)
 
 
+def pause(state: EscalationState, now: datetime) -> EscalationState:
+    """Every open alert is muted: stop the clocks (nothing changes if already paused
+    or over)."""
+    if state.paused_at is not None or state.resolved_at is not None:
+        return state
+    return replace(state, paused_at=now)
+
+
+def resume(state: EscalationState, now: datetime) -> EscalationState:
+    """An alert is unmuted: the clocks go on, each due time moved by the pause."""
+    if state.paused_at is None:
+        return state
+    paused = max(timedelta(0), now - state.paused_at)
+
+    def later(at: datetime | None) -> datetime | None:
+        return None if at is None else at + paused
+
+    return replace(
+        state,
+        paused_at=None,
+        next_due=later(state.next_due),
+        acknowledge_due=later(state.acknowledge_due),
+        resolve_due=later(state.resolve_due),
+    )
+
+
 def resolve(state: EscalationState, now: datetime) -> tuple[EscalationState, tuple[int, ...]]:
     """It is over: nothing more is due. Returns the levels to send a resolved notice
     to (those that got a firing notice, and only those)."""
     if state.resolved_at is not None:
         return state, ()
-    stopped = replace(state, resolved_at=now, next_due=None, acknowledge_due=None, resolve_due=None)
+    stopped = replace(
+        state,
+        resolved_at=now,
+        next_due=None,
+        acknowledge_due=None,
+        resolve_due=None,
+        paused_at=None,
+    )
     return stopped, state.notified_levels
 
 
@@ -297,6 +342,7 @@ def state_to_record(state: EscalationState) -> dict[str, Any]:
         "acknowledged_at": _stamp(state.acknowledged_at),
         "resolved_at": _stamp(state.resolved_at),
         "notified_levels": list(state.notified_levels),
+        "paused_at": _stamp(state.paused_at),
     }
 
 
@@ -316,4 +362,5 @@ def state_from_record(record: Mapping[str, Any]) -> EscalationState:
         acknowledged_at=_time(record["acknowledged_at"]),
         resolved_at=_time(record["resolved_at"]),
         notified_levels=tuple(int(n) for n in record["notified_levels"]),
+        paused_at=_time(record.get("paused_at")),
     )

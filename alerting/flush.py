@@ -14,6 +14,9 @@ from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+
+from alerting.timeutil import from_epoch
 
 
 class NotifyReason(StrEnum):
@@ -24,9 +27,25 @@ class NotifyReason(StrEnum):
     ALL_RESOLVED = "all_resolved"  # everything that was notified firing has resolved
     NEWLY_RESOLVED = "newly_resolved"  # some notified alerts resolved (send_resolved)
     REPEAT = "repeat"  # nothing changed, but repeat_interval has passed
-    # Not flushes: a person acted on the incident, and its escalation must know now.
+    RISK = "risk"  # a risk route's page (the model's score met its threshold)
+    # Not flushes: the incident changed, and its escalation must know now.
     ACKNOWLEDGED = "acknowledged"
     RESOLVED_BY_HAND = "resolved_by_hand"
+    INCIDENT_RESOLVED = "incident_resolved"  # every alert of the incident resolved
+    MUTED = "muted"  # every open alert of the incident is silenced or inhibited
+    UNMUTED = "unmuted"  # one is not any more
+
+
+FLUSH_REASONS = frozenset(
+    {
+        NotifyReason.FIRST,
+        NotifyReason.NEW_FIRING,
+        NotifyReason.ALL_RESOLVED,
+        NotifyReason.NEWLY_RESOLVED,
+        NotifyReason.REPEAT,
+    }
+)
+"""The reasons a group's flush notifies for (the others are Vigil's own)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,22 @@ class Notified:
     at: datetime
     firing: frozenset[str]
     resolved: frozenset[str]
+
+
+def notified_to_record(entry: Notified) -> dict[str, Any]:
+    """A notification log entry as JSON values (times as epoch seconds)."""
+    return {
+        "at": entry.at.timestamp(),
+        "firing": sorted(entry.firing),
+        "resolved": sorted(entry.resolved),
+    }
+
+
+def notified_from_record(record: dict[str, Any]) -> Notified:
+    """The inverse of ``notified_to_record``."""
+    return Notified(
+        from_epoch(float(record["at"])), frozenset(record["firing"]), frozenset(record["resolved"])
+    )
 
 
 def first_flush_at(created_at: datetime, starts_at: datetime, group_wait: timedelta) -> datetime:

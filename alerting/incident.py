@@ -20,7 +20,7 @@ from typing import Any
 
 from alerting.alert import AlertStatus
 from alerting.errors import InvalidTransition, NotFound
-from alerting.flush import Notified
+from alerting.flush import Notified, notified_from_record, notified_to_record
 from alerting.relatedness import JoinReason
 from alerting.risk import RiskScore
 from alerting.severity import Severity
@@ -104,8 +104,8 @@ class Incident:
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
-    next_flush_at: datetime | None = None
-    last_notified: Notified | None = None
+    last_notified: Notified | None = None  # its groups' last notification (to anybody)
+    muted_at: datetime | None = None  # since when every open member is muted
     timeline_length: int = 0  # entries ever added (storage keeps the newest ones)
     risk: RiskScore | None = None  # the model's latest opinion, if a model serves
     risk_paged: tuple[str, ...] = ()  # risk routes that have paged it
@@ -116,6 +116,24 @@ class Incident:
     def is_open(self) -> bool:
         """Not resolved: new alerts of its groups still join it."""
         return self.state is not IncidentState.RESOLVED
+
+    def all_muted(self) -> bool:
+        """Open, with open members, and every one of them silenced or inhibited: its
+        groups send nothing and its escalation waits (muting never resolves)."""
+        open_members = [m for m in self.members.values() if m.is_open]
+        return self.is_open and bool(open_members) and all(m.suppressed for m in open_members)
+
+    def muted_by(self) -> list[str]:
+        """What mutes the open members: ``silence <id>`` and ``inhibited by <fingerprint>``
+        (each once, in the order found)."""
+        found: dict[str, None] = {}
+        for member in self.members.values():
+            if member.is_open:
+                for silence in member.silenced_by:
+                    found[f"silence {silence}"] = None
+                for source in member.inhibited_by:
+                    found[f"inhibited by {source}"] = None
+        return list(found)
 
     def add(self, member: Member, now: datetime) -> TimelineEntry:
         """Take a new member; a resolved incident refuses (``InvalidTransition``)."""
@@ -265,9 +283,9 @@ def incident_to_record(incident: Incident) -> dict[str, Any]:
         "acknowledged_by": incident.acknowledged_by,
         "resolved_at": _time(incident.resolved_at),
         "resolved_by": incident.resolved_by,
-        "next_flush_at": _time(incident.next_flush_at),
+        "muted_at": _time(incident.muted_at),
         "timeline_length": incident.timeline_length,
-        "last_notified": None if last is None else _notified_to_record(last),
+        "last_notified": None if last is None else notified_to_record(last),
         "risk": None if incident.risk is None else _risk_to_record(incident.risk),
         "risk_paged": list(incident.risk_paged),
         "feedback": incident.feedback,
@@ -281,15 +299,6 @@ def _risk_to_record(risk: RiskScore) -> dict[str, Any]:
 
 def _risk_from_record(record: dict[str, Any]) -> RiskScore:
     return RiskScore(float(record["value"]), str(record["model"]), _req_time(record["at"]))
-
-
-def _notified_to_record(last: Notified) -> dict[str, Any]:
-    return {"at": _time(last.at), "firing": sorted(last.firing), "resolved": sorted(last.resolved)}
-
-
-def _notified_from_record(record: dict[str, Any]) -> Notified:
-    at = _req_time(record["at"])
-    return Notified(at, frozenset(record["firing"]), frozenset(record["resolved"]))
 
 
 def incident_from_record(record: dict[str, Any], members: list[Member]) -> Incident:
@@ -312,9 +321,9 @@ def incident_from_record(record: dict[str, Any], members: list[Member]) -> Incid
         acknowledged_by=record.get("acknowledged_by"),
         resolved_at=_from_time(record.get("resolved_at")),
         resolved_by=record.get("resolved_by"),
-        next_flush_at=_from_time(record.get("next_flush_at")),
+        muted_at=_from_time(record.get("muted_at")),
         timeline_length=int(record.get("timeline_length", 0)),
-        last_notified=None if last is None else _notified_from_record(last),
+        last_notified=None if last is None else notified_from_record(last),
         risk=None if record.get("risk") is None else _risk_from_record(record["risk"]),
         risk_paged=tuple(record.get("risk_paged", ())),
         feedback=record.get("feedback"),

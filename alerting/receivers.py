@@ -45,6 +45,14 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], str | None]] = {
     ),
 }
 
+# Alertmanager's default for ``send_resolved``, per integration.
+SEND_RESOLVED_DEFAULT = {
+    "webhook_configs": True,
+    "slack_configs": False,
+    "msteams_configs": True,
+    "pagerduty_configs": True,
+}
+
 Integration = dict[str, Any]
 
 
@@ -79,6 +87,24 @@ class Receiver(BaseModel):
     def unsupported(self) -> list[str]:
         """The integration sections this receiver uses that Vigil does not notify through."""
         return [s for s in OTHER_INTEGRATIONS if getattr(self, s)]
+
+
+def send_resolved(section: str, integration: Integration) -> bool:
+    """Whether one integration is sent resolved alerts (its own setting, else the default)."""
+    value = integration.get("send_resolved")
+    return SEND_RESOLVED_DEFAULT[section] if value is None else bool(value)
+
+
+def send_resolved_modes(receiver: Receiver) -> tuple[bool, ...]:
+    """The ``send_resolved`` settings a group flush decides for: each one the
+    receiver's integrations use, and always ``True`` (what Vigil's own escalation and
+    timeline follow)."""
+    modes = {True} | {
+        send_resolved(section, item)
+        for section in SUPPORTED_INTEGRATIONS
+        for item in getattr(receiver, section)
+    }
+    return tuple(sorted(modes, reverse=True))
 
 
 def check_receivers(receivers: list[Receiver], global_settings: Mapping[str, Any]) -> None:

@@ -15,8 +15,10 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
+from alerting.aggregation import AggregationGroup, group_from_record, group_to_record
 from alerting.correlation import Notification, Outbox
 from alerting.flapping import FlapHistory
+from alerting.flush import Notified, notified_from_record, notified_to_record
 from alerting.incident import (
     Incident,
     Member,
@@ -48,6 +50,8 @@ class StoredCorrelation:
     flaps: dict[str, FlapHistory]
     counts: dict[str, int]
     position: str
+    groups: list[AggregationGroup]
+    notification_log: dict[str, Notified]
 
 
 def notification_record(n: Notification) -> dict[str, Any]:
@@ -63,6 +67,8 @@ def notification_record(n: Notification) -> dict[str, Any]:
         "severity": n.severity.value,
         "labels": dict(n.labels),
         "summary": n.summary,
+        "send_resolved": n.send_resolved,
+        "alert_ids": dict(n.alert_ids),
     }
 
 
@@ -99,7 +105,16 @@ class IncidentStore(TenantRedis):
         count_docs = await self.client.hgetall(keys.noise(t))  # type: ignore[misc]
         counts = {k.decode(): int(v) for k, v in count_docs.items()}
         position = await self.client.hget(keys.correlator(t), "position")  # type: ignore[misc]
-        return StoredCorrelation(incidents, flaps, counts, position.decode() if position else START)
+        group_docs = await self.client.hvals(keys.groups(t))  # type: ignore[misc]
+        log_docs = await self.client.hgetall(keys.notification_log(t))  # type: ignore[misc]
+        return StoredCorrelation(
+            incidents,
+            flaps,
+            counts,
+            position.decode() if position else START,
+            [group_from_record(json.loads(doc)) for doc in group_docs],
+            {k.decode(): notified_from_record(json.loads(v)) for k, v in log_docs.items()},
+        )
 
     async def commit(self, outbox: Outbox, position: str | None) -> None:
         """Write what the outbox holds and, if given, the new stream position, atomically."""
@@ -129,6 +144,8 @@ class IncidentStore(TenantRedis):
                     approximate=True,
                 )
             self._flaps(pipe, outbox.flaps)
+            self._replace(pipe, keys.groups(t), outbox.groups, group_to_record)
+            self._replace(pipe, keys.notification_log(t), outbox.notification_log, notified_to_record)
             for name, delta in outbox.counters.items():
                 pipe.hincrby(keys.noise(t), name, delta)
             for incident_id, fingerprints in outbox.purged.items():
@@ -140,6 +157,16 @@ class IncidentStore(TenantRedis):
             if position is not None:
                 pipe.hset(keys.correlator(t), "position", position)
             await pipe.execute()
+
+    @staticmethod
+    def _replace(pipe: Any, key: str, values: dict[str, Any], to_record: Any) -> None:
+        """Queue writes of a hash's changed fields (``None``: delete the field)."""
+        stale = [field for field, value in values.items() if value is None]
+        live = {f: json.dumps(to_record(v)) for f, v in values.items() if v is not None}
+        if live:
+            pipe.hset(key, mapping=live)
+        if stale:
+            pipe.hdel(key, *stale)
 
     def _flaps(self, pipe: Any, flaps: dict[str, FlapHistory | None]) -> None:
         stale = [fp for fp, h in flaps.items() if h is None]

@@ -78,6 +78,16 @@ def incident_timeline(tenant: str, incident_id: str) -> str:
     return f"{tenant}:incident:{incident_id}:timeline"
 
 
+def groups(tenant: str) -> str:
+    """Hash: route path and group key → an Alertmanager aggregation group as JSON."""
+    return f"{tenant}:groups"
+
+
+def notification_log(tenant: str) -> str:
+    """Hash: receiver, group key and send_resolved → the group's last notification."""
+    return f"{tenant}:nflog"
+
+
 def flaps(tenant: str) -> str:
     """Hash: fingerprint → its recent firing/resolved transition times (flapping)."""
     return f"{tenant}:flaps"
@@ -94,7 +104,8 @@ def correlator(tenant: str) -> str:
 
 
 def notifications(tenant: str) -> str:
-    """Stream: one entry per group notification due, read by the escalator."""
+    """Stream: one entry per round of group notifications and incident news, read by
+    the escalator (which delivers to receivers and escalates)."""
     return f"{tenant}:notifications"
 
 

@@ -20,8 +20,12 @@ from alerting.escalation import (
     acknowledge,
     advance,
     escalate_now,
+    pause,
     resolve,
+    resume,
     start,
+    state_from_record,
+    state_to_record,
 )
 from alerting.severity import Severity
 
@@ -205,3 +209,23 @@ def test_a_state_survives_its_record() -> None:
     state = acknowledge(state, t(2.75))
     record = json.loads(json.dumps(state_to_record(state)))
     assert state_from_record(record) == state
+
+
+def test_a_pause_stops_the_clocks_and_resuming_moves_them_by_the_pause() -> None:
+    policy = EscalationPolicy(
+        "p", (Level((Target(TargetKind.CHANNEL, "a"),), timedelta(minutes=5)),) * 2
+    )
+    tier = SlaTier("t", {Severity.CRITICAL: SlaDeadlines(acknowledge=timedelta(minutes=10))})
+    state = start("i", policy, Severity.CRITICAL, T0, tier)
+    state, events = advance(state, policy, T0)
+    assert len(events) == 1 and state.next_due == T0 + timedelta(minutes=5)
+    paused = pause(state, T0 + timedelta(minutes=2))
+    assert paused.due_at() is None
+    assert advance(paused, policy, T0 + timedelta(hours=1)) == (paused, [])
+    assert pause(paused, T0 + timedelta(minutes=3)) == paused  # already paused
+    resumed = resume(paused, T0 + timedelta(minutes=32))
+    assert resumed.paused_at is None
+    assert resumed.next_due == T0 + timedelta(minutes=35)  # 3 minutes were left
+    assert resumed.acknowledge_due == T0 + timedelta(minutes=40)
+    assert resume(resumed, T0 + timedelta(minutes=33)) == resumed
+    assert state_from_record(state_to_record(paused)) == paused
