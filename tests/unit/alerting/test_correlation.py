@@ -273,7 +273,7 @@ def test_similarity_never_joins_a_resolved_incident() -> None:
 
 def test_flushes_notify_unsuppressed_alerts_then_the_all_clear() -> None:
     s = Story()
-    s.engine.set_silences([silence('{host="b"}', 0, 100)], at(0))
+    s.engine.set_silences([silence('{host="b"}', 0, 1000)], at(0))
     a = s.fire(0, alertname="Disk", host="a")
     s.fire(0, alertname="Disk", host="b")
     s.engine.tick(at(0))  # group_wait 0s: flushed at once
