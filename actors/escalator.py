@@ -1,15 +1,25 @@
-"""The escalator: carries out each tenant's escalation policies.
+"""The escalator: delivers each tenant's group notifications and carries out its
+escalation policies.
 
 One actor per tenant shard (``escalator:<n>``, ``num_cpus=0``, async) follows each of
-its tenants' notifications stream (the correlator's "this group has something to say"
-entries):
+its tenants' notifications stream (the correlator's group flushes and incident news):
 
-* a group's **first** notification starts the escalation of its incident, if the
-  route's receiver has a policy (``escalation.receivers`` / ``default_policy``);
-* **all_resolved**, or a person resolving it, resolves it: resolved notices go to the
-  levels that got a firing notice, and only to them;
+* a group notification goes to the integrations of its ``alertmanager.yml`` receiver
+  (webhook, Slack, Teams, PagerDuty), in Alertmanager's formats, through the delivery
+  pipeline (``actors/notifiers/am_receivers.py``); deliveries run in the background, and
+  the stored stream position waits for them (``actors/stream_frontier.py``), so a
+  restart delivers what was under way, once;
+* the first group notification with firing alerts starts the escalation of its
+  incident, if the receiver has a policy (``escalation.receivers`` / ``default_policy``):
+  a receiver with both is told as Alertmanager would tell it *and* escalates;
+* the incident **resolving** (its alerts, or a person) resolves it: resolved notices go
+  to the levels that got a firing notice, and only to them;
 * a person **acknowledging** it stops it at once: acknowledged notices go to the same
-  levels (PagerDuty gets its acknowledge event).
+  levels (PagerDuty gets its acknowledge event);
+* the incident being **muted** (every open alert silenced or inhibited) pauses it, and
+  **unmuted** resumes it (``alerting/escalation.py`` says how the clocks move). A step
+  that comes due for a muted incident pauses it rather than pages: muting never pages
+  and never resolves.
 
 Due steps come from the escalation store (a Redis sorted set). Before a step is
 carried out the incident's state is read from the correlator: an acknowledged one
@@ -41,9 +51,18 @@ import ray
 
 from actors.keyed_locks import KeyedLocks
 from actors.loop_keeper import LoopKeeper, mark_progress
+from actors.notifiers.am_receivers import (
+    Integration,
+    IntegrationUnusable,
+    group_message,
+    group_sender,
+    integrations_of,
+)
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
+from actors.stream_frontier import StreamFrontier
 from actors.whereabouts import Whereabouts
+from alerting.amconfig import RoutingConfig
 from alerting.delivery import RetryPolicy
 from alerting.errors import InvalidTransition
 from alerting.escalation import (
@@ -55,10 +74,12 @@ from alerting.escalation import (
     acknowledge,
     advance,
     escalate_now,
+    pause,
     resolve,
+    resume,
     start,
 )
-from alerting.flush import NotifyReason
+from alerting.flush import FLUSH_REASONS, NotifyReason
 from alerting.incident import Incident, IncidentNotFound, IncidentState, TimelineEntry
 from alerting.liveness import LoopKind
 from alerting.message import Message, MessageKind, message_of
@@ -90,9 +111,13 @@ STEP_CONCURRENCY = 256  # due steps delivered at once per tenant
 CONNECTIONS = 256  # open HTTP connections per tenant (kept alive between notices)
 DUE_BATCH = 500  # due steps taken per round
 REDIS_CALLS_IN_FLIGHT = 8  # coalesced Redis calls of one kind at once (cluster.coalescer)
-START_REASONS = (NotifyReason.FIRST.value,)
-RESOLVE_REASONS = (NotifyReason.ALL_RESOLVED.value, NotifyReason.RESOLVED_BY_HAND.value)
+# A group's notification that lists firing alerts starts its incident's escalation.
+START_REASONS = frozenset(r.value for r in FLUSH_REASONS - {NotifyReason.ALL_RESOLVED})
+RESOLVE_REASONS = (NotifyReason.INCIDENT_RESOLVED.value, NotifyReason.RESOLVED_BY_HAND.value)
 ACKNOWLEDGED = NotifyReason.ACKNOWLEDGED.value
+MUTED, UNMUTED = NotifyReason.MUTED.value, NotifyReason.UNMUTED.value
+# Notifications the receiver's own integrations are told of (risk pages too).
+DELIVERED_REASONS = frozenset(r.value for r in FLUSH_REASONS | {NotifyReason.RISK})
 
 
 class TenantEscalations:
@@ -104,9 +129,15 @@ class TenantEscalations:
     incident take turns under that incident's lock.
     """
 
-    def __init__(self, tenant: TenantConfig, settings: Settings) -> None:
+    def __init__(self, tenant: TenantConfig, routing: RoutingConfig, settings: Settings) -> None:
         self.config = tenant
         self.settings = settings
+        self.integrations: dict[str, list[Integration]] = {
+            r.name: integrations_of(r) for r in routing.receivers if r.integrations()
+        }
+        self.global_settings = routing.global_settings
+        self.group_locks = KeyedLocks()  # a group's notifications go out in order
+        self.frontier = StreamFrontier("0-0")
         self.client = async_client(settings.redis_url or "")
         self.store = EscalationStore(self.client, tenant.id)
         self.log = CoalescedLog(NotificationLog(self.client, tenant.id), REDIS_CALLS_IN_FLIGHT)
@@ -132,6 +163,8 @@ class TenantEscalations:
         self.secrets = SecretSnapshot(tenant.id, {}, {})  # refreshed each round
         self.task: asyncio.Task[None] | None = None
         self.progress_at = 0.0  # epoch seconds of the last round (the heartbeat)
+        self.group_tasks: set[asyncio.Task[None]] = set()
+        self._stored_position = ""
 
     @property
     def tenant(self) -> str:
@@ -164,6 +197,7 @@ class TenantEscalations:
                             keys.escalator(self.tenant), "position"
                         )
                         self.position = stored.decode() if stored else "0-0"
+                        self.frontier = StreamFrontier(self.position)
                         positioned = True
                     await self.round(session)
                     self.progress_at = mark_progress()
@@ -184,8 +218,15 @@ class TenantEscalations:
         for _, entries in found:
             records = [r for _, fields in entries for r in json.loads(fields[b"notifications"])]
             await self._follow(session, records)
+            docs = await self._alert_documents(records)
+            for entry_id, fields in entries:
+                entry = entry_id.decode()
+                sends = self._group_sends(json.loads(fields[b"notifications"]), docs)
+                self.frontier.read(entry, len(sends))
+                for integration, message in sends:
+                    self._spawn_group_send(session, entry, integration, message)
             self.position = entries[-1][0].decode()
-            await self.client.hset(keys.escalator(self.tenant), "position", self.position)
+        await self._store_position()
         now = datetime.now(UTC)
         due = await self.store.due(now, limit=DUE_BATCH + len(self.in_flight))
         due = [i for i in due if i not in self.in_flight]
@@ -196,6 +237,86 @@ class TenantEscalations:
         if self.notes and (self.flushing is None or self.flushing.done()):
             # In the background: a busy correlator must not hold up the next deadline.
             self.flushing = asyncio.get_running_loop().create_task(self._flush_notes())
+
+    async def _store_position(self) -> None:
+        """Store the position up to which every entry's deliveries are done (a restart
+        reads again from there; the notification log skips what was delivered)."""
+        if self.frontier.position != self._stored_position:
+            await self.client.hset(keys.escalator(self.tenant), "position", self.frontier.position)
+            self._stored_position = self.frontier.position
+
+    async def _alert_documents(self, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The stored alerts the receivers' notifications list (one round trip)."""
+        ids = {
+            alert_id
+            for r in records
+            if r["reason"] in DELIVERED_REASONS and r["receiver"] in self.integrations
+            for alert_id in r.get("alert_ids", {}).values()
+        }
+        if not ids:
+            return {}
+        wanted = sorted(ids)
+        raw = await self.client.hmget(keys.alerts(self.tenant), wanted)  # type: ignore[misc]
+        return {i: json.loads(doc) for i, doc in zip(wanted, raw, strict=True) if doc}
+
+    def _group_sends(
+        self, records: list[dict[str, Any]], docs: dict[str, dict[str, Any]]
+    ) -> list[tuple[Integration, Any]]:
+        """The requests one stream entry's notifications make of receivers' integrations."""
+        sends = []
+        for record in records:
+            if record["reason"] not in DELIVERED_REASONS:
+                continue
+            mode = bool(record.get("send_resolved", True))
+            for integration in self.integrations.get(record["receiver"], []):
+                if integration.send_resolved != mode:
+                    continue
+                try:
+                    message = group_message(
+                        self.tenant,
+                        record,
+                        integration,
+                        docs,
+                        self.settings.public_base_url,
+                        self.global_settings,
+                    )
+                except IntegrationUnusable as exc:
+                    entry = TimelineEntry(
+                        datetime.now(UTC), "delivery_failed", f"{integration.name}: {exc}"
+                    )
+                    self._note(record["incident_id"], [entry])
+                    continue
+                if message is not None:
+                    sends.append((integration, message))
+        return sends
+
+    def _spawn_group_send(
+        self, session: aiohttp.ClientSession, entry: str, integration: Integration, message: Any
+    ) -> None:
+        """Deliver one group notification to one integration in the background; the
+        entry counts as done once it is delivered or given up."""
+
+        async def send() -> None:
+            try:
+                async with self.group_locks.hold(message.group_key), self.slots:
+                    chain = [(integration.name, group_sender(session))]
+                    pipeline = build_pipeline(chain, self.retry, rng=self.jitter, log=self.log)
+                    delivery = await pipeline.run(Delivery(message))
+                event = "delivered" if delivery.delivered else "delivery_failed"
+                detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
+                self._note(
+                    message.incident_id, [TimelineEntry(datetime.now(UTC), event, detail[:1000])]
+                )
+            except Exception as exc:  # a bug must not hold the stream position forever
+                log.warning(
+                    "tenant %s: delivery to %s failed: %r", self.tenant, integration.name, exc
+                )
+            finally:
+                self.frontier.done(entry)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self.group_tasks.add(task)
+        task.add_done_callback(self.group_tasks.discard)
 
     async def _wait(self) -> float:
         """How long the stream read may block: until the next step is due, at most
@@ -278,12 +399,19 @@ class TenantEscalations:
         return step.level + 1
 
     async def _follow(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
-        """Start escalations for groups' first notifications, resolve those whose
-        incidents resolved."""
-        await self._start(session, [r for r in records if r["reason"] in START_REASONS])
+        """Start escalations for incidents first notified with firing alerts; stop,
+        resolve, pause and resume them as their incidents change."""
+        starting = [
+            r
+            for r in records
+            if r["reason"] in START_REASONS and r["firing"] and r.get("send_resolved", True)
+        ]
+        await self._start(session, starting)
         for record in records:
             reason = record["reason"]
-            if reason in RESOLVE_REASONS or reason == ACKNOWLEDGED:
+            if reason in (MUTED, UNMUTED):
+                await self._mute(record["incident_id"], reason == MUTED, record["at"])
+            elif reason in RESOLVE_REASONS or reason == ACKNOWLEDGED:
                 incident_id = record["incident_id"]
                 async with self.locks.hold(incident_id):
                     existing = await self.store.get(incident_id)
@@ -294,6 +422,27 @@ class TenantEscalations:
                         await self._acknowledged(session, existing, incident)
                     else:
                         await self._resolve(session, existing, incident)
+
+    async def _mute(self, incident_id: str, muted: bool, at: float) -> None:
+        """Pause (muted) or resume (unmuted) an incident's escalation, from when the
+        correlator saw it happen."""
+        async with self.locks.hold(incident_id):
+            state = await self.store.get(incident_id)
+            if state is None or state.resolved_at is not None:
+                return
+            when = datetime.fromtimestamp(at, UTC)
+            changed = (
+                pause(state, when) if muted else resume(state, max(when, state.paused_at or when))
+            )
+            if changed == state:
+                return
+            now = datetime.now(UTC)
+            if muted:
+                entry = TimelineEntry(now, "escalation_paused", "every open alert is muted")
+            else:
+                entry = TimelineEntry(now, "escalation_resumed", "an alert is no longer muted")
+            self._note(incident_id, [entry])
+            await self.store.save([changed])
 
     async def _start(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
         """Start the policy of each new incident whose receiver has one (an incident of
@@ -354,6 +503,11 @@ class TenantEscalations:
             return
         if incident.state is IncidentState.ACKNOWLEDGED and state.acknowledged_at is None:
             state = acknowledge(state, incident.acknowledged_at or now)
+        if incident.muted_at is not None:
+            # Muted: the news is on its way (or was lost with a restart); never page.
+            self._note(state.incident_id, [TimelineEntry(now, "escalation_paused", "muted")])
+            await self.save_state.one(pause(state, incident.muted_at))
+            return
         await self._advance(session, state, message_of(incident, now, self._link(incident.id)))
 
     async def _advance(
@@ -384,7 +538,12 @@ class TenantEscalations:
         """Notify every target of a step, all at once; what happened, for the timeline."""
         now = datetime.now(UTC)
         message = replace(
-            base, kind=MessageKind.FIRING, step=step.step, level=step.level, due=step.due, at=now
+            base,
+            kind=MessageKind.FIRING,
+            step=step.step,
+            level=step.level + 1,
+            due=step.due,
+            at=now,
         )
         entries = [
             TimelineEntry(
@@ -485,7 +644,7 @@ class TenantEscalations:
             people = await self.store.people(state.incident_id)
             base = message_of(incident, datetime.now(UTC), self._link(incident.id))
             for level in levels:
-                message = replace(base, kind=kind, step=level, level=level)
+                message = replace(base, kind=kind, step=level, level=level + 1)
                 fallback = list(policy.levels[level].fallback)
                 chains = [
                     [target.name, *fallback]
@@ -545,8 +704,9 @@ class TenantEscalations:
 
 
 def escalating_tenants(config: VigilConfig, shard: int, shards: int) -> list[TenantConfig]:
-    """The tenants an escalator shard runs: its shard's tenants that have a policy."""
-    return [t for t in config.tenants if t.escalation.policies and shard_of(t.id, shards) == shard]
+    """The tenants an escalator shard runs: its shard's tenants that escalate or have
+    receivers to notify (``VigilConfig.escalates``)."""
+    return [t for t in config.tenants if config.escalates(t) and shard_of(t.id, shards) == shard]
 
 
 class EscalatorActor(Whereabouts):
@@ -570,7 +730,7 @@ class EscalatorActor(Whereabouts):
             lambda tenant: shard_of(tenant, shards) == shard,
         )
         for tenant in escalating_tenants(self.config, shard, shards):
-            worker = TenantEscalations(tenant, settings)
+            worker = TenantEscalations(tenant, self.config.routing_for(tenant.id), settings)
             self.workers[tenant.id] = worker
             self.keeper.keep(tenant.id, worker)
         self._watch = asyncio.get_running_loop().create_task(self.keeper.watch_forever())

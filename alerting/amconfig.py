@@ -59,14 +59,6 @@ class RoutingConfig:
         value = self.global_settings.get("resolve_timeout")
         return parse_duration(str(value)) if value is not None else None
 
-    def warnings(self) -> list[str]:
-        """What loads but will not be acted on (integrations Vigil does not notify through)."""
-        return [
-            f"receiver {r.name!r}: {section} is not supported by Vigil and will not be notified"
-            for r in self.receivers
-            for section in r.unsupported()
-        ]
-
 
 def default_routing() -> RoutingConfig:
     """The routing of a tenant without a configuration: everything to one ``default`` receiver."""

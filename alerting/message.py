@@ -36,7 +36,7 @@ class Message:
     summary: str
     at: datetime
     step: int = 0  # the escalation step (its idempotency), 0 for the first notice
-    level: int = 0
+    level: int = 1  # the escalation level, counted from 1 as on timelines and in the API
     labels: Mapping[str, str] = field(default_factory=dict)
     link: str | None = None
     due: datetime | None = None  # when the step was due (escalation notices)

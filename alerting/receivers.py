@@ -84,6 +84,10 @@ class Receiver(BaseModel):
                     raise ValueError(f"{section}: each entry must be a mapping")
         return self
 
+    def integrations(self) -> int:
+        """How many integrations of this receiver Vigil delivers to."""
+        return sum(len(getattr(self, s)) for s in SUPPORTED_INTEGRATIONS)
+
     def unsupported(self) -> list[str]:
         """The integration sections this receiver uses that Vigil does not notify through."""
         return [s for s in OTHER_INTEGRATIONS if getattr(self, s)]

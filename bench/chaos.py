@@ -143,7 +143,7 @@ class PageRecorder:
         arrived = time.time()
         body = await request.json()
         name = body.get("labels", {}).get("alertname", "")
-        level = int(body.get("escalation", {}).get("level", 0))
+        level = int(body.get("escalation", {}).get("level", 1))
         self.notices.append((arrived, name, level, body.get("status", "")))
         return web.Response()
 
@@ -493,13 +493,13 @@ def analyse(
             # Alerts sent from the fault on, until the next fault.
             sent = [s for s in stats.escalating if fault.at <= s.sent_at < fault.until]
             for s in sent:
-                for level in (0, 1):
+                for level in (1, 2):
                     due += 1
                     count = len(firing.get((s.name, level), []))
                     delivered_once += count == 1
                     missing += count == 0
                     repeated += count > 1
-            first = [min(firing[(s.name, 0)]) for s in sent if firing.get((s.name, 0))]
+            first = [min(firing[(s.name, 1)]) for s in sent if firing.get((s.name, 1))]
             if first:
                 recoveries.append(min(first) - fault.at)
             refused += sum(1 for t in stats.refused if fault.at <= t < fault.until)
@@ -598,7 +598,7 @@ def chaos(
     for fault, following in zip(faults, [*faults[1:], None], strict=True):
         fault.until = following.at if following is not None else end
     print("waiting for every escalation step to be paged ...", flush=True)
-    expected = {(s.name, level) for s in stats.escalating for level in (0, 1)}
+    expected = {(s.name, level) for s in stats.escalating for level in (1, 2)}
     for _ in range(240):  # at most two minutes
         if expected <= set(pages.firing()):
             break

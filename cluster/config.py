@@ -187,6 +187,13 @@ class VigilConfig(BaseModel):
         """The tenant's routing; a tenant without one sends everything to ``default``."""
         return self._routing.get(tenant) or default_routing()
 
+    def escalates(self, tenant: TenantConfig) -> bool:
+        """Whether the escalator runs for a tenant: it has escalation policies, or a
+        receiver of its ``alertmanager.yml`` has an integration to deliver to."""
+        if tenant.escalation.policies:
+            return True
+        return any(r.integrations() for r in self.routing_for(tenant.id).receivers)
+
     def load_routing(self, base_dir: Path) -> VigilConfig:
         """Read and validate every tenant's Alertmanager configuration (``ConfigError``)."""
         for i, tenant in enumerate(self.tenants):

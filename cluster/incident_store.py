@@ -145,7 +145,9 @@ class IncidentStore(TenantRedis):
                 )
             self._flaps(pipe, outbox.flaps)
             self._replace(pipe, keys.groups(t), outbox.groups, group_to_record)
-            self._replace(pipe, keys.notification_log(t), outbox.notification_log, notified_to_record)
+            self._replace(
+                pipe, keys.notification_log(t), outbox.notification_log, notified_to_record
+            )
             for name, delta in outbox.counters.items():
                 pipe.hincrby(keys.noise(t), name, delta)
             for incident_id, fingerprints in outbox.purged.items():

@@ -9,12 +9,14 @@ routes test``; ``--tree`` also draws the tree and the matching routes, and
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from alerting.amconfig import RoutingConfig
 from alerting.errors import InvalidMatcher
 from alerting.escalation_config import DEFAULT_MAX_LEVELS
 from alerting.matchers import MatchOp, parse_matchers
+from alerting.notification_plan import notification_report
 from alerting.routing import Route, receivers_for
 from cluster.config import ConfigError, load_alertmanager_config, load_config
 
@@ -47,9 +49,13 @@ def add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     test.add_argument("labels", nargs="*", metavar="label=value")
 
 
-def _load(args: argparse.Namespace, vigil_config: Path, max_levels: int) -> RoutingConfig:
+def _load(
+    args: argparse.Namespace, vigil_config: Path, max_levels: int
+) -> tuple[RoutingConfig, Callable[[str], str | None]]:
+    """The routing to check, and which escalation policy each receiver has (none for
+    a bare ``alertmanager.yml``)."""
     if args.config is not None:
-        return load_alertmanager_config(args.config)
+        return load_alertmanager_config(args.config), lambda _: None
     config = load_config(vigil_config, max_levels)
     if args.tenant not in {t.id for t in config.tenants}:
         # A typo must not silently test the default routing instead.
@@ -57,7 +63,8 @@ def _load(args: argparse.Namespace, vigil_config: Path, max_levels: int) -> Rout
             f"no tenant {args.tenant!r} in {vigil_config} (tenants made at run time have "
             "the default routing: every alert to 'default')"
         )
-    return config.routing_for(args.tenant)
+    tenant = next(t for t in config.tenants if t.id == args.tenant)
+    return config.routing_for(args.tenant), tenant.escalation.policy_name_for
 
 
 def _tree(node: Route, prefix: str = "", last: bool = True, root: bool = True) -> list[str]:
@@ -87,13 +94,16 @@ def run_config_command(
 ) -> int:
     """Run one ``vigil config`` command; return the exit code (``max_levels``: the most
     levels an escalation policy may have)."""
-    routing = _load(args, vigil_config, max_levels)
+    routing, policy_for = _load(args, vigil_config, max_levels)
     if args.config_command == "check":
         print(
             f"Checking config: found {len(routing.receivers)} receivers, "
             f"{len(routing.root.walk())} routes, {len(routing.inhibit_rules)} inhibit rules"
         )
-        for warning in routing.warnings():
+        lines, warnings = notification_report(routing, policy_for)
+        print("Notified:")
+        print("\n".join(lines))
+        for warning in warnings:
             print(f"WARNING: {warning}")
         print("SUCCESS")
         return 0

@@ -73,6 +73,10 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
         "alerts": len(incident.members),
         "firing": sum(1 for m in members if m.is_open),
         "suppressed": sum(1 for m in members if m.suppressed and m.is_open),
+        # Every open alert silenced or inhibited: nothing is sent, the escalation waits.
+        "muted": incident.muted_at is not None,
+        "muted_since": _time(incident.muted_at),
+        "muted_by": incident.muted_by() if incident.muted_at is not None else [],
         "flapping": sum(1 for m in members if m.flapping),
         "last_notified_at": _time(incident.last_notified.at if incident.last_notified else None),
         "risk": None if incident.risk is None else round(incident.risk.value, 4),

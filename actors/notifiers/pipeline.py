@@ -26,9 +26,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from alerting.delivery import Attempt, AttemptKind, RetryPolicy
-from alerting.message import Message
 
-Sender = Callable[[Message], Awaitable[Attempt]]
+
+class Notice(Protocol):
+    """Something to deliver: an escalation's ``Message``, or a group's notification
+    to an ``alertmanager.yml`` integration. ``key`` names it in the notification log."""
+
+    def key(self, channel: str) -> str: ...
+
+
+Sender = Callable[[Any], Awaitable[Attempt]]  # takes the Notice it delivers
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
 
@@ -37,7 +44,7 @@ Clock = Callable[[], datetime]
 class Delivery:
     """One message on its way: the current channel's last attempt and every step."""
 
-    message: Message
+    message: Notice
     channel: str | None = None
     attempt: Attempt | None = None
     tries: int = 0  # tries on the current channel

@@ -109,7 +109,7 @@ def blocks(message: Message) -> list[dict[str, Any]]:
                 },
                 {"type": "mrkdwn", "text": f"*Status*\n{STATUS[message.kind]}"},
                 {"type": "mrkdwn", "text": f"*Incident*\n{incident}"},
-                {"type": "mrkdwn", "text": f"*Escalation level*\n{message.level + 1}"},
+                {"type": "mrkdwn", "text": f"*Escalation level*\n{message.level}"},
             ],
         },
     ]

@@ -72,7 +72,7 @@ def card(message: Message, links: LinkMaker | None = None) -> dict[str, Any]:
                 {"title": "Severity", "value": message.severity.value},
                 {"title": "Status", "value": status},
                 {"title": "Incident", "value": message.incident_id},
-                {"title": "Escalation level", "value": str(message.level + 1)},
+                {"title": "Escalation level", "value": str(message.level)},
             ],
         },
     ]

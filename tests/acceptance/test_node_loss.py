@@ -127,7 +127,7 @@ def test_losing_the_node_of_the_tenant_and_escalator_actors_loses_no_page(
             removed_at = time.monotonic()
             cluster.remove_node(worker_a)  # level 2 is due 3 s after level 1
             (second,) = wait_for(lambda: notices(level2, "NodeLoss"), timeout=180)
-            assert second["escalation"]["level"] == 1
+            assert second["escalation"]["level"] == 2
             assert time.monotonic() - removed_at > 0  # paged after the loss, by worker B
             assert node_of(escalator_name(0)) != worker_a.node_id
             got = wait_for(

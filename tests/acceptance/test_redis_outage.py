@@ -56,7 +56,7 @@ async def test_a_step_due_while_redis_is_down_fires_once_when_it_is_back(
     finally:
         vigil.redis.start()
     ((_, level2),) = await wait_until(lambda: bodies(second, incident_id), 60)
-    assert level2["escalation"]["level"] == 1  # the second level, counted from 0
+    assert level2["escalation"]["level"] == 2  # levels count from 1
     await wait_until(lambda: requests.get(f"{vigil.url}/readyz", timeout=30).status_code == 200, 60)
     assert len(bodies(first, incident_id)) == 1
     assert len(bodies(second, incident_id)) == 1

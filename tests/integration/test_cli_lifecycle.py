@@ -155,7 +155,7 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         (notice,) = wait_for(lambda: notices(level2), timeout=60)
         time.sleep(2)
         assert len(notices(level1)) == 1 and len(notices(level2)) == 1
-        assert notice["escalation"]["step"] == notice["escalation"]["level"] == 1
+        assert (notice["escalation"]["step"], notice["escalation"]["level"]) == (1, 2)
     finally:
         heads = [ray_head(tmp_path)]
         vigil(env, "down")

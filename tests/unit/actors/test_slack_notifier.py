@@ -27,7 +27,7 @@ FIRING = Message(
     Severity.CRITICAL,
     "db-1 is down " + "x" * 200,
     datetime(2026, 11, 26, 12, 0, tzinfo=UTC),
-    level=1,
+    level=2,
     labels={f"label{n:02d}": str(n) for n in range(12)},
     link="https://vigil.example/incidents/inc-7",
 )

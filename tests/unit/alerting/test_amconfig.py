@@ -6,6 +6,7 @@ import pytest
 
 from alerting.amconfig import default_routing, parse_alertmanager_config
 from alerting.errors import InvalidConfig
+from alerting.notification_plan import notification_report
 from alerting.routing import receivers_for
 
 GOOD: dict[str, Any] = {
@@ -36,8 +37,14 @@ def test_a_real_world_file_loads() -> None:
     assert receivers_for(config.root, {"team": "db"}) == ["db"]
     assert len(config.inhibit_rules) == 1
     # Slack takes its URL from global; email loads but is reported as not notified.
-    assert config.warnings() == [
+    lines, warnings = notification_report(config, lambda r: "p1" if r == "db" else None)
+    assert warnings == [
         "receiver 'default': email_configs is not supported by Vigil and will not be notified"
+    ]
+    assert lines == [
+        "  default: NOBODY is notified (no integration, no policy)",
+        "  db: webhook_configs[0] to x (with resolved alerts); slack_configs[0] to "
+        "hooks.slack.test (firing only); escalation policy 'p1'",
     ]
 
 

@@ -14,12 +14,12 @@ def test_each_window_counts_its_own_alerts_pages_refusals_and_losses() -> None:
     ]
     stats.refused = [100.5, 111.0, 112.0, 131.0]
     firing = {
-        ("Before", 0): [99.5],
-        ("A", 0): [101.8],
-        ("A", 1): [103.8],
-        ("B", 0): [102.3],  # B's level 2 never came
-        ("C", 0): [114.0],
-        ("C", 1): [116.0, 116.5],  # sent twice (the crash window)
+        ("Before", 1): [99.5],
+        ("A", 1): [101.8],
+        ("A", 2): [103.8],
+        ("B", 1): [102.3],  # B's level 2 never came
+        ("C", 1): [114.0],
+        ("C", 2): [116.0, 116.5],  # sent twice (the crash window)
     }
     lost = {"id-1": 115.0}
     correlator, redis = analyse(faults, stats, firing, lost)
