@@ -292,13 +292,16 @@ class TenantCorrelation:
         for route in self.routing.root.match(known.labels):
             incident_id = self._place(route, known, change, now)
             touched.add(incident_id)
-            self._group_insert(route, fp, known, incident_id, now)
+            # The group's clock runs from when the alert was received, as Alertmanager's
+            # does: a correlator that is behind must not delay or hurry its flushes.
+            self._group_insert(route, fp, known, incident_id, min(change.stored_at, now))
         return touched
 
     def _group_insert(
-        self, route: Route, fp: str, alert: KnownAlert, incident_id: str, now: datetime
+        self, route: Route, fp: str, alert: KnownAlert, incident_id: str, received: datetime
     ) -> None:
-        """Put a firing alert into its Alertmanager group on ``route`` (made if new)."""
+        """Put a firing alert into its Alertmanager group on ``route`` (made if new);
+        ``received`` is when the alert came in."""
         gkey = group_key(route, alert.labels)
         gid = group_id(route.path, gkey)
         group = self.groups.get(gid)
@@ -308,7 +311,7 @@ class TenantCorrelation:
                 group_key=gkey,
                 receiver=route.receiver,
                 labels=route.group_labels(alert.labels),
-                next_flush_at=now + route.group_wait,
+                next_flush_at=received + route.group_wait,
             )
             self.groups[gid] = group
             heapq.heappush(self._flushes, (group.next_flush_at, gid))
@@ -322,7 +325,7 @@ class TenantCorrelation:
             GroupAlert(alert.alert_id, alert.labels, True),
             alert.starts_at,
             route.group_wait,
-            now,
+            received,
         ):
             heapq.heappush(self._flushes, (group.next_flush_at, gid))
         self.grouped.setdefault(fp, set()).add(gid)

@@ -33,6 +33,7 @@ from models.registry import ModelRegistry
 from models.starter import register_starter
 from serve_app.app import APP_NAME, build
 from tests.acceptance.grouping_scenarios import SCENARIOS
+from tests.acceptance.notification_scenarios import NOTIFY_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
@@ -44,6 +45,12 @@ TENANTS = {
 # The grouping parity scenarios run one tenant each, with the scenario's routing.
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
 TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in PARITY_ROUTING})
+# The notification parity scenarios too; their receivers' webhooks go to a recorder
+# the parity test serves on this port.
+NOTIFY_RECORDER_PORT = free_port()
+NOTIFY_RECORDER = f"http://127.0.0.1:{NOTIFY_RECORDER_PORT}"
+NOTIFY_ROUTING = {s.tenant: s.config(NOTIFY_RECORDER, "vigil") for s in NOTIFY_SCENARIOS}
+TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in NOTIFY_ROUTING})
 # PagerDuty-style integration keys (routing_key) of two tenants.
 INTEGRATION_KEYS = {name: secrets.token_hex(16) for name in ("acme", "globex")}
 # acme's routing, in alertmanager.yml's own words.
@@ -275,6 +282,9 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry["schedules"] = ACME_SCHEDULES
         if tenant in PARITY_ROUTING:
             entry["alertmanager"] = PARITY_ROUTING[tenant]
+        if tenant in NOTIFY_ROUTING:
+            entry["alertmanager"] = NOTIFY_ROUTING[tenant]  # flapping holds stay on:
+            # they shape incidents, never what receivers are sent
         if tenant == "initech":
             entry["alertmanager"] = INITECH_ROUTING
             entry["correlation"] = INITECH_CORRELATION

@@ -1,0 +1,138 @@
+"""Generated scenarios for the notification parity suite: the same batches of alerts
+and silences go to a real Alertmanager and to Vigil, and what each sends is compared.
+
+Each scenario takes the routing of one grouping scenario (``grouping/``), gives every
+receiver a webhook to a recorder (and the first receiver a second webhook with
+``send_resolved: false`` and ``max_alerts: 2``), and plays a seeded story over its
+alerts in batches ``INTERVAL`` apart: alerts fire, are re-sent, resolve and fire
+again; a silence is created active, another pending, and both expire mid-run; at the
+end everything resolves.
+
+Timing: every group is created by a batch (at a multiple of ``INTERVAL``) and first
+flushes ``group_wait`` = ``INTERVAL / 2`` later, then every ``INTERVAL``. So every
+flush of every group, in both systems, falls halfway between two batches: no change
+races a flush, and an emptied group that Alertmanager keeps for up to 30 s flushes at
+the same moments as a new one would. Silences start and end at batch times.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.acceptance.grouping_scenarios import SCENARIOS as GROUPING
+
+INTERVAL = 4.0  # seconds between batches; the groups' group_interval
+BATCHES = 8  # batch 6 resolves everything; 7 is when the last notifications are due
+TIMINGS = {"group_wait": "2s", "group_interval": "4s", "repeat_interval": "10s"}
+ROUTINGS = ("continue", "deep", "inhibit-equal", "inhibit-two-sided", "no-group-by", "all-labels")
+
+
+@dataclass
+class Batch:
+    """What is sent at ``INTERVAL * index`` seconds into the run."""
+
+    index: int
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # to POST /api/v2/alerts
+    silences: list[dict[str, Any]] = field(default_factory=list)  # to POST /api/v2/silences
+
+
+@dataclass(frozen=True)
+class NotifyScenario:
+    """One routing, its receivers' webhooks, and its batches (times are offsets)."""
+
+    name: str
+    routing: dict[str, Any]
+    pool: list[dict[str, str]]
+    seed: int
+
+    @property
+    def tenant(self) -> str:
+        return f"notify-{self.name}"
+
+    def config(self, recorder: str, system: str) -> dict[str, Any]:
+        """The routing with webhooks to ``recorder``/``system``/scenario/receiver/n."""
+        config = copy.deepcopy(self.routing)
+        config["route"] = {**config["route"], **TIMINGS}
+        for n, receiver in enumerate(config["receivers"]):
+            url = f"{recorder}/{system}/{self.name}/{receiver['name']}"
+            hooks: list[dict[str, Any]] = [{"url": f"{url}/0"}]
+            if n == 0:
+                hooks.append({"url": f"{url}/1", "send_resolved": False, "max_alerts": 2})
+            receiver["webhook_configs"] = hooks
+        return config
+
+    def batches(self, start: datetime) -> list[Batch]:
+        """The story, with absolute times from ``start`` (the time of batch 0)."""
+        rng = random.Random(self.seed)
+
+        def at(index: float) -> str:
+            moment = start + timedelta(seconds=INTERVAL * index)
+            return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+        def alert(labels: dict[str, str], starts: int, ends: int | None = None) -> dict[str, Any]:
+            body: dict[str, Any] = {
+                "labels": labels,
+                "annotations": {"summary": f"{labels.get('alertname', '')} <&> on {starts}"},
+                "startsAt": at(starts),
+                "generatorURL": f"http://prometheus.test/graph?g0.expr={len(labels)}",
+            }
+            if ends is not None:
+                body["endsAt"] = at(ends)
+            return body
+
+        firing: dict[int, int] = {}  # pool index → the batch its occurrence started
+        resolved: set[int] = set()
+        batches = [Batch(i) for i in range(BATCHES)]
+        for i, labels in enumerate(self.pool):
+            if rng.random() < 0.6:
+                firing[i] = 0
+                batches[0].alerts.append(alert(labels, 0))
+        for k in range(1, BATCHES - 2):
+            for i, labels in enumerate(self.pool):
+                roll = rng.random()
+                if i in firing:
+                    if roll < 0.2:
+                        batches[k].alerts.append(alert(labels, firing.pop(i), k))
+                        resolved.add(i)
+                    elif roll < 0.5:
+                        batches[k].alerts.append(alert(labels, firing[i]))  # re-sent
+                elif roll < 0.3:
+                    firing[i] = k  # new, or fires again
+                    resolved.discard(i)
+                    batches[k].alerts.append(alert(labels, k))
+        last = batches[BATCHES - 2]
+        for i, started in firing.items():
+            last.alerts.append(alert(self.pool[i], started, BATCHES - 2))
+        # A silence active from batch 1 to 4, and one pending from 2, active 3 to 5.
+        for k, (begin, end) in ((1, (1, 4)), (2, (3, 5))):
+            name, value = rng.choice(sorted(rng.choice(self.pool).items()))
+            batches[k].silences.append(
+                {
+                    "matchers": [{"name": name, "value": value, "isRegex": False}],
+                    "startsAt": at(begin),
+                    "endsAt": at(end),
+                    "createdBy": "parity",
+                    "comment": f"silence {k}",
+                }
+            )
+        return batches
+
+
+def _pool(labels: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The scenario's alerts, each in two replicas (more alerts per group)."""
+    return [{**a, "replica": r} for a in labels for r in ("r1", "r2")]
+
+
+NOTIFY_SCENARIOS = [
+    NotifyScenario(s.name, s.routing, _pool(s.alerts), seed=n)
+    for n, s in enumerate(GROUPING)
+    if s.name in ROUTINGS
+]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,165 @@
+"""Notification parity with a real Alertmanager 0.25: every notification equal.
+
+Each generated scenario (``notification_scenarios.py``) runs on its own real
+Alertmanager and its own Vigil tenant, both with the same ``alertmanager.yml`` whose
+receivers are webhooks to one recorder. The same batches of alerts and silences go to
+both at the same moments. Then, for every webhook and every group, the notifications
+each system sent are compared one by one: the raw JSON body, byte for byte, except
+``externalURL`` (each system's own address).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, suppress
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import ray
+import requests
+import yaml
+
+from bench.real_services import Alertmanager
+from cluster.redis_server import free_port
+from cluster.runtime import NAMESPACE, tenant_actor_name
+from tests.acceptance.clients import need
+from tests.acceptance.notification_scenarios import (
+    BATCHES,
+    INTERVAL,
+    NOTIFY_SCENARIOS,
+    NotifyScenario,
+    utc_now,
+)
+from tests.system import NOTIFY_RECORDER, NOTIFY_RECORDER_PORT, Vigil
+
+pytestmark = pytest.mark.integration
+
+Sequences = dict[tuple[str, str], list[str]]  # (webhook path, group key) → bodies in order
+
+
+class Recorder(ThreadingHTTPServer):
+    """Keeps every body posted to it, with its path, in arrival order."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self.lock = threading.Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with recorder.lock:
+                    recorder.received.append((self.path, body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", NOTIFY_RECORDER_PORT), Handler)
+
+    def sequences(self, system: str, scenario: str) -> Sequences:
+        """Each webhook's bodies per group, ``externalURL`` blanked, in arrival order."""
+        found: Sequences = {}
+        prefix = f"/{system}/{scenario}/"
+        with self.lock:
+            for path, raw in self.received:
+                if not path.startswith(prefix):
+                    continue
+                body = json.loads(raw)
+                text = raw.decode().replace(json.dumps(body["externalURL"]), '"EXTERNAL"')
+                found.setdefault((path[len(prefix) :], body["groupKey"]), []).append(text)
+        return found
+
+
+def post(url: str, body: Any, session: requests.Session | None = None) -> None:
+    r = (session or requests).post(url, json=body, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="module")
+def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
+    """Run every scenario on both systems at once; (Alertmanager's, Vigil's) bodies."""
+    need("prometheus-alertmanager", "alertmanager")
+    recorder = Recorder()
+    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    results: dict[str, tuple[Sequences, Sequences]] = {}
+    with ExitStack() as stack:
+        managers: dict[str, Alertmanager] = {}
+        for scenario in NOTIFY_SCENARIOS:
+            config = yaml.safe_dump(scenario.config(NOTIFY_RECORDER, "am"), allow_unicode=True)
+            managers[scenario.name] = stack.enter_context(Alertmanager(free_port(), config))
+        for scenario in NOTIFY_SCENARIOS:  # each tenant's actor up before the clock starts
+            r = vigil.session(scenario.tenant).get(f"{vigil.url}/api/v2/alerts", timeout=60)
+            assert r.status_code == 200, r.text
+        start = utc_now() + timedelta(seconds=1)
+        plans = {s.name: s.batches(start) for s in NOTIFY_SCENARIOS}
+
+        def play(scenario: NotifyScenario) -> None:
+            am = managers[scenario.name].url
+            session = vigil.session(scenario.tenant)
+            for batch in plans[scenario.name]:
+                wait = (
+                    start + timedelta(seconds=INTERVAL * batch.index) - utc_now()
+                ).total_seconds()
+                time.sleep(max(0.0, wait))  # the batch's moment: the test's own timeline
+                for silence in batch.silences:
+                    post(f"{am}/api/v2/silences", silence)
+                    post(f"{vigil.url}/api/v2/silences", silence, session)
+                if batch.alerts:
+                    post(f"{am}/api/v2/alerts", batch.alerts)
+                    post(f"{vigil.url}/api/v2/alerts", batch.alerts, session)
+
+        with ThreadPoolExecutor(len(NOTIFY_SCENARIOS)) as pool:
+            list(pool.map(play, NOTIFY_SCENARIOS))
+        # The last flushes are due half an interval after the last batch; wait until
+        # both systems have been quiet for two intervals (deliveries may retry).
+        quiet_since, seen = time.monotonic(), -1
+        deadline = time.monotonic() + 120
+        while time.monotonic() - quiet_since < 2 * INTERVAL and time.monotonic() < deadline:
+            with recorder.lock:
+                count = len(recorder.received)
+            if count != seen:
+                quiet_since, seen = time.monotonic(), count
+            time.sleep(0.2)
+        for scenario in NOTIFY_SCENARIOS:
+            results[scenario.name] = (
+                recorder.sequences("am", scenario.name),
+                recorder.sequences("vigil", scenario.name),
+            )
+    recorder.shutdown()
+    import os
+    if os.environ.get("PARITY_DUMP"):
+        dump = {n: [[list(k), v] for k, v in r[0].items()] + [["VIGIL"]] + [[list(k), v] for k, v in r[1].items()] for n, r in results.items()}
+        with open(os.environ["PARITY_DUMP"], "w") as f:
+            incidents = {s.name: vigil.incidents(s.tenant) for s in NOTIFY_SCENARIOS}
+            json.dump({"plans": {n: [b.__dict__ for b in p] for n, p in plans.items()}, "results": dump, "incidents": incidents}, f, indent=1)
+    yield results
+    for scenario in NOTIFY_SCENARIOS:  # each tenant's actor is a process; free them
+        with suppress(ValueError):
+            ray.kill(ray.get_actor(tenant_actor_name(scenario.tenant), namespace=NAMESPACE))
+
+
+def test_the_scenarios_cover_what_the_issue_asks() -> None:
+    names = {s.name for s in NOTIFY_SCENARIOS}
+    assert {"continue", "no-group-by", "all-labels", "inhibit-equal"} <= names
+    assert BATCHES >= 6
+
+
+@pytest.mark.parametrize("name", [s.name for s in NOTIFY_SCENARIOS])
+def test_every_notification_equals_alertmanagers(
+    parity: dict[str, tuple[Sequences, Sequences]], name: str
+) -> None:
+    alertmanager, vigil = parity[name]
+    assert alertmanager, f"{name}: the Alertmanager notified nothing"
+    resolved = sum('"status":"resolved"' in b for bodies in alertmanager.values() for b in bodies)
+    assert resolved, f"{name}: the story never made Alertmanager announce a resolution"
+    assert sorted(vigil) == sorted(alertmanager)
+    for key, bodies in alertmanager.items():
+        assert vigil[key] == bodies, key
