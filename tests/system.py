@@ -127,6 +127,11 @@ ACME_SCHEDULES: dict[str, Any] = {
 # by a Slack bot token to a fake Slack Web API listening on SLACK_API_PORT.
 SLACK_API_PORT = free_port()
 SLACK_BOT_CHANNEL = "C0ONCALL"
+# Alerts labelled escalation_test="mute" go to receiver "muted-team": its webhook (an
+# alertmanager.yml integration, to a recorder on MUTE_HOOK_PORT) and policy "mutable"
+# (level 1 at once, level 2 six seconds later). An alert labelled mute_source="yes"
+# inhibits those labelled mute_target="yes" of the same cluster.
+MUTE_HOOK_PORT = free_port()
 HOOLI_ESCALATION: dict[str, Any] = {
     "alertmanager": {
         "route": {
@@ -138,9 +143,23 @@ HOOLI_ESCALATION: dict[str, Any] = {
                 {"matchers": ['escalation_test="fallback"'], "receiver": "fallback"},
                 {"matchers": ['escalation_test="oncall"'], "receiver": "oncall"},
                 {"matchers": ['escalation_test="slack-bot"'], "receiver": "slack-bot"},
+                {"matchers": ['escalation_test="mute"'], "receiver": "muted-team"},
             ],
         },
-        "receivers": [{"name": n} for n in ("default", "fallback", "oncall", "slack-bot")],
+        "receivers": [
+            *({"name": n} for n in ("default", "fallback", "oncall", "slack-bot")),
+            {
+                "name": "muted-team",
+                "webhook_configs": [{"url": f"http://127.0.0.1:{MUTE_HOOK_PORT}/muted-team"}],
+            },
+        ],
+        "inhibit_rules": [
+            {
+                "source_matchers": ['mute_source="yes"'],
+                "target_matchers": ['mute_target="yes"'],
+                "equal": ["cluster"],
+            }
+        ],
     },
     "escalation": {
         "policies": {
@@ -160,9 +179,20 @@ HOOLI_ESCALATION: dict[str, Any] = {
                 ]
             },
             "oncall": {"levels": [{"targets": [{"schedule": "primary"}]}]},
+            "mutable": {
+                "levels": [
+                    {"targets": [{"channel": "l1"}], "escalate_after": "6s"},
+                    {"targets": [{"channel": "l2"}], "escalate_after": "1m"},
+                ]
+            },
             "slack-bot": {"levels": [{"targets": [{"channel": "slack-bot"}]}]},
         },
-        "receivers": {"fallback": "with-fallback", "oncall": "oncall", "slack-bot": "slack-bot"},
+        "receivers": {
+            "fallback": "with-fallback",
+            "oncall": "oncall",
+            "slack-bot": "slack-bot",
+            "muted-team": "mutable",
+        },
         "default_policy": "fast",
     },
     "channels": {

@@ -26,9 +26,17 @@ from typing import Any
 from tests.acceptance.grouping_scenarios import SCENARIOS as GROUPING
 
 INTERVAL = 4.0  # seconds between batches; the groups' group_interval
-BATCHES = 8  # batch 6 resolves everything; 7 is when the last notifications are due
+BATCHES = 10  # batch 8 resolves everything; 9 is when the last notifications are due
 TIMINGS = {"group_wait": "2s", "group_interval": "4s", "repeat_interval": "10s"}
-ROUTINGS = ("continue", "deep", "inhibit-equal", "inhibit-two-sided", "no-group-by", "all-labels")
+ROUTINGS = (
+    "continue",
+    "deep",
+    "inhibit-equal",
+    "inhibit-two-sided",
+    "no-group-by",
+    "all-labels",
+    "quoted-values",
+)
 
 
 @dataclass

@@ -135,11 +135,25 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
             )
     recorder.shutdown()
     import os
+
     if os.environ.get("PARITY_DUMP"):
-        dump = {n: [[list(k), v] for k, v in r[0].items()] + [["VIGIL"]] + [[list(k), v] for k, v in r[1].items()] for n, r in results.items()}
+        dump = {
+            n: [[list(k), v] for k, v in r[0].items()]
+            + [["VIGIL"]]
+            + [[list(k), v] for k, v in r[1].items()]
+            for n, r in results.items()
+        }
         with open(os.environ["PARITY_DUMP"], "w") as f:
             incidents = {s.name: vigil.incidents(s.tenant) for s in NOTIFY_SCENARIOS}
-            json.dump({"plans": {n: [b.__dict__ for b in p] for n, p in plans.items()}, "results": dump, "incidents": incidents}, f, indent=1)
+            json.dump(
+                {
+                    "plans": {n: [b.__dict__ for b in p] for n, p in plans.items()},
+                    "results": dump,
+                    "incidents": incidents,
+                },
+                f,
+                indent=1,
+            )
     yield results
     for scenario in NOTIFY_SCENARIOS:  # each tenant's actor is a process; free them
         with suppress(ValueError):
