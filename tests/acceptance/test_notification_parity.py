@@ -11,6 +11,7 @@ each system sent are compared one by one: the raw JSON body, byte for byte, exce
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +79,20 @@ class Recorder(ThreadingHTTPServer):
         return found
 
 
+def dump(path: str, results: dict[str, tuple[Sequences, Sequences]], vigil: Vigil) -> None:
+    """Write both systems' bodies, and Vigil's incidents with their timelines, to a file."""
+    document = {
+        name: {
+            "alertmanager": [[*key, bodies] for key, bodies in am.items()],
+            "vigil": [[*key, bodies] for key, bodies in ours.items()],
+            "incidents": vigil.incidents(f"notify-{name}"),
+        }
+        for name, (am, ours) in results.items()
+    }
+    with open(path, "w") as out:
+        json.dump(document, out, indent=1)
+
+
 def post(url: str, body: Any, session: requests.Session | None = None) -> None:
     r = (session or requests).post(url, json=body, timeout=30)
     assert r.status_code == 200, r.text
@@ -134,26 +149,8 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
                 recorder.sequences("vigil", scenario.name),
             )
     recorder.shutdown()
-    import os
-
-    if os.environ.get("PARITY_DUMP"):
-        dump = {
-            n: [[list(k), v] for k, v in r[0].items()]
-            + [["VIGIL"]]
-            + [[list(k), v] for k, v in r[1].items()]
-            for n, r in results.items()
-        }
-        with open(os.environ["PARITY_DUMP"], "w") as f:
-            incidents = {s.name: vigil.incidents(s.tenant) for s in NOTIFY_SCENARIOS}
-            json.dump(
-                {
-                    "plans": {n: [b.__dict__ for b in p] for n, p in plans.items()},
-                    "results": dump,
-                    "incidents": incidents,
-                },
-                f,
-                indent=1,
-            )
+    if os.environ.get("PARITY_DUMP"):  # for a person chasing a difference
+        dump(os.environ["PARITY_DUMP"], results, vigil)
     yield results
     for scenario in NOTIFY_SCENARIOS:  # each tenant's actor is a process; free them
         with suppress(ValueError):
