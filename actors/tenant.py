@@ -50,6 +50,7 @@ from alerting.silence import (
     silenced_by,
     sort_for_listing,
 )
+from cluster.config import load_config
 from cluster.runtime import (
     NAMESPACE,
     correlator_name,
@@ -139,6 +140,11 @@ class TenantActor(Whereabouts):
         freeze_long_lived()
         relax_young_collections()
         self._lock = asyncio.Lock()
+        # A tenant of the configuration file keeps its actor: its first alert after a
+        # quiet night must not wait seconds for a process (``vigil up`` starts them).
+        # Tenants made at run time leave when idle, as below.
+        configured = load_config(settings.config_path, settings.max_escalation_levels)
+        self.keep_warm = any(t.id == tenant for t in configured.tenants)
         self._correlator: Any = None
         self._next_correlator_lookup = 0.0
         self._sweeper: asyncio.Task[None] | None = None
@@ -243,7 +249,7 @@ class TenantActor(Whereabouts):
     def _idle_with_nothing_open(self) -> bool:
         """Whether the actor may leave: no calls for a while and no timer of its own running."""
         idle = time.monotonic() - self._last_call
-        if idle < self.settings.tenant_idle_seconds:
+        if self.keep_warm or idle < self.settings.tenant_idle_seconds:
             return False
         return not any(a.status.is_open for a in self.alerts.values())
 
@@ -547,6 +553,20 @@ class TenantActor(Whereabouts):
         last_call = self._last_call
         self._begin()
         self._last_call = last_call
+        return True
+
+    async def warm(self) -> bool:
+        """Make the first alert as fast as the next: find the correlator and call it
+        once, so the first wake-up does not wait for the lookup and the connection."""
+        await self.ping()
+        shard = shard_of(self.tenant, self.settings.correlator_shards)
+        name = correlator_name(shard)
+        try:
+            handle = await asyncio.to_thread(ray.get_actor, name, namespace=NAMESPACE)
+            await handle.ping.remote()
+        except Exception:  # not up yet: the first wake-up looks it up, as before
+            return False
+        self._correlator = handle
         return True
 
 

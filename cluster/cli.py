@@ -120,6 +120,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _state_path(settings).write_text(json.dumps(state))
     api = _api_url(settings)
     _wait_ready(api)
+    _warm_tenants(settings)
     _say(f"api           {api}   (OpenAPI docs: {api}/docs)")
     _say(f"alertmanager  {api}/api/v2   (Prometheus, amtool: basic auth tenant:key or Bearer)")
     _say(f"pagerduty     {api}/v2/enqueue   (routing_key = an integration key)")
@@ -140,6 +141,23 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     return cmd_down(configured)
+
+
+def _warm_tenants(settings: Settings, timeout: float = 120.0) -> None:
+    """Start the actor of every configured tenant now, so the first alert is stored
+    as fast as the next (starting an actor's process takes seconds)."""
+    import ray
+
+    from actors.tenant import get_or_create_tenant_actor
+
+    tenants = [t.id for t in load_config(settings.config_path).tenants]
+    if not tenants:
+        return
+    _say(f"tenants       starting {len(tenants)} tenant actor(s) ...")
+    started = time.monotonic()
+    actors = [get_or_create_tenant_actor(t, settings) for t in tenants]
+    ray.get([a.warm.remote() for a in actors], timeout=timeout)
+    _say(f"tenants       {', '.join(tenants)} up in {time.monotonic() - started:.1f}s")
 
 
 def _wait_ready(api: str, timeout: float = 180.0) -> None:

@@ -102,6 +102,7 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         for what in ("data dir", f"http://127.0.0.1:{port}", "ray dashboard", "redis"):
             assert what in up.stdout  # the CLI says where everything is
         assert "training a starter model" in up.stdout and "v0001 serves" in up.stdout
+        assert "tenants       demo up in" in up.stdout  # warm before the first alert
         models = requests.get(f"http://127.0.0.1:{port}/api/v1/models", headers=headers)
         assert models.json()["serving"]["model"] == "v0001"
         assert vigil(env, "status").returncode == 0

@@ -3,6 +3,7 @@ isolation and durability (actor killed, Redis killed and restarted from its AOF)
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -279,3 +280,21 @@ def test_acting_on_an_alert_past_its_end_sees_it_resolved(vigil: Vigil) -> None:
     with pytest.raises(InvalidTransition, match="resolved"):
         ray.get(a.acknowledge.remote(r["id"], "ann"))
     assert ray.get(a.get.remote(r["id"])).resolved_by == "timeout"
+
+
+def test_a_configured_tenant_keeps_its_actor_when_idle(vigil: Vigil) -> None:
+    # Both idle with nothing open and a 1 s idle timeout: the run-time tenant leaves,
+    # the configured one (its first alert after a quiet night must be fast) stays.
+    settings = vigil.settings.model_copy(update={"tenant_idle_seconds": 1.0})
+    with contextlib.suppress(ValueError):  # recreated below with the short idle timeout
+        kill_actor("globex")
+    configured, passing = actor("globex", settings), actor("idleco-twin", settings)
+    try:
+        assert ray.get(configured.warm.remote())  # finds and calls the correlator
+        ray.get(passing.ping.remote())
+        wait_for(lambda: not actor_exists("idleco-twin"), timeout=20)
+        assert actor_exists("globex") and ray.get(configured.ping.remote())
+    finally:
+        kill_actor("globex")
+        with contextlib.suppress(ValueError):
+            kill_actor("idleco-twin")
