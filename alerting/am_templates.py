@@ -232,15 +232,17 @@ def alertmanager_url(data: TemplateData) -> str:
     return f"{data.external_url}/#/alerts?receiver={quote(data.receiver, safe='')}"
 
 
-def alert_list_text(alerts: Sequence[AlertView]) -> str:
-    """``__text_alert_list``: each alert's labels, annotations and source."""
+def alert_list_text(alerts: Sequence[AlertView], markdown: bool = False) -> str:
+    """``__text_alert_list`` (each alert's labels, annotations and source), or its
+    Markdown twin ``__text_alert_list_markdown`` (blank lines between, deeper bullets)."""
+    gap, bullet = ("\n", "  - ") if markdown else ("", " - ")
     out = []
     for alert in alerts:
-        out.append("Labels:\n")
-        out += [f" - {k} = {alert.labels[k]}\n" for k in sorted(alert.labels)]
-        out.append("Annotations:\n")
-        out += [f" - {k} = {alert.annotations[k]}\n" for k in sorted(alert.annotations)]
-        out.append(f"Source: {alert.generator_url}\n")
+        out.append(f"{gap}Labels:\n")
+        out += [f"{bullet}{k} = {alert.labels[k]}\n" for k in sorted(alert.labels)]
+        out.append(f"{gap}Annotations:\n")
+        out += [f"{bullet}{k} = {alert.annotations[k]}\n" for k in sorted(alert.annotations)]
+        out.append(f"{gap}Source: {alert.generator_url}\n")
     return "".join(out)
 
 
@@ -337,24 +339,13 @@ def pagerduty_body(
     )
 
 
-def _markdown_list(alerts: Sequence[AlertView]) -> str:
-    out = []
-    for alert in alerts:
-        out.append("\nLabels:\n")
-        out += [f"  - {k} = {alert.labels[k]}\n" for k in sorted(alert.labels)]
-        out.append("\nAnnotations:\n")
-        out += [f"  - {k} = {alert.annotations[k]}\n" for k in sorted(alert.annotations)]
-        out.append(f"\nSource: {alert.generator_url}\n")
-    return "".join(out)
-
-
 def teams_body(data: TemplateData, config: Mapping[str, Any]) -> bytes:
     """A ``msteams_configs`` entry's MessageCard with the default templates (0.26)."""
     text = "\n"
     if data.firing:
-        text += "\n# Alerts Firing:\n" + _markdown_list(data.firing) + "\n"
+        text += "\n# Alerts Firing:\n" + alert_list_text(data.firing, markdown=True) + "\n"
     if data.resolved:
-        text += "\n# Alerts Resolved:\n" + _markdown_list(data.resolved) + "\n"
+        text += "\n# Alerts Resolved:\n" + alert_list_text(data.resolved, markdown=True) + "\n"
     color = "8C1A1A" if data.status == "firing" else "2DC72D"
     return go_json(
         {

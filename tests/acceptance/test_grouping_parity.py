@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 import ray
@@ -29,6 +26,7 @@ from cluster.redis_server import free_port
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from tests.acceptance.clients import need
 from tests.acceptance.grouping_scenarios import SCENARIOS, Scenario
+from tests.acceptance.webhook_recorder import WebhookRecorder
 from tests.system import Vigil, wait_for
 
 pytestmark = pytest.mark.integration
@@ -36,41 +34,19 @@ pytestmark = pytest.mark.integration
 Groups = dict[str, tuple[str, frozenset[str]]]  # group key → (receiver, alert fingerprints)
 
 
-class Recorder(ThreadingHTTPServer):
-    """A webhook receiver that keeps every notification, by scenario."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self.lock = threading.Lock()
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with recorder.lock:
-                    recorder.received.append((self.path.strip("/").split("/")[0], body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+class Recorder(WebhookRecorder):
+    """Notifications by scenario (the first part of the path)."""
 
     def groups(self, scenario: str) -> Groups:
         """The latest notification of each group the Alertmanager of ``scenario`` sent."""
         found: Groups = {}
-        with self.lock:
-            for name, body in self.received:
-                if name == scenario:
-                    firing = frozenset(
-                        a["fingerprint"] for a in body["alerts"] if a["status"] == "firing"
-                    )
-                    found[body["groupKey"]] = (body["receiver"], firing)
+        for path, raw in self.bodies():
+            if path.strip("/").split("/")[0] == scenario:
+                body = json.loads(raw)
+                firing = frozenset(
+                    a["fingerprint"] for a in body["alerts"] if a["status"] == "firing"
+                )
+                found[body["groupKey"]] = (body["receiver"], firing)
         return found
 
 
@@ -103,7 +79,6 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Groups, Groups]]]:
     """Run every scenario on both systems at once; (Alertmanager's, Vigil's) groups by name."""
     need("prometheus-alertmanager", "alertmanager")
     recorder = Recorder()
-    threading.Thread(target=recorder.serve_forever, daemon=True).start()
     results: dict[str, tuple[Groups, Groups]] = {}
     with ExitStack() as stack:
         managers = {}

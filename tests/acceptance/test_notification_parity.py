@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -37,6 +35,7 @@ from tests.acceptance.notification_scenarios import (
     NotifyScenario,
     utc_now,
 )
+from tests.acceptance.webhook_recorder import WebhookRecorder
 from tests.system import NOTIFY_RECORDER, NOTIFY_RECORDER_PORT, Vigil
 
 pytestmark = pytest.mark.integration
@@ -44,39 +43,17 @@ pytestmark = pytest.mark.integration
 Sequences = dict[tuple[str, str], list[str]]  # (webhook path, group key) → bodies in order
 
 
-class Recorder(ThreadingHTTPServer):
-    """Keeps every body posted to it, with its path, in arrival order."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, bytes]] = []
-        self.lock = threading.Lock()
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with recorder.lock:
-                    recorder.received.append((self.path, body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", NOTIFY_RECORDER_PORT), Handler)
-
-    def sequences(self, system: str, scenario: str) -> Sequences:
-        """Each webhook's bodies per group, ``externalURL`` blanked, in arrival order."""
-        found: Sequences = {}
-        prefix = f"/{system}/{scenario}/"
-        with self.lock:
-            for path, raw in self.received:
-                if not path.startswith(prefix):
-                    continue
-                body = json.loads(raw)
-                text = raw.decode().replace(json.dumps(body["externalURL"]), '"EXTERNAL"')
-                found.setdefault((path[len(prefix) :], body["groupKey"]), []).append(text)
-        return found
+def sequences(recorder: WebhookRecorder, system: str, scenario: str) -> Sequences:
+    """Each webhook's bodies per group, ``externalURL`` blanked, in arrival order."""
+    found: Sequences = {}
+    prefix = f"/{system}/{scenario}/"
+    for path, raw in recorder.bodies():
+        if not path.startswith(prefix):
+            continue
+        body = json.loads(raw)
+        text = raw.decode().replace(json.dumps(body["externalURL"]), '"EXTERNAL"')
+        found.setdefault((path[len(prefix) :], body["groupKey"]), []).append(text)
+    return found
 
 
 def dump(path: str, results: dict[str, tuple[Sequences, Sequences]], vigil: Vigil) -> None:
@@ -102,8 +79,7 @@ def post(url: str, body: Any, session: requests.Session | None = None) -> None:
 def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
     """Run every scenario on both systems at once; (Alertmanager's, Vigil's) bodies."""
     need("prometheus-alertmanager", "alertmanager")
-    recorder = Recorder()
-    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    recorder = WebhookRecorder(NOTIFY_RECORDER_PORT)
     results: dict[str, tuple[Sequences, Sequences]] = {}
     with ExitStack() as stack:
         managers: dict[str, Alertmanager] = {}
@@ -138,15 +114,14 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
         quiet_since, seen = time.monotonic(), -1
         deadline = time.monotonic() + 120
         while time.monotonic() - quiet_since < 2 * INTERVAL and time.monotonic() < deadline:
-            with recorder.lock:
-                count = len(recorder.received)
+            count = len(recorder.bodies())
             if count != seen:
                 quiet_since, seen = time.monotonic(), count
             time.sleep(0.2)
         for scenario in NOTIFY_SCENARIOS:
             results[scenario.name] = (
-                recorder.sequences("am", scenario.name),
-                recorder.sequences("vigil", scenario.name),
+                sequences(recorder, "am", scenario.name),
+                sequences(recorder, "vigil", scenario.name),
             )
     recorder.shutdown()
     if os.environ.get("PARITY_DUMP"):  # for a person chasing a difference
