@@ -59,3 +59,13 @@ def test_invalid_file_is_reported(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert code == 2 and "undefined receiver 'nobody'" in err
     code, _, err = run(capsys, "check", "--config", str(tmp_path / "missing.yml"))
     assert code == 2 and "cannot read" in err
+
+
+def test_check_says_who_is_told_what(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGIL_CONFIG", str(ROOT / "configs" / "vigil.yaml"))
+    code, out, _ = run(capsys, "check", "--tenant", "demo")
+    assert code == 0 and "Notified:" in out
+    assert "  on-call-pager: escalation policy 'page-oncall'" in out
+    assert "  team-default: NOBODY is notified (no integration, no policy)" in out
