@@ -961,3 +961,45 @@ class TenantCorrelation:
                 self.open_by_route.setdefault(incident.route, set()).add(incident.id)
                 if incident.risk is None:
                     self._to_score[incident.id] = None  # changed while no model could score it
+        if not self.groups:
+            self._groups_from_incidents()
+
+    def _groups_from_incidents(self) -> None:
+        """State stored before groups were (Vigil 0.1): rebuild each open incident's
+        groups from its open members, so an upgrade mid-incident goes on notifying.
+        The first flush is due at once when the incident's was, and the last
+        notification becomes the notification log's entry."""
+        for incident in self.incidents.values():
+            route = self.routes.get(incident.route)
+            if route is None or not incident.is_open:
+                continue
+            last = incident.last_notified
+            due = (
+                last.at + route.group_interval
+                if last is not None
+                else incident.created_at + route.group_wait
+            )
+            for fp, member in incident.members.items():
+                if not member.status.is_open:
+                    continue
+                gkey = group_key(route, member.labels)
+                gid = group_id(route.path, gkey)
+                group = self.groups.setdefault(
+                    gid,
+                    AggregationGroup(
+                        route.path,
+                        gkey,
+                        route.receiver,
+                        route.group_labels(member.labels),
+                        due,
+                        incident.id,
+                        has_flushed=last is not None,
+                    ),
+                )
+                group.alerts[fp] = GroupAlert(member.alert_id, member.labels, True)
+                self.grouped.setdefault(fp, set()).add(gid)
+                if last is not None:
+                    self.notification_log.setdefault(log_id(route.receiver, gkey, True), last)
+        for gid, group in self.groups.items():
+            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            self.outbox.groups[gid] = group

@@ -193,3 +193,18 @@ def test_group_insert_and_records() -> None:
     )
     assert group.next_flush_at == at(1)
     assert group_from_record(group_to_record(group)) == group
+
+
+def test_state_stored_before_groups_existed_rebuilds_them() -> None:
+    """An upgrade mid-incident: the stored incidents have no groups; their open
+    alerts are grouped again and go on being notified as before."""
+    s = Story(config())
+    x = s.fire(0, alertname="Disk", host="x")
+    flushes(s, 30)
+    fresh = Story(config())
+    fresh.engine.restore(list(s.engine.incidents.values()), {}, {})  # no groups stored
+    assert set(fresh.engine.groups['\x00{}:{alertname="Disk"}'].alerts) == {x}
+    fresh.current, fresh.alert_ids = s.current, s.alert_ids
+    y = fresh.fire(100, alertname="Disk", host="y")
+    (news_,) = flushes(fresh, 330)  # x was notified before the upgrade: only y is new
+    assert news_.reason == "new_firing" and listed(news_) == ({x, y}, set())
