@@ -120,6 +120,17 @@ MUTED, UNMUTED = NotifyReason.MUTED.value, NotifyReason.UNMUTED.value
 DELIVERED_REASONS = frozenset(r.value for r in FLUSH_REASONS | {NotifyReason.RISK})
 
 
+def starts_escalation(record: dict[str, Any]) -> bool:
+    """Whether a notification starts its incident's escalation (if it has none yet):
+    a group's flush that lists firing alerts, as decided for send_resolved integrations
+    (the same flush decided for the others says nothing new)."""
+    return (
+        record["reason"] in START_REASONS
+        and bool(record["firing"])
+        and bool(record.get("send_resolved", True))
+    )
+
+
 class TenantEscalations:
     """One tenant's escalations: its policies, stream position and loop.
 
@@ -163,7 +174,7 @@ class TenantEscalations:
         self.secrets = SecretSnapshot(tenant.id, {}, {})  # refreshed each round
         self.task: asyncio.Task[None] | None = None
         self.progress_at = 0.0  # epoch seconds of the last round (the heartbeat)
-        self.group_tasks: set[asyncio.Task[None]] = set()
+        self.entry_tasks: set[asyncio.Task[None]] = set()
         self._stored_position = ""
 
     @property
@@ -217,14 +228,23 @@ class TenantEscalations:
         self.secrets = await self.secret_cache.snapshot()
         for _, entries in found:
             records = [r for _, fields in entries for r in json.loads(fields[b"notifications"])]
-            await self._follow(session, records)
+            await self._start(session, [r for r in records if starts_escalation(r)])
             docs = await self._alert_documents(records)
             for entry_id, fields in entries:
+                # Everything that may wait (a person's notices, a receiver's delivery,
+                # an incident's lock) runs in the background: a channel that is down
+                # must not hold up the next deadline. The entry counts as done, for the
+                # stored position, once all of it is.
                 entry = entry_id.decode()
-                sends = self._group_sends(json.loads(fields[b"notifications"]), docs)
-                self.frontier.read(entry, len(sends))
-                for integration, message in sends:
-                    self._spawn_group_send(session, entry, integration, message)
+                entry_records = json.loads(fields[b"notifications"])
+                work = self._escalation_work(session, entry_records)
+                work += [
+                    self._group_send(session, integration, message)
+                    for integration, message in self._group_sends(entry_records, docs)
+                ]
+                self.frontier.read(entry, len(work))
+                for piece in work:
+                    self._spawn_entry_work(entry, piece)
             self.position = entries[-1][0].decode()
         await self._store_position()
         now = datetime.now(UTC)
@@ -256,7 +276,7 @@ class TenantEscalations:
         if not ids:
             return {}
         wanted = sorted(ids)
-        raw = await self.client.hmget(keys.alerts(self.tenant), wanted)  # type: ignore[misc]
+        raw = await self.client.hmget(keys.alerts(self.tenant), wanted)
         return {i: json.loads(doc) for i, doc in zip(wanted, raw, strict=True) if doc}
 
     def _group_sends(
@@ -290,33 +310,33 @@ class TenantEscalations:
                     sends.append((integration, message))
         return sends
 
-    def _spawn_group_send(
-        self, session: aiohttp.ClientSession, entry: str, integration: Integration, message: Any
-    ) -> None:
-        """Deliver one group notification to one integration in the background; the
-        entry counts as done once it is delivered or given up."""
+    def _spawn_entry_work(self, entry: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run one piece of a stream entry's work in the background; the entry is done
+        with it once it ends, however it ends."""
 
-        async def send() -> None:
+        async def run() -> None:
             try:
-                async with self.group_locks.hold(message.group_key), self.slots:
-                    chain = [(integration.name, group_sender(session))]
-                    pipeline = build_pipeline(chain, self.retry, rng=self.jitter, log=self.log)
-                    delivery = await pipeline.run(Delivery(message))
-                event = "delivered" if delivery.delivered else "delivery_failed"
-                detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
-                self._note(
-                    message.incident_id, [TimelineEntry(datetime.now(UTC), event, detail[:1000])]
-                )
+                await work
             except Exception as exc:  # a bug must not hold the stream position forever
-                log.warning(
-                    "tenant %s: delivery to %s failed: %r", self.tenant, integration.name, exc
-                )
+                log.warning("tenant %s: work of entry %s failed: %r", self.tenant, entry, exc)
             finally:
                 self.frontier.done(entry)
 
-        task = asyncio.get_running_loop().create_task(send())
-        self.group_tasks.add(task)
-        task.add_done_callback(self.group_tasks.discard)
+        task = asyncio.get_running_loop().create_task(run())
+        self.entry_tasks.add(task)
+        task.add_done_callback(self.entry_tasks.discard)
+
+    async def _group_send(
+        self, session: aiohttp.ClientSession, integration: Integration, message: Any
+    ) -> None:
+        """Deliver one group notification to one integration (a group's go out in order)."""
+        async with self.group_locks.hold(message.group_key), self.slots:
+            chain = [(integration.name, group_sender(session))]
+            pipeline = build_pipeline(chain, self.retry, rng=self.jitter, log=self.log)
+            delivery = await pipeline.run(Delivery(message))
+        event = "delivered" if delivery.delivered else "delivery_failed"
+        detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
+        self._note(message.incident_id, [TimelineEntry(datetime.now(UTC), event, detail[:1000])])
 
     async def _wait(self) -> float:
         """How long the stream read may block: until the next step is due, at most
@@ -398,30 +418,34 @@ class TenantEscalations:
         await self._flush_notes()
         return step.level + 1
 
-    async def _follow(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
-        """Start escalations for incidents first notified with firing alerts; stop,
-        resolve, pause and resume them as their incidents change."""
-        starting = [
-            r
-            for r in records
-            if r["reason"] in START_REASONS and r["firing"] and r.get("send_resolved", True)
-        ]
-        await self._start(session, starting)
+    def _escalation_work(
+        self, session: aiohttp.ClientSession, records: list[dict[str, Any]]
+    ) -> list[Coroutine[Any, Any, None]]:
+        """What an entry's incident news asks of their escalations: pause or resume
+        (muted, unmuted), stop (acknowledged), resolve. Run in the background, each
+        under its incident's lock, in stream order."""
+        work: list[Coroutine[Any, Any, None]] = []
         for record in records:
-            reason = record["reason"]
+            reason, incident_id = record["reason"], record["incident_id"]
             if reason in (MUTED, UNMUTED):
-                await self._mute(record["incident_id"], reason == MUTED, record["at"])
+                work.append(self._mute(incident_id, reason == MUTED, record["at"]))
             elif reason in RESOLVE_REASONS or reason == ACKNOWLEDGED:
-                incident_id = record["incident_id"]
-                async with self.locks.hold(incident_id):
-                    existing = await self.store.get(incident_id)
-                    if existing is None or existing.resolved_at is not None:
-                        continue
-                    incident = await self._incident(incident_id)
-                    if reason == ACKNOWLEDGED:
-                        await self._acknowledged(session, existing, incident)
-                    else:
-                        await self._resolve(session, existing, incident)
+                work.append(self._stop(session, incident_id, reason == ACKNOWLEDGED))
+        return work
+
+    async def _stop(
+        self, session: aiohttp.ClientSession, incident_id: str, acknowledged: bool
+    ) -> None:
+        """Acknowledged: no more levels. Resolved: over, and those paged are told."""
+        async with self.locks.hold(incident_id):
+            existing = await self.store.get(incident_id)
+            if existing is None or existing.resolved_at is not None:
+                return
+            incident = await self._incident(incident_id)
+            if acknowledged:
+                await self._acknowledged(session, existing, incident)
+            else:
+                await self._resolve(session, existing, incident)
 
     async def _mute(self, incident_id: str, muted: bool, at: float) -> None:
         """Pause (muted) or resume (unmuted) an incident's escalation, from when the

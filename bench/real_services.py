@@ -106,11 +106,17 @@ class Alertmanager(Service):
     def __init__(self, port: int, config: str = BLACKHOLE_CONFIG) -> None:
         super().__init__(port, config)
 
+    @property
+    def external_url(self) -> str:
+        """The address it puts in notifications (``externalURL``, links)."""
+        return self.url
+
     def arguments(self, config_path: Path) -> list[str]:
         return [
             f"--config.file={config_path}",
             f"--storage.path={self.dir}",
             f"--web.listen-address=127.0.0.1:{self.port}",
+            f"--web.external-url={self.external_url}",
             "--cluster.listen-address=",
         ]
 

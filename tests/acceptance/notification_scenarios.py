@@ -3,7 +3,8 @@ and silences go to a real Alertmanager and to Vigil, and what each sends is comp
 
 Each scenario takes the routing of one grouping scenario (``grouping/``), gives every
 receiver a webhook to a recorder (and the first receiver a second webhook with
-``send_resolved: false`` and ``max_alerts: 2``), and plays a seeded story over its
+``send_resolved: false`` and ``max_alerts: 2``, a Slack and a PagerDuty integration
+posting there too), and plays a seeded story over its
 alerts in batches ``INTERVAL`` apart: alerts fire, are re-sent, resolve and fire
 again; a silence is created active, another pending, and both expire mid-run; at the
 end everything resolves.
@@ -70,6 +71,9 @@ class NotifyScenario:
             hooks: list[dict[str, Any]] = [{"url": f"{url}/0"}]
             if n == 0:
                 hooks.append({"url": f"{url}/1", "send_resolved": False, "max_alerts": 2})
+                # Slack (send_resolved false by default) and PagerDuty, default templates.
+                receiver["slack_configs"] = [{"api_url": f"{url}/slack", "channel": "#ops"}]
+                receiver["pagerduty_configs"] = [{"routing_key": "rk", "url": f"{url}/pd"}]
             receiver["webhook_configs"] = hooks
         return config
 

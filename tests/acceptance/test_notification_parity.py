@@ -4,8 +4,9 @@ Each generated scenario (``notification_scenarios.py``) runs on its own real
 Alertmanager and its own Vigil tenant, both with the same ``alertmanager.yml`` whose
 receivers are webhooks to one recorder. The same batches of alerts and silences go to
 both at the same moments. Then, for every webhook and every group, the notifications
-each system sent are compared one by one: the raw JSON body, byte for byte, except
-``externalURL`` (each system's own address).
+each system sent are compared one by one: the raw body, byte for byte, except each
+system's own address (``externalURL`` and the links made from it). The first receiver
+also has a Slack and a PagerDuty integration, compared the same way.
 """
 
 from __future__ import annotations
@@ -43,16 +44,23 @@ pytestmark = pytest.mark.integration
 Sequences = dict[tuple[str, str], list[str]]  # (webhook path, group key) → bodies in order
 
 
-def sequences(recorder: WebhookRecorder, system: str, scenario: str) -> Sequences:
-    """Each webhook's bodies per group, ``externalURL`` blanked, in arrival order."""
+def sequences(recorder: WebhookRecorder, system: str, scenario: str, external: str) -> Sequences:
+    """Each integration's bodies per group (its ``external`` URL blanked), in arrival
+    order. Webhooks name the group (``groupKey``), PagerDuty hashes it (``dedup_key``);
+    a Slack message does not, so Slack's bodies are one sequence per integration,
+    sorted (groups flush in either order at the same moment)."""
     found: Sequences = {}
     prefix = f"/{system}/{scenario}/"
     for path, raw in recorder.bodies():
         if not path.startswith(prefix):
             continue
         body = json.loads(raw)
-        text = raw.decode().replace(json.dumps(body["externalURL"]), '"EXTERNAL"')
-        found.setdefault((path[len(prefix) :], body["groupKey"]), []).append(text)
+        group = body.get("groupKey") or body.get("dedup_key") or "slack"
+        text = raw.decode().replace(external, "EXTERNAL")
+        found.setdefault((path[len(prefix) :], group), []).append(text)
+    for key in found:
+        if key[1] == "slack":
+            found[key].sort()
     return found
 
 
@@ -120,8 +128,8 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
             time.sleep(0.2)
         for scenario in NOTIFY_SCENARIOS:
             results[scenario.name] = (
-                sequences(recorder, "am", scenario.name),
-                sequences(recorder, "vigil", scenario.name),
+                sequences(recorder, "am", scenario.name, managers[scenario.name].external_url),
+                sequences(recorder, "vigil", scenario.name, vigil.settings.public_base_url),
             )
     recorder.shutdown()
     if os.environ.get("PARITY_DUMP"):  # for a person chasing a difference
@@ -146,6 +154,8 @@ def test_every_notification_equals_alertmanagers(
     assert alertmanager, f"{name}: the Alertmanager notified nothing"
     resolved = sum('"status":"resolved"' in b for bodies in alertmanager.values() for b in bodies)
     assert resolved, f"{name}: the story never made Alertmanager announce a resolution"
+    integrations = {path.rsplit("/", 1)[-1] for path, _ in alertmanager}
+    assert {"0", "1", "slack", "pd"} <= integrations  # every kind was notified
     assert sorted(vigil) == sorted(alertmanager)
     for key, bodies in alertmanager.items():
         assert vigil[key] == bodies, key
