@@ -220,6 +220,13 @@ class TenantCorrelation:
         times += [t for s in self.silences for t in (s.starts_at, s.ends_at) if t > now]
         return min(times) if times else None
 
+    def _due_by(self, at: datetime) -> bool:
+        """Whether a flush or a hold's end is due by ``at`` (cheap: two heap peeks)."""
+        return bool(
+            (self._flushes and self._flushes[0][0] <= at)
+            or (self._holds and self._holds[0][0] <= at)
+        )
+
     def take_to_score(self) -> list[Incident]:
         """The open incidents that are new or changed since the last call (to be scored)."""
         ids, self._to_score = self._to_score, {}
@@ -234,9 +241,18 @@ class TenantCorrelation:
     # -- applying changes -----------------------------------------------------------------
 
     def apply(self, changes: Iterable[AlertChange], now: datetime) -> None:
-        """Apply changes in stream order, then re-evaluate what is muted."""
+        """Apply changes in stream order, then re-evaluate what is muted.
+
+        Time is the changes' own: what was due before a change was received (a
+        group's flush, a hold ending) is done first, as of then. So a correlator that
+        is behind (a restart, a loaded machine) sends what it would have sent on time,
+        and no change slips into a flush that was due before it arrived.
+        """
         touched: set[str] = set()
         for change in changes:
+            received = min(change.stored_at, now)
+            if self._due_by(received):
+                self.tick(received)
             self._count(change)
             if change.status.is_open:
                 touched |= self._alert_open(change, now)
@@ -507,7 +523,11 @@ class TenantCorrelation:
             due, gid = heapq.heappop(self._flushes)
             group = self.groups.get(gid)
             if group is not None and group.next_flush_at == due:
-                self._flush(gid, group, now)
+                # As of when it was due (what arrived later waits for the next one),
+                # but after a long outage as of one interval ago: one catch-up flush,
+                # not a burst of every one missed.
+                interval = self.routes.get(group.route, self.routing.root).group_interval
+                self._flush(gid, group, max(due, now - interval))
 
     def _end_holds(self, now: datetime) -> set[str]:
         touched: set[str] = set()
@@ -531,6 +551,8 @@ class TenantCorrelation:
         alerts, delete it once empty (``alerting.aggregation`` has the rules)."""
         route = self.routes.get(group.route, self.routing.root)
         alert_ids = {fp: a.alert_id for fp, a in group.alerts.items()}
+        self._now = now  # silences are judged as of the flush
+        self._active_silences = [s for s in self.silences if s.state(now) is SilenceState.ACTIVE]
         result = flush_group(
             group,
             self._is_muted,

@@ -26,9 +26,11 @@ from typing import Any
 
 from tests.acceptance.grouping_scenarios import SCENARIOS as GROUPING
 
-INTERVAL = 4.0  # seconds between batches; the groups' group_interval
+INTERVAL = 6.0  # seconds between batches; the groups' group_interval
 BATCHES = 10  # batch 8 resolves everything; 9 is when the last notifications are due
-TIMINGS = {"group_wait": "2s", "group_interval": "4s", "repeat_interval": "10s"}
+# Half an interval of margin either side of every flush (3 s: a loaded machine's
+# HTTP and scheduling delays stay well inside it); the repeat falls between flushes.
+TIMINGS = {"group_wait": "3s", "group_interval": "6s", "repeat_interval": "15s"}
 ROUTINGS = (
     "continue",
     "deep",

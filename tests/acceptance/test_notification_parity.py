@@ -83,6 +83,19 @@ def post(url: str, body: Any, session: requests.Session | None = None) -> None:
     assert r.status_code == 200, r.text
 
 
+def send(
+    base: str,
+    silences: list[dict[str, Any]],
+    alerts: list[dict[str, Any]],
+    session: requests.Session | None,
+) -> None:
+    """One batch to one system: its silences, then its alerts."""
+    for silence in silences:
+        post(f"{base}/api/v2/silences", silence, session)
+    if alerts:
+        post(f"{base}/api/v2/alerts", alerts, session)
+
+
 @pytest.fixture(scope="module")
 def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
     """Run every scenario on both systems at once; (Alertmanager's, Vigil's) bodies."""
@@ -108,12 +121,14 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
                     start + timedelta(seconds=INTERVAL * batch.index) - utc_now()
                 ).total_seconds()
                 time.sleep(max(0.0, wait))  # the batch's moment: the test's own timeline
-                for silence in batch.silences:
-                    post(f"{am}/api/v2/silences", silence)
-                    post(f"{vigil.url}/api/v2/silences", silence, session)
-                if batch.alerts:
-                    post(f"{am}/api/v2/alerts", batch.alerts)
-                    post(f"{vigil.url}/api/v2/alerts", batch.alerts, session)
+                # Both systems at once: neither gets the batch later than the other.
+                with ThreadPoolExecutor(2) as both:
+                    sent = [
+                        both.submit(send, system, batch.silences, batch.alerts, client)
+                        for system, client in ((am, None), (vigil.url, session))
+                    ]
+                    for done in sent:
+                        done.result()  # a refused batch fails the test here
 
         with ThreadPoolExecutor(len(NOTIFY_SCENARIOS)) as pool:
             list(pool.map(play, NOTIFY_SCENARIOS))
