@@ -322,15 +322,7 @@ class TenantCorrelation:
         gid = group_id(route.path, gkey)
         group = self.groups.get(gid)
         if group is None:
-            group = AggregationGroup(
-                route=route.path,
-                group_key=gkey,
-                receiver=route.receiver,
-                labels=route.group_labels(alert.labels),
-                next_flush_at=received + route.group_wait,
-            )
-            self.groups[gid] = group
-            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            group = self._new_group(route, gkey, alert.labels, incident_id, received)
         held = group.alerts.get(fp)
         same = held is not None and held.firing and held.alert_id == alert.alert_id
         if same and group.incident_id == incident_id:
@@ -346,6 +338,28 @@ class TenantCorrelation:
             heapq.heappush(self._flushes, (group.next_flush_at, gid))
         self.grouped.setdefault(fp, set()).add(gid)
         self.outbox.groups[gid] = group
+
+    def _new_group(
+        self,
+        route: Route,
+        gkey: str,
+        labels: Mapping[str, str],
+        incident_id: str,
+        received: datetime,
+    ) -> AggregationGroup:
+        """A new group of ``route``, first flushed ``group_wait`` after ``received``."""
+        group = AggregationGroup(
+            route=route.path,
+            group_key=gkey,
+            receiver=route.receiver,
+            labels=route.group_labels(labels),
+            next_flush_at=received + route.group_wait,
+            incident_id=incident_id,
+        )
+        gid = group_id(route.path, gkey)
+        self.groups[gid] = group
+        heapq.heappush(self._flushes, (group.next_flush_at, gid))
+        return group
 
     def _place(self, route: Route, alert: KnownAlert, change: AlertChange, now: datetime) -> str:
         """Put the alert into its incident on ``route``; return that incident's id."""
@@ -489,19 +503,49 @@ class TenantCorrelation:
                 known.status = AlertStatus.RESOLVED
             else:
                 del self.alerts[fp]
-        self._group_resolve(fp, change.alert_id)
+        self._group_resolve(fp, change, known, min(change.stored_at, now))
         return touched
 
-    def _group_resolve(self, fp: str, alert_id: str) -> None:
-        """The alert resolved: its groups list it resolved at their next flush (flapping
-        holds are Vigil's: the groups, like Alertmanager's, see the resolution now)."""
-        for gid in self.grouped.get(fp, ()):
+    def _group_resolve(
+        self, fp: str, change: AlertChange, known: KnownAlert | None, received: datetime
+    ) -> None:
+        """The alert resolved, or its source said so again: each group of its routes
+        holds it resolved until the next flush (flapping holds are Vigil's: the groups,
+        like Alertmanager's, see the resolution now). As in Alertmanager, a resolution
+        sent again after it was announced puts the alert back into its group (made anew
+        if it was deleted), so the group's next notification lists it once more."""
+        member = self._latest_member(fp)
+        labels = change.labels or (known.labels if known else None)
+        labels = labels or (member.labels if member else None)
+        if labels is None:
+            return
+        starts_at = change.starts_at or (member.starts_at if member else received)
+        for route in self.routing.root.match(labels):
+            gkey = group_key(route, labels)
+            gid = group_id(route.path, gkey)
             group = self.groups.get(gid)
             held = group.alerts.get(fp) if group is not None else None
-            if group is None or held is None or held.alert_id != alert_id or not held.firing:
-                continue
-            held.firing = False
+            if held is not None and held.alert_id != change.alert_id and held.firing:
+                continue  # an older occurrence's news: a newer one fires
+            if held is not None and not held.firing and held.alert_id == change.alert_id:
+                continue  # already held resolved
+            if group is None:
+                incident_id = self.membership.get(fp, {}).get(route.path, "")
+                group = self._new_group(route, gkey, labels, incident_id, received)
+            alert = GroupAlert(change.alert_id, labels, False)
+            if group.insert(fp, alert, starts_at, route.group_wait, received):
+                heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            self.grouped.setdefault(fp, set()).add(gid)
             self.outbox.groups[gid] = group
+
+    def _latest_member(self, fp: str) -> Member | None:
+        """The alert as its newest incident holds it (its labels outlive the engine's
+        memory of the alert itself)."""
+        for incident_id in self.membership.get(fp, {}).values():
+            incident = self.incidents.get(incident_id)
+            if incident is not None and fp in incident.members:
+                return incident.members[fp]
+        return None
 
     def _record_transition(self, fp: str, now: datetime) -> None:
         policy = self.policy.flapping

@@ -4,10 +4,10 @@ and silences go to a real Alertmanager and to Vigil, and what each sends is comp
 Each scenario takes the routing of one grouping scenario (``grouping/``), gives every
 receiver a webhook to a recorder (and the first receiver a second webhook with
 ``send_resolved: false`` and ``max_alerts: 2``, a Slack and a PagerDuty integration
-posting there too), and plays a seeded story over its
-alerts in batches ``INTERVAL`` apart: alerts fire, are re-sent, resolve and fire
-again; a silence is created active, another pending, and both expire mid-run; at the
-end everything resolves.
+posting there too), and plays a seeded story over its alerts in batches
+``INTERVAL`` apart: alerts fire, are re-sent, resolve (and are sent resolved again, as
+Prometheus does) and fire again; a silence is created active, another pending, and
+both expire mid-run; at the end everything resolves.
 
 Timing: every group is created by a batch (at a multiple of ``INTERVAL``) and first
 flushes ``group_wait`` = ``INTERVAL / 2`` later, then every ``INTERVAL``. So every
@@ -99,7 +99,7 @@ class NotifyScenario:
             return body
 
         firing: dict[int, int] = {}  # pool index → the batch its occurrence started
-        resolved: set[int] = set()
+        resolved: dict[int, tuple[int, int]] = {}  # pool index → (started, ended) batches
         batches = [Batch(i) for i in range(BATCHES)]
         for i, labels in enumerate(self.pool):
             if rng.random() < 0.6:
@@ -110,14 +110,16 @@ class NotifyScenario:
                 roll = rng.random()
                 if i in firing:
                     if roll < 0.2:
-                        batches[k].alerts.append(alert(labels, firing.pop(i), k))
-                        resolved.add(i)
+                        resolved[i] = (firing.pop(i), k)
+                        batches[k].alerts.append(alert(labels, *resolved[i]))
                     elif roll < 0.5:
                         batches[k].alerts.append(alert(labels, firing[i]))  # re-sent
                 elif roll < 0.3:
                     firing[i] = k  # new, or fires again
-                    resolved.discard(i)
+                    resolved.pop(i, None)
                     batches[k].alerts.append(alert(labels, k))
+                elif roll < 0.5 and i in resolved:
+                    batches[k].alerts.append(alert(labels, *resolved[i]))  # resolved, again
         last = batches[BATCHES - 2]
         for i, started in firing.items():
             last.alerts.append(alert(self.pool[i], started, BATCHES - 2))

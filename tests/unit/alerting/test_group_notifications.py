@@ -249,3 +249,18 @@ def late_change(s: Story, t: float, host: str) -> AlertChange:
         labels=labels,
         starts_at=at(t),
     )
+
+
+def test_a_resolution_sent_again_is_listed_again_as_alertmanager_does() -> None:
+    """Prometheus sends a resolved alert again for 15 minutes. Alertmanager puts it
+    back into its group each time, so the group's next notification lists it again."""
+    s = Story(config())
+    x = s.fire(0, alertname="Disk", host="x")
+    s.fire(0, alertname="Disk", host="y")
+    flushes(s, 30)
+    y = s.resolve(100, alertname="Disk", host="y")
+    flushes(s, 330)  # y announced resolved, and dropped
+    s.resolve(400, alertname="Disk", host="y")  # sent again
+    z = s.fire(410, alertname="Disk", host="z")
+    (later,) = flushes(s, 630)
+    assert listed(later) == ({x, z}, {y})
