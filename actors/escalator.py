@@ -52,6 +52,7 @@ import ray
 from actors.keyed_locks import KeyedLocks
 from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.notifiers.am_receivers import (
+    GroupMessage,
     Integration,
     IntegrationUnusable,
     group_message,
@@ -227,16 +228,15 @@ class TenantEscalations:
         )
         self.secrets = await self.secret_cache.snapshot()
         for _, entries in found:
-            records = [r for _, fields in entries for r in json.loads(fields[b"notifications"])]
+            read = [(i.decode(), json.loads(fields[b"notifications"])) for i, fields in entries]
+            records = [r for _, entry_records in read for r in entry_records]
             await self._start(session, [r for r in records if starts_escalation(r)])
             docs = await self._alert_documents(records)
-            for entry_id, fields in entries:
+            for entry, entry_records in read:
                 # Everything that may wait (a person's notices, a receiver's delivery,
                 # an incident's lock) runs in the background: a channel that is down
                 # must not hold up the next deadline. The entry counts as done, for the
                 # stored position, once all of it is.
-                entry = entry_id.decode()
-                entry_records = json.loads(fields[b"notifications"])
                 work = self._escalation_work(session, entry_records)
                 work += [
                     self._group_send(session, integration, message)
@@ -245,7 +245,7 @@ class TenantEscalations:
                 self.frontier.read(entry, len(work))
                 for piece in work:
                     self._spawn_entry_work(entry, piece)
-            self.position = entries[-1][0].decode()
+            self.position = read[-1][0]
         await self._store_position()
         now = datetime.now(UTC)
         due = await self.store.due(now, limit=DUE_BATCH + len(self.in_flight))
@@ -281,7 +281,7 @@ class TenantEscalations:
 
     def _group_sends(
         self, records: list[dict[str, Any]], docs: dict[str, dict[str, Any]]
-    ) -> list[tuple[Integration, Any]]:
+    ) -> list[tuple[Integration, GroupMessage]]:
         """The requests one stream entry's notifications make of receivers' integrations."""
         sends = []
         for record in records:
@@ -327,7 +327,7 @@ class TenantEscalations:
         task.add_done_callback(self.entry_tasks.discard)
 
     async def _group_send(
-        self, session: aiohttp.ClientSession, integration: Integration, message: Any
+        self, session: aiohttp.ClientSession, integration: Integration, message: GroupMessage
     ) -> None:
         """Deliver one group notification to one integration (a group's go out in order)."""
         async with self.group_locks.hold(message.group_key), self.slots:
@@ -455,9 +455,7 @@ class TenantEscalations:
             if state is None or state.resolved_at is not None:
                 return
             when = datetime.fromtimestamp(at, UTC)
-            changed = (
-                pause(state, when) if muted else resume(state, max(when, state.paused_at or when))
-            )
+            changed = pause(state, when) if muted else resume(state, when)
             if changed == state:
                 return
             now = datetime.now(UTC)

@@ -249,7 +249,7 @@ def alert_list_text(alerts: Sequence[AlertView], markdown: bool = False) -> str:
 def _literal(config: Mapping[str, Any], name: str, default: str) -> str:
     """A setting written as plain text, else the default (Go templates are not run)."""
     value = config.get(name)
-    if isinstance(value, str) and "{{" not in value:
+    if isinstance(value, str) and not is_template(value):
         return value
     return default
 

@@ -171,11 +171,10 @@ class TenantCorrelation:
         self.notification_log: dict[str, Notified] = {}
         self.modes = {r.name: send_resolved_modes(r) for r in routing.receivers}
         self._flushes: list[tuple[datetime, str]] = []  # (due, group) heap, stale allowed
-        # What mutes alerts now, as the last refresh found it (groups' flushes use it).
-        self._active_silences: list[Silence] = []
+        # Which firing alerts inhibition mutes, as the last refresh found it (groups'
+        # flushes use it; silences they judge as of the flush).
         self._inhibitions: dict[str, str] = {}  # firing fingerprint → its inhibitor
         self._firing_labels: list[Mapping[str, str]] = []
-        self._now = datetime.min  # the time of the last refresh (silences are timed)
         self._holds: list[tuple[datetime, str, str]] = []  # (until, incident, fingerprint)
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
         self._purges: list[tuple[datetime, str]] = []  # (resolved at, incident) heap
@@ -328,13 +327,21 @@ class TenantCorrelation:
         if same and group.incident_id == incident_id:
             return  # acknowledged, or a refresh: Alertmanager's group sees no change
         group.incident_id = incident_id
-        if group.insert(
-            fp,
-            GroupAlert(alert.alert_id, alert.labels, True),
-            alert.starts_at,
-            route.group_wait,
-            received,
-        ):
+        alert_now = GroupAlert(alert.alert_id, alert.labels, True)
+        self._hold(route, gid, group, fp, alert_now, alert.starts_at, received)
+
+    def _hold(
+        self,
+        route: Route,
+        gid: str,
+        group: AggregationGroup,
+        fp: str,
+        alert: GroupAlert,
+        starts_at: datetime,
+        received: datetime,
+    ) -> None:
+        """Put one alert (firing or resolved) into a group, and note what changed."""
+        if group.insert(fp, alert, starts_at, route.group_wait, received):
             heapq.heappush(self._flushes, (group.next_flush_at, gid))
         self.grouped.setdefault(fp, set()).add(gid)
         self.outbox.groups[gid] = group
@@ -533,10 +540,7 @@ class TenantCorrelation:
                 incident_id = self.membership.get(fp, {}).get(route.path, "")
                 group = self._new_group(route, gkey, labels, incident_id, received)
             alert = GroupAlert(change.alert_id, labels, False)
-            if group.insert(fp, alert, starts_at, route.group_wait, received):
-                heapq.heappush(self._flushes, (group.next_flush_at, gid))
-            self.grouped.setdefault(fp, set()).add(gid)
-            self.outbox.groups[gid] = group
+            self._hold(route, gid, group, fp, alert, starts_at, received)
 
     def _latest_member(self, fp: str) -> Member | None:
         """The alert as its newest incident holds it (its labels outlive the engine's
@@ -595,11 +599,9 @@ class TenantCorrelation:
         alerts, delete it once empty (``alerting.aggregation`` has the rules)."""
         route = self.routes.get(group.route, self.routing.root)
         alert_ids = {fp: a.alert_id for fp, a in group.alerts.items()}
-        self._now = now  # silences are judged as of the flush
-        self._active_silences = [s for s in self.silences if s.state(now) is SilenceState.ACTIVE]
         result = flush_group(
             group,
-            self._is_muted,
+            self._muter(now),
             lambda mode: self.notification_log.get(log_id(group.receiver, group.group_key, mode)),
             self.modes.get(group.receiver, (True,)),
             route.group_interval,
@@ -626,18 +628,23 @@ class TenantCorrelation:
             # time only makes the first look come sooner, and it finds nothing new.
             self.outbox.groups[gid] = group
 
-    def _is_muted(self, fp: str, labels: Mapping[str, str]) -> bool:
-        """Whether a silence or an inhibition mutes an alert of a group now (resolved
-        alerts too, as Alertmanager's mute stages look at every alert)."""
-        if self._active_silences and silenced_by(self._active_silences, labels, self._now):
-            return True
-        if fp in self._inhibitions:
-            return True
+    def _muter(self, at: datetime) -> Callable[[str, Mapping[str, str]], bool]:
+        """Whether a silence (as of ``at``) or an inhibition mutes an alert of a group
+        (resolved alerts too, as Alertmanager's mute stages look at every alert)."""
+        active = [s for s in self.silences if s.state(at) is SilenceState.ACTIVE]
         rules = self.routing.inhibit_rules
-        known = self.alerts.get(fp)
-        if not rules or (known is not None and known.status.is_open):
-            return False  # a firing alert's inhibition is in _inhibitions already
-        return inhibited(rules, labels, self._firing_labels)
+
+        def is_muted(fp: str, labels: Mapping[str, str]) -> bool:
+            if active and silenced_by(active, labels, at):
+                return True
+            if fp in self._inhibitions:
+                return True
+            known = self.alerts.get(fp)
+            if not rules or (known is not None and known.status.is_open):
+                return False  # a firing alert's inhibition is in _inhibitions already
+            return inhibited(rules, labels, self._firing_labels)
+
+        return is_muted
 
     def _log_notice(self, group: AggregationGroup, notice: GroupNotice, now: datetime) -> None:
         entry = Notified(now, notice.firing, notice.resolved)
@@ -726,10 +733,8 @@ class TenantCorrelation:
 
         Skipped when nothing can mute anything and nothing is muted now.
         """
-        self._now = now
         active = [s for s in self.silences if s.state(now) is SilenceState.ACTIVE]
         rules = self.routing.inhibit_rules
-        self._active_silences = active
         if not force and not rules and not active and not self._suppressed:
             self._inhibitions, self._firing_labels = {}, []
             return set()
@@ -990,12 +995,6 @@ class TenantCorrelation:
     ) -> None:
         """Rebuild every index from stored incidents, flap histories, counters, groups
         and notification log."""
-        for group in groups:
-            gid = group_id(group.route, group.group_key)
-            self.groups[gid] = group
-            heapq.heappush(self._flushes, (group.next_flush_at, gid))
-            for fp in group.alerts:
-                self.grouped.setdefault(fp, set()).add(gid)
         self.notification_log = dict(notification_log or {})
         self.flaps = dict(flaps)
         for fp, history in self.flaps.items():
@@ -1027,14 +1026,23 @@ class TenantCorrelation:
                 self.open_by_route.setdefault(incident.route, set()).add(incident.id)
                 if incident.risk is None:
                     self._to_score[incident.id] = None  # changed while no model could score it
-        if not self.groups:
-            self._groups_from_incidents()
+        stored = list(groups)
+        if not stored:  # state stored before groups were: rebuilt, and stored anew
+            stored = self._groups_from_incidents()
+            self.outbox.groups.update((group_id(g.route, g.group_key), g) for g in stored)
+        for group in stored:
+            gid = group_id(group.route, group.group_key)
+            self.groups[gid] = group
+            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            for fp in group.alerts:
+                self.grouped.setdefault(fp, set()).add(gid)
 
-    def _groups_from_incidents(self) -> None:
-        """State stored before groups were (Vigil 0.1): rebuild each open incident's
-        groups from its open members, so an upgrade mid-incident goes on notifying.
+    def _groups_from_incidents(self) -> list[AggregationGroup]:
+        """State stored before groups were (Vigil 0.1): each open incident's groups,
+        rebuilt from its open members, so an upgrade mid-incident goes on notifying.
         The first flush is due at once when the incident's was, and the last
         notification becomes the notification log's entry."""
+        rebuilt: dict[str, AggregationGroup] = {}
         for incident in self.incidents.values():
             route = self.routes.get(incident.route)
             if route is None or not incident.is_open:
@@ -1049,9 +1057,8 @@ class TenantCorrelation:
                 if not member.status.is_open:
                     continue
                 gkey = group_key(route, member.labels)
-                gid = group_id(route.path, gkey)
-                group = self.groups.setdefault(
-                    gid,
+                group = rebuilt.setdefault(
+                    group_id(route.path, gkey),
                     AggregationGroup(
                         route.path,
                         gkey,
@@ -1063,9 +1070,6 @@ class TenantCorrelation:
                     ),
                 )
                 group.alerts[fp] = GroupAlert(member.alert_id, member.labels, True)
-                self.grouped.setdefault(fp, set()).add(gid)
                 if last is not None:
                     self.notification_log.setdefault(log_id(route.receiver, gkey, True), last)
-        for gid, group in self.groups.items():
-            heapq.heappush(self._flushes, (group.next_flush_at, gid))
-            self.outbox.groups[gid] = group
+        return list(rebuilt.values())

@@ -1,11 +1,9 @@
-"""When a group notifies, and whether it has anything new to say (Alertmanager's timers).
+"""Whether a group's flush has anything new to say, and why (Alertmanager's
+``notify.DedupStage``); the notification log's entries and the reasons notifications
+are sent for. The groups and their timers are ``alerting/aggregation.py``.
 
-A new group waits ``group_wait`` before its first notification, so that alerts
-arriving together are sent together; it is flushed at once if its first alert
-started longer than ``group_wait`` ago. After that the group is looked at every
-``group_interval``; a look sends a notification only if something changed since the
-last one (``notify_reason``), or ``repeat_interval`` passed. These are the rules of
-Alertmanager's ``dispatch.aggrGroup`` and ``notify.DedupStage``.
+A look sends a notification only if something changed since the last one
+(``notify_reason``), or ``repeat_interval`` passed.
 """
 
 from __future__ import annotations
@@ -71,14 +69,6 @@ def notified_from_record(record: dict[str, Any]) -> Notified:
     return Notified(
         from_epoch(float(record["at"])), frozenset(record["firing"]), frozenset(record["resolved"])
     )
-
-
-def first_flush_at(created_at: datetime, starts_at: datetime, group_wait: timedelta) -> datetime:
-    """When a new group first flushes: ``group_wait`` after it was created, or at once
-    if its first alert started more than ``group_wait`` before that."""
-    if starts_at + group_wait < created_at:
-        return created_at
-    return created_at + group_wait
 
 
 def notify_reason(

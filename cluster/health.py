@@ -15,8 +15,8 @@ from cluster.settings import Settings
 def expected_loops(config: VigilConfig) -> list[LoopId]:
     """The loops the configuration asks for: the supervisor's, a correlator loop per
     tenant, an escalator loop per tenant that escalates or has receivers to notify
-    (``VigilConfig.escalates``). (Tenants created at
-    run time are judged once their loop first beats.)"""
+    (``VigilConfig.escalates``). (Tenants created at run time are judged once their
+    loop first beats.)"""
     loops = [SUPERVISOR_LOOP]
     loops += [LoopId(LoopKind.CORRELATOR, t.id) for t in config.tenants]
     loops += [LoopId(LoopKind.ESCALATOR, t.id) for t in config.tenants if config.escalates(t)]

@@ -54,6 +54,11 @@ class StoredCorrelation:
     notification_log: dict[str, Notified]
 
 
+def _flap_record(history: FlapHistory) -> list[float]:
+    """A fingerprint's transition times as stored (epoch seconds)."""
+    return [round(t.timestamp(), 6) for t in history.transitions]
+
+
 def notification_record(n: Notification) -> dict[str, Any]:
     """One notification as the escalator reads it."""
     return {
@@ -143,7 +148,7 @@ class IncidentStore(TenantRedis):
                     maxlen=self.stream_maxlen,
                     approximate=True,
                 )
-            self._flaps(pipe, outbox.flaps)
+            self._replace(pipe, keys.flaps(t), outbox.flaps, _flap_record)
             self._replace(pipe, keys.groups(t), outbox.groups, group_to_record)
             self._replace(
                 pipe, keys.notification_log(t), outbox.notification_log, notified_to_record
@@ -169,18 +174,6 @@ class IncidentStore(TenantRedis):
             pipe.hset(key, mapping=live)
         if stale:
             pipe.hdel(key, *stale)
-
-    def _flaps(self, pipe: Any, flaps: dict[str, FlapHistory | None]) -> None:
-        stale = [fp for fp, h in flaps.items() if h is None]
-        live = {
-            fp: json.dumps([round(t.timestamp(), 6) for t in h.transitions])
-            for fp, h in flaps.items()
-            if h is not None
-        }
-        if live:
-            pipe.hset(keys.flaps(self.tenant), mapping=live)
-        if stale:
-            pipe.hdel(keys.flaps(self.tenant), *stale)
 
     async def read_changes(self, after: str, count: int) -> list[tuple[str, dict[bytes, bytes]]]:
         """Up to ``count`` change-stream entries after position ``after``, oldest first."""

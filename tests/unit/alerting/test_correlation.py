@@ -55,18 +55,28 @@ class Story:
 
     def fire(self, t: float, level: Severity = Severity.WARNING, **labels: str) -> str:
         """The source sends a firing alert: a new occurrence unless one is open."""
+        return self._apply(t, self.firing(t, level, **labels))
+
+    def firing(self, t: float, level: Severity = Severity.WARNING, **labels: str) -> AlertChange:
+        """The change a firing alert received at ``t`` makes (not applied yet)."""
         fp = fingerprint(labels)
         kind = ChangeKind.CREATED if fp not in self.current else ChangeKind.REOPENED
         self.current[fp] = next(self.alert_ids)
-        self._apply(t, fp, kind, AlertStatus.FIRING, level, labels)
-        return fp
+        return self._change(t, fp, kind, AlertStatus.FIRING, level, labels)
 
     def resolve(self, t: float, **labels: str) -> str:
         fp = fingerprint(labels)
-        self._apply(t, fp, ChangeKind.RESOLVED, AlertStatus.RESOLVED, Severity.WARNING, labels)
-        return fp
+        status = AlertStatus.RESOLVED
+        return self._apply(
+            t, self._change(t, fp, ChangeKind.RESOLVED, status, Severity.WARNING, labels)
+        )
 
-    def _apply(
+    def _apply(self, t: float, change: AlertChange) -> str:
+        self.engine.apply([change], at(t))
+        self.last = change
+        return change.fingerprint
+
+    def _change(
         self,
         t: float,
         fp: str,
@@ -74,8 +84,8 @@ class Story:
         status: AlertStatus,
         severity: Severity,
         labels: dict[str, str],
-    ) -> None:
-        change = AlertChange(
+    ) -> AlertChange:
+        return AlertChange(
             change_id=next(self.changes),
             kind=kind,
             alert_id=self.current[fp],
@@ -87,8 +97,6 @@ class Story:
             starts_at=at(t),
             resolved_by=RESOLVED_BY_SOURCE if status is AlertStatus.RESOLVED else None,
         )
-        self.engine.apply([change], at(t))
-        self.last = change
 
     def incidents(self) -> list[Any]:
         return sorted(self.engine.incidents.values(), key=lambda i: i.id)

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerting.flush import Notified, NotifyReason, first_flush_at, notify_reason
+from alerting.aggregation import AggregationGroup, GroupAlert
+from alerting.flush import Notified, NotifyReason, notify_reason
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -66,4 +67,7 @@ def test_notify_reason(
     ],
 )
 def test_first_flush_at(starts_ago: timedelta, expected_delay: timedelta) -> None:
-    assert first_flush_at(T0, T0 - starts_ago, timedelta(seconds=30)) == T0 + expected_delay
+    wait = timedelta(seconds=30)
+    group = AggregationGroup("", "{}:{}", "team", {}, T0 + wait)  # made at T0
+    group.insert("fp", GroupAlert("a1", {}, True), T0 - starts_ago, wait, T0)
+    assert group.next_flush_at == T0 + expected_delay

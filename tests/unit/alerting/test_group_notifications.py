@@ -9,13 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from alerting.aggregation import AggregationGroup, GroupAlert, group_from_record, group_to_record
-from alerting.alert import AlertStatus
 from alerting.amconfig import parse_alertmanager_config
-from alerting.correlation import AlertChange, Notification
-from alerting.fingerprint import fingerprint
+from alerting.correlation import Notification
 from alerting.flush import FLUSH_REASONS, NotifyReason
-from alerting.lifecycle import ChangeKind
-from alerting.severity import Severity
 from tests.unit.alerting.helpers import at
 from tests.unit.alerting.test_correlation import Story, silence
 
@@ -226,41 +222,8 @@ def test_a_late_correlator_sends_what_it_would_have_sent_on_time() -> None:
     on_time.fire(340, alertname="Disk", host="z")
     expected += flushes(on_time, 630)
     # The late engine gets both alerts only at 700, long after the flush due at 330.
-    changes = [late_change(late, 100, "y"), late_change(late, 340, "z")]
+    changes = [late.firing(t, alertname="Disk", host=h) for t, h in ((100, "y"), (340, "z"))]
     late.engine.apply(changes, at(700))
     out = [n for n in late.engine.take_outbox().notifications if n.reason in FLUSH_REASONS]
     out += flushes(late, 700)
     assert [(listed(n), n.at) for n in out] == [(listed(n), n.at) for n in expected]
-
-
-def late_change(s: Story, t: float, host: str) -> AlertChange:
-    """A new firing alert received at ``t``, as the tenant's stream carries it."""
-    labels = {"alertname": "Disk", "host": host}
-    fp = fingerprint(labels)
-    s.current[fp] = next(s.alert_ids)
-    return AlertChange(
-        change_id=f"late-{t}",
-        kind=ChangeKind.CREATED,
-        alert_id=s.current[fp],
-        fingerprint=fp,
-        status=AlertStatus.FIRING,
-        severity=Severity.WARNING,
-        stored_at=at(t),
-        labels=labels,
-        starts_at=at(t),
-    )
-
-
-def test_a_resolution_sent_again_is_listed_again_as_alertmanager_does() -> None:
-    """Prometheus sends a resolved alert again for 15 minutes. Alertmanager puts it
-    back into its group each time, so the group's next notification lists it again."""
-    s = Story(config())
-    x = s.fire(0, alertname="Disk", host="x")
-    s.fire(0, alertname="Disk", host="y")
-    flushes(s, 30)
-    y = s.resolve(100, alertname="Disk", host="y")
-    flushes(s, 330)  # y announced resolved, and dropped
-    s.resolve(400, alertname="Disk", host="y")  # sent again
-    z = s.fire(410, alertname="Disk", host="z")
-    (later,) = flushes(s, 630)
-    assert listed(later) == ({x, z}, {y})
