@@ -227,3 +227,18 @@ def test_a_late_correlator_sends_what_it_would_have_sent_on_time() -> None:
     out = [n for n in late.engine.take_outbox().notifications if n.reason in FLUSH_REASONS]
     out += flushes(late, 700)
     assert [(listed(n), n.at) for n in out] == [(listed(n), n.at) for n in expected]
+
+
+def test_a_resolution_sent_again_is_listed_again_as_alertmanager_does() -> None:
+    """Prometheus sends a resolved alert again for 15 minutes. Alertmanager puts it
+    back into its group each time, so the group's next notification lists it again."""
+    s = Story(config())
+    x = s.fire(0, alertname="Disk", host="x")
+    s.fire(0, alertname="Disk", host="y")
+    flushes(s, 30)
+    y = s.resolve(100, alertname="Disk", host="y")
+    flushes(s, 330)  # y announced resolved, and dropped
+    s.resolve(400, alertname="Disk", host="y")  # sent again
+    z = s.fire(410, alertname="Disk", host="z")
+    (later,) = flushes(s, 630)
+    assert listed(later) == ({x, z}, {y})
