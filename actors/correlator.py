@@ -47,6 +47,7 @@ from alerting.query import Page
 from alerting.risk import RiskScore
 from alerting.severity import Severity
 from alerting.timeutil import from_epoch
+from cluster import keys
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
 from cluster.redis_client import async_client
@@ -454,8 +455,8 @@ class CorrelatorActor(Whereabouts):
         comes), retrying until Redis answers. Later tenants' first changes wake them."""
         while True:
             try:
-                async for key in self.client.scan_iter(match="*:changes", count=1000):
-                    tenant = key.decode().rsplit(":", 1)[0]
+                async for key in self.client.scan_iter(match=keys.CHANGE_STREAMS, count=1000):
+                    tenant = keys.tenant_of_change_stream(key.decode())
                     if self._owns(tenant):
                         self._worker(tenant)
                 return

@@ -89,6 +89,7 @@ from alerting.severity import Severity
 from cluster import keys
 from cluster.coalescer import Coalescer
 from cluster.config import TenantConfig, VigilConfig, load_config
+from cluster.errors import SecretError
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
 from cluster.notification_log import CoalescedLog, NotificationLog
@@ -101,7 +102,6 @@ from cluster.runtime import (
     shard_of,
 )
 from cluster.secret_cache import SecretCache, SecretSnapshot
-from cluster.secrets import SecretError
 from cluster.settings import Settings
 
 log = logging.getLogger("vigil.escalator")

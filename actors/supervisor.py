@@ -52,12 +52,12 @@ from alerting.severity import Severity
 from alerting.timeutil import from_epoch
 from cluster import keys
 from cluster.config import load_config
+from cluster.errors import SecretError
 from cluster.health import loop_health
 from cluster.loop_beats import publish_beats
 from cluster.redis_client import async_client
 from cluster.runtime import long_lived_actor_options
 from cluster.secret_cache import SecretCache, SecretSnapshot
-from cluster.secrets import SecretError
 from cluster.settings import Settings
 
 log = logging.getLogger("vigil.supervisor")

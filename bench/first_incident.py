@@ -97,7 +97,7 @@ def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="vigil-first-"))
     port = free_port()
     env = {**os.environ, "VIGIL_DATA_DIR": str(data), "VIGIL_HTTP_PORT": str(port)}
-    vigil = [sys.executable, "-m", "cluster.cli"]
+    vigil = [sys.executable, "-m", "cli"]
     print(f"starting Vigil (vigil up --detach, data in {data}) ...", flush=True)
     up = subprocess.run(
         [*vigil, "up", "--detach"], env=env, cwd=ROOT, capture_output=True, text=True

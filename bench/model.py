@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerting.severity import Severity
 from bench.harness import write_json
-from cluster.progress import ProgressBar
+from cli.progress import ProgressBar
 from models.features import FEATURE_NAMES
 from models.metrics import report
 from models.replay import replay

@@ -39,11 +39,8 @@ from alerting.escalation_config import DEFAULT_MAX_LEVELS, NAME, EscalationSpec
 from alerting.monitoring_config import MonitoringSpec
 from alerting.oncall import Schedule
 from alerting.oncall_config import PersonSpec, ScheduleSpec
+from cluster.errors import ConfigError
 from cluster.keys import check_tenant_id
-
-
-class ConfigError(ValueError):
-    """The configuration file is missing, not YAML, or does not fit the schema."""
 
 
 def hash_api_key(key: str) -> str:

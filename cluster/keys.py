@@ -149,3 +149,61 @@ def loop_beats() -> str:
 def supervisor() -> str:
     """Hash: the supervisor's own heartbeat and what it last judged and paged."""
     return f"{SYSTEM_PREFIX}:supervisor"
+
+
+CHANGE_STREAMS = "*:changes"
+"""``SCAN MATCH`` pattern of every tenant's change stream (``changes``)."""
+
+
+def tenant_of_change_stream(key: str) -> str:
+    """The tenant whose change stream ``key`` is (the inverse of ``changes``)."""
+    return key.rsplit(":", 1)[0]
+
+
+def slack_seen(tenant: str, signature: str) -> str:
+    """String with a TTL: a Slack request's signature already handled (replays refused)."""
+    return f"{tenant}:slack-seen:{signature}"
+
+
+def ml_snapshots(tenant: str) -> str:
+    """Hash: incident id → the feature snapshots taken while it was unlabelled (JSON)."""
+    return f"{tenant}:ml:snapshots"
+
+
+def ml_examples(tenant: str) -> str:
+    """Hash: incident id → its labelled training example (``models/history_store.py``)."""
+    return f"{tenant}:ml:examples"
+
+
+def ml_example_order(tenant: str) -> str:
+    """Sorted set: incident id → when it was labelled, to keep only the newest examples."""
+    return f"{tenant}:ml:order"
+
+
+ML_EXAMPLES = "*:ml:examples"
+"""``SCAN MATCH`` pattern of every tenant's training examples (``ml_examples``)."""
+
+
+def models() -> str:
+    """Hash: model version → its card (``models/registry.py``)."""
+    return f"{SYSTEM_PREFIX}:models"
+
+
+def model(version: str) -> str:
+    """String: one registered model's XGBoost booster (raw bytes)."""
+    return f"{SYSTEM_PREFIX}:model:{version}"
+
+
+def models_next() -> str:
+    """Counter: the number of the next registered model version."""
+    return f"{SYSTEM_PREFIX}:models:next"
+
+
+def models_promoted() -> str:
+    """String: the version that serves risk scores."""
+    return f"{SYSTEM_PREFIX}:models:promoted"
+
+
+def models_log() -> str:
+    """List: promotion and refusal decisions, oldest first (JSON)."""
+    return f"{SYSTEM_PREFIX}:models:log"

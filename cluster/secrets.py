@@ -22,13 +22,10 @@ import redis
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from cluster import keys
+from cluster.errors import SecretError
 from cluster.settings import Settings
 
 KEY_FILE = "encryption.keys"
-
-
-class SecretError(ValueError):
-    """A secret cannot be stored or read (never carries the secret itself)."""
 
 
 class SecretBox:

@@ -15,10 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from alerting.liveness import LivenessBounds
-
-
-class SettingsError(ValueError):
-    """One or more environment variables have values Vigil cannot use."""
+from cluster.errors import SettingsError
 
 
 class Settings(BaseModel):

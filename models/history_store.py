@@ -21,6 +21,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
+from cluster import keys
 from models.context import Outcome
 from models.train import Example
 
@@ -77,18 +78,15 @@ class HistoryStore:
         self.tenant = tenant
         self.client = client
 
-    def _key(self, what: str) -> str:
-        return f"{self.tenant}:ml:{what}"
-
     async def save_snapshots(self, snapshots: dict[str, list[Snapshot]]) -> None:
         """Store the snapshots of incidents scored in one round."""
         if snapshots:
             mapping = {i: json.dumps(s) for i, s in snapshots.items()}
-            await self.client.hset(self._key("snapshots"), mapping=mapping)
+            await self.client.hset(keys.ml_snapshots(self.tenant), mapping=mapping)
 
     async def load_snapshots(self) -> dict[str, list[Snapshot]]:
         """Every unlabelled incident's snapshots."""
-        raw = await self.client.hgetall(self._key("snapshots"))
+        raw = await self.client.hgetall(keys.ml_snapshots(self.tenant))
         return {k.decode(): [(t, f) for t, f in json.loads(v)] for k, v in raw.items()}
 
     async def save_examples(self, records: dict[str, dict[str, Any]], keep: int) -> None:
@@ -97,41 +95,47 @@ class HistoryStore:
         if not records:
             return
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key("examples"), mapping={i: json.dumps(r) for i, r in records.items()})
-            pipe.zadd(self._key("order"), {i: r["labelled_at"] for i, r in records.items()})
-            pipe.hdel(self._key("snapshots"), *records)
+            pipe.hset(
+                keys.ml_examples(self.tenant),
+                mapping={i: json.dumps(r) for i, r in records.items()},
+            )
+            pipe.zadd(
+                keys.ml_example_order(self.tenant),
+                {i: r["labelled_at"] for i, r in records.items()},
+            )
+            pipe.hdel(keys.ml_snapshots(self.tenant), *records)
             await pipe.execute()
-        excess = await self.client.zcard(self._key("order")) - keep
+        excess = await self.client.zcard(keys.ml_example_order(self.tenant)) - keep
         if excess > 0:
-            found = await self.client.zrange(self._key("order"), 0, excess - 1)
+            found = await self.client.zrange(keys.ml_example_order(self.tenant), 0, excess - 1)
             oldest = [i.decode() for i in found]
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.hdel(self._key("examples"), *oldest)
-                pipe.zrem(self._key("order"), *oldest)
+                pipe.hdel(keys.ml_examples(self.tenant), *oldest)
+                pipe.zrem(keys.ml_example_order(self.tenant), *oldest)
                 await pipe.execute()
 
     async def snapshots_of_example(self, incident_id: str) -> list[Snapshot]:
         """The snapshots stored with an already labelled incident (to relabel it)."""
-        raw = await self.client.hget(self._key("examples"), incident_id)
+        raw = await self.client.hget(keys.ml_examples(self.tenant), incident_id)
         if raw is None:
             return []
         return [(t, f) for t, f in json.loads(raw)["snapshots"]]
 
     async def load_examples(self) -> dict[str, dict[str, Any]]:
         """Every stored labelled incident of the tenant."""
-        raw = await self.client.hgetall(self._key("examples"))
+        raw = await self.client.hgetall(keys.ml_examples(self.tenant))
         return {k.decode(): json.loads(v) for k, v in raw.items()}
 
 
 def read_history(client: redis.Redis, tenants: list[str] | None = None) -> list[Example]:
     """Every tenant's (or the named tenants') examples, oldest first (blocking client)."""
-    keys = (
-        [f"{t}:ml:examples" for t in tenants]
+    found = (
+        [keys.ml_examples(t) for t in tenants]
         if tenants is not None
-        else [k.decode() for k in client.scan_iter(match="*:ml:examples", count=1000)]
+        else [k.decode() for k in client.scan_iter(match=keys.ML_EXAMPLES, count=1000)]
     )
     examples: list[Example] = []
-    for key in keys:
+    for key in found:
         for raw in client.hvals(key):
             examples.extend(examples_of(json.loads(raw)))
     return sorted(examples, key=lambda e: e.at)

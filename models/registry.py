@@ -21,7 +21,7 @@ from typing import Any
 
 import redis
 
-PREFIX = "vigil:models"
+from cluster import keys
 
 
 class UnknownModel(LookupError):
@@ -52,37 +52,37 @@ class ModelRegistry:
 
     def register(self, booster: bytes, card: dict[str, Any]) -> ModelCard:
         """Store a model under the next version; return its card (not yet promoted)."""
-        number = int(self.client.incr(f"{PREFIX}:next"))
+        number = int(self.client.incr(keys.models_next()))
         version = f"v{number:04d}"
         stored = ModelCard(version=version, **card)
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(f"vigil:model:{version}", booster)
-            pipe.hset(PREFIX, version, json.dumps(asdict(stored)))
+            pipe.set(keys.model(version), booster)
+            pipe.hset(keys.models(), version, json.dumps(asdict(stored)))
             pipe.execute()
         return stored
 
     def card(self, version: str) -> ModelCard:
         """The card of one version (``UnknownModel`` if none)."""
-        raw = self.client.hget(PREFIX, version)
+        raw = self.client.hget(keys.models(), version)
         if raw is None:
             raise UnknownModel(f"no model {version!r} is registered")
         return ModelCard(**json.loads(raw))
 
     def cards(self) -> list[ModelCard]:
         """Every registered model, oldest first."""
-        found = [ModelCard(**json.loads(v)) for v in self.client.hvals(PREFIX)]
+        found = [ModelCard(**json.loads(v)) for v in self.client.hvals(keys.models())]
         return sorted(found, key=lambda c: c.version)
 
     def booster(self, version: str) -> bytes:
         """The stored booster of one version."""
-        raw = self.client.get(f"vigil:model:{version}")
+        raw = self.client.get(keys.model(version))
         if raw is None:
             raise UnknownModel(f"no model {version!r} is registered")
         return bytes(raw)
 
     def promoted(self) -> str | None:
         """The promoted version, if any."""
-        raw = self.client.get(f"{PREFIX}:promoted")
+        raw = self.client.get(keys.models_promoted())
         return raw.decode() if raw is not None else None
 
     def serving(self, pinned: str | None) -> str | None:
@@ -96,17 +96,17 @@ class ModelRegistry:
         """Make ``version`` the one that serves, and log why."""
         self.card(version)
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(f"{PREFIX}:promoted", version)
-            pipe.rpush(f"{PREFIX}:log", self._entry("promoted", version, reason, scores))
+            pipe.set(keys.models_promoted(), version)
+            pipe.rpush(keys.models_log(), self._entry("promoted", version, reason, scores))
             pipe.execute()
 
     def refuse(self, version: str, reason: str, scores: dict[str, float]) -> None:
         """Log that ``version`` was not promoted, and why."""
-        self.client.rpush(f"{PREFIX}:log", self._entry("refused", version, reason, scores))
+        self.client.rpush(keys.models_log(), self._entry("refused", version, reason, scores))
 
     def log(self) -> list[dict[str, Any]]:
         """Every promotion and refusal, oldest first."""
-        return [json.loads(e) for e in self.client.lrange(f"{PREFIX}:log", 0, -1)]
+        return [json.loads(e) for e in self.client.lrange(keys.models_log(), 0, -1)]
 
     @staticmethod
     def _entry(decision: str, version: str, reason: str, scores: dict[str, float]) -> str:

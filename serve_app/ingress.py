@@ -32,10 +32,11 @@ from alerting.errors import InvalidSilence, InvalidTransition, NotFound
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
+from cluster.errors import SecretError
 from cluster.health import health_record, loop_health
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, escalator_name, shard_of
-from cluster.secrets import SecretError, SecretStore, box_for
+from cluster.secrets import SecretStore, box_for
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from models.registry import ModelRegistry

@@ -30,6 +30,7 @@ from actors.notifiers.slack import SlackConfig, SlackSender, slack_message
 from alerting.delivery import AttemptKind
 from alerting.message import Message, message_of
 from alerting.signature import verify_slack
+from cluster import keys
 from cluster.keys import check_tenant_id
 from serve_app.problems import ApiError
 from serve_app.wire import ingress_of
@@ -74,7 +75,7 @@ async def slack_action(request: Request) -> JSONResponse:
     if secret is None or not verify_slack(secret, signature, timestamp, body, int(time.time())):
         raise _unauthorized("the Slack signature does not verify, or it is too old")
     fresh = await ingress.redis.set(
-        f"{tenant}:slack-seen:{signature}", "1", nx=True, ex=REPLAY_SECONDS
+        keys.slack_seen(tenant, signature), "1", nx=True, ex=REPLAY_SECONDS
     )
     if not fresh:
         raise _unauthorized("this Slack request was already handled (a replay)")

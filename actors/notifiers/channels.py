@@ -21,7 +21,8 @@ from actors.notifiers.pipeline import Sender
 from actors.notifiers.slack import SlackConfig, SlackSender
 from actors.notifiers.teams import LINK_SECRET, TeamsConfig, TeamsSender, action_link
 from actors.notifiers.webhook import WebhookConfig, WebhookSender
-from cluster.config import ConfigError, TenantConfig, VigilConfig
+from cluster.config import TenantConfig, VigilConfig
+from cluster.errors import ConfigError
 from cluster.secrets import SecretReader
 
 ChannelConfig = Annotated[

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster import cli
+from cli import main as cli
 from tests.acceptance.clients import need
 
 HERE = Path(__file__).parent / "routing"

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 import requests
 
-from cluster import cli
-from cluster.sim_send import send_simulation
+from cli import main as cli
+from cli.sim_send import send_simulation
 from models.simulate import TRAINING, simulate
 from tests.system import TENANTS, Vigil, unique_labels
 

@@ -11,9 +11,10 @@ import redis
 from cryptography.fernet import Fernet
 from redis import asyncio as aioredis
 
+from cluster.errors import SecretError
 from cluster.redis_server import EmbeddedRedis
 from cluster.secret_cache import SecretCache
-from cluster.secrets import SecretBox, SecretError, SecretStore, rotate_all
+from cluster.secrets import SecretBox, SecretStore, rotate_all
 from cluster.settings import Settings
 from tests.system import other_database
 

@@ -15,9 +15,10 @@ from actors.notifiers.channels import build_sender
 from actors.notifiers.webhook import WebhookConfig
 from alerting.delivery import AttemptKind
 from alerting.signature import HEADER
-from cluster import cli
+from cli import main as cli
+from cluster.errors import SecretError
 from cluster.redis_server import EmbeddedRedis
-from cluster.secrets import SecretBox, SecretError, SecretStore, load_keys, rotate_all
+from cluster.secrets import SecretBox, SecretStore, load_keys, rotate_all
 from tests.recording_server import RecordingServer
 from tests.system import other_database
 from tests.unit.actors.test_webhook_delivery import MESSAGE

@@ -8,7 +8,8 @@ import pytest
 from actors.notifiers.channels import check_channels, secret_names, tenant_channels
 from actors.notifiers.slack import SlackConfig
 from actors.notifiers.webhook import WebhookConfig
-from cluster.config import ConfigError, parse_config
+from cluster.config import parse_config
+from cluster.errors import ConfigError
 
 HEAD = "tenants:\n  - id: t\n"
 CHANNELS = (

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster.config import ConfigError, hash_api_key, load_config, parse_config
+from cluster.config import hash_api_key, load_config, parse_config
+from cluster.errors import ConfigError
 from cluster.keys import check_tenant_id
 
 ROOT = Path(__file__).resolve().parents[3]

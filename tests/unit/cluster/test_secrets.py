@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from cluster.secrets import SecretBox, SecretError, load_keys, parse_keys
+from cluster.errors import SecretError
+from cluster.secrets import SecretBox, load_keys, parse_keys
 from cluster.settings import Settings
 
 SECRET = "https://hooks.slack.com/services/T000/B000/very-secret-token"

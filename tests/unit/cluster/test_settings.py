@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster.settings import Settings, SettingsError
+from cluster.errors import SettingsError
+from cluster.settings import Settings
 
 
 def test_defaults() -> None:

@@ -19,12 +19,6 @@ BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
 HELPERS = {"__init__", "harness", "real_services", "nab_scoring"}  # modules, not benchmarks
 
 
-def add_bench_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    bench = sub.add_parser("bench", help="list the benchmarks, or run one (see bench/README.md)")
-    bench.add_argument("name", nargs="?", help="a benchmark, e.g. escalation")
-    bench.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
-
-
 def benchmarks(folder: Path = BENCH_DIR) -> dict[str, str]:
     """Benchmark name → the first sentence-paragraph of its docstring, on one line."""
     found = {}

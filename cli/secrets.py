@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from cryptography.fernet import Fernet
 
+from cli.command_redis import command_client
 from cluster.keys import check_tenant_id
-from cluster.ml_cli import command_client
 from cluster.secrets import (
     SecretBox,
     SecretError,
@@ -33,25 +32,6 @@ from cluster.secrets import (
     write_key_file,
 )
 from cluster.settings import Settings
-
-
-def add_secret_commands(sub: Any) -> None:
-    """Add ``keys`` and ``secret`` to the ``vigil`` parser."""
-    keys_parser = sub.add_parser("keys", help="encryption keys of channel secrets")
-    keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True)
-    keys_sub.add_parser("generate", help="print a new key")
-    keys_sub.add_parser("rotate", help="re-encrypt every secret under a new primary key")
-    secret = sub.add_parser("secret", help="channel secrets (stored encrypted)")
-    secret_sub = secret.add_subparsers(dest="secret_command", required=True)
-    put = secret_sub.add_parser("set", help="store a secret read from standard input")
-    put.add_argument("tenant")
-    put.add_argument("name")
-    put.add_argument("--from-env", metavar="VAR", help="read the value from this variable")
-    listing = secret_sub.add_parser("list", help="a tenant's secret names")
-    listing.add_argument("tenant")
-    delete = secret_sub.add_parser("delete", help="remove a secret")
-    delete.add_argument("tenant")
-    delete.add_argument("name")
 
 
 def _say(message: str) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster import cli
+from cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "configs" / "alertmanager.demo.yml"

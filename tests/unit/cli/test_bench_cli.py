@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster.bench_cli import benchmarks, run_bench_command
-from cluster.cli import parser
+from cli.bench import benchmarks, run_bench_command
+from cli.parser import parser
 
 
 def fake_bench(folder: Path) -> Path:

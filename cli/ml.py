@@ -17,20 +17,16 @@ vigil models
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import asdict, replace
-from pathlib import Path
-from typing import Any
 
-import redis
-
-from cluster.progress import ProgressBar
+from cli.command_redis import command_client
+from cli.parser import DEMO_API_KEY
+from cli.progress import ProgressBar
+from cli.running import running_api_url
+from cli.sim_send import send_simulation
 from cluster.redis_client import sync_client
-from cluster.redis_server import redis_for_command
 from cluster.settings import Settings
-from cluster.sim_send import send_simulation
 from models.export import read_examples, write_examples
 from models.history_store import read_history
 from models.registry import ModelRegistry
@@ -41,45 +37,8 @@ from models.starter import STARTER_NOTES, register_starter, starter_history
 from models.train import Example
 
 
-def add_ml_commands(sub: Any) -> None:
-    """Add ``simulate``, ``train`` and ``models`` to the ``vigil`` parser."""
-    sim = sub.add_parser("simulate", help="simulate alert traffic with its ground truth")
-    sim.add_argument("--scenario", choices=sorted(SCENARIOS), default="training")
-    sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--tenants", type=int, default=3)
-    sim.add_argument("--days", type=float, help="override the scenario's length")
-    sim.add_argument("--out", type=Path, help="write labelled examples here (.jsonl or .parquet)")
-    sim.add_argument("--alerts", type=Path, help="write the alerts with their truth here")
-    sim.add_argument("--send", action="store_true", help="post the traffic to a running Vigil")
-    sim.add_argument("--speed", type=float, default=600.0, help="simulated seconds per second")
-    sim.add_argument("--api-key", help="the tenant's API key (default: the demo key)")
-    sim.add_argument("--url", help="Vigil's URL (default: the running one)")
-    tr = sub.add_parser("train", help="train the risk model and register it")
-    source = tr.add_mutually_exclusive_group()
-    source.add_argument("--from", dest="source", type=Path, help="an export (.jsonl, or .parquet)")
-    source.add_argument("--simulated", action="store_true", help="the simulator's history")
-    tr.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
-    tr.add_argument("--rounds", type=int, default=200)
-    tr.add_argument("--promote", choices=("auto", "always", "never"), default="auto")
-    sub.add_parser("models", help="list registered models and promotion decisions")
-
-
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-@contextlib.contextmanager
-def command_client(settings: Settings) -> Iterator[redis.Redis]:
-    """A blocking client of the configured Redis for one command (the embedded server is
-    started for it, and stopped after it if Vigil was not up)."""
-    with redis_for_command(
-        settings.redis_url, settings.data_dir, settings.embedded_redis_port
-    ) as url:
-        client = sync_client(url)
-        try:
-            yield client
-        finally:
-            client.close()
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -121,8 +80,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _send(alerts: list[SimAlert], args: argparse.Namespace) -> int:
     """Post the simulated traffic to a running Vigil, with a progress bar."""
-    from cluster.cli import DEMO_API_KEY, running_api_url  # the CLI imports this module
-
     if args.speed <= 0:
         _say("--speed must be above 0")
         return 2

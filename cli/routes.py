@@ -18,44 +18,19 @@ from alerting.escalation_config import DEFAULT_MAX_LEVELS
 from alerting.matchers import MatchOp, parse_matchers
 from alerting.notification_plan import notification_report
 from alerting.routing import Route, receivers_for
-from cluster.config import ConfigError, load_alertmanager_config, load_config
-
-
-def add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register ``vigil config check`` and ``vigil config routes [show|test]``."""
-    config = sub.add_parser("config", help="check routing configuration, test routes")
-    config_sub = config.add_subparsers(dest="config_command", required=True)
-
-    def source(p: argparse.ArgumentParser) -> None:
-        group = p.add_mutually_exclusive_group(required=True)
-        group.add_argument("--config", type=Path, help="an alertmanager.yml file")
-        group.add_argument("--tenant", help="a tenant of the Vigil configuration (VIGIL_CONFIG)")
-
-    check = config_sub.add_parser("check", help="validate an alertmanager.yml")
-    source(check)
-    routes = config_sub.add_parser("routes", help="show the routing tree or test it")
-    routes_sub = routes.add_subparsers(dest="routes_command", required=True)
-    show = routes_sub.add_parser("show", help="print the routing tree")
-    source(show)
-    test = routes_sub.add_parser("test", help="print the receivers an alert would go to")
-    source(test)
-    test.add_argument("--tree", action="store_true", help="also print the matching routes")
-    test.add_argument(
-        "--verify.receivers",
-        dest="verify",
-        metavar="R1,R2",
-        help="exit 1 unless the receivers are exactly these",
-    )
-    test.add_argument("labels", nargs="*", metavar="label=value")
+from cluster.config import load_alertmanager_config, load_config
+from cluster.errors import ConfigError
 
 
 def _load(
-    args: argparse.Namespace, vigil_config: Path, max_levels: int
+    args: argparse.Namespace, vigil_config: Path | None, max_levels: int
 ) -> tuple[RoutingConfig, Callable[[str], str | None]]:
     """The routing to check, and which escalation policy each receiver has (none for
     a bare ``alertmanager.yml``)."""
     if args.config is not None:
         return load_alertmanager_config(args.config), lambda _: None
+    if vigil_config is None:
+        raise ConfigError("--tenant needs the Vigil configuration (VIGIL_CONFIG)")
     config = load_config(vigil_config, max_levels)
     if args.tenant not in {t.id for t in config.tenants}:
         # A typo must not silently test the default routing instead.
@@ -90,10 +65,13 @@ def _labels(pairs: list[str]) -> dict[str, str]:
 
 
 def run_config_command(
-    args: argparse.Namespace, vigil_config: Path, max_levels: int = DEFAULT_MAX_LEVELS
+    args: argparse.Namespace,
+    vigil_config: Path | None = None,
+    max_levels: int = DEFAULT_MAX_LEVELS,
 ) -> int:
-    """Run one ``vigil config`` command; return the exit code (``max_levels``: the most
-    levels an escalation policy may have)."""
+    """Run one ``vigil config`` command; return the exit code. ``vigil_config`` is the
+    Vigil configuration a ``--tenant`` is looked up in; ``max_levels`` the most levels an
+    escalation policy may have."""
     routing, policy_for = _load(args, vigil_config, max_levels)
     if args.config_command == "check":
         print(

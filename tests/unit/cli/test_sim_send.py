@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerting.severity import Severity
-from cluster.sim_send import paced, send_simulation, v2_alert
+from cli.sim_send import paced, send_simulation, v2_alert
 from models.simulate import TRAINING, SimAlert, simulate
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

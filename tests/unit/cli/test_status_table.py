@@ -1,6 +1,6 @@
 """``vigil status``'s table of loops."""
 
-from cluster.cli import loops_table
+from cli.lifecycle import loops_table
 
 
 def test_the_table_shows_each_loop_and_why_it_is_not_ok() -> None:

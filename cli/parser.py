@@ -1,0 +1,137 @@
+"""The ``vigil`` command line: every command, subcommand and option, and nothing else.
+
+This module imports only ``argparse`` and ``pathlib``, so ``vigil --help`` and a
+mistyped option answer at once; what a command needs is imported by ``cli.main``
+only once that command is chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEMO_API_KEY = "demo-key-change-me"
+"""The demo tenant's API key in ``configs/vigil.demo.yaml`` (``vigil send``'s default)."""
+
+SIMULATION_SCENARIOS = ("evaluation", "training")
+"""The names of ``models.simulate.SCENARIOS`` (a unit test keeps them equal), listed
+here so the parser need not import the simulator."""
+
+Commands = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole ``vigil`` parser."""
+    p = argparse.ArgumentParser(prog="vigil", description="Vigil critical-alert manager")
+    sub = p.add_subparsers(dest="command", required=True)
+    add_lifecycle_commands(sub)
+    add_tenant_commands(sub)
+    add_config_commands(sub)
+    add_secret_commands(sub)
+    add_ml_commands(sub)
+    add_bench_command(sub)
+    return p
+
+
+def add_lifecycle_commands(sub: Commands) -> None:
+    """``up``, ``down``, ``status`` and ``send``."""
+    up = sub.add_parser("up", help="start Vigil (local Ray, embedded Redis, demo config)")
+    up.add_argument("--detach", action="store_true", help="return once everything runs")
+    sub.add_parser("down", help="stop what 'vigil up' started")
+    sub.add_parser("status", help="is Vigil up and ready?")
+    send = sub.add_parser("send", help="send a test alert")
+    send.add_argument("--api-key", default=DEMO_API_KEY)
+    send.add_argument("--alertname", default="VigilTestAlert")
+    send.add_argument("--service", default="demo")
+    send.add_argument("--severity", default="warning")
+    send.add_argument("--summary", default="A test alert sent by 'vigil send'")
+    send.add_argument("--label", action="append", metavar="NAME=VALUE")
+
+
+def add_tenant_commands(sub: Commands) -> None:
+    """``tenant create`` and ``tenant integration-key``."""
+    tenant = sub.add_parser("tenant", help="manage tenants")
+    tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
+    create = tenant_sub.add_parser("create", help="register a tenant and print its API key")
+    create.add_argument("name")
+    integration = tenant_sub.add_parser(
+        "integration-key", help="make an integration key (PagerDuty routing_key) for a tenant"
+    )
+    integration.add_argument("name")
+
+
+def add_config_commands(sub: Commands) -> None:
+    """``config check`` and ``config routes [show|test]``."""
+    config = sub.add_parser("config", help="check routing configuration, test routes")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+
+    def source(p: argparse.ArgumentParser) -> None:
+        group = p.add_mutually_exclusive_group(required=True)
+        group.add_argument("--config", type=Path, help="an alertmanager.yml file")
+        group.add_argument("--tenant", help="a tenant of the Vigil configuration (VIGIL_CONFIG)")
+
+    check = config_sub.add_parser("check", help="validate an alertmanager.yml")
+    source(check)
+    routes = config_sub.add_parser("routes", help="show the routing tree or test it")
+    routes_sub = routes.add_subparsers(dest="routes_command", required=True)
+    show = routes_sub.add_parser("show", help="print the routing tree")
+    source(show)
+    test = routes_sub.add_parser("test", help="print the receivers an alert would go to")
+    source(test)
+    test.add_argument("--tree", action="store_true", help="also print the matching routes")
+    test.add_argument(
+        "--verify.receivers",
+        dest="verify",
+        metavar="R1,R2",
+        help="exit 1 unless the receivers are exactly these",
+    )
+    test.add_argument("labels", nargs="*", metavar="label=value")
+
+
+def add_secret_commands(sub: Commands) -> None:
+    """``keys generate|rotate`` and ``secret set|list|delete``."""
+    keys_parser = sub.add_parser("keys", help="encryption keys of channel secrets")
+    keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("generate", help="print a new key")
+    keys_sub.add_parser("rotate", help="re-encrypt every secret under a new primary key")
+    secret = sub.add_parser("secret", help="channel secrets (stored encrypted)")
+    secret_sub = secret.add_subparsers(dest="secret_command", required=True)
+    put = secret_sub.add_parser("set", help="store a secret read from standard input")
+    put.add_argument("tenant")
+    put.add_argument("name")
+    put.add_argument("--from-env", metavar="VAR", help="read the value from this variable")
+    listing = secret_sub.add_parser("list", help="a tenant's secret names")
+    listing.add_argument("tenant")
+    delete = secret_sub.add_parser("delete", help="remove a secret")
+    delete.add_argument("tenant")
+    delete.add_argument("name")
+
+
+def add_ml_commands(sub: Commands) -> None:
+    """``simulate``, ``train`` and ``models``."""
+    sim = sub.add_parser("simulate", help="simulate alert traffic with its ground truth")
+    sim.add_argument("--scenario", choices=SIMULATION_SCENARIOS, default="training")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--tenants", type=int, default=3)
+    sim.add_argument("--days", type=float, help="override the scenario's length")
+    sim.add_argument("--out", type=Path, help="write labelled examples here (.jsonl or .parquet)")
+    sim.add_argument("--alerts", type=Path, help="write the alerts with their truth here")
+    sim.add_argument("--send", action="store_true", help="post the traffic to a running Vigil")
+    sim.add_argument("--speed", type=float, default=600.0, help="simulated seconds per second")
+    sim.add_argument("--api-key", help="the tenant's API key (default: the demo key)")
+    sim.add_argument("--url", help="Vigil's URL (default: the running one)")
+    tr = sub.add_parser("train", help="train the risk model and register it")
+    source = tr.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="source", type=Path, help="an export (.jsonl, or .parquet)")
+    source.add_argument("--simulated", action="store_true", help="the simulator's history")
+    tr.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
+    tr.add_argument("--rounds", type=int, default=200)
+    tr.add_argument("--promote", choices=("auto", "always", "never"), default="auto")
+    sub.add_parser("models", help="list registered models and promotion decisions")
+
+
+def add_bench_command(sub: Commands) -> None:
+    """``bench [NAME [args]]``."""
+    bench = sub.add_parser("bench", help="list the benchmarks, or run one (see bench/README.md)")
+    bench.add_argument("name", nargs="?", help="a benchmark, e.g. escalation")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
