@@ -29,18 +29,14 @@ import ray
 
 from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.risk_client import RiskClient
-from actors.tenant import (
-    freeze_long_lived,
-    get_or_create_tenant_actor,
-    relax_young_collections,
-    utc_now,
-)
+from actors.tenant import freeze_long_lived, relax_young_collections, utc_now
+from actors.tenant_client import tenant_client
 from actors.whereabouts import Whereabouts
 from alerting.alert import AlertStatus
 from alerting.correlation import AlertChange, TenantCorrelation
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
-from alerting.lifecycle import ChangeKind
+from alerting.lifecycle import Action, ChangeKind
 from alerting.liveness import LoopKind
 from alerting.noise import noise_figures
 from alerting.query import Page
@@ -143,6 +139,7 @@ class TenantWorker:
         self.outcomes: dict[str, Outcome] = {}
         self.unscored: set[str] = set()
         self.risk = RiskClient()
+        self.tenant_client = tenant_client(tenant, settings)
         self.score_wakeup = asyncio.Event()
         self.score_task: asyncio.Task[None] | None = None
         # Rate watching: kept across reloads (a Redis hiccup should not re-learn it).
@@ -390,8 +387,7 @@ class TenantWorker:
         now = utc_now()
         alerts = [a.as_alert(self.rates.policy, now) for a in anomalies]
         try:
-            actor = get_or_create_tenant_actor(self.tenant, self.settings)
-            await actor.ingest.remote(alerts)
+            await self.tenant_client.ingest(alerts)
         except Exception as exc:  # the tenant actor restarting: try again next round
             log.warning("tenant %s: raising %d anomalies failed: %r", self.tenant, len(alerts), exc)
             self.anomalies = anomalies[-MAX_PENDING_ANOMALIES:] + self.anomalies
@@ -503,32 +499,21 @@ class CorrelatorActor(Whereabouts):
         timeline = await worker.store.timeline(incident_id)
         return detached(engine.get(incident_id)), timeline
 
-    async def acknowledge(
-        self, tenant: str, incident_id: str, by: str | None, reason: str | None
+    async def act(
+        self, tenant: str, incident_id: str, action: Action, by: str | None, reason: str | None
     ) -> Incident:
-        """Acknowledge an incident and, through the tenant's actor, its firing alerts."""
-        return await self._act(tenant, incident_id, "acknowledge", by, reason)
-
-    async def resolve(
-        self, tenant: str, incident_id: str, by: str | None, reason: str | None
-    ) -> Incident:
-        """Resolve an incident by hand and, through the tenant's actor, its open alerts."""
-        return await self._act(tenant, incident_id, "resolve", by, reason)
-
-    async def _act(
-        self, tenant: str, incident_id: str, action: str, by: str | None, reason: str | None
-    ) -> Incident:
+        """Acknowledge or resolve an incident (by hand) and, through the tenant's actor,
+        its open alerts."""
         worker = self._worker(tenant)
         async with worker.lock:
             engine = await worker.ready()
-            change = engine.acknowledge if action == "acknowledge" else engine.resolve
+            change = engine.acknowledge if action is Action.ACKNOWLEDGE else engine.resolve
             alert_ids = change(incident_id, utc_now(), by, reason)
             await worker.commit(None)
         if alert_ids:
             # The incident is stored first; the alerts' own changes come back over the
             # stream and update the members. Done outside the lock: they wake us.
-            actor = get_or_create_tenant_actor(tenant, self.settings)
-            await actor.act_on_alerts.remote(alert_ids, action, by, reason)
+            await worker.tenant_client.act_on_alerts(alert_ids, action, by, reason)
         return detached(engine.get(incident_id))
 
     async def feedback(
@@ -583,14 +568,10 @@ class CorrelatorActor(Whereabouts):
 RemoteCorrelatorActor = ray.remote(CorrelatorActor)
 
 
-def get_or_create_correlator(shard: int, settings: Settings) -> Any:
+def correlator_actor(shard: int, settings: Settings) -> Any:
     """The handle of a correlator shard, creating it on first use."""
     options = long_lived_actor_options(correlator_name(shard), settings.actor_resources)
     return RemoteCorrelatorActor.options(**options).remote(
         shard, settings.correlator_shards, settings
     )
 
-
-def ensure_correlators(settings: Settings) -> list[Any]:
-    """Make sure every correlator shard runs; return their handles."""
-    return [get_or_create_correlator(n, settings) for n in range(settings.correlator_shards)]

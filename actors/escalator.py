@@ -49,6 +49,7 @@ from typing import Any
 import aiohttp
 import ray
 
+from actors.correlator_client import correlator_client
 from actors.keyed_locks import KeyedLocks
 from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.notifiers.am_receivers import (
@@ -95,8 +96,6 @@ from cluster.incident_store import append_timelines
 from cluster.notification_log import CoalescedLog, NotificationLog
 from cluster.redis_client import async_client
 from cluster.runtime import (
-    NAMESPACE,
-    correlator_name,
     escalator_name,
     long_lived_actor_options,
     shard_of,
@@ -152,6 +151,7 @@ class TenantEscalations:
         self.frontier = StreamFrontier("0-0")
         self.client = async_client(settings.redis_url or "")
         self.store = EscalationStore(self.client, tenant.id)
+        self.correlator = correlator_client(tenant.id, settings)
         self.log = CoalescedLog(NotificationLog(self.client, tenant.id), REDIS_CALLS_IN_FLIGHT)
         # Steps due together read and save their states in shared round trips.
         self.read_state = Coalescer(self._read_states, DUE_BATCH, REDIS_CALLS_IN_FLIGHT)
@@ -695,10 +695,7 @@ class TenantEscalations:
     async def _incidents(self, incident_ids: list[str]) -> dict[str, Incident]:
         if not incident_ids:
             return {}
-        found: dict[str, Incident] = await self._correlator().incidents.remote(
-            self.tenant, incident_ids
-        )
-        return found
+        return await self.correlator.incidents(incident_ids)
 
     def _note(self, incident_id: str, entries: list[TimelineEntry]) -> None:
         if entries:
@@ -716,10 +713,6 @@ class TenantEscalations:
             for incident_id, entries in notes.items():
                 self.notes[incident_id] = entries + self.notes.get(incident_id, [])
             raise
-
-    def _correlator(self) -> Any:
-        name = correlator_name(shard_of(self.tenant, self.settings.correlator_shards))
-        return ray.get_actor(name, namespace=NAMESPACE)
 
     def _link(self, incident_id: str) -> str:
         return f"{self.settings.public_base_url}/api/v1/incidents/{incident_id}"
@@ -772,12 +765,8 @@ class EscalatorActor(Whereabouts):
 RemoteEscalatorActor = ray.remote(EscalatorActor)
 
 
-def ensure_escalator(settings: Settings, shard: int) -> Any:
+def escalator_actor(shard: int, settings: Settings) -> Any:
     """An escalator shard's handle, creating it on first use."""
     options = long_lived_actor_options(escalator_name(shard), settings.actor_resources)
     return RemoteEscalatorActor.options(**options).remote(settings, shard)
 
-
-def ensure_escalators(settings: Settings) -> list[Any]:
-    """Every escalator shard's handle, by shard number."""
-    return [ensure_escalator(settings, n) for n in range(settings.correlator_shards)]

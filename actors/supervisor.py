@@ -41,7 +41,7 @@ import ray
 
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
-from actors.tenant import get_or_create_tenant_actor
+from actors.tenant_client import TenantClient, tenant_call
 from actors.whereabouts import Whereabouts
 from alerting.alert import IncomingAlert
 from alerting.delivery import RetryPolicy
@@ -241,8 +241,8 @@ class SupervisorActor(Whereabouts):
                 source="vigil-supervisor",
             )
             try:
-                actor = get_or_create_tenant_actor(tenant, self.settings)
-                await asyncio.wait_for(actor.ingest.remote([alert]), 10)
+                client = TenantClient(tenant, tenant_call(tenant, self.settings, timeout=10))
+                await client.ingest([alert])
             except Exception as exc:  # refreshed next interval; the alert outlives three
                 log.warning("watchdog alert not refreshed: %r", exc)
         if watchdog.channel is not None:

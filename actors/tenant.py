@@ -573,7 +573,7 @@ class TenantActor(Whereabouts):
 RemoteTenantActor = ray.remote(TenantActor)
 
 
-def get_or_create_tenant_actor(tenant: str, settings: Settings) -> Any:
+def tenant_actor(tenant: str, settings: Settings) -> Any:
     """The handle of the tenant's actor, creating it on first use."""
     options = long_lived_actor_options(tenant_actor_name(tenant), settings.actor_resources)
     return RemoteTenantActor.options(**options).remote(tenant, settings)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypedDict
 
 from alerting.alert import Alert, AlertStatus, IncomingAlert, ReportedStatus, trusted
 from alerting.errors import InvalidTransition
@@ -39,6 +40,13 @@ class ChangeKind(StrEnum):
     ESCALATED = "escalated"
 
 
+class Action(StrEnum):
+    """What a person (or PagerDuty's event, or an incident) asks of open alerts."""
+
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
 @dataclass(frozen=True)
 class Transition:
     """The alert after a lifecycle step, and what changed (``None``: nothing did)."""
@@ -47,6 +55,38 @@ class Transition:
     change: ChangeKind | None
     by: str | None = None
     reason: str | None = None
+
+
+class IngestResult(TypedDict):
+    """What the API answers for one delivered alert (JSON as it is)."""
+
+    id: str
+    fingerprint: str
+    status: str
+    duplicate: bool
+    occurrence: int
+
+
+def ingest_result(step: Transition, previous_id: str | None) -> IngestResult:
+    """The answer for a delivery that ended in ``step``; ``previous_id`` is the id of the
+    occurrence it was matched to before (the same id: it was a duplicate)."""
+    alert = step.alert
+    return {
+        "id": alert.id,
+        "fingerprint": alert.fingerprint,
+        "status": alert.status.value,
+        "duplicate": previous_id == alert.id,
+        "occurrence": alert.occurrence,
+    }
+
+
+def act(
+    alert: Alert, action: Action, now: datetime, by: str | None, reason: str | None
+) -> Transition:
+    """Carry out ``action`` on an alert (``acknowledge`` or ``resolve``)."""
+    if action is Action.ACKNOWLEDGE:
+        return acknowledge(alert, now=now, by=by, reason=reason)
+    return resolve(alert, now=now, by=by, reason=reason)
 
 
 def receive(

@@ -4,6 +4,7 @@ what ``up`` started, and say whether it is up and ready."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import signal
@@ -102,17 +103,19 @@ def cmd_up(settings: Settings, detach: bool) -> int:
 def _warm_tenants(settings: Settings, timeout: float = 120.0) -> None:
     """Start the actor of every configured tenant now, so the first alert is stored
     as fast as the next (starting an actor's process takes seconds)."""
-    import ray
-
-    from actors.tenant import get_or_create_tenant_actor
+    from actors.tenant_client import TenantClient, tenant_call
 
     tenants = [t.id for t in load_config(settings.config_path).tenants]
     if not tenants:
         return
     _say(f"tenants       starting {len(tenants)} tenant actor(s) ...")
     started = time.monotonic()
-    actors = [get_or_create_tenant_actor(t, settings) for t in tenants]
-    ray.get([a.warm.remote() for a in actors], timeout=timeout)
+    clients = [TenantClient(t, tenant_call(t, settings, timeout)) for t in tenants]
+
+    async def warm_all() -> None:
+        await asyncio.gather(*(client.warm() for client in clients))
+
+    asyncio.run(warm_all())
     _say(f"tenants       {', '.join(tenants)} up in {time.monotonic() - started:.1f}s")
 
 

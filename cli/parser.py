@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TypeAlias
 
 DEMO_API_KEY = "demo-key-change-me"
 """The demo tenant's API key in ``configs/vigil.demo.yaml`` (``vigil send``'s default)."""
@@ -17,7 +18,7 @@ SIMULATION_SCENARIOS = ("evaluation", "training")
 """The names of ``models.simulate.SCENARIOS`` (a unit test keeps them equal), listed
 here so the parser need not import the simulator."""
 
-Commands = argparse._SubParsersAction  # type: ignore[type-arg]
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -20,10 +20,10 @@ import sys
 from cryptography.fernet import Fernet
 
 from cli.command_redis import command_client
+from cluster.errors import SecretError
 from cluster.keys import check_tenant_id
 from cluster.secrets import (
     SecretBox,
-    SecretError,
     SecretStore,
     box_for,
     key_file,

@@ -32,7 +32,7 @@ from alerting.incident import (
 from alerting.silence import Silence, silence_from_record
 from alerting.timeutil import from_epoch
 from cluster import keys
-from cluster.redis_client import TenantRedis
+from cluster.redis_client import TenantRedis, stream_entries, text
 
 TIMELINE_CAP = 1000
 """Timeline entries kept per incident (the newest); a 5,000-alert storm would otherwise
@@ -95,30 +95,30 @@ class IncidentStore(TenantRedis):
         t = self.tenant
         members: dict[str, list[Member]] = {}
         async for field, doc in self.client.hscan_iter(keys.incident_members(t), count=SCAN_BATCH):
-            incident_id = field.decode().split("/", 1)[0]
+            incident_id = text(field).split("/", 1)[0]
             members.setdefault(incident_id, []).append(member_from_record(json.loads(doc)))
-        headers = await self.client.hgetall(keys.incidents(t))  # type: ignore[misc]
+        headers = await self.client.hgetall(keys.incidents(t))
         incidents = [
-            incident_from_record(json.loads(doc), members.get(incident_id.decode(), []))
+            incident_from_record(json.loads(doc), members.get(text(incident_id), []))
             for incident_id, doc in headers.items()
         ]
-        flap_docs = await self.client.hgetall(keys.flaps(t))  # type: ignore[misc]
+        flap_docs = await self.client.hgetall(keys.flaps(t))
         flaps = {
-            fp.decode(): FlapHistory([from_epoch(x) for x in json.loads(doc)])
+            text(fp): FlapHistory([from_epoch(x) for x in json.loads(doc)])
             for fp, doc in flap_docs.items()
         }
-        count_docs = await self.client.hgetall(keys.noise(t))  # type: ignore[misc]
-        counts = {k.decode(): int(v) for k, v in count_docs.items()}
-        position = await self.client.hget(keys.correlator(t), "position")  # type: ignore[misc]
-        group_docs = await self.client.hvals(keys.groups(t))  # type: ignore[misc]
-        log_docs = await self.client.hgetall(keys.notification_log(t))  # type: ignore[misc]
+        count_docs = await self.client.hgetall(keys.noise(t))
+        counts = {text(k): int(v) for k, v in count_docs.items()}
+        position = await self.client.hget(keys.correlator(t), "position")
+        group_docs = await self.client.hvals(keys.groups(t))
+        log_docs = await self.client.hgetall(keys.notification_log(t))
         return StoredCorrelation(
             incidents,
             flaps,
             counts,
-            position.decode() if position else START,
+            text(position) if position else START,
             [group_from_record(json.loads(doc)) for doc in group_docs],
-            {k.decode(): notified_from_record(json.loads(v)) for k, v in log_docs.items()},
+            {text(k): notified_from_record(json.loads(v)) for k, v in log_docs.items()},
         )
 
     async def commit(self, outbox: Outbox, position: str | None) -> None:
@@ -178,40 +178,40 @@ class IncidentStore(TenantRedis):
     async def read_changes(self, after: str, count: int) -> list[tuple[str, dict[bytes, bytes]]]:
         """Up to ``count`` change-stream entries after position ``after``, oldest first."""
         found = await self.client.xrange(keys.changes(self.tenant), min=f"({after}", count=count)
-        return [(entry_id.decode(), fields) for entry_id, fields in found]
+        return stream_entries(found)
 
     async def oldest_unread(self, after: str) -> float | None:
         """When the first entry after position ``after`` was appended (epoch seconds, from
         its stream id), or ``None`` if there is none: the correlator's lag."""
-        found = await self.client.xrange(keys.changes(self.tenant), min=f"({after}", count=1)
+        found = stream_entries(
+            await self.client.xrange(keys.changes(self.tenant), min=f"({after}", count=1)
+        )
         if not found:
             return None
-        return int(found[0][0].decode().split("-", 1)[0]) / 1000
+        return int(found[0][0].split("-", 1)[0]) / 1000
 
     async def entries_before(self, position: str, count: int) -> list[dict[bytes, bytes]]:
         """The ``count`` entries up to and including ``position`` (to know their change ids)."""
         if position == START:
             return []
         found = await self.client.xrevrange(keys.changes(self.tenant), max=position, count=count)
-        return [fields for _, fields in found]
+        return [fields for _, fields in stream_entries(found)]
 
     async def alert_documents(self, alert_ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """The stored alerts with these ids (``None`` for one purged since)."""
         if not alert_ids:
             return []
-        docs = await self.client.hmget(keys.alerts(self.tenant), list(alert_ids))  # type: ignore[misc]
+        docs = await self.client.hmget(keys.alerts(self.tenant), list(alert_ids))
         return [json.loads(d) if d is not None else None for d in docs]
 
     async def silences(self) -> list[Silence]:
         """Every stored silence of the tenant."""
-        docs = await self.client.hvals(keys.silences(self.tenant))  # type: ignore[misc]
+        docs = await self.client.hvals(keys.silences(self.tenant))
         return [silence_from_record(json.loads(d)) for d in docs]
 
     async def timeline(self, incident_id: str) -> list[dict[str, Any]]:
         """An incident's stored timeline, oldest first."""
-        entries = await self.client.lrange(  # type: ignore[misc]
-            keys.incident_timeline(self.tenant, incident_id), 0, -1
-        )
+        entries = await self.client.lrange(keys.incident_timeline(self.tenant, incident_id), 0, -1)
         return [json.loads(e) for e in entries]
 
 

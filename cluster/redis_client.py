@@ -8,6 +8,8 @@ so a transaction whose reply was lost and that then ran twice does no harm.
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -18,25 +20,28 @@ RETRIES = 4
 _RETRY_ON = [redis.ConnectionError, redis.TimeoutError]
 
 
-def _options(socket_timeout: float, connect_timeout: float) -> dict[str, object]:
-    """Timeouts and the errors worth retrying, the same for both kinds of client."""
-    return {
-        "socket_timeout": socket_timeout,
-        "socket_connect_timeout": connect_timeout,
-        "retry_on_error": _RETRY_ON,
-    }
-
-
 def async_client(url: str, socket_timeout: float = 5.0) -> aioredis.Redis:
     """An asyncio client for ``url`` (created inside the event loop that will use it)."""
     retry = AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
-    return aioredis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 2))
+    return aioredis.Redis.from_url(
+        url,
+        retry=retry,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=2,
+        retry_on_error=_RETRY_ON,
+    )
 
 
 def sync_client(url: str, socket_timeout: float = 30.0) -> redis.Redis:
     """A blocking client, for start-up and the CLI."""
     retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
-    return redis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 5))
+    return redis.Redis.from_url(
+        url,
+        retry=retry,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=5,
+        retry_on_error=_RETRY_ON,
+    )
 
 
 class TenantRedis:
@@ -54,3 +59,18 @@ class TenantRedis:
         if self._client is None:
             self._client = async_client(self.redis_url)
         return self._client
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text: Vigil's clients answer bytes (``decode_responses`` off),
+    which redis-py's stubs type as ``bytes | str``."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+StreamEntry = tuple[str, dict[bytes, bytes]]
+"""One stream entry as Vigil reads it: its id, and its fields as stored."""
+
+
+def stream_entries(found: Any) -> list[StreamEntry]:
+    """The entries of an ``XRANGE`` / ``XREVRANGE`` reply (none for an empty one)."""
+    return [(text(entry_id), fields) for entry_id, fields in found or []]

@@ -20,8 +20,10 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from cluster import keys
+from cluster.redis_client import text
 from models.context import Outcome
 from models.train import Example
 
@@ -81,13 +83,13 @@ class HistoryStore:
     async def save_snapshots(self, snapshots: dict[str, list[Snapshot]]) -> None:
         """Store the snapshots of incidents scored in one round."""
         if snapshots:
-            mapping = {i: json.dumps(s) for i, s in snapshots.items()}
+            mapping: dict[FieldT, EncodableT] = {i: json.dumps(s) for i, s in snapshots.items()}
             await self.client.hset(keys.ml_snapshots(self.tenant), mapping=mapping)
 
     async def load_snapshots(self) -> dict[str, list[Snapshot]]:
         """Every unlabelled incident's snapshots."""
         raw = await self.client.hgetall(keys.ml_snapshots(self.tenant))
-        return {k.decode(): [(t, f) for t, f in json.loads(v)] for k, v in raw.items()}
+        return {text(k): [(t, f) for t, f in json.loads(v)] for k, v in raw.items()}
 
     async def save_examples(self, records: dict[str, dict[str, Any]], keep: int) -> None:
         """Store labelled incidents (replacing earlier labels) and forget their snapshots;
@@ -108,7 +110,7 @@ class HistoryStore:
         excess = await self.client.zcard(keys.ml_example_order(self.tenant)) - keep
         if excess > 0:
             found = await self.client.zrange(keys.ml_example_order(self.tenant), 0, excess - 1)
-            oldest = [i.decode() for i in found]
+            oldest = [text(i) for i in found if isinstance(i, bytes | str)]
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.hdel(keys.ml_examples(self.tenant), *oldest)
                 pipe.zrem(keys.ml_example_order(self.tenant), *oldest)
@@ -124,7 +126,7 @@ class HistoryStore:
     async def load_examples(self) -> dict[str, dict[str, Any]]:
         """Every stored labelled incident of the tenant."""
         raw = await self.client.hgetall(keys.ml_examples(self.tenant))
-        return {k.decode(): json.loads(v) for k, v in raw.items()}
+        return {text(k): json.loads(v) for k, v in raw.items()}
 
 
 def read_history(client: redis.Redis, tenants: list[str] | None = None) -> list[Example]:
@@ -132,7 +134,7 @@ def read_history(client: redis.Redis, tenants: list[str] | None = None) -> list[
     found = (
         [keys.ml_examples(t) for t in tenants]
         if tenants is not None
-        else [k.decode() for k in client.scan_iter(match=keys.ML_EXAMPLES, count=1000)]
+        else [text(k) for k in client.scan_iter(match=keys.ML_EXAMPLES, count=1000)]
     )
     examples: list[Example] = []
     for key in found:

@@ -22,6 +22,7 @@ from typing import Any
 import redis
 
 from cluster import keys
+from cluster.redis_client import text
 
 
 class UnknownModel(LookupError):
@@ -78,12 +79,14 @@ class ModelRegistry:
         raw = self.client.get(keys.model(version))
         if raw is None:
             raise UnknownModel(f"no model {version!r} is registered")
-        return bytes(raw)
+        if not isinstance(raw, bytes):
+            raise TypeError("the model registry needs a client without decode_responses")
+        return raw
 
     def promoted(self) -> str | None:
         """The promoted version, if any."""
         raw = self.client.get(keys.models_promoted())
-        return raw.decode() if raw is not None else None
+        return text(raw) if raw is not None else None
 
     def serving(self, pinned: str | None) -> str | None:
         """The version that serves: the pinned one (which must exist), else the promoted."""

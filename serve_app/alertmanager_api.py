@@ -23,14 +23,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actors.actor_call import ActorCallError
 from alerting.alert import Alert, IncomingAlert
-from alerting.errors import InvalidMatcher
+from alerting.errors import InvalidMatcher, VigilError
 from alerting.inhibition import inhibiting_sources
 from alerting.matchers import Matcher, MatchOp, matches_all, parse_matchers
 from alerting.routing import receivers_for
 from alerting.silence import Silence, SilenceDraft
 from alerting.timeutil import as_utc
-from serve_app.problems import ApiError, field_path
+from serve_app.problems import ApiError, field_path, refusal
 from serve_app.wire import go_time, ingress_of, iso, json_body, read_json_body
 
 PREFIX = "/api/v2"
@@ -46,8 +47,11 @@ def am_errors(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
     async def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return await handler(*args, **kwargs)
-        except ApiError as exc:
-            return JSONResponse(exc.message, status_code=exc.status, headers=exc.headers)
+        except (ApiError, VigilError, ActorCallError) as exc:
+            problem = exc if isinstance(exc, ApiError) else refusal(exc)
+            return JSONResponse(
+                problem.message, status_code=problem.status, headers=problem.headers
+            )
 
     return wrapped
 
@@ -276,7 +280,7 @@ async def _alert_views(
     # An inhibiting alert need not pass the filter itself: with inhibition rules, every
     # open alert is a possible source, so all are fetched and the filter applied here.
     fetch = [] if routing.inhibit_rules else matchers
-    found = await ingress.call(tenant, "open_alerts", fetch)
+    found = await ingress.tenant(tenant).open_alerts(fetch)
     muted = inhibiting_sources(routing.inhibit_rules, [(a.fingerprint, a.labels) for a, _ in found])
     views = []
     for alert, silenced_by in found:
@@ -343,7 +347,7 @@ async def get_silences(
     """Every silence of the tenant (expired ones until their retention ends)."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    silences = await ingress.call(tenant, "list_silences", _filters(filter))
+    silences = await ingress.tenant(tenant).list_silences(_filters(filter))
     now = datetime.now(UTC)
     return JSONResponse([gettable_silence(s, now) for s in silences])
 
@@ -370,7 +374,7 @@ async def post_silences(request: Request) -> JSONResponse:
         comment=body.comment,
         id=body.id or None,
     )
-    silence_id = await ingress.call(tenant, "set_silence", draft)
+    silence_id = await ingress.tenant(tenant).set_silence(draft)
     return JSONResponse({"silenceID": silence_id})
 
 
@@ -380,7 +384,7 @@ async def get_silence(silence_id: str, request: Request) -> JSONResponse:
     """One silence by id."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    silence = await ingress.call(tenant, "get_silence", silence_id)
+    silence = await ingress.tenant(tenant).get_silence(silence_id)
     return JSONResponse(gettable_silence(silence, datetime.now(UTC)))
 
 
@@ -390,7 +394,7 @@ async def delete_silence(silence_id: str, request: Request) -> Response:
     """Expire a silence now (silences are expired, never deleted)."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    await ingress.call(tenant, "expire_silence", silence_id)
+    await ingress.tenant(tenant).expire_silence(silence_id)
     return Response(status_code=200)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ray.serve import Application
+from ray.serve import Application, Deployment
 
 from cluster.runtime import SERVE_APP
 from cluster.settings import Settings
@@ -27,19 +27,26 @@ def deployment_options(serve_config: Path, deployment: str) -> dict[str, Any]:
     return {}
 
 
+def deployment(decorated: object) -> Deployment:
+    """A class under ``@serve.deployment`` as the ``Deployment`` it is at run time (the
+    decorator's stubs say it returns the class)."""
+    assert isinstance(decorated, Deployment), decorated
+    return decorated
+
+
 def _predictor(settings: Settings, options: dict[str, Any] | None = None) -> Application | None:
     """The predictor deployment, or ``None`` when ``CRITICAL_ALERT_ML_ENABLED=false``."""
     if not settings.ml_enabled:
         return None
     if options is None:
         options = deployment_options(settings.serve_config_path, DEPLOYMENT)
-    return Predictor.options(**options).bind(settings)
+    return deployment(Predictor).options(**options).bind(settings)
 
 
 def build(settings: Settings) -> Application:
     """The Vigil application for ``serve.run``, with ``settings.redis_url`` already known."""
     options = deployment_options(settings.serve_config_path, "Ingress")
-    return Ingress.options(**options).bind(settings, _predictor(settings))
+    return deployment(Ingress).options(**options).bind(settings, _predictor(settings))
 
 
 def build_app(args: dict[str, Any]) -> Application:
@@ -51,4 +58,4 @@ def build_app(args: dict[str, Any]) -> Application:
     settings = Settings.from_env().resolved()
     if settings.redis_url is None:
         raise ValueError("serve deploy needs REDIS_URL; 'vigil up' starts an embedded Redis")
-    return Ingress.bind(settings, _predictor(settings, {}))
+    return deployment(Ingress).bind(settings, _predictor(settings, {}))

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.incident import Incident, IncidentState, Member, member_to_record
 from alerting.incident_query import IncidentQuery
+from alerting.lifecycle import Action
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
 from serve_app.action_body import ACTION_BODY, read_action
@@ -126,7 +127,7 @@ async def list_incidents(
         )
     except ValueError as exc:
         raise bad_param("cursor", str(exc)) from None
-    page = await ingress.call_correlator(tenant, "list_incidents", query)
+    page = await ingress.correlator(tenant).list_incidents(query)
     return JSONResponse(
         {
             "items": [incident_summary(i) for i in page.items],
@@ -141,28 +142,28 @@ async def get_incident(incident_id: str, request: Request) -> JSONResponse:
     """One incident: its members (with why each joined and what mutes it) and timeline."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    incident, timeline = await ingress.call_correlator(tenant, "get_incident", incident_id)
+    incident, timeline = await ingress.correlator(tenant).get_incident(incident_id)
     return JSONResponse(incident_detail(incident, timeline))
 
 
-async def _act(request: Request, incident_id: str, action: str) -> JSONResponse:
+async def _act(request: Request, incident_id: str, action: Action) -> JSONResponse:
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
     body = await read_action(request)
-    incident = await ingress.call_correlator(tenant, action, incident_id, body.by, body.reason)
+    incident = await ingress.correlator(tenant).act(action, incident_id, body.by, body.reason)
     return JSONResponse(incident_summary(incident))
 
 
 @router.post("/incidents/{incident_id}/acknowledge", openapi_extra=ACTION_BODY)
 async def acknowledge_incident(incident_id: str, request: Request) -> JSONResponse:
     """Acknowledge an incident and its firing alerts (idempotent; 409 if resolved)."""
-    return await _act(request, incident_id, "acknowledge")
+    return await _act(request, incident_id, Action.ACKNOWLEDGE)
 
 
 @router.post("/incidents/{incident_id}/resolve", openapi_extra=ACTION_BODY)
 async def resolve_incident(incident_id: str, request: Request) -> JSONResponse:
     """Resolve an incident and its open alerts by hand (idempotent)."""
-    return await _act(request, incident_id, "resolve")
+    return await _act(request, incident_id, Action.RESOLVE)
 
 
 class FeedbackRequest(BaseModel):
@@ -181,8 +182,8 @@ async def escalate_incident(incident_id: str, request: Request) -> JSONResponse:
     tenant = await ingress.authenticate(request)
     body = await read_action(request)
     # 404 for an incident this tenant does not have, whatever its escalations.
-    await ingress.call_correlator(tenant, "get_incident", incident_id)
-    level = await ingress.call_escalator("escalate", tenant, incident_id, body.by)
+    await ingress.correlator(tenant).get_incident(incident_id)
+    level = await ingress.escalator(tenant).escalate(incident_id, body.by)
     return JSONResponse({"id": incident_id, "escalated_to_level": level})
 
 
@@ -193,7 +194,7 @@ async def incident_feedback(incident_id: str, request: Request) -> JSONResponse:
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
     body = await read_model(request, FeedbackRequest)
-    incident = await ingress.call_correlator(tenant, "feedback", incident_id, body.verdict, body.by)
+    incident = await ingress.correlator(tenant).feedback(incident_id, body.verdict, body.by)
     return JSONResponse(incident_summary(incident))
 
 
@@ -203,4 +204,4 @@ async def noise(request: Request) -> JSONResponse:
     flapping held, notifications."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    return JSONResponse(await ingress.call_correlator(tenant, "noise"))
+    return JSONResponse(await ingress.correlator(tenant).noise())

@@ -18,24 +18,26 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
-from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
+from ray.exceptions import ActorDiedError, ActorUnavailableError
 from ray.serve.handle import DeploymentHandle
 
-from actors.correlator import ensure_correlators, get_or_create_correlator
-from actors.escalator import ensure_escalator, ensure_escalators
+from actors.actor_call import ActorCall, ActorCallError
+from actors.correlator_client import CorrelatorClient, correlator_call
+from actors.escalator_client import EscalatorClient, escalator_call
 from actors.retrainer import ensure_retrainer
-from actors.supervisor import ensure_supervisor
-from actors.tenant import get_or_create_tenant_actor
+from actors.supervisor import SUPERVISOR_NAME, ensure_supervisor
+from actors.tenant_client import TenantClient, tenant_call
 from alerting.alert import AlertStatus, IncomingAlert
 from alerting.amconfig import RoutingConfig
-from alerting.errors import InvalidSilence, InvalidTransition, NotFound
+from alerting.errors import VigilError
+from alerting.lifecycle import Action, IngestResult
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.errors import SecretError
 from cluster.health import health_record, loop_health
 from cluster.redis_client import async_client, sync_client
-from cluster.runtime import correlator_name, escalator_name, shard_of
+from cluster.runtime import correlator_name, escalator_name, shard_of, tenant_actor_name
 from cluster.secrets import SecretStore, box_for
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
@@ -53,14 +55,13 @@ from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
-from serve_app.problems import ApiError, unavailable, validated
+from serve_app.problems import ApiError, refusal, unavailable, validated
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
 from serve_app.wire import json_body, read_json_body, read_model
 
 log = logging.getLogger("vigil.ingress")
 
 API = "/api/v1/critical-alerts"
-ACTOR_CALL_TIMEOUT_SECONDS = 30.0
 
 
 class BulkRequest(BaseModel):
@@ -113,6 +114,13 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
     return exc.response()
 
 
+@app.exception_handler(VigilError)
+@app.exception_handler(ActorCallError)
+async def _refused(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VigilError | ActorCallError)
+    return refusal(exc).response()
+
+
 def _query(
     statuses: list[str], severities: list[str], filters: list[str], limit: int, cursor: str | None
 ) -> AlertQuery:
@@ -130,31 +138,13 @@ def _query(
         raise bad_param("cursor", str(exc)) from None
 
 
-def _problem_from(exc: RayTaskError) -> ApiError:
-    """Translate an error raised inside an actor into the HTTP answer it stands for."""
-    cause = exc.cause
-    if isinstance(cause, NotFound):
-        return ApiError(404, cause.code, f"{cause.what} not found")
-    if isinstance(cause, InvalidTransition):
-        return ApiError(409, cause.code, cause.message)
-    if isinstance(cause, InvalidSilence):
-        return ApiError(400, cause.code, cause.message)
-    if isinstance(cause, redis.RedisError | OSError):
-        log.warning("alert store unavailable: %r", cause)
-        return unavailable("the alert store (Redis) is unavailable; nothing stored")
-    if isinstance(cause, ActorDiedError | ActorUnavailableError):
-        return unavailable("an actor the request needs is unavailable; retry later")
-    log.error("tenant actor failed: %s", exc)
-    return ApiError(500, "internal_error", f"internal error: {type(cause).__name__}")
-
-
 # The deployment comes last: serve.ingress captures the helpers above when it wraps it.
 @serve.deployment(name="Ingress")
 @serve.ingress(app)
 class Ingress:
     """One replica of the HTTP front door; replicas are stateless and autoscaled."""
 
-    def __init__(self, settings: Settings, predictor: DeploymentHandle | None = None) -> None:
+    def __init__(self, settings: Settings, predictor: DeploymentHandle[Any] | None = None) -> None:
         if settings.redis_url is None:
             raise ValueError("the ingress needs settings.redis_url")
         self.settings = settings
@@ -170,18 +160,20 @@ class Ingress:
         self.started = time.time()
         self.started_at = datetime.now(UTC)  # loops have stall_after from here to beat
         app.state.ingress = self  # the routers of the other APIs reach the replica here
-        self.handles: dict[str, Any] = {}  # tenant id or actor name → actor handle
-        # Incidents form only while a correlator runs: start it with the front door.
-        for shard, handle in enumerate(ensure_correlators(settings)):
-            self.handles[correlator_name(shard)] = handle
-        # Escalations run while the front door does.
-        for shard, handle in enumerate(ensure_escalators(settings)):
-            self.handles[escalator_name(shard)] = handle
-        # Vigil watches itself (self-page, watchdog) while the front door runs.
-        self.handles["supervisor"] = ensure_supervisor(settings)
+        self.calls: dict[str, ActorCall] = {}  # actor name → its kept calls
+        # Incidents form and escalations run only while the correlators and escalators
+        # do, and Vigil watches itself while the supervisor does: start them all with
+        # the front door.
+        for shard in range(settings.correlator_shards):
+            for call in (correlator_call(shard, settings), escalator_call(shard, settings)):
+                call.handle = call.create()
+                self.calls[call.name] = call
+        supervisor = ActorCall(SUPERVISOR_NAME, lambda: ensure_supervisor(settings))
+        supervisor.handle = supervisor.create()
+        self.calls[SUPERVISOR_NAME] = supervisor
         if predictor is not None:  # the model learns only while ML is on
             ensure_retrainer(settings)
-        self.ingesters: dict[str, Coalescer[IncomingAlert, dict[str, Any]]] = {}
+        self.ingesters: dict[str, Coalescer[IncomingAlert, IngestResult]] = {}
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -207,22 +199,29 @@ class Ingress:
         """The tenant's routing tree and receivers (``alertmanager.yml``)."""
         return self.config.routing_for(tenant)
 
-    async def call(self, tenant: str, method: str, *args: Any) -> Any:
-        """Call the tenant's actor; map its refusals and outages to HTTP answers."""
+    def _call(self, name: str, make: Callable[[], ActorCall]) -> ActorCall:
+        """The kept calls of one actor (its handle found once, refound when it dies)."""
+        call = self.calls.get(name)
+        if call is None:
+            call = self.calls[name] = make()
+        return call
 
-        def create() -> Any:
-            return get_or_create_tenant_actor(tenant, self.settings)
+    def tenant(self, tenant: str) -> TenantClient:
+        """The tenant's actor."""
+        name = tenant_actor_name(tenant)
+        return TenantClient(tenant, self._call(name, lambda: tenant_call(tenant, self.settings)))
 
-        return await self._call_actor(tenant, create, method, *args)
-
-    async def call_correlator(self, tenant: str, method: str, *args: Any) -> Any:
-        """Call the correlator shard that owns the tenant (the tenant is the first argument)."""
+    def correlator(self, tenant: str) -> CorrelatorClient:
+        """The correlator shard that owns the tenant."""
         shard = shard_of(tenant, self.settings.correlator_shards)
+        call = self._call(correlator_name(shard), lambda: correlator_call(shard, self.settings))
+        return CorrelatorClient(tenant, call)
 
-        def create() -> Any:
-            return get_or_create_correlator(shard, self.settings)
-
-        return await self._call_actor(correlator_name(shard), create, method, tenant, *args)
+    def escalator(self, tenant: str) -> EscalatorClient:
+        """The escalator shard that owns the tenant."""
+        shard = shard_of(tenant, self.settings.correlator_shards)
+        call = self._call(escalator_name(shard), lambda: escalator_call(shard, self.settings))
+        return EscalatorClient(tenant, call)
 
     async def tenant_secret(self, tenant: str, name: str) -> str | None:
         """One of the tenant's stored secrets (``None`` if it has none, or none of the
@@ -236,55 +235,13 @@ class Ingress:
 
         return await asyncio.to_thread(read)
 
-    async def call_escalator(self, method: str, tenant: str, *args: Any) -> Any:
-        """Call the escalator shard that owns the tenant (the tenant is the first
-        argument; refusals and outages mapped like the others')."""
-        shard = shard_of(tenant, self.settings.correlator_shards)
-        return await self._call_actor(
-            escalator_name(shard),
-            lambda: ensure_escalator(self.settings, shard),
-            method,
-            tenant,
-            *args,
-        )
-
-    async def _call_actor(
-        self, key: str, create: Callable[[], Any], method: str, *args: Any
-    ) -> Any:
-        """Call an actor by its cached handle; map its refusals and outages to HTTP answers.
-
-        An actor found dead (killed, its node lost) is looked up again: Ray recreates
-        it and it rebuilds from Redis.
-        """
-        for attempt in range(3):
-            handle = self.handles.get(key)
-            if handle is None:
-                handle = await asyncio.to_thread(create)
-                self.handles[key] = handle
-            try:
-                ref = getattr(handle, method).remote(*args)
-                return await asyncio.wait_for(ref, ACTOR_CALL_TIMEOUT_SECONDS)
-            except (ActorDiedError, ActorUnavailableError):
-                self.handles.pop(key, None)
-                if attempt == 2:
-                    break
-                await asyncio.sleep(0.2 * (attempt + 1))
-            except (TimeoutError, GetTimeoutError):
-                raise unavailable(f"the actor {key!r} did not answer") from None
-            except RayTaskError as exc:
-                raise _problem_from(exc) from None
-        raise unavailable(f"the actor {key!r} is unavailable; retry later")
-
-    async def ingest(self, tenant: str, alerts: list[IncomingAlert]) -> list[dict[str, Any]]:
+    async def ingest(self, tenant: str, alerts: list[IncomingAlert]) -> list[IngestResult]:
         """Store alerts through the tenant's actor, merged with concurrent requests."""
         ingester = self.ingesters.get(tenant)
         if ingester is None:
-
-            async def send(batch: list[IncomingAlert]) -> list[dict[str, Any]]:
-                results: list[dict[str, Any]] = await self.call(tenant, "ingest", batch)
-                return results
-
-            ingester = Coalescer(send, max_items=self.settings.max_bulk_alerts)
+            ingester = Coalescer(
+                self.tenant(tenant).ingest, max_items=self.settings.max_bulk_alerts
+            )
             self.ingesters[tenant] = ingester
         # Hash the labels here, in bulk: replicas scale out, the tenant's actor does not.
         # (Some endpoints already hashed their alerts, to check a sender's fingerprint.)
@@ -322,15 +279,17 @@ class Ingress:
                 checks["loops"] = "ok" if not bad else "; ".join(bad)[:2000]
             except (redis.RedisError, TimeoutError, OSError) as exc:
                 checks["loops"] = f"unknown: {type(exc).__name__}"
-        for tenant, handle in list(self.handles.items()):
+        for name, call in list(self.calls.items()):
+            if call.handle is None:
+                continue
             try:
-                await asyncio.wait_for(handle.ping.remote(), 2)
-                checks[f"actor:{tenant}"] = "ok"
+                await asyncio.wait_for(call.handle.ping.remote(), 2)
+                checks[f"actor:{name}"] = "ok"
             except (ActorDiedError, ActorUnavailableError):
-                # Gone (idle eviction, a lost node): recreated on the tenant's next request.
-                self.handles.pop(tenant, None)
+                # Gone (idle eviction, a lost node): recreated on its next call.
+                call.forget()
             except Exception as exc:
-                checks[f"actor:{tenant}"] = f"not answering: {type(exc).__name__}"
+                checks[f"actor:{name}"] = f"not answering: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         body = {"status": "ready" if ready else "not ready", "checks": checks, "loops": loops}
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -392,7 +351,7 @@ class Ingress:
         """A page of alerts, newest first; ``filter`` takes label matchers like ``service="db"``."""
         tenant = await self.authenticate(request)
         query = _query(status or [], severity or [], filter or [], limit, cursor)
-        page = await self.call(tenant, "list_alerts", query)
+        page = await self.tenant(tenant).list_alerts(query)
         return JSONResponse(
             {
                 "items": [a.model_dump(mode="json") for a in page.items],
@@ -405,14 +364,16 @@ class Ingress:
     async def get_alert(self, alert_id: str, request: Request) -> JSONResponse:
         """One alert by id."""
         tenant = await self.authenticate(request)
-        alert = await self.call(tenant, "get", alert_id)
+        alert = await self.tenant(tenant).get(alert_id)
         return JSONResponse(alert.model_dump(mode="json"))
 
-    async def act(self, request: Request, alert_id: str, action: str) -> JSONResponse:
-        """Run one of the actor's actions (acknowledge, resolve, escalate) on one alert."""
+    async def act(self, request: Request, alert_id: str, action: Action) -> JSONResponse:
+        """Acknowledge or resolve one alert."""
         tenant = await self.authenticate(request)
         body = await read_action(request)
-        alert = await self.call(tenant, action, alert_id, body.by, body.reason)
+        actor = self.tenant(tenant)
+        change = actor.acknowledge if action is Action.ACKNOWLEDGE else actor.resolve
+        alert = await change(alert_id, body.by, body.reason)
         return JSONResponse(alert.model_dump(mode="json"))
 
     @app.post(
@@ -422,7 +383,7 @@ class Ingress:
     )
     async def acknowledge(self, alert_id: str, request: Request) -> JSONResponse:
         """Acknowledge an alert (idempotent; 409 if it is resolved)."""
-        return await self.act(request, alert_id, "acknowledge")
+        return await self.act(request, alert_id, Action.ACKNOWLEDGE)
 
     @app.post(
         f"{API}/{{alert_id}}/resolve",
@@ -431,7 +392,7 @@ class Ingress:
     )
     async def resolve(self, alert_id: str, request: Request) -> JSONResponse:
         """Resolve an alert by hand (idempotent)."""
-        return await self.act(request, alert_id, "resolve")
+        return await self.act(request, alert_id, Action.RESOLVE)
 
     @app.put(
         f"{API}/{{alert_id}}/escalate",
@@ -443,7 +404,7 @@ class Ingress:
         and notify the next level of each open incident it belongs to (``incidents``)."""
         tenant = await self.authenticate(request)
         body = await read_action(request)
-        alert = await self.call(tenant, "escalate", alert_id, body.by, body.reason)
+        alert = await self.tenant(tenant).escalate(alert_id, body.by, body.reason)
         escalated = await self.escalate_incidents_of(tenant, alert.fingerprint, body.by)
         return JSONResponse({**alert.model_dump(mode="json"), "incidents": escalated})
 
@@ -452,14 +413,12 @@ class Ingress:
     ) -> list[dict[str, Any]]:
         """Escalate every open incident of an alert through its policy; for each, the
         level notified or why not (no policy, no further level)."""
-        found = []
-        for incident_id in await self.call_correlator(tenant, "open_incidents_of", fingerprint):
+        found: list[dict[str, Any]] = []
+        for incident_id in await self.correlator(tenant).open_incidents_of(fingerprint):
             try:
-                level = await self.call_escalator("escalate", tenant, incident_id, by)
-            except ApiError as refused:
-                if refused.status >= 500:
-                    raise
-                found.append({"id": incident_id, "not_escalated": str(refused)})
+                level = await self.escalator(tenant).escalate(incident_id, by)
+            except VigilError as refused:  # no policy, no further level: say why
+                found.append({"id": incident_id, "not_escalated": refusal(refused).message})
             else:
                 found.append({"id": incident_id, "escalated_to_level": level})
         return found

@@ -18,13 +18,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from actors.notifiers.teams import LINK_SECRET
+from alerting.lifecycle import Action
 from alerting.signature import verify_link
 from cluster.keys import check_tenant_id
 from serve_app.problems import ApiError
 from serve_app.wire import ingress_of
 
 PREFIX = "/api/v1/links"
-ACTIONS = ("acknowledge", "resolve")
+ACTIONS = tuple(Action)
 
 router = APIRouter(prefix=PREFIX, tags=["links"])
 
@@ -72,6 +73,8 @@ async def confirm(tenant: str, incident_id: str, action: str, request: Request) 
 async def act(tenant: str, incident_id: str, action: str, request: Request) -> HTMLResponse:
     """Acknowledge or resolve the incident the link names."""
     ingress, tenant = await _checked(request, tenant, incident_id, action)
-    incident = await ingress.call_correlator(tenant, action, incident_id, "link", "from a link")
+    incident = await ingress.correlator(tenant).act(
+        Action(action), incident_id, "link", "from a link"
+    )
     state = incident.state.value
     return _page(f"Incident {incident_id} is {state}", "<p>You can close this page.</p>")

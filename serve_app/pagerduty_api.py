@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from alerting.alert import MAX_ANNOTATION_VALUE, MAX_LABEL_VALUE, IncomingAlert
+from alerting.lifecycle import Action
 from serve_app.problems import ApiError
 from serve_app.wire import ingress_of, json_body, read_json_body
 
@@ -167,7 +168,7 @@ def trigger_alert(
     return IncomingAlert(
         labels=labels,
         annotations=annotations,
-        severity=str(severity),  # type: ignore[arg-type]  # parsed by the validator
+        severity=str(severity),  # parsed by the validator
         starts_at=starts_at,
         ends_at=OPEN_UNTIL_RESOLVED,
         generator_url=_text(event, "client_url", "client_url", errors, 2048),
@@ -247,7 +248,7 @@ async def _apply(request: Request, tenant: str, action: str, key: str, alert: An
     if action == "trigger":
         await ingress.ingest(tenant, [alert])
     else:
-        await ingress.call(tenant, "act_on_dedup_key", key, action, "pagerduty")
+        await ingress.tenant(tenant).act_on_dedup_key(key, Action(action), "pagerduty")
 
 
 @router.post(V2_PATH, status_code=202, openapi_extra=json_body(EnqueueEvent))

@@ -79,8 +79,9 @@ class Predictor:
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Batching and polling from ``user_config`` in ``serve.yaml`` (changeable live)."""
         merged = {**DEFAULT_BATCHING, **(config or {})}
-        self._score_batch.set_max_batch_size(int(merged["max_batch_size"]))
-        self._score_batch.set_batch_wait_timeout_s(float(merged["batch_wait_timeout_s"]))
+        batching: Any = self._score_batch  # serve.batch's wrapper; its stubs lack these
+        batching.set_max_batch_size(int(merged["max_batch_size"]))
+        batching.set_batch_wait_timeout_s(float(merged["batch_wait_timeout_s"]))
         self.poll_seconds = float(merged["poll_seconds"])
 
     def refresh(self) -> None:

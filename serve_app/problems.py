@@ -10,6 +10,9 @@ from typing import Any, TypeVar
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from actors.actor_call import ActorCallError, ActorFailed
+from alerting.errors import InvalidSilence, InvalidTransition, NotFound, VigilError
+
 
 class ApiError(Exception):
     """A request refused with an HTTP status, a stable code and a clear message."""
@@ -39,6 +42,22 @@ class ApiError(Exception):
 def unavailable(message: str) -> ApiError:
     """A 503 for a dependency that is down; ``Retry-After`` tells clients when to try again."""
     return ApiError(503, "unavailable", message, headers={"Retry-After": "1"})
+
+
+def refusal(exc: VigilError | ActorCallError) -> ApiError:
+    """The HTTP answer for what an actor call raised: a domain refusal (404, 409, 400),
+    an outage (503, nothing changed), or a bug (500)."""
+    if isinstance(exc, NotFound):
+        return ApiError(404, exc.code, f"{exc.what} not found")
+    if isinstance(exc, InvalidTransition):
+        return ApiError(409, exc.code, exc.message)
+    if isinstance(exc, InvalidSilence):
+        return ApiError(400, exc.code, exc.message)
+    if isinstance(exc, ActorFailed):
+        return ApiError(500, "internal_error", exc.message)
+    if isinstance(exc, ActorCallError):
+        return unavailable(exc.message)
+    return ApiError(400, exc.code, exc.message)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

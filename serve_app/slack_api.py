@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from actors.notifiers.channels import tenant_channels
 from actors.notifiers.slack import SlackConfig, SlackSender, slack_message
 from alerting.delivery import AttemptKind
+from alerting.lifecycle import Action
 from alerting.message import Message, message_of
 from alerting.signature import verify_slack
 from cluster import keys
@@ -38,7 +39,7 @@ from serve_app.wire import ingress_of
 PATH = "/api/v1/integrations/slack/actions"
 SIGNING_SECRET = "slack-signing-secret"
 REPLAY_SECONDS = 600  # longer than the five minutes a timestamp is accepted
-ACTIONS = {"vigil_acknowledge": "acknowledge", "vigil_resolve": "resolve"}
+ACTIONS = {"vigil_acknowledge": Action.ACKNOWLEDGE, "vigil_resolve": Action.RESOLVE}
 
 router = APIRouter(tags=["slack"])
 
@@ -82,12 +83,12 @@ async def slack_action(request: Request) -> JSONResponse:
     user = payload.get("user") or {}
     by = f"slack:{user.get('username') or user.get('name') or user.get('id') or 'unknown'}"
     if action_id == "vigil_escalate":
-        await ingress.call_escalator("escalate", tenant, incident_id, by)
+        await ingress.escalator(tenant).escalate(incident_id, by)
     elif action_id not in ACTIONS:
         raise ApiError(400, "unknown_action", f"unknown action {action_id!r}")
     else:
-        await ingress.call_correlator(tenant, ACTIONS[action_id], incident_id, by, "from Slack")
-    incident, _ = await ingress.call_correlator(tenant, "get_incident", incident_id)
+        await ingress.correlator(tenant).act(ACTIONS[action_id], incident_id, by, "from Slack")
+    incident, _ = await ingress.correlator(tenant).get_incident(incident_id)
     message = message_of(incident, incident.updated_at)
     async with aiohttp.ClientSession() as session:
         if not await _update_with_bot(session, ingress, tenant, payload, message):

@@ -84,10 +84,14 @@ def card(message: Message, links: LinkMaker | None = None) -> dict[str, Any]:
         MessageKind.ACKNOWLEDGED: ["resolve"],
         MessageKind.RESOLVED: [],
     }[message.kind]
-    actions = [
-        {"type": "Action.OpenUrl", "title": a.capitalize(), "url": links(message, a)}
-        for a in (wanted if links is not None else [])
-    ]
+    actions = (
+        [
+            {"type": "Action.OpenUrl", "title": a.capitalize(), "url": links(message, a)}
+            for a in wanted
+        ]
+        if links is not None
+        else []
+    )
     if message.link:
         actions.append({"type": "Action.OpenUrl", "title": "Open in Vigil", "url": message.link})
     content: dict[str, Any] = {

@@ -10,8 +10,8 @@ import ray
 import redis as redis_lib
 from ray.exceptions import ActorDiedError, ActorUnavailableError
 
-from actors.correlator import detached, get_or_create_correlator
-from actors.tenant import get_or_create_tenant_actor
+from actors.correlator import correlator_actor, detached
+from actors.tenant import tenant_actor
 from alerting.alert import IncomingAlert
 from alerting.fingerprint import fingerprint
 from alerting.incident_query import IncidentQuery
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 def correlator(vigil: Vigil):  # type: ignore[no-untyped-def]
-    return get_or_create_correlator(0, vigil.settings)
+    return correlator_actor(0, vigil.settings)
 
 
 def incidents_of(vigil: Vigil, tenant: str, alertname: str) -> list:  # type: ignore[type-arg]
@@ -36,7 +36,7 @@ def incidents_of(vigil: Vigil, tenant: str, alertname: str) -> list:  # type: ig
 def test_a_batch_appended_twice_is_applied_once(vigil: Vigil) -> None:
     tenant = "acme"
     labels = unique_labels()
-    actor = get_or_create_tenant_actor(tenant, vigil.settings)
+    actor = tenant_actor(tenant, vigil.settings)
     ray.get(actor.ingest.remote([IncomingAlert.model_validate({"labels": labels})]))
     c = correlator(vigil)
     ray.get(c.caught_up.remote(tenant))
@@ -58,7 +58,7 @@ def test_a_batch_appended_twice_is_applied_once(vigil: Vigil) -> None:
 def test_a_restarted_correlator_resumes_where_it_stopped(vigil: Vigil) -> None:
     tenant = "acme"
     first, second = unique_labels(), unique_labels()
-    actor = get_or_create_tenant_actor(tenant, vigil.settings)
+    actor = tenant_actor(tenant, vigil.settings)
     ray.get(actor.ingest.remote([IncomingAlert.model_validate({"labels": first})]))
     c = correlator(vigil)
     ray.get(c.caught_up.remote(tenant))

@@ -11,7 +11,7 @@ import pytest
 import ray
 import redis as redis_lib
 
-from actors.tenant import get_or_create_tenant_actor
+from actors.tenant import tenant_actor
 from alerting.alert import Alert, AlertStatus, IncomingAlert
 from alerting.errors import InvalidTransition, NotFound
 from alerting.matchers import parse_matchers
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def actor(tenant: str, settings: Settings):  # type: ignore[no-untyped-def]
-    return get_or_create_tenant_actor(tenant, settings)
+    return tenant_actor(tenant, settings)
 
 
 def alert(labels: dict[str, str], **fields: object) -> IncomingAlert:
