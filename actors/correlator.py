@@ -32,7 +32,6 @@ from actors.risk_client import RiskClient
 from actors.tenant import freeze_long_lived, relax_young_collections, utc_now
 from actors.tenant_client import tenant_client
 from actors.whereabouts import Whereabouts
-from alerting.alert import AlertStatus
 from alerting.correlation import AlertChange, TenantCorrelation
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
@@ -41,15 +40,13 @@ from alerting.liveness import LoopKind
 from alerting.noise import noise_figures
 from alerting.query import Page
 from alerting.risk import RiskScore
-from alerting.severity import Severity
-from alerting.timeutil import from_epoch
 from cluster import keys
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
+from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
 from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
 from cluster.settings import Settings
-from cluster.store import read_changes
 from models.context import Outcome, TenantContext
 from models.features import feature_vector
 from models.history_store import (
@@ -75,25 +72,6 @@ PURGE_EVERY_SECONDS = 60.0
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
 RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
-
-
-def change_from_record(
-    record: dict[str, str], stored_at: datetime, doc: dict[str, Any] | None
-) -> AlertChange:
-    """A stream change as the engine takes it; ``doc`` (the stored alert) adds its labels."""
-    return AlertChange(
-        change_id=record["change_id"],
-        kind=ChangeKind(record["kind"]),
-        alert_id=record["alert_id"],
-        fingerprint=record["fingerprint"],
-        status=AlertStatus(record["status"]),
-        severity=Severity(record["severity"]),
-        stored_at=stored_at,
-        labels=doc["labels"] if doc is not None else None,
-        starts_at=datetime.fromisoformat(doc["starts_at"]) if doc is not None else None,
-        resolved_by=record.get("resolved_by"),
-        by=record.get("by"),
-    )
 
 
 class SeenChanges:
@@ -191,8 +169,8 @@ class TenantWorker:
             await self._load_history(engine)
         self.seen = SeenChanges()
         for fields in await self.store.entries_before(stored.position, 20):
-            for record in read_changes(fields):
-                self.seen.first_time(record["change_id"])
+            for change in ChangeEntry.from_fields(fields).changes:
+                self.seen.first_time(change.change_id)
         self.position = stored.position
         self.engine = engine
 
@@ -244,22 +222,22 @@ class TenantWorker:
     async def _apply(
         self, engine: TenantCorrelation, entries: list[tuple[str, dict[bytes, bytes]]]
     ) -> None:
-        records: list[tuple[dict[str, str], datetime]] = []
+        records: list[tuple[AlertChangeRecord, datetime]] = []
         silences_changed = False
         for _, fields in entries:
-            stored_at = from_epoch(float(fields[b"at"]))
-            for record in read_changes(fields):
-                if not self.seen.first_time(record["change_id"]):
+            entry = ChangeEntry.from_fields(fields)
+            for change in entry.changes:
+                if not self.seen.first_time(change.change_id):
                     continue
-                if record["kind"] == "silence":
+                if isinstance(change, SilenceChangeRecord):
                     silences_changed = True
                 else:
-                    records.append((record, stored_at))
+                    records.append((change, entry.at))
         unknown = list(
-            dict.fromkeys(r["alert_id"] for r, _ in records if not engine.knows(r["fingerprint"]))
+            dict.fromkeys(r.alert_id for r, _ in records if not engine.knows(r.fingerprint))
         )
         docs = dict(zip(unknown, await self.store.alert_documents(unknown), strict=True))
-        changes = [change_from_record(r, at, docs.get(r["alert_id"])) for r, at in records]
+        changes = [r.as_change(at, docs.get(r.alert_id)) for r, at in records]
         now = utc_now()
         if silences_changed:
             engine.set_silences(await self.store.silences(), now)
@@ -574,4 +552,3 @@ def correlator_actor(shard: int, settings: Settings) -> Any:
     return RemoteCorrelatorActor.options(**options).remote(
         shard, settings.correlator_shards, settings
     )
-

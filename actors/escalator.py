@@ -41,7 +41,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +65,7 @@ from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
 from actors.stream_frontier import StreamFrontier
 from actors.whereabouts import Whereabouts
 from alerting.amconfig import RoutingConfig
+from alerting.correlation import Notification
 from alerting.delivery import RetryPolicy
 from alerting.errors import InvalidTransition
 from alerting.escalation import (
@@ -82,11 +83,16 @@ from alerting.escalation import (
     start,
 )
 from alerting.flush import FLUSH_REASONS, NotifyReason
-from alerting.incident import Incident, IncidentNotFound, IncidentState, TimelineEntry
+from alerting.incident import (
+    Incident,
+    IncidentNotFound,
+    IncidentState,
+    TimelineEntry,
+    TimelineEvent,
+)
 from alerting.liveness import LoopKind
 from alerting.message import Message, MessageKind, message_of
 from alerting.oncall import on_call
-from alerting.severity import Severity
 from cluster import keys
 from cluster.coalescer import Coalescer
 from cluster.config import TenantConfig, VigilConfig, load_config
@@ -94,7 +100,8 @@ from cluster.errors import SecretError
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
 from cluster.notification_log import CoalescedLog, NotificationLog
-from cluster.redis_client import async_client
+from cluster.records import NotificationsEntry
+from cluster.redis_client import async_client, text
 from cluster.runtime import (
     escalator_name,
     long_lived_actor_options,
@@ -112,22 +119,20 @@ CONNECTIONS = 256  # open HTTP connections per tenant (kept alive between notice
 DUE_BATCH = 500  # due steps taken per round
 REDIS_CALLS_IN_FLIGHT = 8  # coalesced Redis calls of one kind at once (cluster.coalescer)
 # A group's notification that lists firing alerts starts its incident's escalation.
-START_REASONS = frozenset(r.value for r in FLUSH_REASONS - {NotifyReason.ALL_RESOLVED})
-RESOLVE_REASONS = (NotifyReason.INCIDENT_RESOLVED.value, NotifyReason.RESOLVED_BY_HAND.value)
-ACKNOWLEDGED = NotifyReason.ACKNOWLEDGED.value
-MUTED, UNMUTED = NotifyReason.MUTED.value, NotifyReason.UNMUTED.value
+START_REASONS = FLUSH_REASONS - {NotifyReason.ALL_RESOLVED}
+RESOLVE_REASONS = frozenset({NotifyReason.INCIDENT_RESOLVED, NotifyReason.RESOLVED_BY_HAND})
 # Notifications the receiver's own integrations are told of (risk pages too).
-DELIVERED_REASONS = frozenset(r.value for r in FLUSH_REASONS | {NotifyReason.RISK})
+DELIVERED_REASONS = FLUSH_REASONS | {NotifyReason.RISK}
 
 
-def starts_escalation(record: dict[str, Any]) -> bool:
+def starts_escalation(notification: Notification) -> bool:
     """Whether a notification starts its incident's escalation (if it has none yet):
     a group's flush that lists firing alerts, as decided for send_resolved integrations
     (the same flush decided for the others says nothing new)."""
     return (
-        record["reason"] in START_REASONS
-        and bool(record["firing"])
-        and bool(record.get("send_resolved", True))
+        notification.reason in START_REASONS
+        and bool(notification.firing)
+        and notification.send_resolved
     )
 
 
@@ -228,7 +233,10 @@ class TenantEscalations:
         )
         self.secrets = await self.secret_cache.snapshot()
         for _, entries in found:
-            read = [(i.decode(), json.loads(fields[b"notifications"])) for i, fields in entries]
+            read = [
+                (text(i), NotificationsEntry.from_fields(fields).notifications)
+                for i, fields in entries
+            ]
             records = [r for _, entry_records in read for r in entry_records]
             await self._start(session, [r for r in records if starts_escalation(r)])
             docs = await self._alert_documents(records)
@@ -265,13 +273,13 @@ class TenantEscalations:
             await self.client.hset(keys.escalator(self.tenant), "position", self.frontier.position)
             self._stored_position = self.frontier.position
 
-    async def _alert_documents(self, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    async def _alert_documents(self, records: Sequence[Notification]) -> dict[str, dict[str, Any]]:
         """The stored alerts the receivers' notifications list (one round trip)."""
         ids = {
             alert_id
             for r in records
-            if r["reason"] in DELIVERED_REASONS and r["receiver"] in self.integrations
-            for alert_id in r.get("alert_ids", {}).values()
+            if r.reason in DELIVERED_REASONS and r.receiver in self.integrations
+            for alert_id in r.alert_ids.values()
         }
         if not ids:
             return {}
@@ -280,16 +288,15 @@ class TenantEscalations:
         return {i: json.loads(doc) for i, doc in zip(wanted, raw, strict=True) if doc}
 
     def _group_sends(
-        self, records: list[dict[str, Any]], docs: dict[str, dict[str, Any]]
+        self, records: Sequence[Notification], docs: dict[str, dict[str, Any]]
     ) -> list[tuple[Integration, GroupMessage]]:
         """The requests one stream entry's notifications make of receivers' integrations."""
         sends = []
         for record in records:
-            if record["reason"] not in DELIVERED_REASONS:
+            if record.reason not in DELIVERED_REASONS:
                 continue
-            mode = bool(record.get("send_resolved", True))
-            for integration in self.integrations.get(record["receiver"], []):
-                if integration.send_resolved != mode:
+            for integration in self.integrations.get(record.receiver, []):
+                if integration.send_resolved != record.send_resolved:
                     continue
                 try:
                     message = group_message(
@@ -302,9 +309,11 @@ class TenantEscalations:
                     )
                 except IntegrationUnusable as exc:
                     entry = TimelineEntry(
-                        datetime.now(UTC), "delivery_failed", f"{integration.name}: {exc}"
+                        datetime.now(UTC),
+                        TimelineEvent.DELIVERY_FAILED,
+                        f"{integration.name}: {exc}",
                     )
-                    self._note(record["incident_id"], [entry])
+                    self._note(record.incident_id, [entry])
                     continue
                 if message is not None:
                     sends.append((integration, message))
@@ -334,7 +343,7 @@ class TenantEscalations:
             chain = [(integration.name, group_sender(session))]
             pipeline = build_pipeline(chain, self.retry, rng=self.jitter, log=self.log)
             delivery = await pipeline.run(Delivery(message))
-        event = "delivered" if delivery.delivered else "delivery_failed"
+        event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
         detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
         self._note(message.incident_id, [TimelineEntry(datetime.now(UTC), event, detail[:1000])])
 
@@ -419,18 +428,19 @@ class TenantEscalations:
         return step.level + 1
 
     def _escalation_work(
-        self, session: aiohttp.ClientSession, records: list[dict[str, Any]]
+        self, session: aiohttp.ClientSession, records: Sequence[Notification]
     ) -> list[Coroutine[Any, Any, None]]:
         """What an entry's incident news asks of their escalations: pause or resume
         (muted, unmuted), stop (acknowledged), resolve. Run in the background, each
         under its incident's lock, in stream order."""
         work: list[Coroutine[Any, Any, None]] = []
         for record in records:
-            reason, incident_id = record["reason"], record["incident_id"]
-            if reason in (MUTED, UNMUTED):
-                work.append(self._mute(incident_id, reason == MUTED, record["at"]))
-            elif reason in RESOLVE_REASONS or reason == ACKNOWLEDGED:
-                work.append(self._stop(session, incident_id, reason == ACKNOWLEDGED))
+            reason, incident_id = record.reason, record.incident_id
+            if reason in (NotifyReason.MUTED, NotifyReason.UNMUTED):
+                work.append(self._mute(incident_id, reason is NotifyReason.MUTED, record.at))
+            elif reason in RESOLVE_REASONS or reason is NotifyReason.ACKNOWLEDGED:
+                acknowledged = reason is NotifyReason.ACKNOWLEDGED
+                work.append(self._stop(session, incident_id, acknowledged))
         return work
 
     async def _stop(
@@ -447,35 +457,38 @@ class TenantEscalations:
             else:
                 await self._resolve(session, existing, incident)
 
-    async def _mute(self, incident_id: str, muted: bool, at: float) -> None:
+    async def _mute(self, incident_id: str, muted: bool, when: datetime) -> None:
         """Pause (muted) or resume (unmuted) an incident's escalation, from when the
         correlator saw it happen."""
         async with self.locks.hold(incident_id):
             state = await self.store.get(incident_id)
             if state is None or state.resolved_at is not None:
                 return
-            when = datetime.fromtimestamp(at, UTC)
             changed = pause(state, when) if muted else resume(state, when)
             if changed == state:
                 return
             now = datetime.now(UTC)
             if muted:
-                entry = TimelineEntry(now, "escalation_paused", "every open alert is muted")
+                entry = TimelineEntry(
+                    now, TimelineEvent.ESCALATION_PAUSED, "every open alert is muted"
+                )
             else:
-                entry = TimelineEntry(now, "escalation_resumed", "an alert is no longer muted")
+                entry = TimelineEntry(
+                    now, TimelineEvent.ESCALATION_RESUMED, "an alert is no longer muted"
+                )
             self._note(incident_id, [entry])
             await self.store.save([changed])
 
-    async def _start(self, session: aiohttp.ClientSession, records: list[dict[str, Any]]) -> None:
+    async def _start(self, session: aiohttp.ClientSession, records: Sequence[Notification]) -> None:
         """Start the policy of each new incident whose receiver has one (an incident of
         several groups gets one "first" per group: the earliest counts), and carry out
         the steps due at once with notices built from the notification itself: the
         incident was just formed, so there is nothing to ask the correlator."""
-        by_incident: dict[str, tuple[str, dict[str, Any]]] = {}
+        by_incident: dict[str, tuple[str, Notification]] = {}
         for record in records:
-            name = self.config.escalation.policy_name_for(record["receiver"])
+            name = self.config.escalation.policy_name_for(record.receiver)
             if name is not None:
-                by_incident.setdefault(record["incident_id"], (name, record))
+                by_incident.setdefault(record.incident_id, (name, record))
         if not by_incident:
             return
         existing = await self.store.get_many(list(by_incident))
@@ -484,10 +497,13 @@ class TenantEscalations:
         now = datetime.now(UTC)
         for incident_id in fresh:
             name, record = by_incident[incident_id]
-            severity = Severity(record.get("severity", Severity.WARNING.value))
-            at = datetime.fromtimestamp(record["at"], UTC)
-            states.append(start(incident_id, self.policies[name], severity, at, self.tier))
-            self._note(incident_id, [TimelineEntry(now, "escalation_started", f"policy {name}")])
+            states.append(
+                start(incident_id, self.policies[name], record.severity, record.at, self.tier)
+            )
+            self._note(
+                incident_id,
+                [TimelineEntry(now, TimelineEvent.ESCALATION_STARTED, f"policy {name}")],
+            )
         await self.store.save(states)
         for state in states:
             due = state.due_at()
@@ -496,18 +512,17 @@ class TenantEscalations:
                 first = self._first(session, state.incident_id, self._message_of(record, now))
                 self._spawn(state.incident_id, first)
 
-    def _message_of(self, record: dict[str, Any], now: datetime) -> Message:
+    def _message_of(self, record: Notification, now: datetime) -> Message:
         """The firing notice of a just-formed incident, from its first notification."""
-        incident_id = record["incident_id"]
         return Message(
             tenant=self.tenant,
-            incident_id=incident_id,
+            incident_id=record.incident_id,
             kind=MessageKind.FIRING,
-            severity=Severity(record.get("severity", Severity.WARNING.value)),
-            summary=record.get("summary") or record.get("group_key", ""),
+            severity=record.severity,
+            summary=record.summary or record.group_key,
             at=now,
-            labels=record.get("labels", {}),
-            link=self._link(incident_id),
+            labels=dict(record.labels),
+            link=self._link(record.incident_id),
         )
 
     async def _first(self, session: aiohttp.ClientSession, incident_id: str, base: Message) -> None:
@@ -527,7 +542,9 @@ class TenantEscalations:
             state = acknowledge(state, incident.acknowledged_at or now)
         if incident.muted_at is not None:
             # Muted: the news is on its way (or was lost with a restart); never page.
-            self._note(state.incident_id, [TimelineEntry(now, "escalation_paused", "muted")])
+            self._note(
+                state.incident_id, [TimelineEntry(now, TimelineEvent.ESCALATION_PAUSED, "muted")]
+            )
             await self.save_state.one(pause(state, incident.muted_at))
             return
         await self._advance(session, state, message_of(incident, now, self._link(incident.id)))
@@ -545,7 +562,7 @@ class TenantEscalations:
                 entries.append(
                     TimelineEntry(
                         now,
-                        "sla_breached",
+                        TimelineEvent.SLA_BREACHED,
                         f"{event.deadline.value} deadline {event.due.isoformat()}",
                     )
                 )
@@ -569,7 +586,9 @@ class TenantEscalations:
         )
         entries = [
             TimelineEntry(
-                now, "escalated", f"level {step.level + 1} (step {step.step}, {step.reason.value})"
+                now,
+                TimelineEvent.ESCALATED,
+                f"level {step.level + 1} (step {step.step}, {step.reason.value})",
             )
         ]
         sends = []
@@ -580,13 +599,13 @@ class TenantEscalations:
                 continue
             who = self._on_call(target.name, now)
             detail = f"schedule {target.name}: {who or 'nobody'} is on call"
-            entries.append(TimelineEntry(now, "on_call", detail))
+            entries.append(TimelineEntry(now, TimelineEvent.ON_CALL, detail))
             if who is None:
                 continue
             contact = self.config.people.get(who)
             if contact is None:
                 reason = f"{who} has no contact channels (people.{who} in the config)"
-                entries.append(TimelineEntry(now, "delivery_failed", reason))
+                entries.append(TimelineEntry(now, TimelineEvent.DELIVERY_FAILED, reason))
                 continue
             people.append(who)
             sends.append(self._send(session, message, [*contact.channels, *step.fallback]))
@@ -601,10 +620,12 @@ class TenantEscalations:
     ) -> TimelineEntry:
         senders, problem = self._senders(session, chain)
         if not senders:
-            return TimelineEntry(datetime.now(UTC), "delivery_failed", problem or "no channel")
+            return TimelineEntry(
+                datetime.now(UTC), TimelineEvent.DELIVERY_FAILED, problem or "no channel"
+            )
         pipeline = build_pipeline(senders, self.retry, rng=self.jitter, log=self.log)
         delivery = await pipeline.run(Delivery(message))
-        event = "delivered" if delivery.delivered else "delivery_failed"
+        event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
         return TimelineEntry(datetime.now(UTC), event, "; ".join(delivery.steps)[:1000])
 
     def _senders(
@@ -769,4 +790,3 @@ def escalator_actor(shard: int, settings: Settings) -> Any:
     """An escalator shard's handle, creating it on first use."""
     options = long_lived_actor_options(escalator_name(shard), settings.actor_resources)
     return RemoteEscalatorActor.options(**options).remote(settings, shard)
-

@@ -39,6 +39,7 @@ from alerting.incident import (
     IncidentNotFound,
     Member,
     TimelineEntry,
+    TimelineEvent,
 )
 from alerting.inhibition import inhibited, inhibiting_sources
 from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
@@ -86,7 +87,7 @@ class Notification:
     incident_id: str
     receiver: str
     group_key: str
-    reason: str
+    reason: NotifyReason
     firing: tuple[str, ...]
     resolved: tuple[str, ...]
     at: datetime
@@ -419,10 +420,15 @@ class TenantCorrelation:
         if member.alert_id != change.alert_id:
             held = member.held_until is not None
             detail = "a held resolution is cancelled: the alert flaps" if held else ""
-            self._log(incident, TimelineEntry(now, "alert_fired_again", detail, member.fingerprint))
+            self._log(
+                incident,
+                TimelineEntry(now, TimelineEvent.ALERT_FIRED_AGAIN, detail, member.fingerprint),
+            )
             member.flapping = self._is_flapping(member.fingerprint, now)
         elif change.kind is ChangeKind.ACKNOWLEDGED:
-            entry = TimelineEntry(now, "alert_acknowledged", "", member.fingerprint, change.by)
+            entry = TimelineEntry(
+                now, TimelineEvent.ALERT_ACKNOWLEDGED, "", member.fingerprint, change.by
+            )
             self._log(incident, entry)
         member.alert_id, member.status, member.held_until = change.alert_id, change.status, None
         member.severity, member.updated_at = change.severity, now
@@ -460,7 +466,7 @@ class TenantCorrelation:
         self.incidents[incident.id] = incident
         self.open_by_group[(route.path, gkey)] = incident.id
         self.open_by_route.setdefault(route.path, set()).add(incident.id)
-        self._log(incident, TimelineEntry(now, "created", f"group key {gkey}"))
+        self._log(incident, TimelineEntry(now, TimelineEvent.CREATED, f"group key {gkey}"))
         self._bump("incidents")
         return incident
 
@@ -492,7 +498,7 @@ class TenantCorrelation:
                     incident,
                     TimelineEntry(
                         now,
-                        "resolution_held",
+                        TimelineEvent.RESOLUTION_HELD,
                         f"flapping: {count} transitions in {self.policy.flapping.window}; "
                         f"held firing until {hold.isoformat()}",
                         fp,
@@ -501,7 +507,9 @@ class TenantCorrelation:
                 self._bump("flapping_held")
             else:
                 member.held_until = None
-                self._log(incident, TimelineEntry(now, "alert_resolved", "", fp, change.by))
+                self._log(
+                    incident, TimelineEntry(now, TimelineEvent.ALERT_RESOLVED, "", fp, change.by)
+                )
             incident.updated_at = now
             self._dirty(incident, member)
             touched.add(incident.id)
@@ -586,7 +594,7 @@ class TenantCorrelation:
             if incident is None or member is None or member.held_until != until:
                 continue  # fired again meanwhile, or already closed
             member.held_until, member.updated_at = None, now
-            self._log(incident, TimelineEntry(now, "hold_ended", "stayed resolved", fp))
+            self._log(incident, TimelineEntry(now, TimelineEvent.HOLD_ENDED, "stayed resolved", fp))
             self._dirty(incident, member)
             touched.add(incident.id)
             known = self.alerts.get(fp)
@@ -667,7 +675,7 @@ class TenantCorrelation:
                 group.incident_id,
                 group.receiver,
                 group.group_key,
-                notice.reason.value,
+                notice.reason,
                 tuple(sorted(notice.firing)),
                 tuple(sorted(notice.resolved)),
                 now,
@@ -687,13 +695,13 @@ class TenantCorrelation:
                 f"{notice.reason.value}: {len(notice.firing)} firing, "
                 f"{len(notice.resolved)} resolved to {group.receiver}"
             )
-            self._log(incident, TimelineEntry(now, "notified", detail))
+            self._log(incident, TimelineEntry(now, TimelineEvent.NOTIFIED, detail))
 
     def _notify(
         self,
         incident: Incident,
         receiver: str,
-        reason: str,
+        reason: NotifyReason,
         firing: frozenset[str],
         resolved: frozenset[str],
         now: datetime,
@@ -717,7 +725,7 @@ class TenantCorrelation:
                 alert_ids=alert_ids,
             )
         )
-        self._log(incident, TimelineEntry(now, "notified", detail))
+        self._log(incident, TimelineEntry(now, TimelineEvent.NOTIFIED, detail))
         self._bump("notifications")
 
     # -- silences and inhibition ------------------------------------------------------
@@ -771,14 +779,16 @@ class TenantCorrelation:
         fp = member.fingerprint
         if silenced and not member.silenced_by:
             self._bump("suppressed_by_silence")
-            self._log(incident, TimelineEntry(now, "silenced", ", ".join(silenced), fp))
+            self._log(incident, TimelineEntry(now, TimelineEvent.SILENCED, ", ".join(silenced), fp))
         elif member.silenced_by and not silenced:
-            self._log(incident, TimelineEntry(now, "unsilenced", "", fp))
+            self._log(incident, TimelineEntry(now, TimelineEvent.UNSILENCED, "", fp))
         if inhibited and not member.inhibited_by:
             self._bump("suppressed_by_inhibition")
-            self._log(incident, TimelineEntry(now, "inhibited", f"by {inhibited[0]}", fp))
+            self._log(
+                incident, TimelineEntry(now, TimelineEvent.INHIBITED, f"by {inhibited[0]}", fp)
+            )
         elif member.inhibited_by and not inhibited:
-            self._log(incident, TimelineEntry(now, "uninhibited", "", fp))
+            self._log(incident, TimelineEntry(now, TimelineEvent.UNINHIBITED, "", fp))
         member.silenced_by, member.inhibited_by, member.updated_at = silenced, inhibited, now
         self._dirty(incident, member)
 
@@ -812,11 +822,13 @@ class TenantCorrelation:
         if muted:
             incident.muted_at = now
             detail = "muted by " + ", ".join(incident.muted_by())
-            self._log(incident, TimelineEntry(now, "muted", detail))
+            self._log(incident, TimelineEntry(now, TimelineEvent.MUTED, detail))
             self._tell_escalation(incident, NotifyReason.MUTED, now)
         else:
             incident.muted_at = None
-            self._log(incident, TimelineEntry(now, "unmuted", "an open alert is not muted"))
+            self._log(
+                incident, TimelineEntry(now, TimelineEvent.UNMUTED, "an open alert is not muted")
+            )
             self._tell_escalation(incident, NotifyReason.UNMUTED, now)
         self._dirty(incident)
 
@@ -872,7 +884,7 @@ class TenantCorrelation:
                 incident.id,
                 incident.receiver,
                 incident.group_key,
-                reason.value,
+                reason,
                 (),
                 (),
                 now,
@@ -898,7 +910,7 @@ class TenantCorrelation:
         self._dirty(incident)
         if previous is not None and abs(previous.value - risk.value) >= RISK_STEP:
             detail = f"{previous.value:.3f} -> {risk.value:.3f} by model {risk.model}"
-            self._log(incident, TimelineEntry(risk.at, "risk_changed", detail))
+            self._log(incident, TimelineEntry(risk.at, TimelineEvent.RISK_CHANGED, detail))
         if not self.policy.risk_routes:
             return
         firing = incident.notifiable()[0]
@@ -907,7 +919,9 @@ class TenantCorrelation:
         for route in pages:
             incident.risk_paged += (route.name,)
             detail = f"risk {risk.value:.3f} met {route.name}: {len(firing)} firing"
-            self._notify(incident, route.receiver, "risk", firing, frozenset(), risk.at, detail)
+            self._notify(
+                incident, route.receiver, NotifyReason.RISK, firing, frozenset(), risk.at, detail
+            )
             self._bump("risk_pages")
 
     def note(self, incident_id: str, entry: TimelineEntry) -> bool:
@@ -928,7 +942,7 @@ class TenantCorrelation:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
         incident = self.get(incident_id)
         incident.feedback, incident.feedback_by = verdict, by
-        self._log(incident, TimelineEntry(now, "feedback", verdict, by=by))
+        self._log(incident, TimelineEntry(now, TimelineEvent.FEEDBACK, verdict, by=by))
         self._dirty(incident)
         return incident
 

@@ -73,12 +73,47 @@ class Member:
         return bool(self.silenced_by or self.inhibited_by)
 
 
+class TimelineEvent(StrEnum):
+    """What a timeline entry records (the API shows the value)."""
+
+    # The incident itself.
+    CREATED = "created"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    FEEDBACK = "feedback"  # a person said whether it was actionable or noise
+    RISK_CHANGED = "risk_changed"
+    # Its alerts.
+    ALERT_JOINED = "alert_joined"
+    ALERT_FIRED_AGAIN = "alert_fired_again"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    ALERT_RESOLVED = "alert_resolved"
+    RESOLUTION_HELD = "resolution_held"  # a flapping alert's resolution waits
+    HOLD_ENDED = "hold_ended"
+    # What mutes them.
+    SILENCED = "silenced"
+    UNSILENCED = "unsilenced"
+    INHIBITED = "inhibited"
+    UNINHIBITED = "uninhibited"
+    MUTED = "muted"  # every open alert is silenced or inhibited
+    UNMUTED = "unmuted"
+    # Its receiver's notifications and its escalation.
+    NOTIFIED = "notified"
+    ESCALATION_STARTED = "escalation_started"
+    ESCALATION_PAUSED = "escalation_paused"
+    ESCALATION_RESUMED = "escalation_resumed"
+    ESCALATED = "escalated"
+    SLA_BREACHED = "sla_breached"
+    ON_CALL = "on_call"  # who a schedule target paged
+    DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One thing that happened to an incident, and why."""
 
     at: datetime
-    event: str
+    event: TimelineEvent
     detail: str = ""
     fingerprint: str | None = None
     by: str | None = None
@@ -144,7 +179,7 @@ class Incident:
         raised = member.severity > self.severity
         self.severity = max(self.severity, member.severity)
         detail = member.detail + (f"; severity now {self.severity}" if raised else "")
-        return TimelineEntry(now, "alert_joined", detail, member.fingerprint)
+        return TimelineEntry(now, TimelineEvent.ALERT_JOINED, detail, member.fingerprint)
 
     def acknowledge(
         self, now: datetime, by: str | None, reason: str | None
@@ -156,7 +191,7 @@ class Incident:
             return None
         self.state = IncidentState.ACKNOWLEDGED
         self.acknowledged_at, self.acknowledged_by, self.updated_at = now, by, now
-        return TimelineEntry(now, "acknowledged", reason or "", by=by)
+        return TimelineEntry(now, TimelineEvent.ACKNOWLEDGED, reason or "", by=by)
 
     def resolve(self, now: datetime, by: str | None, reason: str) -> TimelineEntry | None:
         """Close the incident (``None`` if it already was closed)."""
@@ -164,7 +199,7 @@ class Incident:
             return None
         self.state = IncidentState.RESOLVED
         self.resolved_at, self.resolved_by, self.updated_at = now, by, now
-        return TimelineEntry(now, "resolved", reason, by=by)
+        return TimelineEntry(now, TimelineEvent.RESOLVED, reason, by=by)
 
     def settle(self, now: datetime) -> TimelineEntry | None:
         """Move to the state the members imply: resolved when none is open any more,

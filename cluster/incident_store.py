@@ -16,7 +16,7 @@ from typing import Any
 from redis import asyncio as aioredis
 
 from alerting.aggregation import AggregationGroup, group_from_record, group_to_record
-from alerting.correlation import Notification, Outbox
+from alerting.correlation import Outbox
 from alerting.flapping import FlapHistory
 from alerting.flush import Notified, notified_from_record, notified_to_record
 from alerting.incident import (
@@ -32,6 +32,7 @@ from alerting.incident import (
 from alerting.silence import Silence, silence_from_record
 from alerting.timeutil import from_epoch
 from cluster import keys
+from cluster.records import NotificationsEntry
 from cluster.redis_client import TenantRedis, stream_entries, text
 
 TIMELINE_CAP = 1000
@@ -57,34 +58,6 @@ class StoredCorrelation:
 def _flap_record(history: FlapHistory) -> list[float]:
     """A fingerprint's transition times as stored (epoch seconds)."""
     return [round(t.timestamp(), 6) for t in history.transitions]
-
-
-def notification_record(n: Notification) -> dict[str, Any]:
-    """One notification as the escalator reads it."""
-    return {
-        "incident_id": n.incident_id,
-        "receiver": n.receiver,
-        "group_key": n.group_key,
-        "reason": n.reason,
-        "firing": list(n.firing),
-        "resolved": list(n.resolved),
-        "at": n.at.timestamp(),
-        "severity": n.severity.value,
-        "labels": dict(n.labels),
-        "summary": n.summary,
-        "send_resolved": n.send_resolved,
-        "alert_ids": dict(n.alert_ids),
-    }
-
-
-def notifications_entry(notifications: list[Notification]) -> dict[str, str]:
-    """The stream entry for one round's notifications: a count and a JSON array.
-
-    One entry per round, not per notification, for the reason the change stream
-    batches too: a new group per alert would otherwise cost one XADD per alert.
-    """
-    records = [notification_record(n) for n in notifications]
-    return {"count": str(len(records)), "notifications": json.dumps(records)}
 
 
 class IncidentStore(TenantRedis):
@@ -144,7 +117,7 @@ class IncidentStore(TenantRedis):
             if outbox.notifications:
                 pipe.xadd(
                     keys.notifications(t),
-                    notifications_entry(outbox.notifications),  # type: ignore[arg-type]
+                    NotificationsEntry(tuple(outbox.notifications)).to_fields(),  # type: ignore[arg-type]
                     maxlen=self.stream_maxlen,
                     approximate=True,
                 )

@@ -36,6 +36,7 @@ from alerting.am_templates import (
     truncate,
     webhook_body,
 )
+from alerting.correlation import Notification
 from alerting.delivery import Attempt
 from alerting.receivers import SUPPORTED_INTEGRATIONS, Receiver, send_resolved
 
@@ -174,7 +175,7 @@ def render(
 
 def group_message(
     tenant: str,
-    record: Mapping[str, Any],
+    record: Notification,
     integration: Integration,
     docs: Mapping[str, Mapping[str, Any]],
     external_url: str,
@@ -182,11 +183,11 @@ def group_message(
 ) -> GroupMessage | None:
     """The request one notification makes of one integration (``None``: nothing to
     send, as when a send_resolved: false integration is told only of resolutions)."""
-    firing = list(record["firing"])
-    resolved = list(record["resolved"]) if integration.send_resolved else []
+    firing = list(record.firing)
+    resolved = list(record.resolved) if integration.send_resolved else []
     if not firing and not integration.send_resolved:
         return None
-    alert_ids: Mapping[str, str] = record.get("alert_ids", {})
+    alert_ids = record.alert_ids
     views = [
         alert_view(fp, fp in firing, docs[alert_ids[fp]])
         for fp in [*firing, *resolved]
@@ -198,15 +199,15 @@ def group_message(
     if integration.section != "webhook_configs":
         max_alerts = 0
     kept, left = truncate(sort_alerts(views), max_alerts)
-    data = template_data(record["receiver"], record.get("labels", {}), kept, external_url)
-    url, body = render(integration, data, record["group_key"], left, global_settings)
+    data = template_data(record.receiver, record.labels, kept, external_url)
+    url, body = render(integration, data, record.group_key, left, global_settings)
     headers = _auth_headers(integration.config)
     return GroupMessage(
         tenant,
-        record["incident_id"],
-        record["group_key"],
-        record["reason"],
-        record["at"],
+        record.incident_id,
+        record.group_key,
+        record.reason.value,
+        record.at.timestamp(),
         url,
         body,
         headers,

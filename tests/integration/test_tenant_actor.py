@@ -17,6 +17,7 @@ from alerting.errors import InvalidTransition, NotFound
 from alerting.matchers import parse_matchers
 from alerting.query import AlertQuery
 from cluster import keys
+from cluster.records import AlertChangeRecord, ChangeEntry
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from cluster.settings import Settings
 from tests.system import Vigil, unique_labels, wait_for
@@ -191,8 +192,6 @@ def test_redis_down_means_an_error_and_nothing_stored(vigil: Vigil) -> None:
 
 
 def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
-    from cluster.store import read_changes
-
     a = actor("globex", vigil.settings)
     client = redis_lib.Redis.from_url(vigil.redis.url)
     last = client.xrevrange(keys.changes("globex"), count=1)
@@ -201,10 +200,10 @@ def test_every_change_is_on_the_change_stream(vigil: Vigil) -> None:
     (r,) = ray.get(a.ingest.remote([alert(labels)]))
     ray.get(a.acknowledge.remote(r["id"], "ann", "looking into it"))
     entries = client.xrange(keys.changes("globex"), min=b"(" + after)
-    changes = [c for _, fields in entries for c in read_changes(fields)]
-    mine = [c for c in changes if c["alert_id"] == r["id"]]
-    assert [c["kind"] for c in mine] == ["created", "acknowledged"]
-    assert (mine[1]["by"], mine[1]["reason"]) == ("ann", "looking into it")
+    changes = [c for _, fields in entries for c in ChangeEntry.from_fields(fields).changes]
+    mine = [c for c in changes if isinstance(c, AlertChangeRecord) and c.alert_id == r["id"]]
+    assert [c.kind for c in mine] == ["created", "acknowledged"]
+    assert (mine[1].by, mine[1].reason) == ("ann", "looking into it")
     client.close()
 
 

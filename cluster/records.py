@@ -1,0 +1,237 @@
+"""The records Vigil's processes hand each other over Redis streams: each type with its
+paired ``to_record`` / ``from_record``, written in one place and read in one place.
+
+    stream                   written by     read by      entry fields
+    <tenant>:changes         TenantActor    correlator   ChangeEntry: at, count, changes
+                                                         (AlertChangeRecord and
+                                                         SilenceChangeRecord, JSON)
+    <tenant>:notifications   correlator     escalator    NotificationsEntry: count,
+                                                         notifications (Notification,
+                                                         JSON)
+
+One entry holds a whole stored batch, not one change: appending 1,000 entries costs
+Redis and the client far more than one entry of 1,000 changes, and a batch is stored
+atomically anyway. The formats are those of every earlier version (a stream written
+before an upgrade is read after it); fields added later have defaults when read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from alerting.alert import AlertStatus
+from alerting.correlation import AlertChange, Notification
+from alerting.flush import NotifyReason
+from alerting.lifecycle import ChangeKind, Transition
+from alerting.severity import Severity
+from alerting.silence import Silence, SilenceState
+from alerting.timeutil import from_epoch
+
+SILENCE_KIND = "silence"
+"""The ``kind`` of a silence's change, beside the alert changes' ``ChangeKind``."""
+
+
+@dataclass(frozen=True)
+class AlertChangeRecord:
+    """One alert's change on the change stream: what happened to which occurrence, and
+    by whom. ``change_id`` is unique per change and is what the correlator dedupes on (a
+    retried transaction may append the same batch twice, under another entry id)."""
+
+    change_id: str
+    kind: ChangeKind
+    alert_id: str
+    fingerprint: str
+    status: AlertStatus
+    severity: Severity
+    resolved_by: str | None = None
+    by: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, step: Transition, change_id: str) -> AlertChangeRecord:
+        """The record of one lifecycle step that changed something."""
+        if step.change is None:
+            raise ValueError("a step that changed nothing has no record")
+        alert = step.alert
+        return cls(
+            change_id=change_id,
+            kind=step.change,
+            alert_id=alert.id,
+            fingerprint=alert.fingerprint,
+            status=alert.status,
+            severity=alert.severity,
+            # Only a closed occurrence says who closed it.
+            resolved_by=alert.resolved_by if not alert.status.is_open else None,
+            by=step.by,
+            reason=step.reason,
+        )
+
+    def to_record(self) -> dict[str, str]:
+        record = {
+            "change_id": self.change_id,
+            "kind": self.kind.value,
+            "alert_id": self.alert_id,
+            "fingerprint": self.fingerprint,
+            "status": self.status.value,
+            "severity": self.severity.value,
+        }
+        for name in ("resolved_by", "by", "reason"):
+            value = getattr(self, name)
+            if value:
+                record[name] = value
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, str]) -> AlertChangeRecord:
+        return cls(
+            change_id=record["change_id"],
+            kind=ChangeKind(record["kind"]),
+            alert_id=record["alert_id"],
+            fingerprint=record["fingerprint"],
+            status=AlertStatus(record["status"]),
+            severity=Severity(record["severity"]),
+            resolved_by=record.get("resolved_by"),
+            by=record.get("by"),
+            reason=record.get("reason"),
+        )
+
+    def as_change(self, stored_at: datetime, doc: Mapping[str, Any] | None) -> AlertChange:
+        """The change as the correlation engine takes it; ``doc`` (the stored alert, for
+        one the engine does not know yet) adds its labels and start."""
+        return AlertChange(
+            change_id=self.change_id,
+            kind=self.kind,
+            alert_id=self.alert_id,
+            fingerprint=self.fingerprint,
+            status=self.status,
+            severity=self.severity,
+            stored_at=stored_at,
+            labels=doc["labels"] if doc is not None else None,
+            starts_at=datetime.fromisoformat(doc["starts_at"]) if doc is not None else None,
+            resolved_by=self.resolved_by,
+            by=self.by,
+        )
+
+
+@dataclass(frozen=True)
+class SilenceChangeRecord:
+    """A silence was created, changed or expired: what mutes alerts changed, so the
+    correlator reads the tenant's silences again."""
+
+    change_id: str
+    silence_id: str
+    state: SilenceState
+
+    @classmethod
+    def of(cls, silence: Silence, now: datetime, change_id: str) -> SilenceChangeRecord:
+        return cls(change_id, silence.id, silence.state(now))
+
+    def to_record(self) -> dict[str, str]:
+        return {
+            "change_id": self.change_id,
+            "kind": SILENCE_KIND,
+            "silence_id": self.silence_id,
+            "state": self.state.value,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, str]) -> SilenceChangeRecord:
+        return cls(record["change_id"], record["silence_id"], SilenceState(record["state"]))
+
+
+ChangeRecord = AlertChangeRecord | SilenceChangeRecord
+
+
+def change_from_record(record: Mapping[str, str]) -> ChangeRecord:
+    """Either kind of change, by its ``kind``."""
+    if record["kind"] == SILENCE_KIND:
+        return SilenceChangeRecord.from_record(record)
+    return AlertChangeRecord.from_record(record)
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """One entry of a tenant's change stream: when the batch was stored, and its
+    changes in order."""
+
+    at: datetime
+    changes: tuple[ChangeRecord, ...]
+
+    def to_fields(self) -> dict[str, str]:
+        return {
+            "at": f"{self.at.timestamp():.6f}",
+            "count": str(len(self.changes)),
+            "changes": json.dumps([c.to_record() for c in self.changes]),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[bytes, bytes]) -> ChangeEntry:
+        changes = tuple(change_from_record(r) for r in json.loads(fields[b"changes"]))
+        return cls(from_epoch(float(fields[b"at"])), changes)
+
+
+def notification_to_record(n: Notification) -> dict[str, Any]:
+    """One notification as the escalator reads it."""
+    return {
+        "incident_id": n.incident_id,
+        "receiver": n.receiver,
+        "group_key": n.group_key,
+        "reason": n.reason.value,
+        "firing": list(n.firing),
+        "resolved": list(n.resolved),
+        "at": n.at.timestamp(),
+        "severity": n.severity.value,
+        "labels": dict(n.labels),
+        "summary": n.summary,
+        "send_resolved": n.send_resolved,
+        "alert_ids": dict(n.alert_ids),
+    }
+
+
+def notification_from_record(record: Mapping[str, Any]) -> Notification:
+    """The notification ``notification_to_record`` wrote (or an earlier version did:
+    the fields after ``at`` came later and have their defaults)."""
+    return Notification(
+        incident_id=record["incident_id"],
+        receiver=record["receiver"],
+        group_key=record["group_key"],
+        reason=NotifyReason(record["reason"]),
+        firing=tuple(record["firing"]),
+        resolved=tuple(record["resolved"]),
+        at=from_epoch(float(record["at"])),
+        severity=Severity(record.get("severity", Severity.WARNING.value)),
+        labels=dict(record.get("labels", {})),
+        summary=record.get("summary", ""),
+        send_resolved=bool(record.get("send_resolved", True)),
+        alert_ids=dict(record.get("alert_ids", {})),
+    )
+
+
+@dataclass(frozen=True)
+class NotificationsEntry:
+    """One entry of a tenant's notifications stream: one correlation round's
+    notifications (a new group per alert would otherwise cost one XADD per alert)."""
+
+    notifications: tuple[Notification, ...] = field(default_factory=tuple)
+
+    def to_fields(self) -> dict[str, str]:
+        records = [notification_to_record(n) for n in self.notifications]
+        return {"count": str(len(records)), "notifications": json.dumps(records)}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[bytes, bytes]) -> NotificationsEntry:
+        records = json.loads(fields[b"notifications"])
+        return cls(tuple(notification_from_record(r) for r in records))
+
+
+def alert_change_entry(
+    steps: Sequence[Transition], now: datetime, new_id: Callable[[], str]
+) -> ChangeEntry:
+    """The entry for one stored batch of lifecycle steps (those that changed something);
+    ``new_id()`` makes each change's id."""
+    changes = tuple(AlertChangeRecord.of(s, new_id()) for s in steps if s.change is not None)
+    return ChangeEntry(now, changes)
