@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import heapq
 import logging
 import os
 import time
@@ -24,16 +23,17 @@ from typing import Any
 import ray
 
 from actors.whereabouts import Whereabouts
-from alerting.alert import Alert, IncomingAlert, share_fields_set
-from alerting.errors import NotFound, SilenceNotFound
+from alerting.alert import Alert, IncomingAlert
+from alerting.alert_book import AlertBook
+from alerting.errors import SilenceNotFound
 from alerting.lifecycle import (
-    ChangeKind,
+    Action,
+    IngestResult,
     Transition,
     acknowledge,
+    act,
     escalate,
     expire,
-    purge_time,
-    receive,
     resolve,
 )
 from alerting.matchers import Matcher, matches_all
@@ -62,10 +62,6 @@ from cluster.settings import Settings
 from cluster.store import AlertStore
 
 log = logging.getLogger("vigil.tenant")
-
-DEDUP_KEY_LABEL = "dedup_key"
-"""A label that, when present, names the alert as PagerDuty's ``dedup_key`` does: a later
-event with the same key refers to the same alert even if its other labels differ."""
 
 SWEEP_INTERVAL_SECONDS = 1.0
 CORRELATOR_LOOKUP_SECONDS = 5.0
@@ -100,21 +96,14 @@ def relax_young_collections() -> None:
     gc.set_threshold(YOUNG_GC_THRESHOLD, middle, oldest)
 
 
+def new_alert_id() -> str:
+    """A random alert occurrence id: 32 hex digits."""
+    return os.urandom(16).hex()
+
+
 def utc_now() -> datetime:
     """The wall clock in UTC: the one place the actor reads time."""
     return datetime.now(UTC)
-
-
-def ingest_result(step: Transition, previous_id: str | None) -> dict[str, Any]:
-    """What the API answers for one delivered alert."""
-    alert = step.alert
-    return {
-        "id": alert.id,
-        "fingerprint": alert.fingerprint,
-        "status": alert.status.value,
-        "duplicate": previous_id == alert.id,
-        "occurrence": alert.occurrence,
-    }
 
 
 class TenantActor(Whereabouts):
@@ -129,13 +118,8 @@ class TenantActor(Whereabouts):
         self.resolve_timeout = settings.resolve_timeout
         self.resolved_retention = settings.resolved_retention
         self.store = AlertStore(tenant, settings.redis_url, settings.change_stream_maxlen)
-        self.alerts: dict[str, Alert] = {}
-        self.latest: dict[str, str] = {}  # fingerprint → id of its newest occurrence
-        self.deadlines: list[tuple[datetime, str]] = []  # (ends_at, id) heap of open alerts
-        self.purges: list[tuple[datetime, str]] = []  # (purge time, id) heap of resolved ones
-        self.dedup_keys: dict[str, set[str]] = {}  # dedup_key label → fingerprints carrying it
-        for alert in self.store.load():
-            self._remember(alert)
+        self.book = AlertBook(tenant, settings.resolved_retention)
+        self.book.remember_all(self.store.load())
         self.silences: dict[str, Silence] = {s.id: s for s in self.store.load_silences()}
         freeze_long_lived()
         relax_young_collections()
@@ -150,47 +134,6 @@ class TenantActor(Whereabouts):
         self._sweeper: asyncio.Task[None] | None = None
         self._last_call = time.monotonic()
 
-    # -- state kept in memory -------------------------------------------------------
-
-    def _remember(self, alert: Alert) -> None:
-        self.alerts[alert.id] = share_fields_set(alert)  # ~1.2 KB less per kept alert
-        newest = self.alerts.get(self.latest.get(alert.fingerprint, ""))
-        if newest is None or alert.occurrence >= newest.occurrence:
-            self.latest[alert.fingerprint] = alert.id
-        if alert.status.is_open:
-            heapq.heappush(self.deadlines, (alert.ends_at, alert.id))
-        purge_at = purge_time(alert, self.resolved_retention)
-        if purge_at is not None:
-            heapq.heappush(self.purges, (purge_at, alert.id))
-        dedup_key = alert.labels.get(DEDUP_KEY_LABEL)
-        if dedup_key is not None:
-            self.dedup_keys.setdefault(dedup_key, set()).add(alert.fingerprint)
-
-    def _latest_for_dedup_key(self, dedup_key: str) -> list[Alert]:
-        """The newest occurrence of every fingerprint carrying this ``dedup_key``, open first."""
-        found = [
-            self.alerts[self.latest[fp]]
-            for fp in self.dedup_keys.get(dedup_key, ())
-            if fp in self.latest
-        ]
-        return sorted(found, key=lambda a: (not a.status.is_open, -a.last_seen.timestamp()))
-
-    def _find(self, alert_id: str) -> Alert:
-        alert = self.alerts.get(alert_id)
-        if alert is None:
-            raise NotFound(f"no alert {alert_id!r} for tenant {self.tenant!r}")
-        return alert
-
-    def _due_expiries(self, now: datetime) -> list[Transition]:
-        """Expire open alerts whose ``ends_at`` passed (entries for changed alerts are stale)."""
-        due: list[Transition] = []
-        while self.deadlines and self.deadlines[0][0] <= now:
-            _, alert_id = heapq.heappop(self.deadlines)
-            step = expire(self.alerts[alert_id], now)
-            if step.change is not None:
-                due.append(step)
-        return due
-
     async def _commit(self, steps: Sequence[Transition], now: datetime) -> None:
         """Persist, then apply in memory: memory never holds what Redis does not.
 
@@ -200,12 +143,12 @@ class TenantActor(Whereabouts):
         try:
             await self.store.save(steps, now)
         except Exception:
-            self._restore_deadlines(steps)
+            self.book.restore_deadlines(steps)
             raise
         changed = False
         for step in steps:
             if step.change is not None:
-                self._remember(step.alert)
+                self.book.remember(step.alert)
                 changed = True
         if changed:
             self._wake_correlator()
@@ -251,29 +194,7 @@ class TenantActor(Whereabouts):
         idle = time.monotonic() - self._last_call
         if self.keep_warm or idle < self.settings.tenant_idle_seconds:
             return False
-        return not any(a.status.is_open for a in self.alerts.values())
-
-    def _due_purges(self, now: datetime) -> list[tuple[datetime, str]]:
-        """Resolved alerts past their retention (entries for reopened ones are stale)."""
-        due: list[tuple[datetime, str]] = []
-        while self.purges and self.purges[0][0] <= now:
-            purge_at, alert_id = heapq.heappop(self.purges)
-            alert = self.alerts.get(alert_id)
-            if alert is not None and purge_time(alert, self.resolved_retention) == purge_at:
-                due.append((purge_at, alert_id))
-        return due
-
-    def _forget(self, alert_ids: Sequence[str]) -> None:
-        for alert_id in alert_ids:
-            alert = self.alerts.pop(alert_id)
-            if self.latest.get(alert.fingerprint) == alert_id:
-                del self.latest[alert.fingerprint]
-                dedup_key = alert.labels.get(DEDUP_KEY_LABEL)
-                if dedup_key is not None:
-                    fingerprints = self.dedup_keys.get(dedup_key, set())
-                    fingerprints.discard(alert.fingerprint)
-                    if not fingerprints:
-                        self.dedup_keys.pop(dedup_key, None)
+        return not self.book.has_open()
 
     async def _sweep_forever(self) -> None:
         """Resolve alerts past their ``ends_at`` and purge old resolved ones, every second."""
@@ -303,81 +224,36 @@ class TenantActor(Whereabouts):
                         ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
 
     async def _sweep(self, now: datetime) -> None:
-        await self._commit(self._due_expiries(now), now)
-        purge = self._due_purges(now)
+        await self._commit(self.book.due_expiries(now), now)
+        purge = self.book.due_purges(now)
         try:
             await self.store.delete([alert_id for _, alert_id in purge])
         except Exception:
-            for entry in purge:  # retried on the next sweep
-                heapq.heappush(self.purges, entry)
+            self.book.restore_purges(purge)  # retried on the next sweep
             raise
-        self._forget([alert_id for _, alert_id in purge])
+        self.book.forget([alert_id for _, alert_id in purge])
 
     # -- the actor's API --------------------------------------------------------------
 
-    async def ingest(self, batch: list[IncomingAlert]) -> list[dict[str, Any]]:
+    async def ingest(self, batch: list[IncomingAlert]) -> list[IngestResult]:
         """Apply a batch of deliveries; return one result per alert, in order."""
         self._begin()
         async with self._lock:
             now = utc_now()
-            steps = self._due_expiries(now)
-            pending: dict[str, Alert] = {s.alert.id: s.alert for s in steps}
-            latest: dict[str, str] = {}
-            opened_keys: dict[str, str] = {}  # dedup_key → fingerprint opened in this batch
-            results = []
-            for item in batch:
-                fp = self._identity(item, opened_keys)
-                current_id = latest.get(fp) or self.latest.get(fp)
-                current = pending.get(current_id or "") or self.alerts.get(current_id or "")
-                made = receive(
-                    current,
-                    item,
-                    tenant=self.tenant,
-                    new_id=os.urandom(16).hex(),
-                    now=now,
-                    resolve_timeout=self.resolve_timeout,
-                )
-                for step in made:
-                    pending[step.alert.id] = step.alert
-                result = made[-1].alert
-                latest[fp] = result.id
-                dedup_key = result.labels.get(DEDUP_KEY_LABEL)
-                if dedup_key is not None and result.status.is_open:
-                    opened_keys[dedup_key] = result.fingerprint
-                steps.extend(made)
-                results.append(ingest_result(made[-1], current.id if current else None))
+            steps, results = self.book.receive_batch(batch, now, self.resolve_timeout, new_alert_id)
             await self._commit(steps, now)
             return results
-
-    def _identity(self, item: IncomingAlert, opened_keys: dict[str, str]) -> str:
-        """The fingerprint a delivery refers to: its own, unless its ``dedup_key`` label
-        names an alert already known (then that alert, as PagerDuty dedups by key).
-        ``opened_keys`` holds the keys opened earlier in the same batch."""
-        dedup_key = item.labels.get(DEDUP_KEY_LABEL)
-        if dedup_key is None:
-            return item.fingerprint
-        if dedup_key in opened_keys:
-            return opened_keys[dedup_key]
-        known = self._latest_for_dedup_key(dedup_key)
-        return known[0].fingerprint if known else item.fingerprint
-
-    def _restore_deadlines(self, steps: Sequence[Transition]) -> None:
-        """After a failed write, put back the expiries that were popped for it."""
-        for step in steps:
-            if step.change is ChangeKind.EXPIRED:
-                original = self.alerts[step.alert.id]
-                heapq.heappush(self.deadlines, (original.ends_at, original.id))
 
     async def get(self, alert_id: str) -> Alert:
         """One alert by id (``NotFound`` if the tenant has no such alert)."""
         self._begin()
-        return self._view(self._find(alert_id), utc_now())
+        return self._view(self.book.find(alert_id), utc_now())
 
     async def list_alerts(self, query: AlertQuery) -> Page[Alert]:
         """A page of the tenant's alerts matching ``query``."""
         self._begin()
         now = utc_now()
-        return select((self._view(a, now) for a in self.alerts.values()), query)
+        return select((self._view(a, now) for a in self.book), query)
 
     async def _change_one(
         self, alert_id: str, change: Callable[[Alert, datetime], Transition]
@@ -388,9 +264,9 @@ class TenantActor(Whereabouts):
             now = utc_now()
             # Expire what is due first, so an alert past its ends_at is acted on as
             # the resolved alert it is (acknowledging it is then refused).
-            steps = self._due_expiries(now)
+            steps = self.book.due_expiries(now)
             current = next((s.alert for s in steps if s.alert.id == alert_id), None)
-            step = change(current or self._find(alert_id), now)
+            step = change(current or self.book.find(alert_id), now)
             await self._commit([*steps, step], now)
             return step.alert
 
@@ -421,7 +297,7 @@ class TenantActor(Whereabouts):
         )
 
     async def act_on_dedup_key(
-        self, dedup_key: str, action: str, by: str | None = None
+        self, dedup_key: str, action: Action, by: str | None = None
     ) -> list[str]:
         """Acknowledge or resolve the open alert(s) a ``dedup_key`` names.
 
@@ -429,11 +305,15 @@ class TenantActor(Whereabouts):
         accepts such events too).
         """
         return await self._act_on(
-            lambda: [a.id for a in self._latest_for_dedup_key(dedup_key)], action, by, None
+            lambda: [a.id for a in self.book.named_by_dedup_key(dedup_key)], action, by, None
         )
 
     async def act_on_alerts(
-        self, alert_ids: list[str], action: str, by: str | None = None, reason: str | None = None
+        self,
+        alert_ids: list[str],
+        action: Action,
+        by: str | None = None,
+        reason: str | None = None,
     ) -> list[str]:
         """Acknowledge or resolve these alerts (an incident's); return the ids changed.
 
@@ -445,27 +325,23 @@ class TenantActor(Whereabouts):
     async def _act_on(
         self,
         chosen: Callable[[], list[str]],
-        action: str,
+        action: Action,
         by: str | None,
         reason: str | None,
     ) -> list[str]:
         """Apply ``action`` to every open alert among ``chosen()``, in one stored batch."""
-        if action not in ("acknowledge", "resolve"):
-            raise ValueError(f"unknown action {action!r}")
+        action = Action(action)  # refuses a name that is no action
         self._begin()
         async with self._lock:
             now = utc_now()
-            steps = self._due_expiries(now)
+            steps = self.book.due_expiries(now)
             expired = {s.alert.id: s.alert for s in steps}
             changed: list[str] = []
             for alert_id in chosen():
-                alert = expired.get(alert_id) or self.alerts.get(alert_id)
+                alert = expired.get(alert_id) or self.book.get(alert_id)
                 if alert is None or not alert.status.is_open:
                     continue
-                if action == "acknowledge":
-                    step = acknowledge(alert, now=now, by=by, reason=reason)
-                else:
-                    step = resolve(alert, now=now, by=by, reason=reason)
+                step = act(alert, action, now, by, reason)
                 if step.change is not None:
                     steps.append(step)
                     changed.append(alert_id)
@@ -482,7 +358,7 @@ class TenantActor(Whereabouts):
         now = utc_now()
         silences = list(self.silences.values())
         found = []
-        for alert in self.alerts.values():
+        for alert in self.book:
             view = self._view(alert, now)
             if view.status.is_open and matches_all(matchers, view.labels):
                 found.append((view, silenced_by(silences, view.labels, now)))

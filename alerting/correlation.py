@@ -14,7 +14,6 @@ are not idempotent.
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from alerting.aggregation import (
 from alerting.alert import AlertStatus
 from alerting.amconfig import RoutingConfig
 from alerting.correlation_config import CorrelationPolicy
+from alerting.due_queue import DueQueue
 from alerting.flapping import FlapHistory, hold_until
 from alerting.flush import Notified, NotifyReason
 from alerting.grouping import group_key
@@ -171,15 +171,15 @@ class TenantCorrelation:
         self.grouped: dict[str, set[str]] = {}  # fingerprint → the groups holding it
         self.notification_log: dict[str, Notified] = {}
         self.modes = {r.name: send_resolved_modes(r) for r in routing.receivers}
-        self._flushes: list[tuple[datetime, str]] = []  # (due, group) heap, stale allowed
+        self._flushes: DueQueue[str] = DueQueue()  # group id → its next flush
         # Which firing alerts inhibition mutes, as the last refresh found it (groups'
         # flushes use it; silences they judge as of the flush).
         self._inhibitions: dict[str, str] = {}  # firing fingerprint → its inhibitor
         self._firing_labels: list[Mapping[str, str]] = []
-        self._holds: list[tuple[datetime, str, str]] = []  # (until, incident, fingerprint)
+        self._holds: DueQueue[tuple[str, str]] = DueQueue()  # (incident, fp) → hold's end
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
-        self._purges: list[tuple[datetime, str]] = []  # (resolved at, incident) heap
-        self._flap_expiry: list[tuple[datetime, str]] = []  # (transition at, fingerprint)
+        self._purges: DueQueue[str] = DueQueue()  # incident → when it resolved
+        self._flap_expiry: DueQueue[str] = DueQueue()  # fingerprint → its last transition
         # Incidents new or changed since the last scoring, in the order they changed (a
         # dict, not a set: replays must not depend on string hashing).
         self._to_score: dict[str, None] = {}
@@ -216,15 +216,14 @@ class TenantCorrelation:
     def next_due(self, now: datetime) -> datetime | None:
         """The earliest time ``tick`` has something to do: a group's flush, a hold
         ending, or a silence starting or ending."""
-        times = [t for t, _ in self._flushes[:1]] + [t for t, _, _ in self._holds[:1]]
+        times = [t for t in (self._flushes.next_at(), self._holds.next_at()) if t is not None]
         times += [t for s in self.silences for t in (s.starts_at, s.ends_at) if t > now]
         return min(times) if times else None
 
     def _due_by(self, at: datetime) -> bool:
-        """Whether a flush or a hold's end is due by ``at`` (cheap: two heap peeks)."""
-        return bool(
-            (self._flushes and self._flushes[0][0] <= at)
-            or (self._holds and self._holds[0][0] <= at)
+        """Whether a flush or a hold's end is due by ``at`` (cheap: two peeks)."""
+        return any(
+            t is not None and t <= at for t in (self._flushes.next_at(), self._holds.next_at())
         )
 
     def take_to_score(self) -> list[Incident]:
@@ -343,7 +342,7 @@ class TenantCorrelation:
     ) -> None:
         """Put one alert (firing or resolved) into a group, and note what changed."""
         if group.insert(fp, alert, starts_at, route.group_wait, received):
-            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            self._flushes.schedule(gid, group.next_flush_at)
         self.grouped.setdefault(fp, set()).add(gid)
         self.outbox.groups[gid] = group
 
@@ -366,7 +365,7 @@ class TenantCorrelation:
         )
         gid = group_id(route.path, gkey)
         self.groups[gid] = group
-        heapq.heappush(self._flushes, (group.next_flush_at, gid))
+        self._flushes.schedule(gid, group.next_flush_at)
         return group
 
     def _place(self, route: Route, alert: KnownAlert, change: AlertChange, now: datetime) -> str:
@@ -492,7 +491,7 @@ class TenantCorrelation:
             if hold is not None and incident.is_open:
                 member.held_until, member.flapping = hold, True
                 held_any = True
-                heapq.heappush(self._holds, (hold, incident.id, fp))
+                self._holds.schedule((incident.id, fp), hold)
                 count = history.count(now, self.policy.flapping) if history else 0
                 self._log(
                     incident,
@@ -565,7 +564,7 @@ class TenantCorrelation:
             return
         history = self.flaps.setdefault(fp, FlapHistory())
         history.record(now, policy)
-        heapq.heappush(self._flap_expiry, (now, fp))
+        self._flap_expiry.schedule(fp, now)
         self.outbox.flaps[fp] = history
 
     # -- time passing -------------------------------------------------------------------
@@ -575,8 +574,9 @@ class TenantCorrelation:
         touched = self._end_holds(now)
         touched |= self._refresh_suppression(now, force=False)
         self._settle(touched, now)
-        while self._flushes and self._flushes[0][0] <= now:
-            due, gid = heapq.heappop(self._flushes)
+        # One at a time: a flush may make its group due again within this tick.
+        while (head := self._flushes.peek()) is not None and head[0] <= now:
+            due, gid = self._flushes.pop()
             group = self.groups.get(gid)
             if group is not None and group.next_flush_at == due:
                 # As of when it was due (what arrived later waits for the next one),
@@ -587,8 +587,7 @@ class TenantCorrelation:
 
     def _end_holds(self, now: datetime) -> set[str]:
         touched: set[str] = set()
-        while self._holds and self._holds[0][0] <= now:
-            until, incident_id, fp = heapq.heappop(self._holds)
+        for until, (incident_id, fp) in self._holds.pop_due(now):
             incident = self.incidents.get(incident_id)
             member = incident.members.get(fp) if incident else None
             if incident is None or member is None or member.held_until != until:
@@ -630,7 +629,7 @@ class TenantCorrelation:
             del self.groups[gid]  # as Alertmanager deletes an empty group
             self.outbox.groups[gid] = None
             return
-        heapq.heappush(self._flushes, (group.next_flush_at, gid))
+        self._flushes.schedule(gid, group.next_flush_at)
         if result.notices or result.dropped:
             # A quiet look is not stored: after a restart the stored, earlier flush
             # time only makes the first look come sooner, and it finds nothing new.
@@ -836,7 +835,7 @@ class TenantCorrelation:
         """Forget an incident as a place new alerts can join (its groups go on, as
         Alertmanager's do, until their resolutions are announced)."""
         if incident.resolved_at is not None:
-            heapq.heappush(self._purges, (incident.resolved_at, incident.id))
+            self._purges.schedule(incident.id, incident.resolved_at)
         for gkey in incident.group_keys:
             if self.open_by_group.get((incident.route, gkey)) == incident.id:
                 del self.open_by_group[(incident.route, gkey)]
@@ -952,8 +951,8 @@ class TenantCorrelation:
         Both are found through queues ordered by due time, so a purge costs what it
         removes, not a pass over every incident (a pause the correlator cannot afford).
         """
-        while self._purges and self._purges[0][0] + retention < now:
-            _, incident_id = heapq.heappop(self._purges)
+        while (head := self._purges.peek()) is not None and head[0] + retention < now:
+            _, incident_id = self._purges.pop()
             incident = self.incidents.get(incident_id)
             if incident is None:
                 continue
@@ -963,14 +962,14 @@ class TenantCorrelation:
                 del self.notification_log[key]
                 self.outbox.notification_log[key] = None
         window = self.policy.flapping.window
-        while self._flap_expiry and self._flap_expiry[0][0] + window < now:
-            _, fp = heapq.heappop(self._flap_expiry)
+        while (head := self._flap_expiry.peek()) is not None and head[0] + window < now:
+            _, fp = self._flap_expiry.pop()
             history = self.flaps.get(fp)
             if history is None:
                 continue
             history.forget_before(now - window)
             if history.transitions:
-                continue  # newer transitions were queued when they were recorded
+                continue  # a newer transition was queued when it was recorded
             del self.flaps[fp]
             self.outbox.flaps[fp] = None
 
@@ -1013,7 +1012,7 @@ class TenantCorrelation:
         self.flaps = dict(flaps)
         for fp, history in self.flaps.items():
             for at in history.transitions[-1:]:
-                heapq.heappush(self._flap_expiry, (at, fp))
+                self._flap_expiry.schedule(fp, at)
         self.counts = Counter(counts)
         # Oldest first, so a fingerprint's membership ends up pointing at its newest incident.
         for incident in sorted(incidents, key=lambda i: i.created_at):
@@ -1021,7 +1020,7 @@ class TenantCorrelation:
             for fp, member in incident.members.items():
                 self.membership.setdefault(fp, {})[incident.route] = incident.id
                 if member.held_until is not None:
-                    heapq.heappush(self._holds, (member.held_until, incident.id, fp))
+                    self._holds.schedule((incident.id, fp), member.held_until)
                 if member.is_open and incident.is_open:
                     self.alerts[fp] = KnownAlert(
                         member.alert_id,
@@ -1033,7 +1032,7 @@ class TenantCorrelation:
                 if member.suppressed and incident.is_open:
                     self._suppressed.add((incident.id, fp))
             if incident.resolved_at is not None:
-                heapq.heappush(self._purges, (incident.resolved_at, incident.id))
+                self._purges.schedule(incident.id, incident.resolved_at)
             if incident.is_open:
                 for gkey in incident.group_keys:
                     self.open_by_group[(incident.route, gkey)] = incident.id
@@ -1047,7 +1046,7 @@ class TenantCorrelation:
         for group in stored:
             gid = group_id(group.route, group.group_key)
             self.groups[gid] = group
-            heapq.heappush(self._flushes, (group.next_flush_at, gid))
+            self._flushes.schedule(gid, group.next_flush_at)
             for fp in group.alerts:
                 self.grouped.setdefault(fp, set()).add(gid)
 
