@@ -22,6 +22,7 @@ import os
 import pickle
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -29,7 +30,7 @@ import ray
 
 from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.risk_client import RiskClient
-from actors.tenant import freeze_long_lived, relax_young_collections, utc_now
+from actors.tenant import freeze_long_lived, relax_young_collections
 from actors.tenant_client import tenant_client
 from actors.whereabouts import Whereabouts
 from alerting.correlation import AlertChange, TenantCorrelation
@@ -41,22 +42,19 @@ from alerting.noise import noise_figures
 from alerting.query import Page
 from alerting.risk import RiskScore
 from cluster import keys
+from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
 from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
 from cluster.settings import Settings
-from models.context import Outcome, TenantContext
-from models.features import feature_vector
 from models.history_store import (
     HistoryStore,
-    Snapshot,
     example_record,
-    keep_snapshot,
-    outcome_from_record,
 )
-from models.outcomes import label_of, label_source, outcome_of
+from models.learning import Learning
+from models.outcomes import label_source
 from models.rate_watch import RateAnomaly, RateWatch
 
 log = logging.getLogger("vigil.correlator")
@@ -70,7 +68,6 @@ READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
 PURGE_EVERY_SECONDS = 60.0
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
-RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
 
 
@@ -96,7 +93,10 @@ class SeenChanges:
 class TenantWorker:
     """One tenant's correlation: its engine, its stream position and its loop."""
 
-    def __init__(self, tenant: str, settings: Settings, config: VigilConfig) -> None:
+    def __init__(
+        self, tenant: str, settings: Settings, config: VigilConfig, clock: Clock = utc_now
+    ) -> None:
+        self.clock = clock  # the one source of "now"
         self.tenant = tenant
         self.settings = settings
         self.config = config
@@ -112,10 +112,7 @@ class TenantWorker:
         # Learning: the scoring context, features taken so far, labels given so far.
         self.learning = settings.ml_enabled
         self.history = HistoryStore(tenant, self.store.client)
-        self.context = TenantContext()
-        self.snapshots: dict[str, list[Snapshot]] = {}
-        self.outcomes: dict[str, Outcome] = {}
-        self.unscored: set[str] = set()
+        self.learned = Learning()  # rebuilt from the history when the engine loads
         self.risk = RiskClient()
         self.tenant_client = tenant_client(tenant, settings)
         self.score_wakeup = asyncio.Event()
@@ -158,13 +155,13 @@ class TenantWorker:
         engine.restore(
             stored.incidents, stored.flaps, stored.counts, stored.groups, stored.notification_log
         )
-        engine.set_silences(await self.store.silences(), utc_now())
+        engine.set_silences(await self.store.silences(), self.clock())
         engine.take_outbox()  # marks recomputed on load are already what is stored
         watch = engine.policy.anomaly
         if not watch.enabled:
             self.rates = None
         elif self.rates is None or self.rates.policy != watch:
-            self.rates = RateWatch(watch, utc_now())
+            self.rates = RateWatch(watch, self.clock())
         if self.learning:
             await self._load_history(engine)
         self.seen = SeenChanges()
@@ -179,11 +176,11 @@ class TenantWorker:
         while True:
             timeout = POLL_SECONDS
             if self.engine is not None:
-                due = self.engine.next_due(utc_now())
+                due = self.engine.next_due(self.clock())
                 if self.rates is not None:
                     due = min(due or self.rates.next_close, self.rates.next_close)
                 if due is not None:
-                    timeout = min(timeout, max(0.0, (due - utc_now()).total_seconds()))
+                    timeout = min(timeout, max(0.0, (due - self.clock()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout)
             self.wakeup.clear()
@@ -210,7 +207,7 @@ class TenantWorker:
                 break
             await self._apply(engine, entries)
             self.progress_at = mark_progress()  # a long backlog is progress, not a stall
-        now = utc_now()
+        now = self.clock()
         engine.tick(now)
         if self.rates is not None:
             self.anomalies += self.rates.close_due(now)
@@ -238,7 +235,7 @@ class TenantWorker:
         )
         docs = dict(zip(unknown, await self.store.alert_documents(unknown), strict=True))
         changes = [r.as_change(at, docs.get(r.alert_id)) for r, at in records]
-        now = utc_now()
+        now = self.clock()
         if silences_changed:
             engine.set_silences(await self.store.silences(), now)
         engine.apply(changes, now)
@@ -254,10 +251,7 @@ class TenantWorker:
         if position is not None:
             self.position = position
         if self.learning:
-            for incident_id in outbox.purged:
-                self.outcomes.pop(incident_id, None)
-                self.snapshots.pop(incident_id, None)
-                self.unscored.discard(incident_id)
+            self.learned.forget(outbox.purged)
             await self._learn(outbox.incidents.values())
             self.score_wakeup.set()
 
@@ -265,32 +259,23 @@ class TenantWorker:
 
     async def _load_history(self, engine: TenantCorrelation) -> None:
         """Rebuild the outcome histories and the unlabelled snapshots from Redis."""
-        self.context = TenantContext(engine.policy.relatedness.topology)
-        self.outcomes = {}
-        for incident_id, record in (await self.history.load_examples()).items():
-            outcome = outcome_from_record(record)
-            self.context.record(outcome)
-            if incident_id in engine.incidents:  # feedback may still move its label
-                self.outcomes[incident_id] = outcome
-        self.snapshots = await self.history.load_snapshots()
+        self.learned = Learning.restored(
+            engine.policy.relatedness.topology,
+            await self.history.load_examples(),
+            await self.history.load_snapshots(),
+            lambda incident_id: incident_id in engine.incidents,
+        )
 
-    async def _learn(self, incidents: Any) -> None:
+    async def _learn(self, incidents: Iterable[Incident]) -> None:
         """Turn incidents that got a label (or a new one) into stored training examples."""
         records: dict[str, dict[str, Any]] = {}
-        for incident in incidents:
-            label = label_of(incident)
-            previous = self.outcomes.get(incident.id)
-            if label is None or (previous is not None and previous.label == label):
-                continue
-            outcome = outcome_of(incident, self.context.service_label)
-            assert outcome is not None
-            self.context.relabel(previous, outcome)
-            self.outcomes[incident.id] = outcome
-            snapshots = self.snapshots.pop(incident.id, None)
-            if snapshots is None and previous is not None:
+        for found in self.learned.newly_labelled(incidents):
+            incident = found.incident
+            snapshots = found.snapshots
+            if snapshots is None:  # relabelled: its snapshots went with the old example
                 snapshots = await self.history.snapshots_of_example(incident.id)
             records[incident.id] = example_record(
-                incident.id, outcome, label_source(incident), snapshots or [], time.time()
+                incident.id, found.outcome, label_source(incident), snapshots, time.time()
             )
         await self.history.save_examples(records, HISTORY_KEEP)
 
@@ -309,37 +294,23 @@ class TenantWorker:
         predictor for their risk; return how many incidents got a score."""
         async with self.lock:
             engine = await self.ready()
-            now = utc_now()
-            changed = engine.take_to_score()
-            pending = {i.id: i for i in changed}
-            if self.risk.available():
-                for incident_id in list(self.unscored)[:RESCORE_AT_MOST]:
-                    incident = engine.incidents.get(incident_id)
-                    if incident is None or not incident.is_open:
-                        self.unscored.discard(incident_id)
-                    else:
-                        pending.setdefault(incident_id, incident)
-            rows = {
-                i: feature_vector(self.context.context_of(inc, now)) for i, inc in pending.items()
-            }
-            taken: dict[str, list[Snapshot]] = {}
-            for incident in changed:
-                kept = self.snapshots.setdefault(incident.id, [])
-                if keep_snapshot(kept, now.timestamp(), rows[incident.id]):
-                    taken[incident.id] = kept
+            now = self.clock()
+            rows, taken = self.learned.to_score(
+                engine.take_to_score(), engine.incidents.get, self.risk.available(), now
+            )
         await self.history.save_snapshots(taken)
         if not rows:
             return 0
         answer = await self.risk.score(list(rows.values()))
         if answer is None:
-            self.unscored |= set(rows)
+            self.learned.not_scored(rows)
             return 0
         model, risks = answer
         async with self.lock:
             engine = await self.ready()
             for incident_id, risk in zip(rows, risks, strict=True):
                 engine.set_risk(incident_id, RiskScore(round(risk, 6), model, now))
-                self.unscored.discard(incident_id)
+            self.learned.scored(rows)
             await self.commit(None)
         return len(rows)
 
@@ -350,7 +321,7 @@ class TenantWorker:
         context's and the rate watch's."""
         new = [c for c in changes if c.kind in NEW_ALERT_KINDS]
         if self.learning:
-            self.context.count_alerts(now, len(new))
+            self.learned.count_alerts(now, len(new))
         if self.rates is not None:
             for change in new:
                 labels = change.labels or engine.labels_of(change.fingerprint)
@@ -362,7 +333,7 @@ class TenantWorker:
         anomalies, self.anomalies = self.anomalies, []
         if self.rates is None:
             return
-        now = utc_now()
+        now = self.clock()
         alerts = [a.as_alert(self.rates.policy, now) for a in anomalies]
         try:
             await self.tenant_client.ingest(alerts)
@@ -486,7 +457,7 @@ class CorrelatorActor(Whereabouts):
         async with worker.lock:
             engine = await worker.ready()
             change = engine.acknowledge if action is Action.ACKNOWLEDGE else engine.resolve
-            alert_ids = change(incident_id, utc_now(), by, reason)
+            alert_ids = change(incident_id, worker.clock(), by, reason)
             await worker.commit(None)
         if alert_ids:
             # The incident is stored first; the alerts' own changes come back over the
@@ -501,7 +472,7 @@ class CorrelatorActor(Whereabouts):
         worker = self._worker(tenant)
         async with worker.lock:
             engine = await worker.ready()
-            engine.set_feedback(incident_id, verdict, utc_now(), by)
+            engine.set_feedback(incident_id, verdict, worker.clock(), by)
             await worker.commit(None)
         return detached(engine.get(incident_id))
 

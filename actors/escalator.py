@@ -43,7 +43,7 @@ import logging
 import random
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -73,7 +73,6 @@ from alerting.escalation import (
     EscalationPolicy,
     EscalationState,
     Notify,
-    TargetKind,
     acknowledge,
     advance,
     escalate_now,
@@ -92,8 +91,9 @@ from alerting.incident import (
 )
 from alerting.liveness import LoopKind
 from alerting.message import Message, MessageKind, message_of
-from alerting.oncall import on_call
+from alerting.recipients import Chain, recipients
 from cluster import keys
+from cluster.clock import Clock, utc_now
 from cluster.coalescer import Coalescer
 from cluster.config import TenantConfig, VigilConfig, load_config
 from cluster.errors import SecretError
@@ -145,7 +145,14 @@ class TenantEscalations:
     incident take turns under that incident's lock.
     """
 
-    def __init__(self, tenant: TenantConfig, routing: RoutingConfig, settings: Settings) -> None:
+    def __init__(
+        self,
+        tenant: TenantConfig,
+        routing: RoutingConfig,
+        settings: Settings,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.clock = clock  # the one source of "now": a test can drive it
         self.config = tenant
         self.settings = settings
         self.integrations: dict[str, list[Integration]] = {
@@ -199,7 +206,7 @@ class TenantEscalations:
         upcoming = await self.store.next_due()
         if upcoming is None:
             return 0.0
-        return max(0.0, (datetime.now(UTC) - upcoming).total_seconds())
+        return max(0.0, (self.clock() - upcoming).total_seconds())
 
     async def run_forever(self) -> None:
         """Rounds until the actor ends; each failed round is retried (Redis away, a
@@ -255,7 +262,7 @@ class TenantEscalations:
                     self._spawn_entry_work(entry, piece)
             self.position = read[-1][0]
         await self._store_position()
-        now = datetime.now(UTC)
+        now = self.clock()
         due = await self.store.due(now, limit=DUE_BATCH + len(self.in_flight))
         due = [i for i in due if i not in self.in_flight]
         if due:
@@ -309,7 +316,7 @@ class TenantEscalations:
                     )
                 except IntegrationUnusable as exc:
                     entry = TimelineEntry(
-                        datetime.now(UTC),
+                        self.clock(),
                         TimelineEvent.DELIVERY_FAILED,
                         f"{integration.name}: {exc}",
                     )
@@ -345,7 +352,7 @@ class TenantEscalations:
             delivery = await pipeline.run(Delivery(message))
         event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
         detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
-        self._note(message.incident_id, [TimelineEntry(datetime.now(UTC), event, detail[:1000])])
+        self._note(message.incident_id, [TimelineEntry(self.clock(), event, detail[:1000])])
 
     async def _wait(self) -> float:
         """How long the stream read may block: until the next step is due, at most
@@ -353,7 +360,7 @@ class TenantEscalations:
         upcoming = await self.store.next_due()
         if upcoming is None:
             return POLL_SECONDS
-        wait = (upcoming - datetime.now(UTC)).total_seconds()
+        wait = (upcoming - self.clock()).total_seconds()
         if wait <= 0 and self.in_flight:
             return BUSY_POLL_SECONDS  # the overdue one may be one of ours, under way
         return min(POLL_SECONDS, max(0.0, wait))
@@ -384,7 +391,7 @@ class TenantEscalations:
         since a hand escalation or a resolution may have moved it meanwhile."""
         state = await self.read_state.one(incident_id)
         due = state.due_at() if state is not None else None
-        if state is None or due is None or due > datetime.now(UTC):
+        if state is None or due is None or due > self.clock():
             return None
         return state
 
@@ -414,7 +421,7 @@ class TenantEscalations:
                     incident.created_at,
                     self.tier,
                 )
-            now = datetime.now(UTC)
+            now = self.clock()
             state, step = escalate_now(state, self.policies[state.policy], now)
             if step is None:
                 raise InvalidTransition(f"incident {incident_id} has no further level")
@@ -467,7 +474,7 @@ class TenantEscalations:
             changed = pause(state, when) if muted else resume(state, when)
             if changed == state:
                 return
-            now = datetime.now(UTC)
+            now = self.clock()
             if muted:
                 entry = TimelineEntry(
                     now, TimelineEvent.ESCALATION_PAUSED, "every open alert is muted"
@@ -494,7 +501,7 @@ class TenantEscalations:
         existing = await self.store.get_many(list(by_incident))
         fresh = [i for i in by_incident if i not in existing]
         states = []
-        now = datetime.now(UTC)
+        now = self.clock()
         for incident_id in fresh:
             name, record = by_incident[incident_id]
             states.append(
@@ -534,7 +541,7 @@ class TenantEscalations:
     async def _carry_out(
         self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
     ) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         if incident is None or incident.state is IncidentState.RESOLVED:
             await self._resolve(session, state, incident)
             return
@@ -554,7 +561,7 @@ class TenantEscalations:
     ) -> None:
         """Carry out what is due: breaches on the timeline, steps delivered (notices
         made from ``base``), then the new state saved."""
-        now = datetime.now(UTC)
+        now = self.clock()
         state, events = advance(state, self.policies[state.policy], now)
         entries: list[TimelineEntry] = []
         for event in events:
@@ -575,7 +582,7 @@ class TenantEscalations:
         self, session: aiohttp.ClientSession, step: Notify, base: Message
     ) -> list[TimelineEntry]:
         """Notify every target of a step, all at once; what happened, for the timeline."""
-        now = datetime.now(UTC)
+        now = self.clock()
         message = replace(
             base,
             kind=MessageKind.FIRING,
@@ -591,45 +598,31 @@ class TenantEscalations:
                 f"level {step.level + 1} (step {step.step}, {step.reason.value})",
             )
         ]
-        sends = []
-        people: list[str] = []
-        for target in step.targets:
-            if target.kind is TargetKind.CHANNEL:
-                sends.append(self._send(session, message, [target.name, *step.fallback]))
-                continue
-            who = self._on_call(target.name, now)
-            detail = f"schedule {target.name}: {who or 'nobody'} is on call"
-            entries.append(TimelineEntry(now, TimelineEvent.ON_CALL, detail))
-            if who is None:
-                continue
-            contact = self.config.people.get(who)
-            if contact is None:
-                reason = f"{who} has no contact channels (people.{who} in the config)"
-                entries.append(TimelineEntry(now, TimelineEvent.DELIVERY_FAILED, reason))
-                continue
-            people.append(who)
-            sends.append(self._send(session, message, [*contact.channels, *step.fallback]))
+        found = recipients(step, self.config.people, self.config.schedule, now)
+        entries += [TimelineEntry(now, event, detail) for event, detail in found.notes]
         # Remembered before sending: a resolved notice to someone whose firing notice
         # failed is better than none to someone who got it.
-        await self.store.add_people(base.incident_id, step.level, people)
-        entries += await asyncio.gather(*sends)
+        await self.store.add_people(base.incident_id, step.level, found.people)
+        entries += await asyncio.gather(
+            *(self._send(session, message, chain) for chain in found.chains)
+        )
         return entries
 
     async def _send(
-        self, session: aiohttp.ClientSession, message: Message, chain: list[str]
+        self, session: aiohttp.ClientSession, message: Message, chain: Chain
     ) -> TimelineEntry:
         senders, problem = self._senders(session, chain)
         if not senders:
             return TimelineEntry(
-                datetime.now(UTC), TimelineEvent.DELIVERY_FAILED, problem or "no channel"
+                self.clock(), TimelineEvent.DELIVERY_FAILED, problem or "no channel"
             )
         pipeline = build_pipeline(senders, self.retry, rng=self.jitter, log=self.log)
         delivery = await pipeline.run(Delivery(message))
         event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
-        return TimelineEntry(datetime.now(UTC), event, "; ".join(delivery.steps)[:1000])
+        return TimelineEntry(self.clock(), event, "; ".join(delivery.steps)[:1000])
 
     def _senders(
-        self, session: aiohttp.ClientSession, chain: list[str]
+        self, session: aiohttp.ClientSession, chain: Chain
     ) -> tuple[list[tuple[str, Sender]], str | None]:
         """Senders for the chain's channels, up to the first whose secret cannot be read
         (and why)."""
@@ -644,18 +637,12 @@ class TenantEscalations:
             return senders, str(exc)
         return senders, None
 
-    def _on_call(self, schedule_name: str, now: datetime) -> str | None:
-        """Who is on call for a schedule now (``None``: a gap in the rotation)."""
-        schedule = self.config.schedule(schedule_name)
-        found = on_call(schedule, now) if schedule is not None else None
-        return found.user if found is not None else None
-
     async def _resolve(
         self, session: aiohttp.ClientSession, state: EscalationState, incident: Incident | None
     ) -> None:
         """Stop the escalation; resolved notices to the levels notified (``incident``:
         as the caller just read it, ``None`` if it is gone)."""
-        state, levels = resolve(state, datetime.now(UTC))
+        state, levels = resolve(state, self.clock())
         await self._tell_notified(session, state, incident, levels, MessageKind.RESOLVED)
 
     async def _acknowledged(
@@ -666,7 +653,7 @@ class TenantEscalations:
         if state.acknowledged_at is not None or state.resolved_at is not None:
             return
         at = incident.acknowledged_at if incident and incident.acknowledged_at else None
-        state = acknowledge(state, at or datetime.now(UTC))
+        state = acknowledge(state, at or self.clock())
         levels = state.notified_levels
         await self._tell_notified(session, state, incident, levels, MessageKind.ACKNOWLEDGED)
 
@@ -685,20 +672,18 @@ class TenantEscalations:
         if incident is not None and levels:
             policy = self.policies[state.policy]
             people = await self.store.people(state.incident_id)
-            base = message_of(incident, datetime.now(UTC), self._link(incident.id))
+            now = self.clock()
+            base = message_of(incident, now, self._link(incident.id))
             for level in levels:
                 message = replace(base, kind=kind, step=level, level=level + 1)
-                fallback = list(policy.levels[level].fallback)
-                chains = [
-                    [target.name, *fallback]
-                    for target in policy.levels[level].targets
-                    if target.kind is TargetKind.CHANNEL
-                ]
-                for user in people.get(level, []):
-                    contact = self.config.people.get(user)
-                    if contact is not None:
-                        chains.append([*contact.channels, *fallback])
-                sends += [self._send(session, message, chain) for chain in chains]
+                found = recipients(
+                    policy.levels[level],
+                    self.config.people,
+                    self.config.schedule,
+                    now,
+                    paged=people.get(level, []),
+                )
+                sends += [self._send(session, message, chain) for chain in found.chains]
         self._note(state.incident_id, list(await asyncio.gather(*sends)))
         await self.store.save([state])
 

@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import ray
@@ -50,6 +50,7 @@ from alerting.silence import (
     silenced_by,
     sort_for_listing,
 )
+from cluster.clock import Clock, utc_now
 from cluster.config import load_config
 from cluster.runtime import (
     NAMESPACE,
@@ -101,17 +102,13 @@ def new_alert_id() -> str:
     return os.urandom(16).hex()
 
 
-def utc_now() -> datetime:
-    """The wall clock in UTC: the one place the actor reads time."""
-    return datetime.now(UTC)
-
-
 class TenantActor(Whereabouts):
     """Deduplicates, stores and changes the alerts of one tenant."""
 
-    def __init__(self, tenant: str, settings: Settings) -> None:
+    def __init__(self, tenant: str, settings: Settings, clock: Clock = utc_now) -> None:
         if settings.redis_url is None:
             raise ValueError("TenantActor needs settings.redis_url")
+        self.clock = clock  # the one source of "now"
         self.tenant = tenant
         self.settings = settings
         # Read once per alert on the hot path; the settings make a new timedelta each time.
@@ -205,7 +202,7 @@ class TenantActor(Whereabouts):
             sweeps += 1
             try:
                 async with self._lock:
-                    await self._sweep(utc_now())
+                    await self._sweep(self.clock())
                 failing = False
             except Exception as exc:  # Redis briefly down: what was due is retried next time
                 if not failing:  # once per outage, not once per second
@@ -215,7 +212,7 @@ class TenantActor(Whereabouts):
                 freeze_long_lived()
                 with contextlib.suppress(Exception):  # Redis down: retried next time
                     async with self._lock:
-                        await self._purge_silences(utc_now())
+                        await self._purge_silences(self.clock())
                 async with self._lock:  # never leave in the middle of a write
                     if self._idle_with_nothing_open():
                         # An idle tenant costs a process; Redis has everything, and the
@@ -239,7 +236,7 @@ class TenantActor(Whereabouts):
         """Apply a batch of deliveries; return one result per alert, in order."""
         self._begin()
         async with self._lock:
-            now = utc_now()
+            now = self.clock()
             steps, results = self.book.receive_batch(batch, now, self.resolve_timeout, new_alert_id)
             await self._commit(steps, now)
             return results
@@ -247,12 +244,12 @@ class TenantActor(Whereabouts):
     async def get(self, alert_id: str) -> Alert:
         """One alert by id (``NotFound`` if the tenant has no such alert)."""
         self._begin()
-        return self._view(self.book.find(alert_id), utc_now())
+        return self._view(self.book.find(alert_id), self.clock())
 
     async def list_alerts(self, query: AlertQuery) -> Page[Alert]:
         """A page of the tenant's alerts matching ``query``."""
         self._begin()
-        now = utc_now()
+        now = self.clock()
         return select((self._view(a, now) for a in self.book), query)
 
     async def _change_one(
@@ -261,7 +258,7 @@ class TenantActor(Whereabouts):
         """Apply one lifecycle step to one alert, store it, and return the alert."""
         self._begin()
         async with self._lock:
-            now = utc_now()
+            now = self.clock()
             # Expire what is due first, so an alert past its ends_at is acted on as
             # the resolved alert it is (acknowledging it is then refused).
             steps = self.book.due_expiries(now)
@@ -333,7 +330,7 @@ class TenantActor(Whereabouts):
         action = Action(action)  # refuses a name that is no action
         self._begin()
         async with self._lock:
-            now = utc_now()
+            now = self.clock()
             steps = self.book.due_expiries(now)
             expired = {s.alert.id: s.alert for s in steps}
             changed: list[str] = []
@@ -355,7 +352,7 @@ class TenantActor(Whereabouts):
         left out, and an alert is suppressed while any active silence matches it.
         """
         self._begin()
-        now = utc_now()
+        now = self.clock()
         silences = list(self.silences.values())
         found = []
         for alert in self.book:
@@ -386,7 +383,7 @@ class TenantActor(Whereabouts):
         """
         self._begin()
         async with self._lock:
-            now = utc_now()
+            now = self.clock()
             check_draft(draft, now)
             current = self._find_silence(draft.id) if draft.id is not None else None
             stored = set_silence(current, draft, now=now, new_id=str(uuid.uuid4()))
@@ -402,13 +399,13 @@ class TenantActor(Whereabouts):
         """The tenant's silences that pass the filter, in Alertmanager's order."""
         self._begin()
         chosen = (s for s in self.silences.values() if matches_filter(s, filters))
-        return sort_for_listing(chosen, utc_now())
+        return sort_for_listing(chosen, self.clock())
 
     async def expire_silence(self, silence_id: str) -> Silence:
         """End a silence now; expiring an expired silence changes nothing."""
         self._begin()
         async with self._lock:
-            now = utc_now()
+            now = self.clock()
             current = self._find_silence(silence_id)
             expired = expire_silence(current, now)
             if expired is not current:
