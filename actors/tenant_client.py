@@ -55,24 +55,32 @@ class TenantClient:
         answer: Page[Alert] = await self.call(lambda actor: actor.list_alerts.remote(query))
         return answer
 
-    async def acknowledge(self, alert_id: str, by: str | None, reason: str | None) -> Alert:
+    async def acknowledge(
+        self, alert_id: str, by: str | None = None, reason: str | None = None
+    ) -> Alert:
         """Acknowledge an open alert (``InvalidTransition`` if it is resolved)."""
         answer: Alert = await self.call(
             lambda actor: actor.acknowledge.remote(alert_id, by, reason)
         )
         return answer
 
-    async def resolve(self, alert_id: str, by: str | None, reason: str | None) -> Alert:
+    async def resolve(
+        self, alert_id: str, by: str | None = None, reason: str | None = None
+    ) -> Alert:
         """Resolve an alert by hand (idempotent)."""
         answer: Alert = await self.call(lambda actor: actor.resolve.remote(alert_id, by, reason))
         return answer
 
-    async def escalate(self, alert_id: str, by: str | None, reason: str | None) -> Alert:
+    async def escalate(
+        self, alert_id: str, by: str | None = None, reason: str | None = None
+    ) -> Alert:
         """Raise an open alert one escalation level."""
         answer: Alert = await self.call(lambda actor: actor.escalate.remote(alert_id, by, reason))
         return answer
 
-    async def act_on_dedup_key(self, dedup_key: str, action: Action, by: str | None) -> list[str]:
+    async def act_on_dedup_key(
+        self, dedup_key: str, action: Action, by: str | None = None
+    ) -> list[str]:
         """Acknowledge or resolve the open alerts a ``dedup_key`` names; the ids changed."""
         answer: list[str] = await self.call(
             lambda actor: actor.act_on_dedup_key.remote(dedup_key, action, by)

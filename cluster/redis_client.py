@@ -60,6 +60,13 @@ class TenantRedis:
             self._client = async_client(self.redis_url)
         return self._client
 
+    async def aclose(self) -> None:
+        """Close the client's connections (a store that outlives its caller's event
+        loop would otherwise leave them to the garbage collector)."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
 
 def text(value: bytes | str) -> str:
     """A Redis reply as text: Vigil's clients answer bytes (``decode_responses`` off),

@@ -1,1 +1,4 @@
-"""Machine learning: anomaly detection on alert rates (and, later, incident risk)."""
+"""Machine learning: incident risk (features shared by training and serving, the
+XGBoost model, its registry and promotion, scheduled retraining), the learning
+bookkeeping of each tenant, the traffic simulator, and anomaly detection on alert
+rates."""

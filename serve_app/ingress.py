@@ -57,6 +57,7 @@ from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.problems import ApiError, refusal, unavailable, validated
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
+from serve_app.replica import Replica
 from serve_app.wire import json_body, read_json_body, read_model
 
 log = logging.getLogger("vigil.ingress")
@@ -159,7 +160,8 @@ class Ingress:
         )
         self.started = time.time()
         self.started_at = datetime.now(UTC)  # loops have stall_after from here to beat
-        app.state.ingress = self  # the routers of the other APIs reach the replica here
+        replica: Replica = self  # mypy checks the replica is what the routers expect
+        app.state.ingress = replica  # the routers of the other APIs reach it here
         self.calls: dict[str, ActorCall] = {}  # actor name → its kept calls
         # Incidents form and escalations run only while the correlators and escalators
         # do, and Vigil watches itself while the supervisor does: start them all with

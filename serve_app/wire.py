@@ -11,18 +11,20 @@ from fastapi import Request
 from pydantic import BaseModel, TypeAdapter
 
 from serve_app.problems import ApiError, validated
+from serve_app.replica import Replica
 
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """What Go clients (Prometheus, Alertmanager, amtool) send for a time they leave unset."""
 
 
-def ingress_of(request: Request) -> Any:
+def ingress_of(request: Request) -> Replica:
     """The serving replica (``Ingress``), which owns the actors, keys and config.
 
     The compatible APIs are plain routes (not methods of the replica class), so they
     reach it through ``app.state``.
     """
-    return request.app.state.ingress
+    replica: Replica = request.app.state.ingress
+    return replica
 
 
 def go_time(value: datetime | None) -> datetime | None:

@@ -9,10 +9,11 @@ test configuration file.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,20 @@ def register_starter_model(url: str) -> str:
 def unique_labels(**extra: str) -> dict[str, str]:
     """Labels no other test sends, so fingerprints never collide across tests."""
     return {"alertname": f"Test{uuid.uuid4().hex[:8]}", **extra}
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[object]], within: float = 10.0, interval: float = 0.1
+) -> object:
+    """Await ``predicate`` until it returns a truthy value; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {within}s")
+        await asyncio.sleep(interval)
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):  # type: ignore[no-untyped-def]

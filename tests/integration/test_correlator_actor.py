@@ -4,90 +4,85 @@ stream entries and a restart of the actor."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import ray
 import redis as redis_lib
-from ray.exceptions import ActorDiedError, ActorUnavailableError
 
-from actors.correlator import correlator_actor, detached
-from actors.tenant import tenant_actor
+from actors.actor_call import ActorUnavailable
+from actors.correlator import detached
+from actors.correlator_client import correlator_client
+from actors.tenant_client import tenant_client
 from alerting.alert import IncomingAlert
 from alerting.fingerprint import fingerprint
+from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery
+from alerting.lifecycle import receive
 from alerting.matchers import parse_matchers
 from cluster import keys
 from cluster.runtime import NAMESPACE, correlator_name
-from tests.system import Vigil, unique_labels, wait_for
+from cluster.store import AlertStore
+from tests.system import Vigil, unique_labels, wait_for, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-def correlator(vigil: Vigil):  # type: ignore[no-untyped-def]
-    return correlator_actor(0, vigil.settings)
-
-
-def incidents_of(vigil: Vigil, tenant: str, alertname: str) -> list:  # type: ignore[type-arg]
+async def incidents_of(vigil: Vigil, tenant: str, alertname: str) -> list[Incident]:
     query = IncidentQuery(matchers=tuple(parse_matchers(f'alertname="{alertname}"')), limit=1000)
-    page = ray.get(correlator(vigil).list_incidents.remote(tenant, query))
+    page = await correlator_client(tenant, vigil.settings).list_incidents(query)
     return list(page.items)
 
 
-def test_a_batch_appended_twice_is_applied_once(vigil: Vigil) -> None:
+async def test_a_batch_appended_twice_is_applied_once(vigil: Vigil) -> None:
     tenant = "acme"
     labels = unique_labels()
-    actor = tenant_actor(tenant, vigil.settings)
-    ray.get(actor.ingest.remote([IncomingAlert.model_validate({"labels": labels})]))
-    c = correlator(vigil)
-    ray.get(c.caught_up.remote(tenant))
-    before = ray.get(c.noise.remote(tenant))
+    await tenant_client(tenant, vigil.settings).ingest(
+        [IncomingAlert.model_validate({"labels": labels})]
+    )
+    c = correlator_client(tenant, vigil.settings)
+    await c.caught_up()
+    before = await c.noise()
     # A retried transaction appends the same entry (same change ids) a second time.
     client = redis_lib.Redis.from_url(vigil.settings.redis_url or "")
     ((_, fields),) = client.xrevrange(keys.changes(tenant), count=1)
     client.xadd(keys.changes(tenant), fields)
-    ray.get(c.caught_up.remote(tenant))
-    after = ray.get(c.noise.remote(tenant))
+    await c.caught_up()
+    after = await c.noise()
     # What applying the entry counts; notifications are left out, since other tests'
     # groups of this tenant flush on their own timers meanwhile.
     counted = ("received", "duplicates", "alerts", "incidents", "memberships")
     assert {k: after[k] for k in counted} == {k: before[k] for k in counted}
-    (incident,) = incidents_of(vigil, tenant, labels["alertname"])
+    (incident,) = await incidents_of(vigil, tenant, labels["alertname"])
     assert len(incident.members) == 1
 
 
-def test_a_restarted_correlator_resumes_where_it_stopped(vigil: Vigil) -> None:
+async def test_a_restarted_correlator_resumes_where_it_stopped(vigil: Vigil) -> None:
     tenant = "acme"
     first, second = unique_labels(), unique_labels()
-    actor = tenant_actor(tenant, vigil.settings)
-    ray.get(actor.ingest.remote([IncomingAlert.model_validate({"labels": first})]))
-    c = correlator(vigil)
-    ray.get(c.caught_up.remote(tenant))
-    (kept,) = incidents_of(vigil, tenant, first["alertname"])
+    actor = tenant_client(tenant, vigil.settings)
+    await actor.ingest([IncomingAlert.model_validate({"labels": first})])
+    await correlator_client(tenant, vigil.settings).caught_up()
+    (kept,) = await incidents_of(vigil, tenant, first["alertname"])
     ray.kill(ray.get_actor(correlator_name(0), namespace=NAMESPACE), no_restart=False)
     # Stored while the correlator is down or restarting: picked up when it is back.
-    ray.get(actor.ingest.remote([IncomingAlert.model_validate({"labels": second})]))
+    await actor.ingest([IncomingAlert.model_validate({"labels": second})])
 
-    def resumed() -> bool:
+    async def resumed() -> bool:
         try:
-            return bool(incidents_of(vigil, tenant, second["alertname"]))
-        except (ActorUnavailableError, ActorDiedError):  # still restarting
+            return bool(await incidents_of(vigil, tenant, second["alertname"]))
+        except ActorUnavailable:  # still restarting
             return False
 
-    wait_for(resumed, timeout=60)
-    (again,) = incidents_of(vigil, tenant, first["alertname"])
+    await wait_until(resumed, within=60)
+    (again,) = await incidents_of(vigil, tenant, first["alertname"])
     assert again.id == kept.id
     assert set(again.members) == set(kept.members), (again.members, kept.members)
 
 
-def test_a_restarted_correlator_finds_pending_work_without_a_wake_up(vigil: Vigil) -> None:
+async def test_a_restarted_correlator_finds_pending_work_without_a_wake_up(vigil: Vigil) -> None:
     """Changes stored while the correlator restarts, with no wake-up call, are found by
     its start-up scan of the tenants' streams."""
-    import asyncio
-    from datetime import UTC, datetime
-
-    from alerting.lifecycle import receive
-    from cluster.store import AlertStore
-
     labels = unique_labels()
     incoming = IncomingAlert.model_validate({"labels": labels}).with_fingerprint(
         fingerprint(labels)
@@ -96,7 +91,8 @@ def test_a_restarted_correlator_finds_pending_work_without_a_wake_up(vigil: Vigi
     steps = receive(None, incoming, tenant="acme", new_id=uuid.uuid4().hex, now=now)
     ray.kill(ray.get_actor(correlator_name(0), namespace=NAMESPACE), no_restart=False)
     store = AlertStore("acme", vigil.settings.redis_url or "", 1_000_000)
-    asyncio.run(store.save(steps, now))  # straight to Redis: nobody wakes the correlator
+    await store.save(steps, now)  # straight to Redis: nobody wakes the correlator
+    await store.aclose()
 
     client = redis_lib.Redis.from_url(vigil.settings.redis_url or "")
     ((written, _),) = client.xrevrange(keys.changes("acme"), count=1)
@@ -112,7 +108,7 @@ def test_a_restarted_correlator_finds_pending_work_without_a_wake_up(vigil: Vigi
         return position is not None and stream_id(position) >= stream_id(written)
 
     wait_for(consumed, timeout=60)
-    (incident,) = incidents_of(vigil, "acme", labels["alertname"])
+    (incident,) = await incidents_of(vigil, "acme", labels["alertname"])
     assert set(incident.members) == {fingerprint(labels)}
 
 

@@ -32,7 +32,8 @@ async def test_snapshots_follow_changes_rotation_and_tampering(
     client = redis.Redis.from_url(url)
     store = SecretStore(client, "acme", SecretBox([old.encode()]))
     store.set("hook-url", "https://hooks.example/one")
-    cache = SecretCache(aioredis.Redis.from_url(url), "acme", settings)
+    async_redis = aioredis.Redis.from_url(url)
+    cache = SecretCache(async_redis, "acme", settings)
 
     first = await cache.snapshot()
     assert first.get("hook-url") == "https://hooks.example/one"
@@ -56,3 +57,5 @@ async def test_snapshots_follow_changes_rotation_and_tampering(
         broken.get("hook-url")
     store.delete("hook-url")
     assert (await cache.snapshot()).names() == []
+    await async_redis.aclose()
+    client.close()

@@ -1,0 +1,66 @@
+"""``Replica``: what the HTTP routers may use of the serving ingress replica.
+
+The compatible APIs (Alertmanager, PagerDuty, webhooks, incidents, schedules, Slack,
+links) are plain FastAPI routes that reach the replica through ``app.state``; this
+protocol is the typed boundary between them and ``serve_app.ingress.Ingress``, which
+satisfies it (mypy checks that where the replica hands itself over).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi import Request
+from redis import asyncio as aioredis
+
+from actors.correlator_client import CorrelatorClient
+from actors.escalator_client import EscalatorClient
+from actors.tenant_client import TenantClient
+from alerting.alert import IncomingAlert
+from alerting.amconfig import RoutingConfig
+from alerting.lifecycle import IngestResult
+from cluster.config import VigilConfig
+from cluster.settings import Settings
+from cluster.tenants import TenantResolver
+
+
+class Replica(Protocol):
+    """The serving replica as the routers see it."""
+
+    settings: Settings
+    config: VigilConfig
+    redis: aioredis.Redis
+    integrations: TenantResolver  # PagerDuty integration keys → tenants
+    started: float  # epoch seconds the replica started
+
+    async def authenticate(self, request: Request) -> str:
+        """The tenant the request's API key belongs to (401, or 503 if unknowable)."""
+        ...
+
+    async def tenant_for_key(self, resolver: TenantResolver, key: str) -> str | None:
+        """The tenant a key belongs to (``None``: no tenant; 503 when Redis is down)."""
+        ...
+
+    def routing(self, tenant: str) -> RoutingConfig:
+        """The tenant's routing tree and receivers."""
+        ...
+
+    def tenant(self, tenant: str) -> TenantClient:
+        """The tenant's actor."""
+        ...
+
+    def correlator(self, tenant: str) -> CorrelatorClient:
+        """The correlator shard that owns the tenant."""
+        ...
+
+    def escalator(self, tenant: str) -> EscalatorClient:
+        """The escalator shard that owns the tenant."""
+        ...
+
+    async def ingest(self, tenant: str, alerts: list[IncomingAlert]) -> list[IngestResult]:
+        """Store alerts through the tenant's actor (merged with concurrent requests)."""
+        ...
+
+    async def tenant_secret(self, tenant: str, name: str) -> str | None:
+        """One of the tenant's stored secrets, if it has it."""
+        ...
