@@ -96,6 +96,11 @@ class ActorCall:
                 raise refusal_of(self.name, exc) from None
         raise ActorUnavailable(f"the actor {self.name!r} is unavailable; retry later")
 
+    def start(self) -> ActorCall:
+        """Find or create the actor now (blocking), rather than at the first call."""
+        self.handle = self.create()
+        return self
+
     def forget(self) -> None:
         """Drop the kept handle (its actor was seen gone): the next call looks it up."""
         self.handle = None

@@ -22,6 +22,7 @@ from typing import Any
 
 import ray
 
+from actors.correlator_wakeup import CorrelatorWakeup
 from actors.whereabouts import Whereabouts
 from alerting.alert import Alert, IncomingAlert
 from alerting.alert_book import AlertBook
@@ -53,10 +54,7 @@ from alerting.silence import (
 from cluster.clock import Clock, utc_now
 from cluster.config import load_config
 from cluster.runtime import (
-    NAMESPACE,
-    correlator_name,
     long_lived_actor_options,
-    shard_of,
     tenant_actor_name,
 )
 from cluster.settings import Settings
@@ -65,7 +63,6 @@ from cluster.store import AlertStore
 log = logging.getLogger("vigil.tenant")
 
 SWEEP_INTERVAL_SECONDS = 1.0
-CORRELATOR_LOOKUP_SECONDS = 5.0
 FREEZE_EVERY_SWEEPS = 5
 
 
@@ -126,8 +123,7 @@ class TenantActor(Whereabouts):
         # Tenants made at run time leave when idle, as below.
         configured = load_config(settings.config_path, settings.max_escalation_levels)
         self.keep_warm = any(t.id == tenant for t in configured.tenants)
-        self._correlator: Any = None
-        self._next_correlator_lookup = 0.0
+        self.correlator = CorrelatorWakeup(tenant, settings.correlator_shards)
         self._sweeper: asyncio.Task[None] | None = None
         self._last_call = time.monotonic()
 
@@ -148,28 +144,7 @@ class TenantActor(Whereabouts):
                 self.book.remember(step.alert)
                 changed = True
         if changed:
-            self._wake_correlator()
-
-    def _wake_correlator(self) -> None:
-        """Tell the correlator that the change stream has news (fire and forget).
-
-        The changes themselves are already on the stream; a lost wake-up only delays
-        them until the correlator's next poll. A correlator that is not running is
-        looked up again at most every few seconds.
-        """
-        if self._correlator is None:
-            if time.monotonic() < self._next_correlator_lookup:
-                return
-            self._next_correlator_lookup = time.monotonic() + CORRELATOR_LOOKUP_SECONDS
-            shard = shard_of(self.tenant, self.settings.correlator_shards)
-            try:
-                self._correlator = ray.get_actor(correlator_name(shard), namespace=NAMESPACE)
-            except ValueError:
-                return
-        try:
-            self._correlator.wake.remote(self.tenant)
-        except Exception:  # the handle went stale: look it up again next time
-            self._correlator = None
+            self.correlator.wake()
 
     def _begin(self) -> None:
         """Every call: note the activity, and make sure the background sweeper runs.
@@ -373,7 +348,7 @@ class TenantActor(Whereabouts):
         await self.store.save_silences(silences, now)
         for silence in silences:
             self.silences[silence.id] = silence
-        self._wake_correlator()
+        self.correlator.wake()
 
     async def set_silence(self, draft: SilenceDraft) -> str:
         """Create a silence, or change the one ``draft.id`` names; return the resulting id.
@@ -432,15 +407,7 @@ class TenantActor(Whereabouts):
         """Make the first alert as fast as the next: find the correlator and call it
         once, so the first wake-up does not wait for the lookup and the connection."""
         await self.ping()
-        shard = shard_of(self.tenant, self.settings.correlator_shards)
-        name = correlator_name(shard)
-        try:
-            handle = await asyncio.to_thread(ray.get_actor, name, namespace=NAMESPACE)
-            await handle.ping.remote()
-        except Exception:  # not up yet: the first wake-up looks it up, as before
-            return False
-        self._correlator = handle
-        return True
+        return await self.correlator.warm()
 
 
 RemoteTenantActor = ray.remote(TenantActor)

@@ -168,11 +168,9 @@ class Ingress:
         # the front door.
         for shard in range(settings.correlator_shards):
             for call in (correlator_call(shard, settings), escalator_call(shard, settings)):
-                call.handle = call.create()
-                self.calls[call.name] = call
+                self.calls[call.name] = call.start()
         supervisor = ActorCall(SUPERVISOR_NAME, lambda: ensure_supervisor(settings))
-        supervisor.handle = supervisor.create()
-        self.calls[SUPERVISOR_NAME] = supervisor
+        self.calls[SUPERVISOR_NAME] = supervisor.start()
         if predictor is not None:  # the model learns only while ML is on
             ensure_retrainer(settings)
         self.ingesters: dict[str, Coalescer[IncomingAlert, IngestResult]] = {}

@@ -22,12 +22,14 @@ async def recording_channels(
     """A recording server per channel name, its URL stored as the tenant's secret
     ``<name>-url`` (the channels of tests/system.py read their URLs from there)."""
     servers = {name: RecordingServer() for name in names}
-    store = SecretStore(redis.Redis.from_url(vigil.redis.url), tenant, box_for(vigil.settings))
+    client = redis.Redis.from_url(vigil.redis.url)
+    store = SecretStore(client, tenant, box_for(vigil.settings))
     try:
         for name, server in servers.items():
             store.set(f"{name}-url", await server.start() + f"/{name}")
         yield servers
     finally:
+        client.close()
         for server in servers.values():
             await server.stop()
 

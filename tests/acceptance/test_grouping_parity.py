@@ -98,7 +98,7 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Groups, Groups]]]:
         for scenario in SCENARIOS:
             found = wait_for(lambda s=scenario: vigil_groups(vigil, s), timeout=30)
             results[scenario.name] = (recorder.groups(scenario.name), found)
-    recorder.shutdown()
+    recorder.close()
     yield results
     for scenario in SCENARIOS:  # each tenant's actor is a process; free them
         with suppress(ValueError):

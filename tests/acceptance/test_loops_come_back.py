@@ -34,7 +34,8 @@ WATCHED = {
 
 
 def beat_of(vigil: Vigil, loop: LoopId) -> LoopBeat | None:
-    raw = redis.Redis.from_url(vigil.redis.url).hgetall(keys.loop_beats())
+    with redis.Redis.from_url(vigil.redis.url) as client:
+        raw = client.hgetall(keys.loop_beats())
     return beats_from_hash(raw).get(loop)
 
 

@@ -146,7 +146,7 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
                 sequences(recorder, "am", scenario.name, managers[scenario.name].external_url),
                 sequences(recorder, "vigil", scenario.name, vigil.settings.public_base_url),
             )
-    recorder.shutdown()
+    recorder.close()
     if os.environ.get("PARITY_DUMP"):  # for a person chasing a difference
         dump(os.environ["PARITY_DUMP"], results, vigil)
     yield results

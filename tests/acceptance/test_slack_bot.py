@@ -31,9 +31,10 @@ POSTED_TS = "1795740000.000100"
 
 @pytest.fixture
 async def slack_api(vigil: Vigil) -> AsyncIterator[tuple[RecordingServer, RecordingServer, str]]:
-    store = SecretStore(redis.Redis.from_url(vigil.redis.url), TENANT, box_for(vigil.settings))
-    store.set("slack-signing-secret", SIGNING)
-    store.set("slack-bot-token", "xoxb-test-token")
+    with redis.Redis.from_url(vigil.redis.url) as client:
+        store = SecretStore(client, TENANT, box_for(vigil.settings))
+        store.set("slack-signing-secret", SIGNING)
+        store.set("slack-bot-token", "xoxb-test-token")
     api, responses = RecordingServer(), RecordingServer()
     answer = {"ok": True, "channel": SLACK_BOT_CHANNEL, "ts": POSTED_TS}
     api.default = "json:" + json.dumps(answer)

@@ -35,6 +35,11 @@ class WebhookRecorder(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    def close(self) -> None:
+        """Stop serving and close the listening socket."""
+        self.shutdown()
+        self.server_close()
+
     def bodies(self) -> list[tuple[str, bytes]]:
         """Everything received so far, in arrival order."""
         with self.lock:
