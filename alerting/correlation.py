@@ -221,10 +221,13 @@ class TenantCorrelation:
         return min(times) if times else None
 
     def _due_by(self, at: datetime) -> bool:
-        """Whether a flush or a hold's end is due by ``at`` (cheap: two peeks)."""
-        return any(
-            t is not None and t <= at for t in (self._flushes.next_at(), self._holds.next_at())
-        )
+        """Whether a flush or a hold's end is due by ``at`` (cheap: two peeks; it is asked
+        once per change)."""
+        flush = self._flushes.next_at()
+        if flush is not None and flush <= at:
+            return True
+        hold = self._holds.next_at()
+        return hold is not None and hold <= at
 
     def take_to_score(self) -> list[Incident]:
         """The open incidents that are new or changed since the last call (to be scored)."""

@@ -96,14 +96,14 @@ class NoticeRecorder:
         return web.Response()
 
     def of(self, run: str, level: int) -> dict[int, tuple[float, float]]:
-        """(arrived, due) by seq, for one run and level."""
+        """(arrived, due) by seq, for one run and level (counted from 1, as notices say)."""
         return {s: t for (r, s, lv), t in self.first.items() if r == run and lv == level}
 
     async def wait(self, run: str, level: int, expected: int, within: float) -> None:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             got = len(self.of(run, level))
-            print(f"\r    level {level + 1} notices {got:6d} / {expected}", end="", flush=True)
+            print(f"\r    level {level} notices {got:6d} / {expected}", end="", flush=True)
             if got >= expected:
                 break
             await asyncio.sleep(0.5)
@@ -141,15 +141,15 @@ async def vigil_scenarios(
         print("  vigil warm-up: 500 alerts at 100/s")
         warm_up = Load("distinct")
         sent = await drive(url, headers, warm_up, "latency", 5, 100)
-        await recorder.wait(warm_up.run, 0, sent, 60)
-        recorder.received -= len(recorder.of(warm_up.run, 0))
+        await recorder.wait(warm_up.run, 1, sent, 60)
+        recorder.received -= len(recorder.of(warm_up.run, 1))
         print(f"  vigil escalation delay: {incidents} incidents over {spread:.0f} s")
         load = Load("distinct")
         load.name_of = lambda run, seq: f"Delay{run}x{seq}"
         rate = max(1, round(incidents / spread))
         sent = await drive(url, headers, load, "latency", incidents / rate, alerts_per_s=rate)
-        await recorder.wait(load.run, 1, sent, spread + LEVEL2_AFTER + 120)
-        level1, level2 = recorder.of(load.run, 0), recorder.of(load.run, 1)
+        await recorder.wait(load.run, 2, sent, spread + LEVEL2_AFTER + 120)
+        level1, level2 = recorder.of(load.run, 1), recorder.of(load.run, 2)
         rows.append(
             summary(
                 "level 2 (timer): deadline → webhook",
@@ -168,8 +168,8 @@ async def vigil_scenarios(
             print(f"  vigil end to end at {alerts_per_s} alerts/s")
             load = Load("distinct")
             sent = await drive(url, headers, load, "latency", duration, alerts_per_s)
-            await recorder.wait(load.run, 0, sent, 180)
-            arrived = recorder.of(load.run, 0)
+            await recorder.wait(load.run, 1, sent, 180)
+            arrived = recorder.of(load.run, 1)
             e2e = [(arrived[s][0] - load.sent[s]) * 1000 for s in arrived]
             # Where the time goes: to the correlator's notification (the escalation's
             # start, the notice's due time), then from there to the webhook.
