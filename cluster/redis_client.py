@@ -8,7 +8,7 @@ so a transaction whose reply was lost and that then ran twice does no harm.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import redis
 import redis.asyncio as aioredis
@@ -17,31 +17,35 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 RETRIES = 4
-_RETRY_ON = [redis.ConnectionError, redis.TimeoutError]
+
+
+class _Options(TypedDict):
+    """What both kinds of client are given besides their ``Retry``."""
+
+    socket_timeout: float
+    socket_connect_timeout: float
+    retry_on_error: list[type[Exception]]
+
+
+def _options(socket_timeout: float, connect_timeout: float) -> _Options:
+    """Timeouts, and the errors worth retrying."""
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": connect_timeout,
+        "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
+    }
 
 
 def async_client(url: str, socket_timeout: float = 5.0) -> aioredis.Redis:
     """An asyncio client for ``url`` (created inside the event loop that will use it)."""
     retry = AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
-    return aioredis.Redis.from_url(
-        url,
-        retry=retry,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=2,
-        retry_on_error=_RETRY_ON,
-    )
+    return aioredis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 2))
 
 
 def sync_client(url: str, socket_timeout: float = 30.0) -> redis.Redis:
     """A blocking client, for start-up and the CLI."""
     retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
-    return redis.Redis.from_url(
-        url,
-        retry=retry,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=5,
-        retry_on_error=_RETRY_ON,
-    )
+    return redis.Redis.from_url(url, retry=retry, **_options(socket_timeout, 5))
 
 
 class TenantRedis:
