@@ -108,9 +108,8 @@ class TenantActor(Whereabouts):
         self.clock = clock  # the one source of "now"
         self.tenant = tenant
         self.settings = settings
-        # Read once per alert on the hot path; the settings make a new timedelta each time.
+        # Read once per batch on the hot path; the settings make a new timedelta each time.
         self.resolve_timeout = settings.resolve_timeout
-        self.resolved_retention = settings.resolved_retention
         self.store = AlertStore(tenant, settings.redis_url, settings.change_stream_maxlen)
         self.book = AlertBook(tenant, settings.resolved_retention)
         self.book.remember_all(self.store.load())
