@@ -14,16 +14,14 @@ from pathlib import Path
 
 from alerting.amconfig import RoutingConfig
 from alerting.errors import InvalidMatcher
-from alerting.escalation_config import DEFAULT_MAX_LEVELS
 from alerting.matchers import MatchOp, parse_matchers
-from alerting.notification_plan import notification_report
 from alerting.routing import Route, receivers_for
-from cluster.config import load_alertmanager_config, load_config
 from cluster.errors import ConfigError
+from cluster.routing_file import load_alertmanager_config
 
 
 def _load(
-    args: argparse.Namespace, vigil_config: Path | None, max_levels: int
+    args: argparse.Namespace, vigil_config: Path | None, max_levels: int | None
 ) -> tuple[RoutingConfig, Callable[[str], str | None]]:
     """The routing to check, and which escalation policy each receiver has (none for
     a bare ``alertmanager.yml``)."""
@@ -31,7 +29,12 @@ def _load(
         return load_alertmanager_config(args.config), lambda _: None
     if vigil_config is None:
         raise ConfigError("--tenant needs the Vigil configuration (VIGIL_CONFIG)")
-    config = load_config(vigil_config, max_levels)
+    # Imported here: the whole Vigil schema, which a bare alertmanager.yml does not need.
+    from cluster.config import load_config
+
+    config = (
+        load_config(vigil_config) if max_levels is None else load_config(vigil_config, max_levels)
+    )
     if args.tenant not in {t.id for t in config.tenants}:
         # A typo must not silently test the default routing instead.
         raise ConfigError(
@@ -67,13 +70,15 @@ def _labels(pairs: list[str]) -> dict[str, str]:
 def run_config_command(
     args: argparse.Namespace,
     vigil_config: Path | None = None,
-    max_levels: int = DEFAULT_MAX_LEVELS,
+    max_levels: int | None = None,
 ) -> int:
     """Run one ``vigil config`` command; return the exit code. ``vigil_config`` is the
     Vigil configuration a ``--tenant`` is looked up in; ``max_levels`` the most levels an
     escalation policy may have."""
     routing, policy_for = _load(args, vigil_config, max_levels)
     if args.config_command == "check":
+        from alerting.notification_plan import notification_report  # check only
+
         print(
             f"Checking config: found {len(routing.receivers)} receivers, "
             f"{len(routing.root.walk())} routes, {len(routing.inhibit_rules)} inhibit rules"

@@ -32,15 +32,15 @@ from pydantic import (
     model_validator,
 )
 
-from alerting.amconfig import RoutingConfig, default_routing, parse_alertmanager_config
+from alerting.amconfig import RoutingConfig, default_routing
 from alerting.correlation_config import CorrelationSpec
-from alerting.errors import InvalidConfig
 from alerting.escalation_config import DEFAULT_MAX_LEVELS, NAME, EscalationSpec
 from alerting.monitoring_config import MonitoringSpec
 from alerting.oncall import Schedule
 from alerting.oncall_config import PersonSpec, ScheduleSpec
 from cluster.errors import ConfigError
 from cluster.keys import check_tenant_id
+from cluster.routing_file import load_alertmanager_config, routing_from
 
 
 def hash_api_key(key: str) -> str:
@@ -197,7 +197,7 @@ class VigilConfig(BaseModel):
             where = f"tenants.{i}"
             if tenant.alertmanager is not None:
                 text = yaml.safe_dump(tenant.alertmanager, sort_keys=False)
-                self._routing[tenant.id] = _routing(
+                self._routing[tenant.id] = routing_from(
                     tenant.alertmanager, text, f"{where}.alertmanager"
                 )
             elif tenant.alertmanager_config_file is not None:
@@ -211,27 +211,6 @@ class VigilConfig(BaseModel):
                         f"tenant's routing (receivers: {', '.join(sorted(known))})"
                     )
         return self
-
-
-def _routing(data: Any, text: str, origin: str) -> RoutingConfig:
-    try:
-        return parse_alertmanager_config(data, original=text)
-    except InvalidConfig as exc:
-        raise ConfigError(f"{origin}: {exc.message}") from None
-
-
-def load_alertmanager_config(path: Path, origin: str = "") -> RoutingConfig:
-    """Read an ``alertmanager.yml`` file into a validated ``RoutingConfig`` (``ConfigError``)."""
-    prefix = f"{origin}: " if origin else ""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{prefix}cannot read {path}: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{prefix}{path}: not valid YAML: {exc}") from None
-    return _routing(data, text, f"{prefix}{path}")
 
 
 def parse_config(
