@@ -106,9 +106,6 @@ class AlertBook:
         """The newest occurrence of a fingerprint, if any is kept."""
         return self.alerts.get(self.latest.get(fingerprint, ""))
 
-    def newest_id(self, fingerprint: str) -> str | None:
-        return self.latest.get(fingerprint)
-
     def has_open(self) -> bool:
         """Whether any alert is open (its resolve timeout must fire on time)."""
         return any(a.status.is_open for a in self.alerts.values())
