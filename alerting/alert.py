@@ -15,7 +15,9 @@ from alerting.severity import Severity
 from alerting.timeutil import UtcDatetime
 
 MAX_LABELS = 64
+MAX_LABEL_NAME = 256  # Prometheus sets no limit; real names are a few dozen characters
 MAX_LABEL_VALUE = 1024
+MAX_ANNOTATIONS = 64
 MAX_ANNOTATION_VALUE = 16 * 1024
 
 DEFAULT_SEVERITY = Severity.WARNING
@@ -52,9 +54,29 @@ def _check_label_names(labels: dict[str, str]) -> dict[str, str]:
     if len(labels) > MAX_LABELS:
         raise ValueError(f"at most {MAX_LABELS} labels are allowed, got {len(labels)}")
     for name in labels:
+        if len(name) > MAX_LABEL_NAME:
+            raise ValueError(
+                f"label name {name[:32]!r}... is {len(name)} characters long;"
+                f" at most {MAX_LABEL_NAME} are allowed"
+            )
         if not LABEL_NAME.fullmatch(name):
             raise ValueError(f"invalid label name {name!r}: must match [a-zA-Z_][a-zA-Z0-9_]*")
     return labels
+
+
+def _check_annotations(annotations: dict[str, str]) -> dict[str, str]:
+    """Annotations are free text, but bounded in number and in name length."""
+    if len(annotations) > MAX_ANNOTATIONS:
+        raise ValueError(
+            f"at most {MAX_ANNOTATIONS} annotations are allowed, got {len(annotations)}"
+        )
+    for name in annotations:
+        if len(name) > MAX_LABEL_NAME:
+            raise ValueError(
+                f"annotation name {name[:32]!r}... is {len(name)} characters long;"
+                f" at most {MAX_LABEL_NAME} are allowed"
+            )
+    return annotations
 
 
 class IncomingAlert(BaseModel):
@@ -77,6 +99,7 @@ class IncomingAlert(BaseModel):
     source: str = Field(default="api", max_length=128)
 
     _names = field_validator("labels")(_check_label_names)
+    _annotations = field_validator("annotations")(_check_annotations)
 
     @cached_property
     def fingerprint(self) -> str:

@@ -178,6 +178,12 @@ class TenantCorrelation:
         self._firing_labels: list[Mapping[str, str]] = []
         self._holds: DueQueue[tuple[str, str]] = DueQueue()  # (incident, fp) → hold's end
         self._suppressed: set[tuple[str, str]] = set()  # (incident, fingerprint) muted now
+        # What the active silences mute, by fingerprint (its labels never change), valid
+        # while the same silences are active: a tick re-matches only new members, so a
+        # tenant's many or costly matchers are paid once per alert, not once per tick.
+        self._silenced_memo: dict[str, tuple[str, ...]] = {}
+        self._silenced_memo_for: tuple[int, tuple[str, ...]] = (0, ())
+        self._silences_version = 0
         self._purges: DueQueue[str] = DueQueue()  # incident → when it resolved
         self._flap_expiry: DueQueue[str] = DueQueue()  # fingerprint → its last transition
         # Incidents new or changed since the last scoring, in the order they changed (a
@@ -735,6 +741,7 @@ class TenantCorrelation:
     def set_silences(self, silences: Sequence[Silence], now: datetime) -> None:
         """Replace the tenant's silences and re-evaluate what they mute."""
         self.silences = list(silences)
+        self._silences_version += 1  # an edited silence keeps its id: forget the memo
         self._settle(self._refresh_suppression(now, force=True), now)
 
     def _refresh_suppression(self, now: datetime, *, force: bool) -> set[str]:
@@ -754,12 +761,18 @@ class TenantCorrelation:
         self._firing_labels = [labels for _, labels in firing] if rules else []
         suppressed: set[tuple[str, str]] = set()
         changed: set[str] = set()
+        memo_for = (self._silences_version, tuple(s.id for s in active))
+        known = self._silenced_memo if memo_for == self._silenced_memo_for else {}
+        memo: dict[str, tuple[str, ...]] = {}  # rebuilt: holds only open members
         for incident_id in {i for ids in self.open_by_route.values() for i in ids}:
             incident = self.incidents[incident_id]
             for fp, member in incident.members.items():
                 if not member.is_open:
                     continue
-                silenced = tuple(silenced_by(active, member.labels, now)) if active else ()
+                silenced = known.get(fp) if active else ()
+                if silenced is None:
+                    silenced = tuple(silenced_by(active, member.labels, now))
+                memo[fp] = silenced
                 source = muted.get(fp)
                 sources = (source,) if source is not None else ()
                 if silenced != member.silenced_by or sources != member.inhibited_by:
@@ -768,6 +781,7 @@ class TenantCorrelation:
                 if member.suppressed:
                     suppressed.add((incident_id, fp))
         self._suppressed = suppressed
+        self._silenced_memo, self._silenced_memo_for = memo, memo_for
         return changed
 
     def _mark(

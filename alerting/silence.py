@@ -21,13 +21,12 @@ from enum import StrEnum
 from typing import Any
 
 from alerting.errors import InvalidSilence
-from alerting.matchers import Matcher, MatchOp, matches_all
+from alerting.matchers import MAX_MATCHERS, Matcher, MatchOp, matches_all
 
 DEFAULT_SILENCE_RETENTION = timedelta(hours=120)
 """As Alertmanager's ``--data.retention``: how long an expired silence is kept."""
 
 MAX_COMMENT = 4096
-MAX_MATCHERS = 64
 
 
 class SilenceState(StrEnum):

@@ -312,6 +312,11 @@ class ThreeNodes:
         return self.redis.url
 
     def start(self) -> None:
+        import tempfile
+
+        from cluster.ray_access import close_local_ray
+
+        close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-chaos-ray-")))  # before Ray
         from ray import serve
         from ray.cluster_utils import Cluster
 

@@ -238,6 +238,11 @@ def start_vigil(
     installation; without it the predictor is not deployed
     (``CRITICAL_ALERT_ML_ENABLED=false``).
     """
+
+    from cluster.ray_access import close_local_ray
+
+    # Before Ray is imported: the benchmark's Ray listens on loopback, with a token.
+    close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-bench-ray-")))
     import ray
     import yaml
     from ray import serve

@@ -182,6 +182,10 @@ def main() -> None:
     args = parser.parse_args()
     seconds, load, idle = (4.0, 20.0, 60.0) if args.quick else (10.0, 40.0, 90.0)
 
+    from cluster.ray_access import close_local_ray
+
+    # Before Ray is imported: the benchmark's Ray listens on loopback, with a token.
+    close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-bench-ray-")))
     import ray
     from ray import serve
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
+import os
 import signal
 import threading
 import time
@@ -17,7 +19,7 @@ from cli.ml import ensure_starter_model
 from cli.parser import DEMO_API_KEY
 from cli.running import api_url, http, read_state, running_api_url, state_path
 from cluster import runtime
-from cluster.config import load_config
+from cluster.config import VigilConfig, hash_api_key, load_config
 from cluster.errors import ConfigError
 from cluster.redis_server import EmbeddedRedis
 from cluster.settings import Settings
@@ -43,7 +45,15 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     from serve_app.app import APP_NAME, build
 
     # Refuse a bad config before starting anything.
-    check_channels(load_config(settings.config_path, settings.max_escalation_levels))
+    config = load_config(settings.config_path, settings.max_escalation_levels)
+    check_channels(config)
+    demo_tenants = tenants_with_demo_key(config)
+    if demo_tenants and not is_loopback(settings.http_host):
+        raise ConfigError(
+            f"tenant(s) {', '.join(demo_tenants)} accept the public demo API key, and"
+            f" VIGIL_HTTP_HOST={settings.http_host} would let anyone who reaches it in:"
+            " remove the key from the config (vigil tenant create-key makes a real one)"
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(f"data dir      {settings.data_dir}")
     url, embedded = _redis_url(settings)
@@ -51,6 +61,8 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     settings = settings.model_copy(update={"redis_url": url})
     _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
     ray_head: str | None = None
+    # `vigil` closed the local Ray before importing it (cluster/ray_access.py).
+    token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None
     if settings.ray_address is None and not runtime.local_ray_running():
         _say("ray           starting a local head ...")
         ray_head = runtime.start_local_head()
@@ -84,9 +96,17 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _say(f"am webhook    {api}/api/v1/integrations/alertmanager")
     _say(f"incidents     {api}/api/v1/incidents   (noise figures: {api}/api/v1/noise)")
     if context.dashboard_url:
-        _say(f"ray dashboard http://{context.dashboard_url}")
+        login = f"   (token: {token_file})" if token_file else ""
+        _say(f"ray dashboard http://{context.dashboard_url}{login}")
     _say(f"config        {settings.config_path}")
-    _say(f"try it        vigil send   (demo API key: {DEMO_API_KEY})")
+    if demo_tenants:
+        _say(f"try it        vigil send   (demo API key: {DEMO_API_KEY})")
+        _say(
+            f"WARNING       tenant(s) {', '.join(demo_tenants)} accept the public demo key:"
+            " anyone on this machine can use them. Remove it before real use."
+        )
+    else:
+        _say("try it        vigil send --api-key KEY")
     if detach:
         _say("running in the background; stop with: vigil down")
         return 0
@@ -98,6 +118,22 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     return cmd_down(configured)
+
+
+def tenants_with_demo_key(config: VigilConfig) -> list[str]:
+    """The tenants whose keys include the public demo key (it is printed in the README)."""
+    demo = hash_api_key(DEMO_API_KEY)
+    return [t.id for t in config.tenants if any(k.sha256 == demo for k in t.api_keys)]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an IP or ``localhost``) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name that may resolve anywhere
 
 
 def _warm_tenants(settings: Settings, timeout: float = 120.0) -> None:

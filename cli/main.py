@@ -44,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env().resolved()
     if args.command in ("up", "down", "status"):
+        if settings.ray_address is None and args.command != "status":
+            from cluster.ray_access import close_local_ray
+
+            # Before the lifecycle module imports Ray, which reads these settings then.
+            close_local_ray(settings.data_dir)
         from cli import lifecycle
 
         if args.command == "up":

@@ -18,6 +18,8 @@ from typing import Any
 import psutil
 import ray
 
+from cluster.ray_access import require_closed_ray
+
 NAMESPACE = "vigil"
 
 LEAN_RAY_ENV = {
@@ -47,8 +49,10 @@ def apply_lean_env() -> None:
 def init_local(num_cpus: int | None = None) -> Any:
     """Start a Ray cluster inside this process (tests, benchmarks) in Vigil's namespace:
     always a new one (``address="local"``), never another Ray running on the machine,
-    which ``ray.init()`` would otherwise join."""
+    which ``ray.init()`` would otherwise join. It listens on loopback only and requires
+    a token: ``cluster.ray_access.close_local_ray`` must have run before Ray was imported."""
     apply_lean_env()
+    require_closed_ray()
     return ray.init(
         address="local",
         num_cpus=num_cpus,
@@ -127,7 +131,9 @@ exactly those and never another Ray on the same machine."""
 
 def start_local_head(num_cpus: int | None = None, dashboard_port: int = 8265) -> str:
     """Start a local Ray head as a daemon that outlives this process (``ray start --head``),
-    its dashboard on loopback only; return the mark its processes carry."""
+    every port on loopback and a token required (``cluster.ray_access``); return the
+    mark its processes carry."""
+    require_closed_ray()
     mark = f"head-{os.getpid()}-{time.time_ns()}"
     cmd = [
         ray_cli(),

@@ -27,10 +27,11 @@ from actors.actor_call import ActorCallError
 from alerting.alert import Alert, IncomingAlert
 from alerting.errors import InvalidMatcher, VigilError
 from alerting.inhibition import inhibiting_sources
-from alerting.matchers import Matcher, MatchOp, matches_all, parse_matchers
+from alerting.matchers import Matcher, MatchOp, matches_all, parse_matcher_list
 from alerting.routing import receivers_for
 from alerting.silence import Silence, SilenceDraft
 from alerting.timeutil import as_utc
+from alerting.user_regex import UserRegex
 from serve_app.problems import ApiError, field_path, refusal
 from serve_app.wire import go_time, ingress_of, iso, json_body, read_json_body
 
@@ -204,7 +205,7 @@ def gettable_silence(silence: Silence, now: datetime) -> dict[str, Any]:
 
 def _filters(values: list[str] | None) -> list[Matcher]:
     try:
-        return [m for value in values or [] for m in parse_matchers(value)]
+        return parse_matcher_list(values or [])
     except InvalidMatcher as exc:
         raise ApiError(400, "invalid_matcher", f"bad matcher format: {exc.message}") from None
 
@@ -253,15 +254,15 @@ class AlertFilters:
         self.filter, self.receiver = filter or [], receiver
         self.active, self.silenced, self.inhibited = active, silenced, inhibited
 
-    def parsed(self) -> tuple[list[Matcher], re.Pattern[str] | None]:
+    def parsed(self) -> tuple[list[Matcher], UserRegex | None]:
         """The matchers and the anchored receiver regex (400 if either does not parse).
 
         Parsed here, inside the handler, not in ``__init__``: an error raised while
         FastAPI resolves a dependency would miss the Alertmanager-style error answer.
         """
         try:
-            receiver = re.compile(f"^(?:{self.receiver})$") if self.receiver else None
-        except re.error as exc:
+            receiver = UserRegex(self.receiver) if self.receiver else None
+        except InvalidMatcher as exc:
             message = f"failed to parse receiver param: {exc}"
             raise ApiError(400, "invalid_receiver", message) from None
         return _filters(self.filter), receiver
@@ -292,7 +293,7 @@ async def _alert_views(
         if not active and not silenced_by and not inhibited_by:
             continue
         receivers = receivers_for(routing.root, alert.labels)
-        if receiver_re is not None and not any(receiver_re.match(r) for r in receivers):
+        if receiver_re is not None and not any(receiver_re.fullmatch(r) for r in receivers):
             continue
         views.append(
             (alert, gettable_alert(alert, silenced_by, inhibited_by, receivers), receivers)

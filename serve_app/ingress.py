@@ -39,6 +39,7 @@ from cluster.health import health_record, loop_health
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, escalator_name, shard_of, tenant_actor_name
 from cluster.secrets import SecretStore, box_for
+from cluster.serve_loopback import keep_replica_grpc_on_loopback
 from cluster.settings import Settings
 from cluster.tenants import TenantResolver
 from models.registry import ModelRegistry
@@ -59,6 +60,8 @@ from serve_app.problems import ApiError, refusal, unavailable, validated
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
 from serve_app.replica import Replica
 from serve_app.wire import json_body, read_json_body, read_model
+
+keep_replica_grpc_on_loopback()  # before Serve starts this replica's gRPC server
 
 log = logging.getLogger("vigil.ingress")
 

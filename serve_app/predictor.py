@@ -26,9 +26,12 @@ from ray import serve
 
 from cluster.redis_client import sync_client
 from cluster.runtime import PREDICTOR_DEPLOYMENT
+from cluster.serve_loopback import keep_replica_grpc_on_loopback
 from cluster.settings import Settings
 from models.features import FEATURE_NAMES
 from models.registry import ModelRegistry, UnknownModel
+
+keep_replica_grpc_on_loopback()  # before Serve starts this replica's gRPC server
 
 log = logging.getLogger("vigil.predictor")
 

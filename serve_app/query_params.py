@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alerting.errors import InvalidMatcher
-from alerting.matchers import Matcher, parse_matchers
+from alerting.matchers import Matcher, parse_matcher_list
 from alerting.query import MAX_PAGE_SIZE
 from alerting.severity import Severity
 from serve_app.problems import ApiError
@@ -25,7 +25,7 @@ def severities_param(values: list[str]) -> frozenset[Severity]:
 def filter_param(values: list[str]) -> tuple[Matcher, ...]:
     """``filter=...`` parameters (label matchers like ``service="db"``) as matchers."""
     try:
-        return tuple(m for f in values for m in parse_matchers(f))
+        return tuple(parse_matcher_list(values))
     except InvalidMatcher as exc:
         raise bad_param("filter", exc.message) from None
 

@@ -12,6 +12,7 @@ because it starts and stops a machine-wide Ray head of its own.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 import yaml
@@ -89,18 +91,30 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
     port = free_port()
     first_head: str | None = None
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
+        # A fresh shell's: no Redis, no Ray address, none of this test run's Ray token.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("REDIS_URL", "RAY_ADDRESS") and not k.startswith("RAY_AUTH")
+        },
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
         "VIGIL_HTTP_PORT": str(port),
         "VIGIL_CONFIG": str(escalating_demo_config(tmp_path / "vigil.yaml")),
     }
     api = f"http://127.0.0.1:{port}/api/v1/critical-alerts"
     headers = {"Authorization": "Bearer demo-key-change-me"}
+    exposed_before = listening_beyond_loopback()
     try:
         up = vigil(env, "up", "--detach")
         assert up.returncode == 0, up.stdout + up.stderr
         for what in ("data dir", f"http://127.0.0.1:{port}", "ray dashboard", "redis"):
             assert what in up.stdout  # the CLI says where everything is
+        # Nothing Vigil started (Ray's GCS, raylet, agents, workers, Serve, Redis)
+        # listens beyond loopback, and Ray requires the token only this user can read.
+        assert listening_beyond_loopback() - exposed_before == set()
+        token = tmp_path / "data" / "ray-auth-token"
+        assert token.stat().st_mode & 0o777 == 0o600 and str(token) in up.stdout
+        assert "WARNING" in up.stdout and "public demo key" in up.stdout
         assert "training a starter model" in up.stdout and "v0001 serves" in up.stdout
         assert "tenants       demo up in" in up.stdout  # warm before the first alert
         models = requests.get(f"http://127.0.0.1:{port}/api/v1/models", headers=headers)
@@ -164,6 +178,36 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
     # Every process of the heads 'vigil up' started is gone (and only those were stopped).
     assert first_head is not None and heads[0] is not None
     assert [p.pid for mark in (first_head, *heads) for p in head_processes(mark)] == []
+
+
+def listening_beyond_loopback() -> set[tuple[str, int, str]]:
+    """Every TCP port listening on an address other than loopback: (ip, port, process)."""
+    found = set()
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
+            continue
+        ip = conn.laddr.ip.removeprefix("::ffff:")
+        if ipaddress.ip_address(ip).is_loopback:
+            continue
+        try:
+            name = psutil.Process(conn.pid).name() if conn.pid else "?"
+        except psutil.Error:
+            name = "?"
+        found.add((ip, conn.laddr.port, name))
+    return found
+
+
+def test_up_refuses_the_demo_key_beyond_loopback(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_HTTP_HOST": "0.0.0.0",
+        "VIGIL_HTTP_PORT": str(free_port()),
+    }
+    result = vigil(env, "up", "--detach", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "public demo API key" in result.stderr
+    assert not (tmp_path / "data" / "redis").exists()  # nothing was started
 
 
 def ray_head(tmp_path: Path) -> str | None:
