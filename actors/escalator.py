@@ -211,8 +211,8 @@ class TenantEscalations:
     async def run_forever(self) -> None:
         """Rounds until the actor ends; each failed round is retried (Redis away, a
         correlator restarting), so only a hung round stops the heartbeat."""
-        connector = aiohttp.TCPConnector(limit=CONNECTIONS)
-        async with aiohttp.ClientSession(connector=connector) as session:
+        # Every page goes out under the outbound policy (cluster/outbound.py).
+        async with self.settings.outbound_policy.session(CONNECTIONS) as session:
             positioned = False
             while True:
                 try:
@@ -761,7 +761,7 @@ class EscalatorActor(Whereabouts):
         worker = self.workers.get(tenant)
         if worker is None:
             raise InvalidTransition(f"tenant {tenant!r} has no escalation policies")
-        async with aiohttp.ClientSession() as session:
+        async with worker.settings.outbound_policy.session() as session:
             return await worker.escalate(session, incident_id, by)
 
     async def ping(self) -> bool:

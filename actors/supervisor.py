@@ -96,8 +96,7 @@ class SupervisorActor(Whereabouts):
         self._loop = asyncio.get_running_loop().create_task(self._watch_forever())
 
     async def _watch_forever(self) -> None:
-        connector = aiohttp.TCPConnector(limit=16)
-        async with aiohttp.ClientSession(connector=connector) as session:
+        async with self.settings.outbound_policy.session(16) as session:
             while True:
                 try:
                     await self.watch_once(session)

@@ -26,6 +26,7 @@ class AttemptKind(StrEnum):
     CONNECTION_ERROR = "connection_error"
     TIMEOUT = "timeout"
     HTTP_ERROR = "http_error"
+    REFUSED = "refused_by_policy"  # the destination is one Vigil does not send to
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,7 @@ class Vigil:
             "VIGIL_DATA_DIR": str(self.dir / "data"),
             "VIGIL_CONFIG": str(self.dir / "vigil.yaml"),
             "VIGIL_HTTP_PORT": str(self.port),
+            "VIGIL_OUTBOUND_ALLOW": "127.0.0.0/8",  # the recording webhook is local
         }
         self.hook_url = hook_url
 
@@ -334,6 +335,7 @@ class ThreeNodes:
             VIGIL_SERVE_CONFIG=ROOT / "configs" / "serve.yaml",
             CRITICAL_ALERT_ML_ENABLED=False,  # three raylets on two cores: keep it lean
             VIGIL_ACTOR_RESOURCES=json.dumps({"vigil": 0.001}),
+            VIGIL_OUTBOUND_ALLOW="127.0.0.0/8",  # the recording webhook is local
         )
         client = sync_client(self.redis.url)
         for tenant in TENANTS:

@@ -274,6 +274,8 @@ def start_vigil(
         VIGIL_CONFIG=config,
         VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
         CRITICAL_ALERT_ML_ENABLED=ml,
+        VIGIL_OUTBOUND_ALLOW="127.0.0.0/8",  # the benchmark's receivers are local
+        VIGIL_SLACK_RESPONSE_URL_PREFIXES="http://127.0.0.1:",
     )
     store = SecretStore(sync_client(redis.url), "bench", box_for(settings))
     for name, value in (secrets_ or {}).items():

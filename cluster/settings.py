@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from alerting.liveness import LivenessBounds
 from cluster.errors import SettingsError
+from cluster.outbound import OutboundPolicy, parse_networks
 
 
 class Settings(BaseModel):
@@ -75,6 +76,13 @@ class Settings(BaseModel):
     encryption_keys: SecretStr | None = Field(default=None, alias="VIGIL_ENCRYPTION_KEYS")
     # Where people reach Vigil (links in Slack and Teams messages); default: the API.
     public_url: str | None = Field(default=None, pattern="^https?://", alias="VIGIL_PUBLIC_URL")
+    # Networks notifiers may reach beyond the public internet (cluster/outbound.py), as
+    # comma-separated CIDRs, e.g. "10.20.0.0/16" for an internal webhook. Empty: none.
+    outbound_allow: str = Field(default="", alias="VIGIL_OUTBOUND_ALLOW")
+    # Where a Slack click's response_url may point (comma-separated URL prefixes).
+    slack_response_url_prefixes: str = Field(
+        default="https://hooks.slack.com/", alias="VIGIL_SLACK_RESPONSE_URL_PREFIXES"
+    )
 
     @field_validator(
         "redis_url",
@@ -99,6 +107,27 @@ class Settings(BaseModel):
             except ValueError:
                 raise ValueError('must be a JSON object such as {"vigil": 0.001}') from None
         return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"must be comma-separated networks such as 10.0.0.0/8: {exc}"
+            ) from None
+        return value
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where notifiers may connect: public addresses plus ``VIGIL_OUTBOUND_ALLOW``."""
+        return OutboundPolicy(parse_networks(self.outbound_allow))
+
+    @property
+    def slack_response_prefixes(self) -> tuple[str, ...]:
+        """The URL prefixes a Slack click's ``response_url`` must start with."""
+        return tuple(p.strip() for p in self.slack_response_url_prefixes.split(",") if p.strip())
 
     @field_validator("redis_url")
     @classmethod

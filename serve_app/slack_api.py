@@ -90,10 +90,13 @@ async def slack_action(request: Request) -> JSONResponse:
         await ingress.correlator(tenant).act(ACTIONS[action_id], incident_id, by, "from Slack")
     incident, _ = await ingress.correlator(tenant).get_incident(incident_id)
     message = message_of(incident, incident.updated_at)
-    async with aiohttp.ClientSession() as session:
+    async with ingress.settings.outbound_policy.session() as session:
         if not await _update_with_bot(session, ingress, tenant, payload, message):
             response_url = payload.get("response_url")
-            if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+            # Only Slack's own hooks: a click is signed, but by whoever holds the
+            # tenant's signing secret, and must not make Vigil post anywhere else.
+            prefixes = ingress.settings.slack_response_prefixes
+            if isinstance(response_url, str) and response_url.startswith(prefixes):
                 update = {"replace_original": True, **slack_message(message)}
                 await _post_update(session, response_url, update)
     return JSONResponse({"ok": True, "incident": incident_id, "state": incident.state.value})
@@ -134,7 +137,7 @@ async def _post_update(session: aiohttp.ClientSession, url: str, body: dict[str,
     """Replace the clicked message; the action stands even if Slack is unreachable."""
     timeout = aiohttp.ClientTimeout(total=5)
     try:
-        async with session.post(url, json=body, timeout=timeout):
+        async with session.post(url, json=body, timeout=timeout, allow_redirects=False):
             pass
     except (aiohttp.ClientError, OSError, TimeoutError):
         pass

@@ -46,8 +46,8 @@ class RecordingServer:
         self._runner: web.AppRunner | None = None
 
     def plan(self, *behaviours: str) -> None:
-        """``ok``, ``status:CODE``, ``status:CODE:RETRY_AFTER``, ``hang:SECONDS`` or
-        ``json:{...}`` (200 with that JSON)."""
+        """``ok``, ``status:CODE``, ``status:CODE:RETRY_AFTER``, ``hang:SECONDS``,
+        ``json:{...}`` (200 with that JSON) or ``redirect:URL`` (307 to URL)."""
         self._plan.extend(behaviours)
 
     def plan_for(self, path: str, *behaviours: str) -> None:
@@ -65,6 +65,9 @@ class RecordingServer:
             behaviour = self._plan.popleft() if self._plan else self.default
         if behaviour.startswith("json:"):  # a JSON answer, as Slack's Web API gives
             return web.json_response(json.loads(behaviour.removeprefix("json:")))
+        if behaviour.startswith("redirect:"):  # a receiver that points elsewhere
+            location = behaviour.removeprefix("redirect:")
+            return web.Response(status=307, headers={"Location": location})
         kind, *args = behaviour.split(":")
         if kind == "hang":
             await asyncio.sleep(float(args[0]))

@@ -238,6 +238,8 @@ MONITORING: dict[str, Any] = {
 # A loop with no round for this long is stalled (the default is 30 s); generous enough
 # for a loaded 2-core machine, short enough for the stall tests.
 LOOP_STALL_SECONDS = 8.0
+TEST_RECEIVERS = "127.0.0.0/8"  # VIGIL_OUTBOUND_ALLOW of every test that pages
+TEST_RESPONSE_URLS = "http://127.0.0.1:"  # where the tests' Slack clicks point
 
 # umbrella's alert rate is watched in quarter-second buckets, so a test sees a storm
 # after seconds of quiet rather than half an hour.
@@ -337,6 +339,10 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
         CRITICAL_ALERT_MAX_ESCALATION_LEVELS=3,
         CRITICAL_ALERT_CACHE_TTL=0,
         VIGIL_LOOP_STALL_SECONDS=LOOP_STALL_SECONDS,
+        # The tests' receivers (webhooks, Slack, PagerDuty, Teams) listen on loopback,
+        # which the outbound policy refuses unless allowed (tests/security prove it).
+        VIGIL_OUTBOUND_ALLOW=TEST_RECEIVERS,
+        VIGIL_SLACK_RESPONSE_URL_PREFIXES=f"https://hooks.slack.com/,{TEST_RESPONSE_URLS}",
     )
 
 

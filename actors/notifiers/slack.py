@@ -34,6 +34,7 @@ from actors.notifiers.webhook import post
 from alerting.delivery import Attempt, AttemptKind
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
+from cluster.outbound import refused_by_policy
 
 API_URL = "https://slack.com/api"
 EMOJI = {
@@ -188,6 +189,7 @@ class SlackSender:
                 data=json.dumps(body).encode(),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=seconds),
+                allow_redirects=False,
             ) as response:
                 if response.status != 200:
                     return Attempt(
@@ -196,8 +198,10 @@ class SlackSender:
                 answer = await response.json(content_type=None)
         except TimeoutError:
             return Attempt(AttemptKind.TIMEOUT)
-        except (aiohttp.ClientError, OSError, ValueError):
-            return Attempt(AttemptKind.CONNECTION_ERROR)
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return Attempt(
+                AttemptKind.REFUSED if refused_by_policy(exc) else AttemptKind.CONNECTION_ERROR
+            )
         if answer.get("ok") is True:
             return Attempt(AttemptKind.DELIVERED, 200)
         if answer.get("error") == "ratelimited":

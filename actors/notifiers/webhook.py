@@ -32,6 +32,7 @@ from alerting.delivery import Attempt, AttemptKind
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
 from alerting.signature import HEADER, signature
+from cluster.outbound import refused_by_policy
 
 _ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -99,7 +100,11 @@ async def post(
         sent[HEADER] = signature(hmac_secret, int(time.time()), body)
     try:
         async with session.post(
-            url, data=body, headers=sent, timeout=aiohttp.ClientTimeout(total=attempt_seconds)
+            url,
+            data=body,
+            headers=sent,
+            timeout=aiohttp.ClientTimeout(total=attempt_seconds),
+            allow_redirects=False,  # a 3xx fails: never a second, unchecked destination
         ) as response:
             await response.read()
             if 200 <= response.status < 300:
@@ -109,8 +114,10 @@ async def post(
             )
     except TimeoutError:
         return Attempt(AttemptKind.TIMEOUT)
-    except (aiohttp.ClientError, OSError):
-        return Attempt(AttemptKind.CONNECTION_ERROR)
+    except (aiohttp.ClientError, OSError) as exc:
+        return Attempt(
+            AttemptKind.REFUSED if refused_by_policy(exc) else AttemptKind.CONNECTION_ERROR
+        )
 
 
 class WebhookSender:

@@ -30,7 +30,7 @@ from cluster.secrets import SecretStore, box_for
 from cluster.settings import Settings
 from serve_app.app import APP_NAME, build
 from tests.recording_server import RecordingThread
-from tests.system import wait_for
+from tests.system import TEST_RECEIVERS, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.lifecycle]
 
@@ -92,6 +92,7 @@ def test_losing_the_node_of_the_tenant_and_escalator_actors_loses_no_page(
         VIGIL_SERVE_CONFIG=ROOT / "configs" / "serve.yaml",
         CRITICAL_ALERT_ML_ENABLED=False,
         VIGIL_ACTOR_RESOURCES=json.dumps({"vigil": 0.001}),
+        VIGIL_OUTBOUND_ALLOW=TEST_RECEIVERS,
     )
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     worker_a = cluster.add_node(num_cpus=1, resources=VIGIL_NODES)

@@ -29,7 +29,7 @@ import yaml
 from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import head_processes
 from tests.recording_server import RecordingThread
-from tests.system import wait_for
+from tests.system import TEST_RECEIVERS, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.lifecycle]
 
@@ -100,6 +100,7 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
         "VIGIL_HTTP_PORT": str(port),
         "VIGIL_CONFIG": str(escalating_demo_config(tmp_path / "vigil.yaml")),
+        "VIGIL_OUTBOUND_ALLOW": TEST_RECEIVERS,  # the recording webhooks' loopback
     }
     api = f"http://127.0.0.1:{port}/api/v1/critical-alerts"
     headers = {"Authorization": "Bearer demo-key-change-me"}
