@@ -33,6 +33,7 @@ def _say(message: str) -> None:
 def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     """The Redis to use: ``REDIS_URL``, or the embedded server (started if needed)."""
     if settings.redis_url:
+        _check_durable(settings)
         return settings.redis_url, None
     embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
     return embedded.start(), embedded
@@ -175,6 +176,29 @@ def _wait_ready(api: str, timeout: float = 180.0) -> None:
             waiting_for = now_waiting
         time.sleep(0.5)
     _say(f"ready         NOT READY after {timeout:.0f}s: see 'vigil status'")
+
+
+def _check_durable(settings: Settings) -> None:
+    """Refuse an external Redis that would lose confirmed writes (or warn, if allowed)."""
+    import redis
+
+    from cluster.redis_durability import persistence_problem
+
+    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=5)
+    try:
+        problem = persistence_problem(client)
+    except redis.RedisError as exc:
+        raise ConfigError(f"REDIS_URL: {_safe_url(settings.redis_url or '')}: {exc}") from None
+    finally:
+        client.close()
+    if problem is None:
+        return
+    if not settings.redis_allow_volatile:
+        raise ConfigError(
+            f"REDIS_URL: this Redis {problem}. Turn on appendonly (appendfsync always or"
+            " everysec), or set VIGIL_REDIS_ALLOW_VOLATILE=true for a throwaway server"
+        )
+    _say(f"WARNING       Redis {problem} (VIGIL_REDIS_ALLOW_VOLATILE=true)")
 
 
 def _safe_url(url: str) -> str:

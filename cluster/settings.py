@@ -79,6 +79,9 @@ class Settings(BaseModel):
     # Networks notifiers may reach beyond the public internet (cluster/outbound.py), as
     # comma-separated CIDRs, e.g. "10.20.0.0/16" for an internal webhook. Empty: none.
     outbound_allow: str = Field(default="", alias="VIGIL_OUTBOUND_ALLOW")
+    # Start even on an external Redis that would lose confirmed writes (a throwaway
+    # test server); `vigil up` refuses one otherwise (cluster/redis_durability.py).
+    redis_allow_volatile: bool = Field(default=False, alias="VIGIL_REDIS_ALLOW_VOLATILE")
     # Where a Slack click's response_url may point (comma-separated URL prefixes).
     slack_response_url_prefixes: str = Field(
         default="https://hooks.slack.com/", alias="VIGIL_SLACK_RESPONSE_URL_PREFIXES"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from serve_app.wire import json_body, read_model
+from serve_app.wire import json_body, read_model, refuse_form_posts
 
 
 class ActionRequest(BaseModel):
@@ -24,5 +24,6 @@ ACTION_BODY = json_body(ActionRequest, required=False)
 async def read_action(request: Request) -> ActionRequest:
     """The action body; an empty body means no name and no reason."""
     if not await request.body():
+        refuse_form_posts(request)  # a cross-site form may send nothing but its type
         return ActionRequest()
     return await read_model(request, ActionRequest)

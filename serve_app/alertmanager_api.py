@@ -19,12 +19,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import yaml
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.actor_call import ActorCallError
 from alerting.alert import Alert, IncomingAlert
+from alerting.config_redaction import redacted
 from alerting.errors import InvalidMatcher, VigilError
 from alerting.inhibition import inhibiting_sources
 from alerting.matchers import Matcher, MatchOp, matches_all, parse_matcher_list
@@ -411,7 +413,7 @@ async def get_status(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "cluster": {"name": "vigil", "peers": [], "status": "disabled"},
-            "config": {"original": ingress.routing(tenant).original},
+            "config": {"original": _masked(ingress.routing(tenant).original)},
             "uptime": iso(datetime.fromtimestamp(ingress.started, UTC)),
             "versionInfo": {
                 "branch": "main",
@@ -423,6 +425,15 @@ async def get_status(request: Request) -> JSONResponse:
             },
         }
     )
+
+
+def _masked(original: str) -> str:
+    """The tenant's ``alertmanager.yml`` with its secrets shown as ``<secret>``."""
+    try:
+        document = yaml.safe_load(original)
+    except yaml.YAMLError:
+        return ""  # it was validated when loaded; never show an unparsed secret
+    return yaml.safe_dump(redacted(document), sort_keys=False) if document else ""
 
 
 @router.get("/receivers")

@@ -16,7 +16,11 @@ from fastapi import Request
 
 from serve_app.problems import ApiError
 
-CHALLENGE = 'Bearer realm="vigil", Basic realm="vigil"'
+CHALLENGE = 'Bearer realm="vigil"'
+"""What a 401 advertises: Bearer only. Basic auth is still accepted (Prometheus, amtool
+and Alertmanager send it without being asked), but never offered: a browser that was
+never challenged for Basic never prompts for it and never caches it, so no other web
+page can ride a cached login to post a silence or resolve an incident."""
 
 
 @dataclass(frozen=True)

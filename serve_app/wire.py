@@ -32,11 +32,44 @@ def go_time(value: datetime | None) -> datetime | None:
     return None if value is None or value == GO_ZERO_TIME else value
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+"""The body types a web page may send to another site without asking it first (CORS
+"simple" requests): a request of one of them may come from any page a user has open."""
+
+
+def media_type(request: Request) -> str:
+    """The request's media type, lower case, without parameters ("" if none)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared JSON (``application/json`` or ``…+json``).
+
+    Besides saying what the API reads, this closes cross-site forms: a page cannot
+    send ``application/json`` to another origin without a CORS preflight, which Vigil
+    never grants.
+    """
+    declared = media_type(request)
+    if declared != "application/json" and not declared.endswith("+json"):
+        shown = declared or "none"
+        raise ApiError(
+            415, "unsupported_media_type", f"send Content-Type: application/json (got {shown})"
+        )
+
+
+def refuse_form_posts(request: Request) -> None:
+    """415 for a bodiless change sent as a form: what a cross-site page could send."""
+    if media_type(request) in FORM_TYPES:
+        raise ApiError(415, "unsupported_media_type", "send no body, or an application/json one")
+
+
 async def read_json_body(request: Request) -> Any:
-    """The request body as JSON (400 if it is empty or not JSON)."""
+    """The request body as JSON (415 unless declared JSON; 400 if empty or not JSON)."""
     body = await request.body()
     if not body:
+        refuse_form_posts(request)
         raise ApiError(400, "malformed_json", "request body is empty; expected JSON")
+    require_json(request)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
