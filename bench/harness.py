@@ -227,13 +227,15 @@ def start_vigil(
     ml: bool = True,
     tenant_extra: dict[str, Any] | None = None,
     secrets_: dict[str, str] | None = None,
+    other_tenants: dict[str, str] | None = None,
 ) -> tuple[str, str, Any]:
     """Start Ray, an embedded Redis and the Vigil app; return (url, api key, stopper).
 
     The one tenant, ``bench``, routes by ``routing`` (an ``alertmanager.yml`` as a
     dict) when given, else everything to one default receiver; ``tenant_extra`` adds
     sections to its configuration (``escalation``, ``channels``) and ``secrets_`` are
-    stored as its channel secrets. With ``ml`` the starter model is trained and
+    stored as its channel secrets. ``other_tenants`` (id → API key) adds tenants with
+    the default routing, on the same correlator shard. With ``ml`` the starter model is trained and
     promoted first, as ``vigil up`` does, so incidents are scored as on a real
     installation; without it the predictor is not deployed
     (``CRITICAL_ALERT_ML_ENABLED=false``).
@@ -267,7 +269,11 @@ def start_vigil(
     if routing is not None:
         tenant["alertmanager"] = routing
     tenant.update(tenant_extra or {})
-    config.write_text(yaml.safe_dump({"tenants": [tenant]}))
+    others = [
+        {"id": name, "api_keys": [{"sha256": hash_api_key(other)}]}
+        for name, other in (other_tenants or {}).items()
+    ]
+    config.write_text(yaml.safe_dump({"tenants": [tenant, *others]}))
     settings = Settings(
         REDIS_URL=redis.url,
         VIGIL_DATA_DIR=data,

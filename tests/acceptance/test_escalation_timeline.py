@@ -18,6 +18,8 @@ from tests.integration.test_incidents_api import one_incident, post_v2
 from tests.recording_server import RecordingServer
 from tests.system import Vigil, unique_labels
 
+JSON = {"Content-Type": "application/json"}
+
 pytestmark = pytest.mark.integration
 
 TENANT = "hooli"
@@ -129,7 +131,7 @@ async def test_escalate_refuses_bad_requests(vigil: Vigil) -> None:
     session = vigil.session(TENANT)
     missing = vigil.incidents_url("/inc-nope/escalate")
     assert (await asyncio.to_thread(session.put, missing, timeout=30)).status_code == 404
-    bad = await asyncio.to_thread(session.put, missing, data=b"{not json", timeout=30)
+    bad = await asyncio.to_thread(session.put, missing, data=b"{not json", headers=JSON, timeout=30)
     assert bad.status_code == 400
     unauthenticated = await asyncio.to_thread(requests.put, missing, timeout=30)
     assert unauthenticated.status_code == 401

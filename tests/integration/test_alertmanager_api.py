@@ -242,7 +242,7 @@ def test_basic_auth_is_accepted_and_checked(vigil: Vigil) -> None:
     assert len(listed(vigil, "acme", labels)) == 1
     # The right key under another tenant's name is refused.
     wrong = vigil.basic("acme", user="globex").get(v2(vigil, "/alerts"), timeout=30)
-    assert wrong.status_code == 401 and "Basic" in wrong.headers["WWW-Authenticate"]
+    assert wrong.status_code == 401 and "Bearer" in wrong.headers["WWW-Authenticate"]
     assert requests.get(v2(vigil, "/alerts"), auth=("acme", "nope"), timeout=30).status_code == 401
     assert requests.get(v2(vigil, "/alerts"), timeout=30).status_code == 401
     bad = requests.get(v2(vigil, "/alerts"), headers={"Authorization": "Basic !!!"}, timeout=30)

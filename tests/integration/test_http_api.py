@@ -15,6 +15,8 @@ import requests
 from cluster.runtime import NAMESPACE, tenant_actor_name
 from tests.system import Vigil, unique_labels, wait_for
 
+JSON = {"Content-Type": "application/json"}
+
 pytestmark = pytest.mark.integration
 
 
@@ -312,7 +314,9 @@ def test_another_tenants_alerts_are_not_listed(vigil: Vigil) -> None:
 )
 def test_action_bad_body(vigil: Vigil, body: bytes, status: int) -> None:
     alert_id = post_alert(vigil, "acme").json()["id"]
-    r = vigil.session("acme").post(vigil.api(f"/{alert_id}/acknowledge"), data=body, timeout=30)
+    r = vigil.session("acme").post(
+        vigil.api(f"/{alert_id}/acknowledge"), data=body, headers=JSON, timeout=30
+    )
     assert r.status_code == status
     assert (
         vigil.session("acme").get(vigil.api(f"/{alert_id}"), timeout=30).json()["status"]

@@ -10,6 +10,8 @@ import requests
 from alerting.fingerprint import fingerprint
 from tests.system import Vigil, unique_labels
 
+JSON = {"Content-Type": "application/json"}
+
 pytestmark = pytest.mark.integration
 
 PATH = "/api/v1/integrations/alertmanager"
@@ -103,7 +105,10 @@ def test_refusals(vigil: Vigil) -> None:
     body = message("firing", am_alert(unique_labels()))
     assert requests.post(url, json=body, timeout=30).status_code == 401
     assert requests.post(url, json=body, auth=("globex", "wrong"), timeout=30).status_code == 401
-    assert vigil.session("acme").post(url, data=b"nope", timeout=30).status_code == 400
+    assert (
+        vigil.session("acme").post(url, data=b"nope", headers=JSON, timeout=30).status_code == 400
+    )
+    assert vigil.session("acme").post(url, data=b"nope", timeout=30).status_code == 415
     huge = message(
         "firing", *[am_alert(unique_labels(), annotations={"a": "x" * 16000}) for _ in range(1100)]
     )

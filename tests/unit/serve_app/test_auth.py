@@ -48,4 +48,5 @@ def test_refused_with_a_challenge(header: str | None) -> None:
     with pytest.raises(ApiError) as refused:
         credentials(request(header))
     assert refused.value.status == 401
-    assert "Basic" in refused.value.headers["WWW-Authenticate"]
+    # Bearer only: Basic is accepted but never offered, so browsers never cache it.
+    assert refused.value.headers["WWW-Authenticate"] == 'Bearer realm="vigil"'
