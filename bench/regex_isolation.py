@@ -4,7 +4,9 @@ Two tenants share a correlator shard. The victim sends alerts one at a time and
 measures, for each, the time from its POST to its incident being listed. Then the
 attacker adds a silence ``probe=~"(a+)+b"`` and alerts whose ``probe`` is 30 ``a``
 (exponential for a backtracking engine: about 2^30 steps per check), and the victim
-measures again. With RE2 the two columns should match.
+measures again; then the attack ends and the victim measures once more (its own
+incidents grow throughout, so the last row is the fair comparison). With RE2 the
+attacked row should sit between the two quiet ones.
 
     python -m bench.regex_isolation [--alerts 100]
 
@@ -78,6 +80,19 @@ def poison(url: str, key: str, alerts: int) -> None:
     assert s.post(f"{url}/api/v2/alerts", json=batch, timeout=60).status_code == 200
 
 
+def unpoison(url: str, key: str) -> None:
+    """Expire the attacker's silences and resolve its alerts."""
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {key}"
+    for found in s.get(f"{url}/api/v2/silences", timeout=60).json():
+        s.delete(f"{url}/api/v2/silence/{found['id']}", timeout=60)
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    batch = [
+        {"labels": {"alertname": f"Poison{i}", "probe": POISON}, "endsAt": past} for i in range(20)
+    ]
+    assert s.post(f"{url}/api/v2/alerts", json=batch, timeout=60).status_code == 200
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--alerts", type=int, default=100, help="victim alerts per phase")
@@ -97,9 +112,13 @@ def main() -> None:
         quiet = incident_latency(url, victim_key, args.alerts, "victim alone")
         poison(url, attacker_key, 20)
         attacked = incident_latency(url, victim_key, args.alerts, "victim, attacker's regex")
+        unpoison(url, attacker_key)
+        # Alone again: the victim's own incidents grew meanwhile (listing scans them),
+        # so this row, not only the first, is what the attacked row compares with.
+        after = incident_latency(url, victim_key, args.alerts, "victim alone, after")
     finally:
         stop()
-    rows = [quiet, attacked]
+    rows = [quiet, attacked, after]
     print_table("another tenant's POST -> incident listed (ms)", rows)
     extra: dict[str, Any] = {"evil": EVIL, "poison_length": len(POISON)}
     print(f"wrote {write_results('regex_isolation', rows, extra)}")
