@@ -35,7 +35,7 @@ def verify(
     if abs(now - timestamp) > tolerance:
         return False
     expected = signature(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, fields.get("v1", ""))
+    return equal_digests(expected, fields.get("v1", ""))
 
 
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -59,7 +59,7 @@ def verify_slack(
         return False
     if abs(now - sent) > tolerance:
         return False
-    return hmac.compare_digest(slack_signature(secret, timestamp, body), signature_header)
+    return equal_digests(slack_signature(secret, timestamp, body), signature_header)
 
 
 def link_signature(secret: str, tenant: str, incident_id: str, action: str, expires: int) -> str:
@@ -75,4 +75,14 @@ def verify_link(
     """Whether an action link was signed with ``secret`` (expiry is checked apart, so
     an expired link can be told from a forged one)."""
     expected = link_signature(secret, tenant, incident_id, action, expires)
-    return hmac.compare_digest(expected, given)
+    return equal_digests(expected, given)
+
+
+def equal_digests(expected: str, given: str) -> bool:
+    """Constant-time comparison of a computed signature with one a client sent.
+
+    ``hmac.compare_digest`` raises ``TypeError`` for a ``str`` that is not ASCII; a
+    client's header may be anything, so both are compared as UTF-8 bytes: a forged
+    non-ASCII signature is simply wrong (401), never an error (500).
+    """
+    return hmac.compare_digest(expected.encode(), given.encode())

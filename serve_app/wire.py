@@ -74,6 +74,8 @@ async def read_json_body(request: Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+    except RecursionError:  # [[[[… deeper than the parser recurses: no API nests so deep
+        raise ApiError(400, "malformed_json", "request body is nested too deeply") from None
 
 
 Model = TypeVar("Model", bound=BaseModel)

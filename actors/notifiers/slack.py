@@ -95,6 +95,18 @@ def _button(action_id: str, message: Message) -> dict[str, Any]:
     return button
 
 
+def mrkdwn_text(text: str) -> str:
+    """Text shown as written in Slack's mrkdwn: ``&``, ``<`` and ``>`` escaped as Slack
+    requires (so ``<!channel>`` or ``<https://evil|bank>`` in a label is only text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code_span(text: str) -> str:
+    """``text`` in a mrkdwn code span that it cannot close: Slack has no escape for a
+    backtick inside one, so each becomes U+02CB (ˋ), which looks alike."""
+    return f"`{mrkdwn_text(text.replace('`', chr(0x2CB)))}`"
+
+
 def blocks(message: Message) -> list[dict[str, Any]]:
     """The Block Kit blocks for a notice; the buttons that still make sense."""
     title = f"{STATUS[message.kind]}: {message.summary or message.incident_id}"
@@ -119,7 +131,10 @@ def blocks(message: Message) -> list[dict[str, Any]]:
         found.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"`{k}={v}`"[:300]} for k, v in labels],
+                # Cut before escaping, so an entity (&lt;) is never cut in half.
+                "elements": [
+                    {"type": "mrkdwn", "text": code_span(f"{k}={v}"[:298])} for k, v in labels
+                ],
             }
         )
     actions = {
@@ -146,7 +161,8 @@ def blocks(message: Message) -> list[dict[str, Any]]:
 
 def slack_message(message: Message) -> dict[str, Any]:
     """The whole message: blocks, and a plain-text fallback for notifications."""
-    text = f"[{message.severity.value}] {STATUS[message.kind]}: {message.summary}"
+    # Slack reads the fallback as mrkdwn too: the summary is a tenant's annotation.
+    text = mrkdwn_text(f"[{message.severity.value}] {STATUS[message.kind]}: {message.summary}")
     return {"text": text, "blocks": blocks(message)}
 
 
