@@ -100,7 +100,7 @@ class TenantWorker:
         self.tenant = tenant
         self.settings = settings
         self.config = config
-        self.store = IncidentStore(tenant, settings.redis_url or "", settings.change_stream_maxlen)
+        self.store = IncidentStore(tenant, settings.redis_url or "")
         self.engine: TenantCorrelation | None = None
         self.position = START
         self.seen = SeenChanges()

@@ -278,6 +278,11 @@ class TenantEscalations:
         reads again from there; the notification log skips what was delivered)."""
         if self.frontier.position != self._stored_position:
             await self.client.hset(keys.escalator(self.tenant), "position", self.frontier.position)
+            # Entries before the frontier are delivered: only now may they leave the
+            # stream (approximately: whole nodes below it, never past it).
+            await self.client.xtrim(
+                keys.notifications(self.tenant), minid=self.frontier.position, approximate=True
+            )
             self._stored_position = self.frontier.position
 
     async def _alert_documents(self, records: Sequence[Notification]) -> dict[str, dict[str, Any]]:

@@ -110,7 +110,7 @@ class TenantActor(Whereabouts):
         self.settings = settings
         # Read once per batch on the hot path; the settings make a new timedelta each time.
         self.resolve_timeout = settings.resolve_timeout
-        self.store = AlertStore(tenant, settings.redis_url, settings.change_stream_maxlen)
+        self.store = AlertStore(tenant, settings.redis_url)
         self.book = AlertBook(tenant, settings.resolved_retention)
         self.book.remember_all(self.store.load())
         self.silences: dict[str, Silence] = {s.id: s for s in self.store.load_silences()}

@@ -115,11 +115,10 @@ class IncidentStore(TenantRedis):
                 trim = incident is None or incident.timeline_length > TIMELINE_CAP
                 _append_timeline(pipe, t, incident_id, entries, trim)
             if outbox.notifications:
+                # Trimmed by the escalator, up to what it delivered (StreamFrontier).
                 pipe.xadd(
                     keys.notifications(t),
                     NotificationsEntry(tuple(outbox.notifications)).to_fields(),  # type: ignore[arg-type]
-                    maxlen=self.stream_maxlen,
-                    approximate=True,
                 )
             self._replace(pipe, keys.flaps(t), outbox.flaps, _flap_record)
             self._replace(pipe, keys.groups(t), outbox.groups, group_to_record)
@@ -136,6 +135,9 @@ class IncidentStore(TenantRedis):
                 pipe.delete(keys.incident_timeline(t, incident_id))
             if position is not None:
                 pipe.hset(keys.correlator(t), "position", position)
+                # What is applied may go, in the same transaction as the position that
+                # says so; "~" drops only whole stream nodes below it, never past it.
+                pipe.xtrim(keys.changes(t), minid=position, approximate=True)
             await pipe.execute()
 
     @staticmethod

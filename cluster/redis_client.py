@@ -51,10 +51,9 @@ def sync_client(url: str, socket_timeout: float = 30.0) -> redis.Redis:
 class TenantRedis:
     """Base of the per-tenant stores: the tenant, its Redis, and a lazily made client."""
 
-    def __init__(self, tenant: str, redis_url: str, stream_maxlen: int) -> None:
+    def __init__(self, tenant: str, redis_url: str) -> None:
         self.tenant = tenant
         self.redis_url = redis_url
-        self.stream_maxlen = stream_maxlen
         self._client: aioredis.Redis | None = None
 
     @property

@@ -47,9 +47,6 @@ class Settings(BaseModel):
         default=72 * 3600, gt=0, alias="VIGIL_RESOLVED_RETENTION"
     )
     tenant_idle_seconds: float = Field(default=900.0, gt=0, alias="VIGIL_TENANT_IDLE_TIMEOUT")
-    change_stream_maxlen: int = Field(
-        default=1_000_000, ge=1000, alias="VIGIL_CHANGE_STREAM_MAXLEN"
-    )
     correlator_shards: int = Field(default=1, ge=1, le=64, alias="VIGIL_CORRELATOR_SHARDS")
     ml_enabled: bool = Field(default=True, alias="CRITICAL_ALERT_ML_ENABLED")
     prediction_model: str | None = Field(default=None, alias="CRITICAL_ALERT_PREDICTION_MODEL")

@@ -60,12 +60,10 @@ class AlertStore(TenantRedis):
         """One transaction: the documents into ``hash_key``, the entry onto the stream."""
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(hash_key, mapping=docs)  # type: ignore[arg-type]
-            pipe.xadd(
-                keys.changes(self.tenant),
-                entry.to_fields(),  # type: ignore[arg-type]
-                maxlen=self.stream_maxlen,
-                approximate=True,
-            )
+            # Never trimmed here: an entry leaves the stream only once the correlator
+            # has applied it (it trims up to its position, cluster/incident_store.py),
+            # so a long stall delays pages but never loses a stored alert's change.
+            pipe.xadd(keys.changes(self.tenant), entry.to_fields())  # type: ignore[arg-type]
             await pipe.execute()
 
     async def delete(self, alert_ids: Sequence[str]) -> None:

@@ -103,7 +103,8 @@ def mrkdwn_text(text: str) -> str:
 
 def code_span(text: str) -> str:
     """``text`` in a mrkdwn code span that it cannot close: Slack has no escape for a
-    backtick inside one, so each becomes U+02CB (ˋ), which looks alike."""
+    backtick inside one, so each becomes U+02CB (the modifier letter grave accent),
+    which looks alike."""
     return f"`{mrkdwn_text(text.replace('`', chr(0x2CB)))}`"
 
 

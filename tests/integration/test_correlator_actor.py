@@ -90,7 +90,7 @@ async def test_a_restarted_correlator_finds_pending_work_without_a_wake_up(vigil
     now = datetime.now(UTC)
     steps = receive(None, incoming, tenant="acme", new_id=uuid.uuid4().hex, now=now)
     ray.kill(ray.get_actor(correlator_name(0), namespace=NAMESPACE), no_restart=False)
-    store = AlertStore("acme", vigil.settings.redis_url or "", 1_000_000)
+    store = AlertStore("acme", vigil.settings.redis_url or "")
     await store.save(steps, now)  # straight to Redis: nobody wakes the correlator
     await store.aclose()
 
