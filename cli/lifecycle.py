@@ -41,10 +41,6 @@ def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
 
 def cmd_up(settings: Settings, detach: bool) -> int:
     """Start everything, print the addresses, and (unless detached) wait for Ctrl-C."""
-    from ray import serve
-
-    from serve_app.app import APP_NAME, build
-
     # Refuse a bad config before starting anything.
     config = load_config(settings.config_path, settings.max_escalation_levels)
     check_channels(config)
@@ -53,8 +49,13 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         raise ConfigError(
             f"tenant(s) {', '.join(demo_tenants)} accept the public demo API key, and"
             f" VIGIL_HTTP_HOST={settings.http_host} would let anyone who reaches it in:"
-            " remove the key from the config (vigil tenant create-key makes a real one)"
+            " remove the key from the config (vigil tenant create NAME makes a real one)"
         )
+    # Serve and the app are imported only once the config is known to be good.
+    from ray import serve
+
+    from serve_app.app import APP_NAME, build
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(f"data dir      {settings.data_dir}")
     url, embedded = _redis_url(settings)

@@ -12,6 +12,7 @@ because it starts and stops a machine-wide Ray head of its own.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -104,7 +105,6 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
     }
     api = f"http://127.0.0.1:{port}/api/v1/critical-alerts"
     headers = {"Authorization": "Bearer demo-key-change-me"}
-    exposed_before = listening_beyond_loopback()
     try:
         up = vigil(env, "up", "--detach")
         assert up.returncode == 0, up.stdout + up.stderr
@@ -112,7 +112,9 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
             assert what in up.stdout  # the CLI says where everything is
         # Nothing Vigil started (Ray's GCS, raylet, agents, workers, Serve, Redis)
         # listens beyond loopback, and Ray requires the token only this user can read.
-        assert listening_beyond_loopback() - exposed_before == set()
+        started = vigil_processes(ray_head(tmp_path), EmbeddedRedis(tmp_path / "data"))
+        assert len(started) > 5  # the GCS, the raylet, agents, workers, Redis ...
+        assert listening_beyond_loopback(started) == set()
         token = tmp_path / "data" / "ray-auth-token"
         assert token.stat().st_mode & 0o777 == 0o600 and str(token) in up.stdout
         assert "WARNING" in up.stdout and "public demo key" in up.stdout
@@ -181,11 +183,27 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
     assert [p.pid for mark in (first_head, *heads) for p in head_processes(mark)] == []
 
 
-def listening_beyond_loopback() -> set[tuple[str, int, str]]:
-    """Every TCP port listening on an address other than loopback: (ip, port, process)."""
+def vigil_processes(mark: str | None, redis_server: EmbeddedRedis) -> set[int]:
+    """The pids of what `vigil up` started: its Ray head's processes (they carry its
+    mark) and all their descendants (workers and agents, whose environment Ray's
+    process titles hide), and the embedded Redis. Another Ray on the machine is not."""
+    assert mark is not None
+    found: set[int] = set()
+    for process in head_processes(mark):
+        found.add(process.pid)
+        with contextlib.suppress(psutil.Error):
+            found |= {child.pid for child in process.children(recursive=True)}
+    redis_pid = redis_server.pid()
+    if redis_pid is not None:
+        found.add(redis_pid)
+    return found
+
+
+def listening_beyond_loopback(pids: set[int]) -> set[tuple[str, int, str]]:
+    """The TCP ports those processes listen on beyond loopback: (ip, port, process)."""
     found = set()
     for conn in psutil.net_connections(kind="inet"):
-        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
+        if conn.status != psutil.CONN_LISTEN or not conn.laddr or conn.pid not in pids:
             continue
         ip = conn.laddr.ip.removeprefix("::ffff:")
         if ipaddress.ip_address(ip).is_loopback:
@@ -205,7 +223,7 @@ def test_up_refuses_the_demo_key_beyond_loopback(tmp_path: Path) -> None:
         "VIGIL_HTTP_HOST": "0.0.0.0",
         "VIGIL_HTTP_PORT": str(free_port()),
     }
-    result = vigil(env, "up", "--detach", timeout=60)
+    result = vigil(env, "up", "--detach", timeout=180)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "public demo API key" in result.stderr
     assert not (tmp_path / "data" / "redis").exists()  # nothing was started
