@@ -54,11 +54,7 @@ def _check_label_names(labels: dict[str, str]) -> dict[str, str]:
     if len(labels) > MAX_LABELS:
         raise ValueError(f"at most {MAX_LABELS} labels are allowed, got {len(labels)}")
     for name in labels:
-        if len(name) > MAX_LABEL_NAME:
-            raise ValueError(
-                f"label name {name[:32]!r}... is {len(name)} characters long;"
-                f" at most {MAX_LABEL_NAME} are allowed"
-            )
+        _check_name_length("label", name)
         if not LABEL_NAME.fullmatch(name):
             raise ValueError(f"invalid label name {name!r}: must match [a-zA-Z_][a-zA-Z0-9_]*")
     return labels
@@ -71,12 +67,17 @@ def _check_annotations(annotations: dict[str, str]) -> dict[str, str]:
             f"at most {MAX_ANNOTATIONS} annotations are allowed, got {len(annotations)}"
         )
     for name in annotations:
-        if len(name) > MAX_LABEL_NAME:
-            raise ValueError(
-                f"annotation name {name[:32]!r}... is {len(name)} characters long;"
-                f" at most {MAX_LABEL_NAME} are allowed"
-            )
+        _check_name_length("annotation", name)
     return annotations
+
+
+def _check_name_length(kind: str, name: str) -> None:
+    """A label or annotation name is at most ``MAX_LABEL_NAME`` characters."""
+    if len(name) > MAX_LABEL_NAME:
+        raise ValueError(
+            f"{kind} name {name[:32]!r}... is {len(name)} characters long;"
+            f" at most {MAX_LABEL_NAME} are allowed"
+        )
 
 
 class IncomingAlert(BaseModel):

@@ -313,11 +313,9 @@ class ThreeNodes:
         return self.redis.url
 
     def start(self) -> None:
-        import tempfile
-
         from cluster.ray_access import close_local_ray
 
-        close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-chaos-ray-")))  # before Ray
+        close_local_ray()  # before Ray
         from ray import serve
         from ray.cluster_utils import Cluster
 

@@ -244,7 +244,7 @@ def start_vigil(
     from cluster.ray_access import close_local_ray
 
     # Before Ray is imported: the benchmark's Ray listens on loopback, with a token.
-    close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-bench-ray-")))
+    close_local_ray()
     import ray
     import yaml
     from ray import serve

@@ -185,7 +185,7 @@ def main() -> None:
     from cluster.ray_access import close_local_ray
 
     # Before Ray is imported: the benchmark's Ray listens on loopback, with a token.
-    close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-bench-ray-")))
+    close_local_ray()
     import ray
     from ray import serve
 

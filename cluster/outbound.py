@@ -28,6 +28,8 @@ from typing import Any
 
 import aiohttp
 
+from alerting.delivery import Attempt, AttemptKind
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -97,3 +99,9 @@ def refused_by_policy(exc: BaseException) -> bool:
         inner = getattr(seen, "os_error", None)
         seen = inner if isinstance(inner, BaseException) else (seen.__cause__ or seen.__context__)
     return False
+
+
+def unreachable(exc: BaseException) -> Attempt:
+    """The attempt a request that never got an answer makes: refused by the policy, or
+    a connection error (what every sender reports for ``aiohttp.ClientError``)."""
+    return Attempt(AttemptKind.REFUSED if refused_by_policy(exc) else AttemptKind.CONNECTION_ERROR)

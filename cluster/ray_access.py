@@ -20,36 +20,37 @@ Ray itself. A cluster (``RAY_ADDRESS``) is the operator's: ``ray-cluster.yaml`` 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import sys
+import tempfile
 from pathlib import Path
+
+from cluster.secret_file import ensure_secret_file
 
 LOOPBACK_RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 RAY_TOKEN_FILE = "ray-auth-token"
 """The file in the data dir holding the token a local Ray head requires (mode 0600)."""
 
 
-def close_local_ray(token_dir: Path) -> Path:
+def close_local_ray(token_dir: Path | None = None) -> Path:
     """Set loopback-only and token authentication into this process's environment,
     which Ray, its head and its workers inherit; return the token file.
 
-    The token is generated once into ``token_dir/ray-auth-token`` (created 0600); an
+    The token is generated once into ``token_dir/ray-auth-token`` (created 0600; without
+    a ``token_dir``, as for the tests and benchmarks, a new temporary directory); an
     operator's own ``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH`` is kept.
     """
     if "ray" in sys.modules:
         raise RuntimeError("close_local_ray must run before Ray is imported (Ray reads it then)")
     os.environ.update(LOOPBACK_RAY_ENV)
     os.environ.setdefault("RAY_AUTH_MODE", "token")
-    path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or token_dir / RAY_TOKEN_FILE)
-    if not os.environ.get("RAY_AUTH_TOKEN") and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two starts at once cannot both write, and the mode is set at creation.
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32))
+    given = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if given:
+        path = Path(given)
+    else:
+        path = (token_dir or Path(tempfile.mkdtemp(prefix="vigil-ray-"))) / RAY_TOKEN_FILE
+    if not os.environ.get("RAY_AUTH_TOKEN"):
+        ensure_secret_file(path, 32)
     os.environ.setdefault("RAY_AUTH_TOKEN_PATH", str(path.resolve()))
     return path
 

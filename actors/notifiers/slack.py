@@ -34,7 +34,7 @@ from actors.notifiers.webhook import post
 from alerting.delivery import Attempt, AttemptKind
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
-from cluster.outbound import refused_by_policy
+from cluster.outbound import unreachable
 
 API_URL = "https://slack.com/api"
 EMOJI = {
@@ -216,9 +216,7 @@ class SlackSender:
         except TimeoutError:
             return Attempt(AttemptKind.TIMEOUT)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return Attempt(
-                AttemptKind.REFUSED if refused_by_policy(exc) else AttemptKind.CONNECTION_ERROR
-            )
+            return unreachable(exc)
         if answer.get("ok") is True:
             return Attempt(AttemptKind.DELIVERED, 200)
         if answer.get("error") == "ratelimited":

@@ -32,7 +32,7 @@ from alerting.delivery import Attempt, AttemptKind
 from alerting.message import Message, MessageKind
 from alerting.severity import Severity
 from alerting.signature import HEADER, signature
-from cluster.outbound import refused_by_policy
+from cluster.outbound import unreachable
 
 _ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -115,9 +115,7 @@ async def post(
     except TimeoutError:
         return Attempt(AttemptKind.TIMEOUT)
     except (aiohttp.ClientError, OSError) as exc:
-        return Attempt(
-            AttemptKind.REFUSED if refused_by_policy(exc) else AttemptKind.CONNECTION_ERROR
-        )
+        return unreachable(exc)
 
 
 class WebhookSender:

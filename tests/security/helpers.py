@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.integration.test_alertmanager_api import iso, v2
 from tests.system import Vigil
 
-
-def v2(vigil: Vigil, path: str) -> str:
-    return f"{vigil.url}/api/v2{path}"
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+__all__ = ["v2"]  # the API's URLs, as the Alertmanager API tests build them
 
 
 def silence(matchers: list[dict[str, Any]], comment: str = "probe") -> dict[str, Any]:

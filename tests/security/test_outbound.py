@@ -9,27 +9,17 @@ tenant whether that port was open. Each test here failed then.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 
 from actors.notifiers.webhook import WebhookConfig, WebhookSender
 from alerting.delivery import Attempt, AttemptKind
-from alerting.message import Message, MessageKind
-from alerting.severity import Severity
 from cluster.outbound import OutboundPolicy, parse_networks
 from tests.recording_server import RecordingServer
+from tests.unit.actors.test_webhook_delivery import MESSAGE, receiver
 
-MESSAGE = Message(
-    tenant="acme",
-    incident_id="inc-1",
-    kind=MessageKind.FIRING,
-    severity=Severity.CRITICAL,
-    summary="probe",
-    at=datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
-    labels={"alertname": "Probe"},
-)
+__all__ = ["receiver"]  # the fixture, shared with the webhook delivery tests
+
 LOOPBACK = OutboundPolicy(parse_networks("127.0.0.0/8"))
 
 
@@ -74,14 +64,6 @@ def test_a_refusal_is_not_retried_and_reads_refused_by_policy() -> None:
     refused = Attempt(AttemptKind.REFUSED)
     assert not refused.retryable
     assert refused.describe() == "refused by policy"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[tuple[RecordingServer, str]]:
-    server = RecordingServer()
-    url = await server.start()
-    yield server, url
-    await server.stop()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])  # a literal, and a name
