@@ -113,6 +113,8 @@ def refusal_of(name: str, exc: RayTaskError) -> Exception:
         return cause
     if isinstance(cause, redis.RedisError | OSError):
         log.warning("actor %s: the store is unavailable: %r", name, cause)
+        if isinstance(cause, redis.OutOfMemoryError):  # maxmemory: the transaction refused whole
+            return StoreUnavailable("the alert store (Redis) is full; nothing stored")
         return StoreUnavailable("the alert store (Redis) is unavailable; nothing stored")
     if isinstance(cause, ActorDiedError | ActorUnavailableError):
         return ActorUnavailable("an actor the request needs is unavailable; retry later")

@@ -101,6 +101,7 @@ class TenantWorker:
         self.settings = settings
         self.config = config
         self.store = IncidentStore(tenant, settings.redis_url or "")
+        self.store.timeline_cap = config.limits_for(tenant).timeline_entries
         self.engine: TenantCorrelation | None = None
         self.position = START
         self.seen = SeenChanges()

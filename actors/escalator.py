@@ -719,7 +719,8 @@ class TenantEscalations:
             return
         notes, self.notes = self.notes, {}
         try:
-            await append_timelines(self.client, self.tenant, notes)
+            cap = self.config.tier_limits().timeline_entries
+            await append_timelines(self.client, self.tenant, notes, cap)
         except Exception:
             for incident_id, entries in notes.items():
                 self.notes[incident_id] = entries + self.notes.get(incident_id, [])

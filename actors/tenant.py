@@ -26,7 +26,7 @@ from actors.correlator_wakeup import CorrelatorWakeup
 from actors.whereabouts import Whereabouts
 from alerting.alert import Alert, IncomingAlert
 from alerting.alert_book import AlertBook
-from alerting.errors import SilenceNotFound
+from alerting.errors import QuotaExceeded, SilenceNotFound
 from alerting.lifecycle import (
     Action,
     IngestResult,
@@ -43,6 +43,7 @@ from alerting.silence import (
     DEFAULT_SILENCE_RETENTION,
     Silence,
     SilenceDraft,
+    SilenceState,
     check_draft,
     expire_silence,
     matches_filter,
@@ -122,6 +123,7 @@ class TenantActor(Whereabouts):
         # Tenants made at run time leave when idle, as below.
         configured = load_config(settings.config_path, settings.max_escalation_levels)
         self.keep_warm = any(t.id == tenant for t in configured.tenants)
+        self.limits = configured.limits_for(tenant)  # its tier's quotas
         self.correlator = CorrelatorWakeup(tenant, settings.correlator_shards)
         self._sweeper: asyncio.Task[None] | None = None
         self._last_call = time.monotonic()
@@ -212,8 +214,22 @@ class TenantActor(Whereabouts):
         async with self._lock:
             now = self.clock()
             steps, results = self.book.receive_batch(batch, now, self.resolve_timeout, new_alert_id)
+            self._check_open_quota(steps)
             await self._commit(steps, now)
             return results
+
+    def _check_open_quota(self, steps: Sequence[Transition]) -> None:
+        """Refuse a batch, whole, that would open more alerts than the tier allows (one
+        that resolves or refreshes alerts always passes). The expiries ``receive_batch``
+        took out of the deadline heap go back, so the sweep still stores them."""
+        limit = self.limits.max_open_alerts
+        after = self.book.open_count_after(steps)
+        if after > limit and after > self.book.open_count():
+            self.book.restore_deadlines(steps)
+            raise QuotaExceeded(
+                f"tenant {self.tenant!r} may have {limit} open alerts; this batch would make "
+                f"{after}. Nothing was stored: resolve alerts, or raise the tier's limit"
+            )
 
     async def get(self, alert_id: str) -> Alert:
         """One alert by id (``NotFound`` if the tenant has no such alert)."""
@@ -360,9 +376,22 @@ class TenantActor(Whereabouts):
             now = self.clock()
             check_draft(draft, now)
             current = self._find_silence(draft.id) if draft.id is not None else None
+            self._check_silence_quota(current, now)
             stored = set_silence(current, draft, now=now, new_id=str(uuid.uuid4()))
             await self._store_silences(stored, now)
             return stored[-1].id
+
+    def _check_silence_quota(self, current: Silence | None, now: datetime) -> None:
+        """Refuse a new silence past the tier's count of active and pending ones (changing
+        a live one replaces it, so it never adds)."""
+        if current is not None and current.state(now) is not SilenceState.EXPIRED:
+            return
+        live = sum(1 for s in self.silences.values() if s.state(now) is not SilenceState.EXPIRED)
+        if live >= self.limits.max_silences:
+            raise QuotaExceeded(
+                f"tenant {self.tenant!r} may have {self.limits.max_silences} active or "
+                "pending silences; expire one first"
+            )
 
     async def get_silence(self, silence_id: str) -> Silence:
         """One silence by id (``NotFound`` if the tenant has no such silence)."""

@@ -106,6 +106,20 @@ class AlertBook:
         """The newest occurrence of a fingerprint, if any is kept."""
         return self.alerts.get(self.latest.get(fingerprint, ""))
 
+    def open_count(self) -> int:
+        """How many alerts are open (each has its resolve deadline scheduled)."""
+        return len(self.deadlines)
+
+    def open_count_after(self, steps: Sequence[Transition]) -> int:
+        """How many alerts would be open once ``steps`` are stored."""
+        final = {step.alert.id: step.alert for step in steps}
+        change = 0
+        for alert_id, alert in final.items():
+            before = self.alerts.get(alert_id)
+            was_open = before is not None and before.status.is_open
+            change += int(alert.status.is_open) - int(was_open)
+        return self.open_count() + change
+
     def has_open(self) -> bool:
         """Whether any alert is open (its resolve timeout must fire on time)."""
         return any(a.status.is_open for a in self.alerts.values())

@@ -6,6 +6,7 @@
      ├── InvalidTransition   - the alert's state forbids the action (HTTP 409)
      ├── InvalidMatcher      - a label matcher that does not parse (HTTP 400/422)
      ├── InvalidSilence      - a silence that cannot be created or changed (HTTP 400)
+     ├── QuotaExceeded       - the tenant's tier allows no more of this (HTTP 429)
      └── InvalidConfig       - an Alertmanager-style configuration that does not validate
 
 Each takes one message so that it pickles unchanged across Ray process boundaries.
@@ -57,3 +58,9 @@ class InvalidConfig(VigilError):
     """A routing configuration (``alertmanager.yml``) that is wrong; the message says where."""
 
     code = "invalid_config"
+
+
+class QuotaExceeded(VigilError):
+    """The tenant's tier allows no more open alerts, or no more silences; nothing changed."""
+
+    code = "quota_exceeded"

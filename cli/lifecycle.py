@@ -35,7 +35,9 @@ def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     if settings.redis_url:
         _check_durable(settings)
         return settings.redis_url, None
-    embedded = EmbeddedRedis(settings.data_dir, settings.embedded_redis_port)
+    embedded = EmbeddedRedis(
+        settings.data_dir, settings.embedded_redis_port, settings.redis_maxmemory
+    )
     return embedded.start(), embedded
 
 

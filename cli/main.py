@@ -77,4 +77,6 @@ def run(args: argparse.Namespace) -> int:
         return secrets.run_secret_command(args, settings)
     from cli import tenants
 
-    return tenants.cmd_tenant_key(settings, args.name, args.tenant_command == "integration-key")
+    if args.command == "audit":
+        return tenants.run_audit_command(args, settings)
+    return tenants.run_tenant_command(args, settings)

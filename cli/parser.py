@@ -50,15 +50,36 @@ def add_lifecycle_commands(sub: Commands) -> None:
 
 
 def add_tenant_commands(sub: Commands) -> None:
-    """``tenant create`` and ``tenant integration-key``."""
-    tenant = sub.add_parser("tenant", help="manage tenants")
+    """``tenant ...`` (tenants and their keys) and ``audit ...`` (their audit trails)."""
+    tenant = sub.add_parser("tenant", help="manage tenants and their keys")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
     create = tenant_sub.add_parser("create", help="register a tenant and print its API key")
     create.add_argument("name")
+    create.add_argument("--label", default="", help="who holds the key (recorded as the actor)")
     integration = tenant_sub.add_parser(
         "integration-key", help="make an integration key (PagerDuty routing_key) for a tenant"
     )
     integration.add_argument("name")
+    integration.add_argument("--label", default="", help="which sender holds the key")
+    create_key = tenant_sub.add_parser("create-key", help="make another API key for a tenant")
+    create_key.add_argument("name")
+    create_key.add_argument("--label", required=True, help="who holds the key, e.g. a person")
+    listing = tenant_sub.add_parser("keys", help="list a tenant's keys (ids and labels only)")
+    listing.add_argument("name")
+    revoke = tenant_sub.add_parser("revoke-key", help="revoke a key by its id")
+    revoke.add_argument("name")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--reason", default="")
+    rotate = tenant_sub.add_parser("rotate-key", help="replace a key: a new one, the old revoked")
+    rotate.add_argument("name")
+    rotate.add_argument("key_id")
+    audit = sub.add_parser("audit", help="tenants' audit trails")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check every seal and the chain")
+    verify.add_argument("--tenant", help="one tenant (default: every tenant)")
+    show = audit_sub.add_parser("show", help="print a tenant's audit entries")
+    show.add_argument("tenant")
+    show.add_argument("--last", type=int, default=50, help="how many of the newest")
 
 
 def add_config_commands(sub: Commands) -> None:

@@ -19,7 +19,10 @@ import sys
 
 from cryptography.fernet import Fernet
 
+from alerting.audit import AuditAction
 from cli.command_redis import command_client
+from cli.operator import operator
+from cluster.audit_store import AuditTrail, audit_key
 from cluster.errors import SecretError
 from cluster.keys import check_tenant_id
 from cluster.secrets import (
@@ -79,6 +82,7 @@ def _secret(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     with command_client(settings) as client:
         store = SecretStore(client, tenant, box_for(settings))
+        trail = AuditTrail(client, audit_key(settings))
         if args.secret_command == "list":
             for name in store.names():
                 _say(name)
@@ -87,6 +91,7 @@ def _secret(args: argparse.Namespace, settings: Settings) -> int:
             if not store.delete(args.name):
                 _say(f"vigil: tenant {tenant!r} has no secret {args.name!r}")
                 return 1
+            trail.append(tenant, operator(), AuditAction.SECRET_DELETE, args.name)
             _say(f"deleted       {args.name}")
             return 0
         if args.from_env:
@@ -94,5 +99,6 @@ def _secret(args: argparse.Namespace, settings: Settings) -> int:
         else:
             value = sys.stdin.readline().rstrip("\n")
         store.set(args.name, value)
+        trail.append(tenant, operator(), AuditAction.SECRET_SET, args.name)  # never the value
         _say(f"stored        {args.name} for tenant {tenant} (encrypted)")
         return 0

@@ -38,6 +38,7 @@ from alerting.escalation_config import DEFAULT_MAX_LEVELS, NAME, EscalationSpec
 from alerting.monitoring_config import MonitoringSpec
 from alerting.oncall import Schedule
 from alerting.oncall_config import PersonSpec, ScheduleSpec
+from alerting.tiers import LimitOverrides, TierLimits, TierName, limits_for
 from cluster.errors import ConfigError
 from cluster.keys import check_tenant_id
 from cluster.routing_file import load_alertmanager_config, routing_from
@@ -79,6 +80,9 @@ class TenantConfig(BaseModel):
     # Checked by actors.notifiers.channels.check_channels (the channel types live with
     # their notifiers); here only each entry's shape.
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The service tier and any limits changed for this tenant (alerting/tiers.py).
+    tier: TierName = TierName.STANDARD
+    limits: LimitOverrides | None = None
 
     @field_validator("id")
     @classmethod
@@ -98,6 +102,22 @@ class TenantConfig(BaseModel):
         if self.alertmanager_config_file is not None and self.alertmanager is not None:
             raise ValueError("give either alertmanager_config_file or alertmanager, not both")
         return self
+
+    @model_validator(mode="after")
+    def _one_tier(self) -> TenantConfig:
+        """The service tier names the escalation SLA tier too: ``escalation.sla_tier``
+        defaults to ``tier`` when ``sla_tiers`` defines it, and may not contradict it."""
+        sla = self.escalation.sla_tier
+        if sla is None and self.tier.value in self.escalation.sla_tiers:
+            escalation = self.escalation.model_copy(update={"sla_tier": self.tier.value})
+            object.__setattr__(self, "escalation", escalation)
+        elif sla is not None and "tier" in self.model_fields_set and sla != self.tier.value:
+            raise ValueError(f"escalation.sla_tier {sla!r} contradicts tier {self.tier.value!r}")
+        return self
+
+    def tier_limits(self) -> TierLimits:
+        """What this tenant may use: its tier's limits with its own overrides."""
+        return limits_for(self.tier, self.limits)
 
     @model_validator(mode="after")
     def _schedules_exist(self) -> TenantConfig:
@@ -164,6 +184,11 @@ class VigilConfig(BaseModel):
     def tenant(self, tenant: str) -> TenantConfig | None:
         """A tenant's section of the file (``None`` for a tenant not in it)."""
         return next((t for t in self.tenants if t.id == tenant), None)
+
+    def limits_for(self, tenant: str) -> TierLimits:
+        """A tenant's limits (a tenant made at run time is on the default tier)."""
+        found = self.tenant(tenant)
+        return found.tier_limits() if found is not None else limits_for(TierName.STANDARD)
 
     def correlation_for(self, tenant: str) -> CorrelationSpec:
         """The tenant's ``correlation:`` section (defaults for a tenant not in the file)."""

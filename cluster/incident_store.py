@@ -30,14 +30,18 @@ from alerting.incident import (
     timeline_to_record,
 )
 from alerting.silence import Silence, silence_from_record
+from alerting.tiers import TIERS, TierName
 from alerting.timeutil import from_epoch
 from cluster import keys
 from cluster.records import NotificationsEntry
 from cluster.redis_client import TenantRedis, stream_entries, text
 
-TIMELINE_CAP = 1000
-"""Timeline entries kept per incident (the newest); a 5,000-alert storm would otherwise
-keep 5,000 "joined" lines that nobody reads."""
+TIMELINE_CAP = TIERS[TierName.STANDARD].timeline_entries
+"""Timeline entries kept per incident (the newest) unless the tenant's tier says
+otherwise (``timeline_entries``): a 5,000-alert storm would otherwise keep 5,000
+"joined" lines that nobody reads. What is dropped is counted, never silent: every
+append also adds to the incident's count of entries ever written, and the incidents
+API shows the difference as ``timeline_dropped``."""
 
 START = "0-0"
 SCAN_BATCH = 1000
@@ -62,6 +66,8 @@ def _flap_record(history: FlapHistory) -> list[float]:
 
 class IncidentStore(TenantRedis):
     """Reads and writes one tenant's correlation state; the only code touching its keys."""
+
+    timeline_cap = TIMELINE_CAP  # the tenant's tier's, set by its correlator
 
     async def load(self) -> StoredCorrelation:
         """Everything stored for the tenant: incidents with members, flaps, counters, position."""
@@ -112,8 +118,8 @@ class IncidentStore(TenantRedis):
                 pipe.hset(keys.incident_members(t), mapping=member_docs)  # type: ignore[arg-type]
             for incident_id, entries in outbox.timeline.items():
                 incident = outbox.incidents.get(incident_id)
-                trim = incident is None or incident.timeline_length > TIMELINE_CAP
-                _append_timeline(pipe, t, incident_id, entries, trim)
+                trim = incident is None or incident.timeline_length > self.timeline_cap
+                _append_timeline(pipe, t, incident_id, entries, self.timeline_cap if trim else None)
             if outbox.notifications:
                 # Trimmed by the escalator, up to what it delivered (StreamFrontier).
                 pipe.xadd(
@@ -133,6 +139,7 @@ class IncidentStore(TenantRedis):
                     fields = [f"{incident_id}/{fp}" for fp in fingerprints]
                     pipe.hdel(keys.incident_members(t), *fields)
                 pipe.delete(keys.incident_timeline(t, incident_id))
+                pipe.hdel(keys.timeline_written(t), incident_id)
             if position is not None:
                 pipe.hset(keys.correlator(t), "position", position)
                 # What is applied may go, in the same transaction as the position that
@@ -191,26 +198,39 @@ class IncidentStore(TenantRedis):
 
 
 async def append_timelines(
-    client: aioredis.Redis, tenant: str, entries: dict[str, list[TimelineEntry]]
+    client: aioredis.Redis,
+    tenant: str,
+    entries: dict[str, list[TimelineEntry]],
+    cap: int = TIMELINE_CAP,
 ) -> None:
     """Append entries to incidents' stored timelines in one round trip, each capped at
-    ``TIMELINE_CAP``: what the escalator does with its steps and deliveries, without
-    asking the correlator to rewrite the incidents."""
+    ``cap``: what the escalator does with its steps and deliveries, without asking the
+    correlator to rewrite the incidents."""
     if not entries:
         return
     async with client.pipeline(transaction=False) as pipe:
         for incident_id, noted in entries.items():
             # The escalator does not know the timeline's length: it always trims.
-            _append_timeline(pipe, tenant, incident_id, noted, trim=True)
+            _append_timeline(pipe, tenant, incident_id, noted, cap)
         await pipe.execute()
 
 
+async def timeline_dropped(client: aioredis.Redis, tenant: str, incident_id: str) -> int:
+    """How many of an incident's oldest timeline entries the tier's cap dropped."""
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.hget(keys.timeline_written(tenant), incident_id)
+        pipe.llen(keys.incident_timeline(tenant, incident_id))
+        written, kept = await pipe.execute()
+    return 0 if written is None else max(0, int(written) - int(kept))
+
+
 def _append_timeline(
-    pipe: Any, tenant: str, incident_id: str, entries: Sequence[TimelineEntry], trim: bool
+    pipe: Any, tenant: str, incident_id: str, entries: Sequence[TimelineEntry], cap: int | None
 ) -> None:
-    """Queue the append of entries to one incident's stored timeline (and, with
-    ``trim``, the cap at ``TIMELINE_CAP`` newest entries) on a pipeline."""
+    """Queue on a pipeline the append of entries to one incident's stored timeline, the
+    count of entries written, and (with ``cap``) the trim to the newest ``cap``."""
     key = keys.incident_timeline(tenant, incident_id)
     pipe.rpush(key, *[json.dumps(timeline_to_record(e)) for e in entries])
-    if trim:
-        pipe.ltrim(key, -TIMELINE_CAP, -1)
+    pipe.hincrby(keys.timeline_written(tenant), incident_id, len(entries))
+    if cap is not None:
+        pipe.ltrim(key, -cap, -1)

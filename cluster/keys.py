@@ -35,8 +35,25 @@ def changes(tenant: str) -> str:
 
 
 def api_keys() -> str:
-    """Hash: SHA-256 of an API key → tenant id (keys made by ``vigil tenant create``)."""
+    """Hash: SHA-256 of an API key → its record (``cluster/tenants.py``: tenant, label,
+    when made), for keys made at run time (``vigil tenant create`` / ``create-key``)."""
     return f"{SYSTEM_PREFIX}:apikeys"
+
+
+def revoked_keys() -> str:
+    """Hash: SHA-256 of a revoked key (API or integration, configured or made at run
+    time) → when and why it was revoked. A revoked key authenticates nothing."""
+    return f"{SYSTEM_PREFIX}:revokedkeys"
+
+
+def audit(tenant: str) -> str:
+    """List: the tenant's sealed audit entries, oldest first (``alerting/audit.py``)."""
+    return f"{tenant}:audit"
+
+
+def audit_head(tenant: str) -> str:
+    """String: ``<seq> <seal>`` of the tenant's newest audit entry, the chain's head."""
+    return f"{tenant}:audit-head"
 
 
 def tenants() -> str:
@@ -76,6 +93,12 @@ def incident_members(tenant: str) -> str:
 def incident_timeline(tenant: str, incident_id: str) -> str:
     """List: the incident's timeline entries as JSON, oldest first (capped)."""
     return f"{tenant}:incident:{incident_id}:timeline"
+
+
+def timeline_written(tenant: str) -> str:
+    """Hash: incident id → how many timeline entries were ever written for it (the
+    stored timeline keeps the newest; the difference is what the cap dropped)."""
+    return f"{tenant}:timeline-written"
 
 
 def groups(tenant: str) -> str:

@@ -10,7 +10,9 @@ def persistence_problem(client: redis.Redis) -> str | None:
     """What makes this Redis lose confirmed writes on a restart, or ``None``.
 
     ``appendonly no`` loses everything since the last snapshot (or everything);
-    ``appendfsync no`` leaves it to the kernel, up to ~30 s. A server that refuses
+    ``appendfsync no`` leaves it to the kernel, up to ~30 s; an eviction policy other
+    than ``noeviction`` deletes keys when memory runs out (Vigil wants the write
+    refused instead: a 503 the sender retries). A server that refuses
     ``CONFIG GET`` (some managed services) cannot be checked: that is said too.
     """
     try:
@@ -21,4 +23,10 @@ def persistence_problem(client: redis.Redis) -> str | None:
         return "appendonly is off: a restart loses acknowledged alerts"
     if found.get("appendfsync") == "no":
         return "appendfsync is 'no': a crash loses up to ~30 s of acknowledged alerts"
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy", "noeviction")
+    except redis.ResponseError as exc:
+        return f"cannot verify its eviction policy (CONFIG GET refused: {exc})"
+    if policy != "noeviction":
+        return f"maxmemory-policy is {policy!r}: when full it evicts stored alerts"
     return None

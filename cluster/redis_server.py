@@ -39,12 +39,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+DEFAULT_MAXMEMORY = "4gb"
+"""The embedded server's memory bound (``VIGIL_REDIS_MAXMEMORY``). Past it, Redis refuses
+new writes (``noeviction``): the client gets a 503 and nothing is stored, instead of
+Redis evicting an alert it has confirmed, or the kernel killing it."""
+
+
 class EmbeddedRedis:
     """Start, find, stop or kill the Redis server that keeps one data dir."""
 
-    def __init__(self, data_dir: Path, port: int = 0) -> None:
+    def __init__(self, data_dir: Path, port: int = 0, maxmemory: str = DEFAULT_MAXMEMORY) -> None:
         self.dir = (data_dir / "redis").resolve()
         self.requested_port = port
+        self.maxmemory = maxmemory
 
     @property
     def pid_file(self) -> Path:
@@ -123,6 +130,8 @@ class EmbeddedRedis:
                     "appendfsync always",
                     'appendfilename "appendonly.aof"',
                     'save ""',  # the AOF is the durable copy; no RDB snapshots
+                    f"maxmemory {self.maxmemory}",
+                    "maxmemory-policy noeviction",  # refuse new work, never drop stored
                     "daemonize yes",
                     f'pidfile "{self.pid_file}"',
                     f'logfile "{self.log_file}"',

@@ -32,6 +32,10 @@ class Settings(BaseModel):
     http_host: str = Field(default="127.0.0.1", alias="VIGIL_HTTP_HOST")
     http_port: int = Field(default=8000, ge=1, le=65535, alias="VIGIL_HTTP_PORT")
     embedded_redis_port: int = Field(default=0, ge=0, le=65535, alias="VIGIL_REDIS_PORT")
+    # The embedded Redis's memory bound; past it writes are refused (503), never evicted.
+    redis_maxmemory: str = Field(
+        default="4gb", pattern=r"^[0-9]+(b|kb|mb|gb)?$", alias="VIGIL_REDIS_MAXMEMORY"
+    )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="VIGIL_MAX_BODY_BYTES")
     max_bulk_body_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024, alias="VIGIL_MAX_BULK_BODY_BYTES"
@@ -71,6 +75,9 @@ class Settings(BaseModel):
     # Fernet keys for channel secrets, primary first (cluster/secrets.py); unset: a key
     # file in the data dir. A SecretStr, so no repr or error shows it.
     encryption_keys: SecretStr | None = Field(default=None, alias="VIGIL_ENCRYPTION_KEYS")
+    # The key that seals audit entries (cluster/audit_store.py); unset: a 0600 file in
+    # the data dir. Every node of a cluster needs the same one.
+    audit_key: SecretStr | None = Field(default=None, alias="VIGIL_AUDIT_KEY")
     # Where people reach Vigil (links in Slack and Teams messages); default: the API.
     public_url: str | None = Field(default=None, pattern="^https?://", alias="VIGIL_PUBLIC_URL")
     # Networks notifiers may reach beyond the public internet (cluster/outbound.py), as
@@ -89,6 +96,7 @@ class Settings(BaseModel):
         "ray_address",
         "prediction_model",
         "encryption_keys",
+        "audit_key",
         "public_url",
         mode="before",
     )

@@ -22,12 +22,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerting.audit import AuditAction
 from alerting.incident import Incident, IncidentState, Member, member_to_record
 from alerting.incident_query import IncidentQuery
 from alerting.lifecycle import Action
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
-from serve_app.action_body import ACTION_BODY, read_action
+from cluster.incident_store import timeline_dropped
+from serve_app.action_body import ACTION_BODY, claimed, read_action
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
 from serve_app.wire import ingress_of, iso, json_body, read_model
 
@@ -143,14 +145,20 @@ async def get_incident(incident_id: str, request: Request) -> JSONResponse:
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
     incident, timeline = await ingress.correlator(tenant).get_incident(incident_id)
-    return JSONResponse(incident_detail(incident, timeline))
+    detail = incident_detail(incident, timeline)
+    # The tier keeps the newest timeline entries; say how many older ones it dropped.
+    detail["timeline_dropped"] = await timeline_dropped(ingress.redis, tenant, incident_id)
+    return JSONResponse(detail)
 
 
 async def _act(request: Request, incident_id: str, action: Action) -> JSONResponse:
     ingress = ingress_of(request)
-    tenant = await ingress.authenticate(request)
-    body = await read_action(request)
-    incident = await ingress.correlator(tenant).act(action, incident_id, body.by, body.reason)
+    principal = await ingress.principal(request)
+    tenant, body = principal.tenant, await read_action(request)
+    by = principal.attributed(body.by)
+    incident = await ingress.correlator(tenant).act(action, incident_id, by, body.reason)
+    target, said = f"incident {incident_id}", claimed(body.by, body.reason)
+    await ingress.audit(tenant, principal.actor, AuditAction(action.value), target, said)
     return JSONResponse(incident_summary(incident))
 
 
@@ -179,11 +187,14 @@ class FeedbackRequest(BaseModel):
 async def escalate_incident(incident_id: str, request: Request) -> JSONResponse:
     """Notify the incident's next escalation level now (409 when there is none)."""
     ingress = ingress_of(request)
-    tenant = await ingress.authenticate(request)
-    body = await read_action(request)
+    principal = await ingress.principal(request)
+    tenant, body = principal.tenant, await read_action(request)
     # 404 for an incident this tenant does not have, whatever its escalations.
     await ingress.correlator(tenant).get_incident(incident_id)
-    level = await ingress.escalator(tenant).escalate(incident_id, body.by)
+    level = await ingress.escalator(tenant).escalate(incident_id, principal.attributed(body.by))
+    detail = {**claimed(body.by, body.reason), "level": str(level)}
+    target = f"incident {incident_id}"
+    await ingress.audit(tenant, principal.actor, AuditAction.ESCALATE, target, detail)
     return JSONResponse({"id": incident_id, "escalated_to_level": level})
 
 
@@ -192,9 +203,13 @@ async def incident_feedback(incident_id: str, request: Request) -> JSONResponse:
     """Say whether an incident was actionable or noise (open or resolved; the latest
     verdict counts). It becomes the incident's label for the next training."""
     ingress = ingress_of(request)
-    tenant = await ingress.authenticate(request)
-    body = await read_model(request, FeedbackRequest)
-    incident = await ingress.correlator(tenant).feedback(incident_id, body.verdict, body.by)
+    principal = await ingress.principal(request)
+    tenant, body = principal.tenant, await read_model(request, FeedbackRequest)
+    by = principal.attributed(body.by)
+    incident = await ingress.correlator(tenant).feedback(incident_id, body.verdict, by)
+    detail = {**claimed(body.by), "verdict": body.verdict}
+    target = f"incident {incident_id}"
+    await ingress.audit(tenant, principal.actor, AuditAction.FEEDBACK, target, detail)
     return JSONResponse(incident_summary(incident))
 
 

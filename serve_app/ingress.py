@@ -29,9 +29,12 @@ from actors.supervisor import SUPERVISOR_NAME, ensure_supervisor
 from actors.tenant_client import TenantClient, tenant_call
 from alerting.alert import AlertStatus, IncomingAlert
 from alerting.amconfig import RoutingConfig
+from alerting.audit import AuditAction
 from alerting.errors import VigilError
 from alerting.lifecycle import Action, IngestResult
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
+from alerting.rate_limit import TokenBucket, retry_after
+from cluster.audit_store import AuditTrail, audit_key
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.errors import SecretError
@@ -41,10 +44,11 @@ from cluster.runtime import correlator_name, escalator_name, shard_of, tenant_ac
 from cluster.secrets import SecretStore, box_for
 from cluster.serve_loopback import keep_replica_grpc_on_loopback
 from cluster.settings import Settings
-from cluster.tenants import TenantResolver
+from cluster.tenants import Principal, TenantResolver
 from models.registry import ModelRegistry
 from serve_app import (
     alertmanager_api,
+    audit_api,
     incidents_api,
     links_api,
     pagerduty_api,
@@ -52,7 +56,7 @@ from serve_app import (
     slack_api,
     webhook_api,
 )
-from serve_app.action_body import ACTION_BODY, read_action
+from serve_app.action_body import ACTION_BODY, claimed, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
@@ -66,6 +70,7 @@ keep_replica_grpc_on_loopback()  # before Serve starts this replica's gRPC serve
 log = logging.getLogger("vigil.ingress")
 
 API = "/api/v1/critical-alerts"
+MAX_BUCKETS = 100_000  # tenants' request budgets one replica keeps
 
 
 class BulkRequest(BaseModel):
@@ -111,6 +116,7 @@ app.include_router(incidents_api.router)
 app.include_router(schedules_api.router)
 app.include_router(slack_api.router)
 app.include_router(links_api.router)
+app.include_router(audit_api.router)
 
 
 @app.exception_handler(ApiError)
@@ -158,6 +164,7 @@ class Ingress:
         self.redis_sync = sync_client(settings.redis_url, socket_timeout=2)  # the registry's
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.tenants = TenantResolver(self.config, self.redis, settings.cache_ttl_seconds)
+        self.audit_trail = AuditTrail(self.redis_sync, audit_key(settings))
         self.integrations = TenantResolver(
             self.config, self.redis, settings.cache_ttl_seconds, integration=True
         )
@@ -177,19 +184,53 @@ class Ingress:
         if predictor is not None:  # the model learns only while ML is on
             ensure_retrainer(settings)
         self.ingesters: dict[str, Coalescer[IncomingAlert, IngestResult]] = {}
+        self.buckets: dict[str, TokenBucket] = {}  # tenant → its request budget here
 
     # -- plumbing ----------------------------------------------------------------------
 
-    async def authenticate(self, request: Request) -> str:
-        """The tenant the request's API key belongs to (401 if none, 503 if unknowable)."""
+    async def principal(self, request: Request) -> Principal:
+        """Who the request's API key is (401 if unknown or revoked, 503 if unknowable)."""
         given = credentials(request)
-        tenant = await self.tenant_for_key(self.tenants, given.key)
-        if tenant is None:
-            raise unauthenticated("unknown API key")
-        if given.claimed_tenant is not None and given.claimed_tenant != tenant:
+        try:
+            principal = await self.tenants.principal_for(given.key)
+        except redis.RedisError:
+            raise unavailable("cannot verify the key: Redis is down") from None
+        if principal is None:
+            raise unauthenticated("unknown or revoked API key")
+        if given.claimed_tenant is not None and given.claimed_tenant != principal.tenant:
             # The key is valid but for another tenant: refuse rather than guess.
             raise unauthenticated("the key does not belong to the tenant named by the user")
-        return tenant
+        self.admit(principal.tenant)
+        return principal
+
+    def admit(self, tenant: str) -> None:
+        """Spend one of the tenant's requests (429 with ``Retry-After`` when its tier's
+        rate is used up). Before any body is read: a flooding tenant costs a lookup.
+
+        The bucket is this replica's: with N replicas a tenant gets up to N times its
+        rate, which the tiers' numbers allow for (``configs/serve.yaml`` caps N).
+        """
+        now = time.monotonic()
+        bucket = self.buckets.get(tenant)
+        if bucket is None:
+            if len(self.buckets) > MAX_BUCKETS:
+                self.buckets.clear()  # bounded; a cleared bucket starts full again
+            limits = self.config.limits_for(tenant)
+            bucket = TokenBucket(limits.requests_per_second, limits.burst, now)
+            self.buckets[tenant] = bucket
+        wait = bucket.take(now)
+        if wait > 0:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"tenant {tenant!r} sends more than its tier allows "
+                f"({bucket.rate:g} requests/s, {bucket.burst} at once); nothing was done",
+                headers={"Retry-After": retry_after(wait)},
+            )
+
+    async def authenticate(self, request: Request) -> str:
+        """The tenant the request's API key belongs to (401 if none, 503 if unknowable)."""
+        return (await self.principal(request)).tenant
 
     async def tenant_for_key(self, resolver: TenantResolver, key: str) -> str | None:
         """Look a key up (503 when Redis, which holds run-time keys, is down)."""
@@ -197,6 +238,27 @@ class Ingress:
             return await resolver.tenant_for(key)
         except redis.RedisError:
             raise unavailable("cannot verify the key: Redis is down") from None
+
+    async def audit(
+        self,
+        tenant: str,
+        actor: str,
+        action: AuditAction,
+        target: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Add a change that was made to the tenant's audit trail.
+
+        Called once the change is stored. A replica that dies between the two loses
+        the entry but not the change (the change's own record, on the alert, the
+        incident's timeline or the silence, still names the key that made it). A trail
+        that cannot be written is logged, not answered as a failure: the change is
+        already made, and a retry would make it twice.
+        """
+        try:
+            await asyncio.to_thread(self.audit_trail.append, tenant, actor, action, target, detail)
+        except redis.RedisError as exc:
+            log.error("audit entry lost for %s: %s %s (%s)", tenant, action, target, exc)
 
     def routing(self, tenant: str) -> RoutingConfig:
         """The tenant's routing tree and receivers (``alertmanager.yml``)."""
@@ -371,12 +433,19 @@ class Ingress:
         return JSONResponse(alert.model_dump(mode="json"))
 
     async def act(self, request: Request, alert_id: str, action: Action) -> JSONResponse:
-        """Acknowledge or resolve one alert."""
-        tenant = await self.authenticate(request)
+        """Acknowledge or resolve one alert, as the key's label."""
+        principal = await self.principal(request)
         body = await read_action(request)
-        actor = self.tenant(tenant)
+        actor = self.tenant(principal.tenant)
         change = actor.acknowledge if action is Action.ACKNOWLEDGE else actor.resolve
-        alert = await change(alert_id, body.by, body.reason)
+        alert = await change(alert_id, principal.attributed(body.by), body.reason)
+        await self.audit(
+            principal.tenant,
+            principal.actor,
+            AuditAction(action.value),
+            f"alert {alert_id}",
+            claimed(body.by, body.reason),
+        )
         return JSONResponse(alert.model_dump(mode="json"))
 
     @app.post(
@@ -405,10 +474,13 @@ class Ingress:
     async def escalate(self, alert_id: str, request: Request) -> JSONResponse:
         """Escalate an open alert one level now (409 at the highest level or if resolved),
         and notify the next level of each open incident it belongs to (``incidents``)."""
-        tenant = await self.authenticate(request)
-        body = await read_action(request)
-        alert = await self.tenant(tenant).escalate(alert_id, body.by, body.reason)
-        escalated = await self.escalate_incidents_of(tenant, alert.fingerprint, body.by)
+        principal = await self.principal(request)
+        tenant, body = principal.tenant, await read_action(request)
+        by = principal.attributed(body.by)
+        alert = await self.tenant(tenant).escalate(alert_id, by, body.reason)
+        escalated = await self.escalate_incidents_of(tenant, alert.fingerprint, by)
+        detail = {**claimed(body.by, body.reason), "level": str(alert.escalation_level)}
+        await self.audit(tenant, principal.actor, AuditAction.ESCALATE, f"alert {alert_id}", detail)
         return JSONResponse({**alert.model_dump(mode="json"), "incidents": escalated})
 
     async def escalate_incidents_of(

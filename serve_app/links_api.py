@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from actors.notifiers.teams import LINK_SECRET
+from alerting.audit import AuditAction
 from alerting.lifecycle import Action
 from alerting.signature import verify_link
 from cluster.keys import check_tenant_id
@@ -76,5 +77,7 @@ async def act(tenant: str, incident_id: str, action: str, request: Request) -> H
     incident = await ingress.correlator(tenant).act(
         Action(action), incident_id, "link", "from a link"
     )
+    target = f"incident {incident_id}"
+    await ingress.audit(tenant, "link", AuditAction(action), target, {"via": "signed link"})
     state = incident.state.value
     return _page(f"Incident {incident_id} is {state}", "<p>You can close this page.</p>")

@@ -240,6 +240,7 @@ async def _process(request: Request, event: dict[str, Any]) -> tuple[str, str, s
     tenant = await ingress.tenant_for_key(ingress.integrations, routing_key)
     if tenant is None:
         raise EventInvalid(["Invalid routing key"])
+    ingress.admit(tenant)  # PagerDuty answers a sender over its rate with 429 too
     return tenant, str(action), dedup_key, alert
 
 

@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from actors.actor_call import ActorCallError, ActorFailed
-from alerting.errors import InvalidSilence, InvalidTransition, NotFound, VigilError
+from alerting.errors import (
+    InvalidSilence,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+    VigilError,
+)
 
 
 class ApiError(Exception):
@@ -53,6 +59,9 @@ def refusal(exc: VigilError | ActorCallError) -> ApiError:
         return ApiError(409, exc.code, exc.message)
     if isinstance(exc, InvalidSilence):
         return ApiError(400, exc.code, exc.message)
+    if isinstance(exc, QuotaExceeded):
+        # Not a rate: waiting alone does not help, resolving or expiring something does.
+        return ApiError(429, exc.code, exc.message, headers={"Retry-After": "60"})
     if isinstance(exc, ActorFailed):
         return ApiError(500, "internal_error", exc.message)
     if isinstance(exc, ActorCallError):

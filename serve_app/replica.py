@@ -8,7 +8,7 @@ satisfies it (mypy checks that where the replica hands itself over).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import Request
 from redis import asyncio as aioredis
@@ -18,10 +18,12 @@ from actors.escalator_client import EscalatorClient
 from actors.tenant_client import TenantClient
 from alerting.alert import IncomingAlert
 from alerting.amconfig import RoutingConfig
+from alerting.audit import AuditAction
 from alerting.lifecycle import IngestResult
+from cluster.audit_store import AuditTrail
 from cluster.config import VigilConfig
 from cluster.settings import Settings
-from cluster.tenants import TenantResolver
+from cluster.tenants import Principal, TenantResolver
 
 
 class Replica(Protocol):
@@ -32,6 +34,26 @@ class Replica(Protocol):
     redis: aioredis.Redis
     integrations: TenantResolver  # PagerDuty integration keys → tenants
     started: float  # epoch seconds the replica started
+    audit_trail: AuditTrail  # every tenant's audit entries
+
+    async def principal(self, request: Request) -> Principal:
+        """Who the request's API key is: tenant, key id and label (401 / 503)."""
+        ...
+
+    async def audit(
+        self,
+        tenant: str,
+        actor: str,
+        action: AuditAction,
+        target: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Add a change that was made to the tenant's audit trail."""
+        ...
+
+    def admit(self, tenant: str) -> None:
+        """Spend one of the tenant's requests (429 with ``Retry-After`` past its rate)."""
+        ...
 
     async def authenticate(self, request: Request) -> str:
         """The tenant the request's API key belongs to (401, or 503 if unknowable)."""

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 
 from actors.notifiers.channels import tenant_channels
 from actors.notifiers.slack import SlackConfig, SlackSender, slack_message
+from alerting.audit import AuditAction
 from alerting.delivery import AttemptKind
 from alerting.lifecycle import Action
 from alerting.message import Message, message_of
@@ -82,12 +83,16 @@ async def slack_action(request: Request) -> JSONResponse:
         raise _unauthorized("this Slack request was already handled (a replay)")
     user = payload.get("user") or {}
     by = f"slack:{user.get('username') or user.get('name') or user.get('id') or 'unknown'}"
+    target = f"incident {incident_id}"
     if action_id == "vigil_escalate":
-        await ingress.escalator(tenant).escalate(incident_id, by)
+        level = await ingress.escalator(tenant).escalate(incident_id, by)
+        await ingress.audit(tenant, by, AuditAction.ESCALATE, target, {"level": str(level)})
     elif action_id not in ACTIONS:
         raise ApiError(400, "unknown_action", f"unknown action {action_id!r}")
     else:
-        await ingress.correlator(tenant).act(ACTIONS[action_id], incident_id, by, "from Slack")
+        action = ACTIONS[action_id]
+        await ingress.correlator(tenant).act(action, incident_id, by, "from Slack")
+        await ingress.audit(tenant, by, AuditAction(action.value), target, {"via": "slack"})
     incident, _ = await ingress.correlator(tenant).get_incident(incident_id)
     message = message_of(incident, incident.updated_at)
     async with ingress.settings.outbound_policy.session() as session:

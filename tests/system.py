@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {
     name: f"{name}-key-{secrets.token_hex(8)}"
-    for name in ("acme", "globex", "initech", "umbrella", "hooli", "ops")
+    for name in ("acme", "globex", "initech", "umbrella", "hooli", "ops", "tiny")
 }
 # The grouping parity scenarios run one tenant each, with the scenario's routing.
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
@@ -53,7 +53,16 @@ NOTIFY_RECORDER = f"http://127.0.0.1:{NOTIFY_RECORDER_PORT}"
 NOTIFY_ROUTING = {s.tenant: s.config(NOTIFY_RECORDER, "vigil") for s in NOTIFY_SCENARIOS}
 TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in NOTIFY_ROUTING})
 # PagerDuty-style integration keys (routing_key) of two tenants.
-INTEGRATION_KEYS = {name: secrets.token_hex(16) for name in ("acme", "globex")}
+INTEGRATION_KEYS = {name: secrets.token_hex(16) for name in ("acme", "globex", "tiny")}
+# tiny is on the free tier, with quotas small enough for a test to reach.
+TINY_LIMITS = {
+    "requests_per_second": 1,
+    "burst": 5,
+    "max_open_alerts": 20,
+    "max_silences": 2,
+    "timeline_entries": 10,
+}
+TINY_TIER: dict[str, Any] = {"tier": "free", "limits": TINY_LIMITS}
 # acme's routing, in alertmanager.yml's own words.
 ACME_ROUTING: dict[str, Any] = {
     "global": {"resolve_timeout": "10m"},
@@ -254,6 +263,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: 0 if item.get_closest_marker("lifecycle") else 1)
 
 
+def key_label(tenant: str) -> str:
+    """The label of a test tenant's API key: the name its changes are recorded under."""
+    return f"{tenant}-tests"
+
+
+def said_by(tenant: str, name: str) -> str:
+    """The ``by`` of a change a test tenant's key made while the body said ``name``."""
+    return f"{key_label(tenant)} (says {name})"
+
+
 @dataclass
 class Vigil:
     """The running system under test, and handles to break its parts."""
@@ -307,7 +326,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
     config = tmp_path_factory.mktemp("config") / "vigil.yaml"
     tenants: list[dict[str, Any]] = []
     for tenant, key in TENANTS.items():
-        entry: dict[str, Any] = {"id": tenant, "api_keys": [{"sha256": hash_api_key(key)}]}
+        api_key = {"sha256": hash_api_key(key), "label": key_label(tenant)}
+        entry: dict[str, Any] = {"id": tenant, "api_keys": [api_key]}
         if tenant in INTEGRATION_KEYS:
             entry["integration_keys"] = [{"sha256": hash_api_key(INTEGRATION_KEYS[tenant])}]
         if tenant == "acme":
@@ -327,6 +347,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry.update(HOOLI_ESCALATION)
         if tenant == "ops":
             entry.update(OPS_TENANT)
+        if tenant == "tiny":
+            entry.update(TINY_TIER)
         tenants.append(entry)
     document = {"tenants": tenants, "monitoring": MONITORING}
     config.write_text(yaml.safe_dump(document, sort_keys=False))

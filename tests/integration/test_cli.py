@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -74,7 +75,8 @@ def test_tenant_create_without_vigil_up_leaves_no_server_running(
     server.start()  # ...and the key is durable in its append-only file
     try:
         client = sync_client(server.url)
-        assert client.hget(keys.api_keys(), hash_api_key(key)) == b"offline"
+        record = client.hget(keys.api_keys(), hash_api_key(key))
+        assert record is not None and json.loads(record)["tenant"] == "offline"
         client.close()
     finally:
         server.stop()

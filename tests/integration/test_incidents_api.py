@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from alerting.fingerprint import fingerprint
-from tests.system import Vigil, unique_labels, wait_for
+from tests.system import Vigil, said_by, unique_labels, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -68,14 +68,16 @@ def test_acknowledge_and_resolve_an_incident_act_on_its_alerts(vigil: Vigil) -> 
     url = vigil.incidents_url(f"/{incident['id']}")
     r = s.post(f"{url}/acknowledge", json={"by": "ana", "reason": "looking"}, timeout=30)
     assert r.status_code == 200, r.text
-    assert r.json()["state"] == "acknowledged" and r.json()["acknowledged_by"] == "ana"
+    assert r.json()["state"] == "acknowledged" and r.json()["acknowledged_by"] == said_by(
+        "acme", "ana"
+    )
     alert = wait_for(
         lambda: (
             (a := s.get(vigil.api(f"/{alert_id}"), timeout=30).json())["status"] == "acknowledged"
             and a
         )
     )
-    assert alert["acknowledged_by"] == "ana"
+    assert alert["acknowledged_by"] == said_by("acme", "ana")
     assert s.post(f"{url}/acknowledge", timeout=30).status_code == 200  # idempotent
     r = s.post(f"{url}/resolve", json={"by": "ana"}, timeout=30)
     assert r.status_code == 200 and r.json()["state"] == "resolved"

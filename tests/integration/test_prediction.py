@@ -21,7 +21,7 @@ from cluster.runtime import PREDICTOR_DEPLOYMENT, SERVE_APP
 from models.features import FEATURE_NAMES
 from models.registry import ModelRegistry
 from tests.integration.test_incidents_api import one_incident, post_v2
-from tests.system import Vigil, unique_labels, wait_for
+from tests.system import Vigil, said_by, unique_labels, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -104,7 +104,7 @@ def test_feedback_becomes_the_incidents_training_label(vigil: Vigil) -> None:
     s = vigil.session("acme")
     r = s.post(url, json={"verdict": "noise", "by": "ana"}, timeout=30)
     assert r.status_code == 200, r.text
-    assert (r.json()["feedback"], r.json()["feedback_by"]) == ("noise", "ana")
+    assert (r.json()["feedback"], r.json()["feedback_by"]) == ("noise", said_by("acme", "ana"))
     client = redis.Redis.from_url(vigil.redis.url)
 
     def example() -> dict[str, Any] | None:

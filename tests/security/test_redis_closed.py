@@ -73,3 +73,13 @@ def test_up_refuses_a_volatile_redis(embedded: EmbeddedRedis, tmp_path: Path) ->
     assert "appendonly is off" in result.stderr
     assert not (tmp_path / "vigil" / "state.json").exists()  # nothing was started
     assert embedded.url.split("@")[0].split(":")[-1] not in result.stderr  # no password
+
+
+def test_a_full_redis_refuses_writes_and_never_evicts(embedded: EmbeddedRedis) -> None:
+    with redis.Redis.from_url(embedded.url) as client:
+        found = client.config_get("maxmemory*")
+        assert found["maxmemory-policy"] == "noeviction"
+        assert int(found["maxmemory"]) == 4 * 1024**3
+        client.config_set("maxmemory-policy", "allkeys-lru")
+        problem = persistence_problem(client)
+        assert problem is not None and "evicts stored alerts" in problem
