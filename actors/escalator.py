@@ -41,6 +41,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -100,6 +101,7 @@ from cluster.errors import SecretError
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
 from cluster.notification_log import CoalescedLog, NotificationLog
+from cluster.record_retention import forget_purged
 from cluster.records import NotificationsEntry
 from cluster.redis_client import async_client, text
 from cluster.runtime import (
@@ -117,6 +119,7 @@ BUSY_POLL_SECONDS = 0.02  # the same while overdue steps are being delivered
 STEP_CONCURRENCY = 256  # due steps delivered at once per tenant
 CONNECTIONS = 256  # open HTTP connections per tenant (kept alive between notices)
 DUE_BATCH = 500  # due steps taken per round
+RECORD_SWEEP_SECONDS = 600.0  # how often records of purged incidents are dropped
 REDIS_CALLS_IN_FLIGHT = 8  # coalesced Redis calls of one kind at once (cluster.coalescer)
 # A group's notification that lists firing alerts starts its incident's escalation.
 START_REASONS = FLUSH_REASONS - {NotifyReason.ALL_RESOLVED}
@@ -163,6 +166,7 @@ class TenantEscalations:
         self.frontier = StreamFrontier("0-0")
         self.client = async_client(settings.redis_url or "")
         self.store = EscalationStore(self.client, tenant.id)
+        self.swept_at = 0.0  # monotonic time of the last record sweep (0: due at once)
         self.correlator = correlator_client(tenant.id, settings)
         self.log = CoalescedLog(NotificationLog(self.client, tenant.id), REDIS_CALLS_IN_FLIGHT)
         # Steps due together read and save their states in shared round trips.
@@ -225,9 +229,25 @@ class TenantEscalations:
                         positioned = True
                     await self.round(session)
                     self.progress_at = mark_progress()
+                    await self._sweep_records()
                 except Exception as exc:
                     log.warning("tenant %s: escalation round failed: %r", self.tenant, exc)
                     await asyncio.sleep(0.5)
+
+    async def _sweep_records(self) -> None:
+        """Now and then, drop the records of incidents the correlator purged
+        (``cluster/record_retention.py``); a failed sweep is tried again next time."""
+        now = time.monotonic()
+        if now - self.swept_at < RECORD_SWEEP_SECONDS:
+            return
+        self.swept_at = now
+        try:
+            dropped = await forget_purged(self.client, self.tenant)
+        except Exception as exc:
+            log.warning("tenant %s: record sweep failed, will retry: %r", self.tenant, exc)
+            return
+        if dropped:
+            log.info("tenant %s: dropped %d records of purged incidents", self.tenant, dropped)
 
     async def round(self, session: aiohttp.ClientSession) -> None:
         """Read new notifications (waiting at most until the next step is due), then
