@@ -34,10 +34,11 @@ from actors.tenant import freeze_long_lived, relax_young_collections
 from actors.tenant_client import tenant_client
 from actors.whereabouts import Whereabouts
 from alerting.correlation import AlertChange, TenantCorrelation
+from alerting.errors import NotFound
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import Action, ChangeKind
-from alerting.liveness import LoopKind
+from alerting.liveness import LoopId, LoopKind
 from alerting.noise import noise_figures
 from alerting.query import Page
 from alerting.risk import RiskScore
@@ -45,6 +46,7 @@ from cluster import keys
 from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
+from cluster.loop_beats import forget_beats
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
 from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
@@ -134,6 +136,17 @@ class TenantWorker:
             self.score_task = asyncio.get_running_loop().create_task(self._score_forever())
             started = True
         return started
+
+    async def stop(self) -> None:
+        """End the loops for good (the tenant is being deleted). Taken under the lock, so
+        no round is half-way through a write; after it nothing writes for the tenant."""
+        async with self.lock:
+            for task in (self.task, self.score_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            self.engine = None
 
     async def lag_seconds(self) -> float:
         """The age of the oldest change on the stream not applied yet (0: none)."""
@@ -379,6 +392,7 @@ class CorrelatorActor(Whereabouts):
         self.settings = settings
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantWorker] = {}
+        self.forgotten: set[str] = set()  # deleted tenants: no worker starts for them again
         relax_young_collections()
         self.client = async_client(settings.redis_url)
         self.keeper = LoopKeeper(LoopKind.CORRELATOR, shard, self.client, self._owns)
@@ -403,7 +417,7 @@ class CorrelatorActor(Whereabouts):
             try:
                 async for key in self.client.scan_iter(match=keys.CHANGE_STREAMS, count=1000):
                     tenant = keys.tenant_of_change_stream(key.decode())
-                    if self._owns(tenant):
+                    if self._owns(tenant) and tenant not in self.forgotten:
                         self._worker(tenant)
                 return
             except Exception as exc:  # Redis away: look again soon
@@ -417,6 +431,8 @@ class CorrelatorActor(Whereabouts):
             freeze_long_lived()
 
     def _worker(self, tenant: str) -> TenantWorker:
+        if tenant in self.forgotten:
+            raise NotFound(f"tenant {tenant!r} was deleted")
         worker = self.workers.get(tenant)
         if worker is None:
             worker = TenantWorker(tenant, self.settings, self.config)
@@ -425,6 +441,17 @@ class CorrelatorActor(Whereabouts):
         else:
             worker.ensure_running()
         return worker
+
+    async def forget_tenant(self, tenant: str) -> bool:
+        """Stop the tenant's loops and let go of it (``vigil tenant delete``); whether it
+        had any. Its heartbeat is dropped, so it is not judged stalled."""
+        self.forgotten.add(tenant)
+        self.keeper.drop(tenant)
+        worker = self.workers.pop(tenant, None)
+        if worker is not None:
+            await worker.stop()
+        await forget_beats(self.client, [LoopId(LoopKind.CORRELATOR, tenant)])
+        return worker is not None
 
     async def wake(self, tenant: str) -> None:
         """New changes are on the tenant's stream (the call carries no data)."""

@@ -40,6 +40,11 @@ class CorrelatorClient:
         self.tenant = tenant
         self.call = call
 
+    async def forget_tenant(self) -> bool:
+        """Stop the tenant's loops for good (it is being deleted); whether it had any."""
+        answer: bool = await self.call(lambda actor: actor.forget_tenant.remote(self.tenant))
+        return answer
+
     async def list_incidents(self, query: IncidentQuery) -> Page[Incident]:
         """A page of the tenant's incidents matching ``query``, newest first."""
         answer: Page[Incident] = await self.call(

@@ -70,6 +70,11 @@ class LoopKeeper:
         self.loops[tenant] = loop
         loop.ensure_running()
 
+    def drop(self, tenant: str) -> None:
+        """Stop watching a tenant's loop (it is being deleted): it is not restarted."""
+        self.loops.pop(tenant, None)
+        self.lags.pop(tenant, None)
+
     async def watch_forever(self) -> None:
         """Restart ended loops and publish heartbeats, every ``BEAT_SECONDS``, for the
         actor's whole life (every failure is caught: the watch itself never ends)."""

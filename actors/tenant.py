@@ -60,6 +60,7 @@ from cluster.runtime import (
 )
 from cluster.settings import Settings
 from cluster.store import AlertStore
+from cluster.tenant_removal import refuse_if_deleted
 
 log = logging.getLogger("vigil.tenant")
 
@@ -109,6 +110,7 @@ class TenantActor(Whereabouts):
         self.clock = clock  # the one source of "now"
         self.tenant = tenant
         self.settings = settings
+        refuse_if_deleted(tenant, settings.redis_url)
         # Read once per batch on the hot path; the settings make a new timedelta each time.
         self.resolve_timeout = settings.resolve_timeout
         self.store = AlertStore(tenant, settings.redis_url)

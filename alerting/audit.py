@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     KEY_REVOKE = "key.revoke"
     KEY_ROTATE = "key.rotate"
     PERSON_ERASE = "person.erase"
+    TENANT_DELETE = "tenant.delete"
     TIMELINE_ARCHIVE = "timeline.archive"
 
 

@@ -79,4 +79,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.command == "audit":
         return tenants.run_audit_command(args, settings)
+    if args.tenant_command == "delete":
+        if "ray" not in sys.modules and settings.ray_address is None:
+            from cluster.ray_access import close_local_ray
+
+            close_local_ray(settings.data_dir)  # to reach a local Vigil's actors, if up
+        from cli import tenant_delete
+
+        return tenant_delete.cmd_tenant_delete(args, settings)
     return tenants.run_tenant_command(args, settings)

@@ -73,6 +73,11 @@ def add_tenant_commands(sub: Commands) -> None:
     rotate = tenant_sub.add_parser("rotate-key", help="replace a key: a new one, the old revoked")
     rotate.add_argument("name")
     rotate.add_argument("key_id")
+    delete = tenant_sub.add_parser(
+        "delete", help="delete a tenant made at run time: all of its data, verified gone"
+    )
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="really delete everything of it")
     audit = sub.add_parser("audit", help="tenants' audit trails")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check every seal and the chain")

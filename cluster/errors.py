@@ -6,7 +6,8 @@ cannot run, that the ``vigil`` command prints as one line.
      ├── ConfigError         - the configuration file is missing, not YAML, or wrong
      └── SecretError         - a secret cannot be stored or read (never carries it)
     RuntimeError
-     └── EmbeddedRedisError  - the embedded Redis server cannot be started or reached
+     ├── EmbeddedRedisError  - the embedded Redis server cannot be started or reached
+     └── TenantDeleted       - an actor of a deleted tenant may not start
 
 They live in one module, with no dependency, so the CLI can catch them without
 importing Redis or Ray.
@@ -27,3 +28,7 @@ class SecretError(ValueError):
 
 class EmbeddedRedisError(RuntimeError):
     """The embedded Redis server could not be started or reached."""
+
+
+class TenantDeleted(RuntimeError):
+    """The tenant is marked deleted: none of its actors may start (and write for it)."""

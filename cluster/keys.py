@@ -46,6 +46,17 @@ def revoked_keys() -> str:
     return f"{SYSTEM_PREFIX}:revokedkeys"
 
 
+def deleted_tenants() -> str:
+    """Set: tenants being or having been deleted (``cluster/tenant_removal.py``). No actor
+    of a tenant in it starts, so nothing can write its keys again; making a key for the
+    tenant (re-creating it on purpose) takes it out."""
+    return f"{SYSTEM_PREFIX}:deleted-tenants"
+
+
+TENANT_KEYS = "{tenant}:*"
+"""``SCAN MATCH`` pattern of every key of one tenant (format with ``tenant=``)."""
+
+
 def audit(tenant: str) -> str:
     """List: the tenant's sealed audit entries, oldest first (``alerting/audit.py``)."""
     return f"{tenant}:audit"

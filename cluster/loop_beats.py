@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from alerting.liveness import LoopBeat, LoopId
+from alerting.liveness import LoopBeat, LoopId, LoopKind
 from alerting.timeutil import from_epoch
 from cluster import keys
 
@@ -70,3 +70,8 @@ def beats_from_hash(raw: dict[bytes, bytes]) -> dict[LoopId, LoopBeat]:
 async def read_beats(client: Any) -> dict[LoopId, LoopBeat]:
     """Every loop's last heartbeat (asyncio client)."""
     return beats_from_hash(await client.hgetall(keys.loop_beats()))
+
+
+def forget_beats_sync(client: Any, tenant: str) -> None:
+    """Drop every heartbeat of one tenant's loops (blocking client: a deleted tenant)."""
+    client.hdel(keys.loop_beats(), *(str(LoopId(kind, tenant)) for kind in LoopKind))

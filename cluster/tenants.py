@@ -106,6 +106,7 @@ def create_key(
     digest, now = hash_api_key(key), time.time()
     with client.pipeline(transaction=True) as pipe:
         pipe.sadd(keys.tenants(), tenant)
+        pipe.srem(keys.deleted_tenants(), tenant)  # made again on purpose
         pipe.hset(_registry(integration), digest, _record(tenant, label, now))
         pipe.execute()
     kind = "integration" if integration else "api"
