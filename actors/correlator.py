@@ -47,6 +47,7 @@ from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
 from cluster.loop_beats import forget_beats
+from cluster.person_erasure import erase_incidents
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
 from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
@@ -452,6 +453,17 @@ class CorrelatorActor(Whereabouts):
             await worker.stop()
         await forget_beats(self.client, [LoopId(LoopKind.CORRELATOR, tenant)])
         return worker is not None
+
+    async def erase_person(self, tenant: str, names: list[str], pseudonym: str) -> int:
+        """Replace a person's names in the tenant's incidents, timelines and escalation
+        records (``vigil person erase``); how many mentions. Under the worker's lock, so
+        no round writes meanwhile; the engine is then rebuilt from what was stored."""
+        worker = self._worker(tenant)
+        async with worker.lock:
+            count = await erase_incidents(worker.store.client, tenant, names, pseudonym)
+            worker.engine = None  # memory held the names: rebuilt on the next round
+        worker.wakeup.set()
+        return count
 
     async def wake(self, tenant: str) -> None:
         """New changes are on the tenant's stream (the call carries no data)."""

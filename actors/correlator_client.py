@@ -45,6 +45,13 @@ class CorrelatorClient:
         answer: bool = await self.call(lambda actor: actor.forget_tenant.remote(self.tenant))
         return answer
 
+    async def erase_person(self, names: list[str], pseudonym: str) -> int:
+        """Replace a person's names in the tenant's incidents and timelines; how many."""
+        answer: int = await self.call(
+            lambda actor: actor.erase_person.remote(self.tenant, names, pseudonym)
+        )
+        return answer
+
     async def list_incidents(self, query: IncidentQuery) -> Page[Incident]:
         """A page of the tenant's incidents matching ``query``, newest first."""
         answer: Page[Incident] = await self.call(

@@ -54,6 +54,7 @@ from alerting.silence import (
 )
 from cluster.clock import Clock, utc_now
 from cluster.config import load_config
+from cluster.person_erasure import erase_alerts_and_silences
 from cluster.runtime import (
     long_lived_actor_options,
     tenant_actor_name,
@@ -394,6 +395,24 @@ class TenantActor(Whereabouts):
                 f"tenant {self.tenant!r} may have {self.limits.max_silences} active or "
                 "pending silences; expire one first"
             )
+
+    async def erase_person(self, names: list[str], pseudonym: str) -> int:
+        """Replace a person's names in the tenant's alerts and silences, stored and in
+        memory (``vigil person erase``); how many mentions. Under the lock: nothing of
+        this actor writes meanwhile, and memory is rebuilt from what was stored."""
+        self._begin()
+        async with self._lock:
+            count = await erase_alerts_and_silences(
+                self.store.client, self.tenant, names, pseudonym
+            )
+            if count:
+                alerts = await asyncio.to_thread(lambda: list(self.store.load()))
+                book = AlertBook(self.tenant, self.settings.resolved_retention)
+                book.remember_all(alerts)
+                self.book = book
+                silences = await asyncio.to_thread(self.store.load_silences)
+                self.silences = {s.id: s for s in silences}
+            return count
 
     async def get_silence(self, silence_id: str) -> Silence:
         """One silence by id (``NotFound`` if the tenant has no such silence)."""

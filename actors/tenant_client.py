@@ -123,6 +123,11 @@ class TenantClient:
         answer: Silence = await self.call(lambda actor: actor.expire_silence.remote(silence_id))
         return answer
 
+    async def erase_person(self, names: list[str], pseudonym: str) -> int:
+        """Replace a person's names in the tenant's alerts and silences; how many."""
+        answer: int = await self.call(lambda actor: actor.erase_person.remote(names, pseudonym))
+        return answer
+
     async def ping(self) -> bool:
         """Whether the actor answers, having rebuilt its state."""
         answer: bool = await self.call(lambda actor: actor.ping.remote())

@@ -79,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.command == "audit":
         return tenants.run_audit_command(args, settings)
-    if args.tenant_command == "delete":
+    if args.command == "person" or args.tenant_command == "delete":
         if "ray" not in sys.modules and settings.ray_address is None:
             from cluster.ray_access import close_local_ray
 
             close_local_ray(settings.data_dir)  # to reach a local Vigil's actors, if up
+        if args.command == "person":
+            from cli import person_erase
+
+            return person_erase.cmd_person_erase(args, settings)
         from cli import tenant_delete
 
         return tenant_delete.cmd_tenant_delete(args, settings)

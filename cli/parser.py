@@ -78,6 +78,14 @@ def add_tenant_commands(sub: Commands) -> None:
     )
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="really delete everything of it")
+    person = sub.add_parser("person", help="people of on-call schedules")
+    person_sub = person.add_subparsers(dest="person_command", required=True)
+    erase = person_sub.add_parser(
+        "erase", help="replace a person's names with a pseudonym in everything stored"
+    )
+    erase.add_argument("name", help="the person's id in people: (their display name too)")
+    erase.add_argument("--also", action="append", default=[], help="another name of theirs")
+    erase.add_argument("--tenant", help="one tenant (default: every tenant)")
     audit = sub.add_parser("audit", help="tenants' audit trails")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check every seal and the chain")

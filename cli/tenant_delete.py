@@ -14,6 +14,7 @@ import time
 
 from alerting.audit import AuditAction
 from cli.command_redis import command_client
+from cli.live_vigil import running_vigil
 from cli.operator import operator
 from cluster import keys
 from cluster.audit_store import AuditTrail, audit_key
@@ -29,15 +30,13 @@ def _say(message: str) -> None:
 def release_live_actors(settings: Settings, tenant: str) -> str:
     """Make a running Vigil let go of the tenant: its actor killed (it cannot start
     again: the tenant is marked deleted), its correlator's loops stopped. What was done."""
+    if not running_vigil(settings):
+        return "no running Vigil: nothing to stop"
     import ray
 
     from actors.correlator_client import correlator_client
     from cluster import runtime
 
-    if not ray.is_initialized():
-        if settings.ray_address is None and not runtime.local_ray_running():
-            return "no running Vigil: nothing to stop"
-        runtime.connect(settings.ray_address)
     done = []
     try:
         actor = ray.get_actor(runtime.tenant_actor_name(tenant), namespace=runtime.NAMESPACE)
@@ -46,14 +45,8 @@ def release_live_actors(settings: Settings, tenant: str) -> str:
     else:
         ray.kill(actor, no_restart=True)
         done.append("its actor stopped")
-    shard = runtime.shard_of(tenant, settings.correlator_shards)
-    try:
-        ray.get_actor(runtime.correlator_name(shard), namespace=runtime.NAMESPACE)
-    except ValueError:
-        pass  # no Vigil deployed on this Ray
-    else:
-        if asyncio.run(correlator_client(tenant, settings).forget_tenant()):
-            done.append("its correlation stopped")
+    if asyncio.run(correlator_client(tenant, settings).forget_tenant()):
+        done.append("its correlation stopped")
     return ", ".join(done) or "nothing of it was running"
 
 
