@@ -654,9 +654,8 @@ class TenantEscalations:
         senders: list[tuple[str, Sender]] = []
         try:
             for name in chain:
-                sender = build_sender(
-                    session, self.channels[name], self.secrets, self.settings.public_base_url
-                )
+                url = self.settings.public_base_url
+                sender = build_sender(session, self.channels[name], self.secrets, url, name)
                 senders.append((name, sender))
         except SecretError as exc:
             return senders, str(exc)

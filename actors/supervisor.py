@@ -209,7 +209,9 @@ class SupervisorActor(Whereabouts):
             try:
                 secrets = self.secrets or SecretSnapshot(message.tenant, {}, {})
                 url = self.settings.public_base_url
-                senders.append((name, build_sender(session, self.channels[name], secrets, url)))
+                senders.append(
+                    (name, build_sender(session, self.channels[name], secrets, url, name))
+                )
             except SecretError as exc:
                 log.warning("self-monitoring channel %s unusable: %s", name, exc)
         if not senders:

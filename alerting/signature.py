@@ -62,19 +62,31 @@ def verify_slack(
     return equal_digests(slack_signature(secret, timestamp, body), signature_header)
 
 
-def link_signature(secret: str, tenant: str, incident_id: str, action: str, expires: int) -> str:
+def link_signature(
+    secret: str, tenant: str, incident_id: str, action: str, expires: int, via: str = ""
+) -> str:
     """The signature of an action link (acknowledge or resolve one incident, until
-    ``expires``), as put in Teams cards."""
-    text = f"{tenant}/{incident_id}/{action}/{expires}".encode()
-    return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()
+    ``expires``), as put in Teams cards. ``via`` names the channel the link was sent
+    to, so a click is recorded as coming from there; links made before it was signed
+    have none."""
+    text = f"{tenant}/{incident_id}/{action}/{expires}"
+    if via:
+        text += f"/{via}"
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def verify_link(
-    secret: str, tenant: str, incident_id: str, action: str, expires: int, given: str
+    secret: str,
+    tenant: str,
+    incident_id: str,
+    action: str,
+    expires: int,
+    given: str,
+    via: str = "",
 ) -> bool:
     """Whether an action link was signed with ``secret`` (expiry is checked apart, so
     an expired link can be told from a forged one)."""
-    expected = link_signature(secret, tenant, incident_id, action, expires)
+    expected = link_signature(secret, tenant, incident_id, action, expires, via)
     return equal_digests(expected, given)
 
 

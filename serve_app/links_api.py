@@ -29,6 +29,7 @@ PREFIX = "/api/v1/links"
 ACTIONS = tuple(Action)
 
 router = APIRouter(prefix=PREFIX, tags=["links"])
+MAX_VIA = 128  # a channel name's length at most
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -39,8 +40,11 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
-async def _checked(request: Request, tenant: str, incident_id: str, action: str) -> tuple[Any, str]:
-    """The replica and the tenant, once the link is known to be genuine and alive."""
+async def _checked(
+    request: Request, tenant: str, incident_id: str, action: str
+) -> tuple[Any, str, str]:
+    """The replica, the tenant and the channel the link was sent to (signed), once the
+    link is known to be genuine and alive."""
     ingress = ingress_of(request)
     if action not in ACTIONS:
         raise ApiError(404, "not_found", f"no action {action!r}")
@@ -50,12 +54,13 @@ async def _checked(request: Request, tenant: str, incident_id: str, action: str)
     except ValueError:
         raise ApiError(401, "unauthorized", "this link is not a valid Vigil link") from None
     given = request.query_params.get("sig", "")
+    via = request.query_params.get("via", "")[:MAX_VIA]
     secret = await ingress.tenant_secret(tenant, LINK_SECRET)
-    if secret is None or not verify_link(secret, tenant, incident_id, action, expires, given):
+    if secret is None or not verify_link(secret, tenant, incident_id, action, expires, given, via):
         raise ApiError(401, "unauthorized", "this link is not a valid Vigil link")
     if expires < time.time():
         raise ApiError(410, "expired", "this link has expired; open the incident in Vigil")
-    return ingress, tenant
+    return ingress, tenant, via
 
 
 @router.get("/{tenant}/{incident_id}/{action}")
@@ -73,11 +78,11 @@ async def confirm(tenant: str, incident_id: str, action: str, request: Request) 
 @router.post("/{tenant}/{incident_id}/{action}")
 async def act(tenant: str, incident_id: str, action: str, request: Request) -> HTMLResponse:
     """Acknowledge or resolve the incident the link names."""
-    ingress, tenant = await _checked(request, tenant, incident_id, action)
-    incident = await ingress.correlator(tenant).act(
-        Action(action), incident_id, "link", "from a link"
-    )
+    ingress, tenant, via = await _checked(request, tenant, incident_id, action)
+    # Whoever holds the link may click it: the record names the channel it was sent to.
+    by = f"link via {via}" if via else "link"
+    incident = await ingress.correlator(tenant).act(Action(action), incident_id, by, "from a link")
     target = f"incident {incident_id}"
-    await ingress.audit(tenant, "link", AuditAction(action), target, {"via": "signed link"})
+    await ingress.audit(tenant, by, AuditAction(action), target, {"via": via or "signed link"})
     state = incident.state.value
     return _page(f"Incident {incident_id} is {state}", "<p>You can close this page.</p>")

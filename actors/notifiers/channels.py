@@ -73,11 +73,12 @@ def build_sender(
     config: ChannelConfig,
     secrets: SecretReader,
     public_url: str | None = None,
+    name: str = "",
 ) -> Sender:
     """A sender for one channel, its secrets decrypted now (``SecretError`` names a
     missing or unreadable one). ``public_url`` is where Vigil's signed action links
     point (Teams cards); without it, or without the tenant's link secret, cards carry
-    no action links."""
+    no action links. ``name`` is the channel's, signed into its links."""
     if isinstance(config, WebhookConfig):
         hmac_secret = secrets.get(config.hmac_secret) if config.hmac_secret else None
         return WebhookSender(session, config, secrets.get(config.url_secret), hmac_secret)
@@ -87,6 +88,6 @@ def build_sender(
     if isinstance(config, TeamsConfig):
         links = None
         if public_url is not None and LINK_SECRET in secrets.names():
-            links = action_link(public_url, secrets.get(LINK_SECRET))
+            links = action_link(public_url, secrets.get(LINK_SECRET), via=name)
         return TeamsSender(session, config, secrets.get(config.webhook_url_secret), links)
     return PagerDutySender(session, config, secrets.get(config.routing_key_secret))

@@ -42,14 +42,17 @@ class TeamsConfig(ChannelConfigBase):
     webhook_url_secret: str = Field(min_length=1)
 
 
-def action_link(public_url: str, secret: str, now: float | None = None) -> LinkMaker:
-    """A maker of signed action links for one tenant's secret."""
+def action_link(public_url: str, secret: str, now: float | None = None, via: str = "") -> LinkMaker:
+    """A maker of signed action links for one tenant's secret; ``via`` (the channel's
+    name) is signed in, so a click is recorded as coming through that channel."""
 
     def make(message: Message, action: str) -> str:
         expires = int((now if now is not None else time.time()) + LINK_LIFETIME_SECONDS)
-        sig = link_signature(secret, message.tenant, message.incident_id, action, expires)
+        sig = link_signature(secret, message.tenant, message.incident_id, action, expires, via)
         path = f"{quote(message.tenant)}/{quote(message.incident_id)}/{action}"
-        return f"{public_url.rstrip('/')}/api/v1/links/{path}?expires={expires}&sig={sig}"
+        through = f"&via={quote(via)}" if via else ""
+        base = public_url.rstrip("/")
+        return f"{base}/api/v1/links/{path}?expires={expires}{through}&sig={sig}"
 
     return make
 

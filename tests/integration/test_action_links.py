@@ -65,6 +65,12 @@ def test_a_link_asks_first_then_acts_and_forgeries_are_refused(vigil: Vigil) -> 
     assert done.status_code == 200 and "acknowledged" in done.text
     after = state(vigil, incident_id)
     assert (after["state"], after["acknowledged_by"]) == ("acknowledged", "link")
-    resolve = action_link(vigil.url, SECRET)(message, "resolve")
+    # A link names the channel it was sent to, signed: the click is recorded as such,
+    # and a link whose channel was changed is a forgery.
+    resolve = action_link(vigil.url, SECRET, via="teams-oncall")(message, "resolve")
+    assert "via=teams-oncall" in resolve
+    moved = resolve.replace("via=teams-oncall", "via=someone-else")
+    assert requests.post(moved, timeout=30).status_code == 401
     assert requests.post(resolve, timeout=30).status_code == 200
-    assert state(vigil, incident_id)["state"] == "resolved"
+    after = state(vigil, incident_id)
+    assert (after["state"], after["resolved_by"]) == ("resolved", "link via teams-oncall")
