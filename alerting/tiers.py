@@ -61,28 +61,21 @@ class LimitOverrides(BaseModel):
     timeline_entries: int | None = Field(default=None, ge=10, le=1_000_000)
 
 
+# requests/s, burst, open alerts, silences, timeline entries (the module's table)
+_LIMITS = {
+    TierName.FREE: (5, 20, 1_000, 50, 200),
+    TierName.STANDARD: (200, 1_000, 100_000, 2_000, 1_000),
+    TierName.ENTERPRISE: (2_000, 10_000, 1_000_000, 20_000, 10_000),
+}
 TIERS: dict[TierName, TierLimits] = {
-    TierName.FREE: TierLimits(
-        requests_per_second=5,
-        burst=20,
-        max_open_alerts=1_000,
-        max_silences=50,
-        timeline_entries=200,
-    ),
-    TierName.STANDARD: TierLimits(
-        requests_per_second=200,
-        burst=1_000,
-        max_open_alerts=100_000,
-        max_silences=2_000,
-        timeline_entries=1_000,
-    ),
-    TierName.ENTERPRISE: TierLimits(
-        requests_per_second=2_000,
-        burst=10_000,
-        max_open_alerts=1_000_000,
-        max_silences=20_000,
-        timeline_entries=10_000,
-    ),
+    tier: TierLimits(
+        requests_per_second=rate,
+        burst=burst,
+        max_open_alerts=alerts,
+        max_silences=silences,
+        timeline_entries=timeline,
+    )
+    for tier, (rate, burst, alerts, silences, timeline) in _LIMITS.items()
 }
 
 

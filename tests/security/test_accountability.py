@@ -8,7 +8,6 @@ accepted as is), a key could not be revoked, and there was no audit trail.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -16,50 +15,12 @@ import requests
 
 from cli import main as cli
 from cluster import keys
-from cluster.redis_client import sync_client
-from tests.security.helpers import silence, v2
+from tests.security.helpers import bearer, make_key, post_alert, silence, v2
 from tests.system import Vigil, unique_labels
 
 pytestmark = pytest.mark.integration
 
 TENANT = "audit-probe"
-
-
-@pytest.fixture()
-def command_env(vigil: Vigil, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``vigil`` commands on the system under test's Redis, config and data dir."""
-    monkeypatch.setenv("REDIS_URL", vigil.redis.url)
-    monkeypatch.setenv("VIGIL_DATA_DIR", str(vigil.settings.data_dir))
-    monkeypatch.setenv("VIGIL_CONFIG", str(vigil.settings.config_path))
-
-
-@pytest.fixture()
-def store(vigil: Vigil) -> Iterator[redis.Redis]:
-    client = sync_client(vigil.redis.url)
-    yield client
-    client.close()
-
-
-def make_key(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[str, str]:
-    """Run a key-making command; (the key, its id) from what it printed."""
-    assert cli.main(["tenant", *args]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    key_id = lines[-2].split(" key ", 1)[1].split()[0]
-    return lines[-1], key_id
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def post_alert(vigil: Vigil, key: str) -> str:
-    """A new alert sent with ``key``; its id."""
-    r = requests.post(
-        vigil.api(), json={"labels": unique_labels()}, headers=bearer(key), timeout=60
-    )
-    assert r.status_code == 202, r.text
-    alert_id: str = r.json()["id"]
-    return alert_id
 
 
 def audit(vigil: Vigil, key: str) -> list[dict[str, object]]:

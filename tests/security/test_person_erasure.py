@@ -12,13 +12,10 @@ import requests
 from cli import main as cli
 from cluster.redis_client import sync_client, text
 from cluster.tenant_removal import tenant_keys
-from tests.security.helpers import silence, v2
-from tests.security.test_accountability import bearer, command_env, make_key, post_alert
+from tests.security.helpers import bearer, make_key, populate, post_alert
 from tests.system import Vigil, wait_for
 
 pytestmark = pytest.mark.integration
-
-__all__ = ["command_env"]
 
 TENANT = "erasure-probe"
 PERSON, DISPLAY = "zedq", "Zed Quux"
@@ -50,15 +47,7 @@ def test_a_person_is_erased_from_what_was_stored_and_stays_erased(
     vigil: Vigil, command_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key, _ = make_key(capsys, "create-key", TENANT, "--label", "ops-bot")
-    alert_id = post_alert(vigil, key)
-    body = silence([{"name": "alertname", "value": "Never", "isRegex": False}])
-    body["createdBy"] = PERSON
-    assert requests.post(v2(vigil, "/silences"), json=body, headers=bearer(key), timeout=30).ok
-    incidents = f"{vigil.url}/api/v1/incidents"
-    items = wait_for(
-        lambda: requests.get(incidents, headers=bearer(key), timeout=30).json()["items"], 60
-    )
-    incident = f"{incidents}/{items[0]['id']}"
+    alert_id, incident = populate(vigil, key, created_by=PERSON)
     said = {"by": PERSON, "reason": f"{DISPLAY} is looking"}
     r = requests.post(f"{incident}/acknowledge", json=said, headers=bearer(key), timeout=30)
     assert r.status_code == 200, r.text

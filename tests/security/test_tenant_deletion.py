@@ -17,13 +17,10 @@ from cli import main as cli
 from cluster import keys
 from cluster.redis_client import sync_client
 from cluster.tenant_removal import leftovers, tenant_keys
-from tests.security.helpers import silence, v2
-from tests.security.test_accountability import bearer, command_env, make_key, post_alert
-from tests.system import Vigil, wait_for
+from tests.security.helpers import bearer, make_key, populate, post_alert
+from tests.system import Vigil
 
 pytestmark = pytest.mark.integration
-
-__all__ = ["command_env"]  # the fixture, shared with the accountability tests
 
 TENANT = "doomed"
 
@@ -32,11 +29,7 @@ def test_a_tenant_made_at_run_time_is_deleted_whole(
     vigil: Vigil, command_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key, _ = make_key(capsys, "create-key", TENANT, "--label", "owner")
-    alert_id = post_alert(vigil, key)
-    body = silence([{"name": "alertname", "value": "Nothing", "isRegex": False}])
-    assert requests.post(v2(vigil, "/silences"), json=body, headers=bearer(key), timeout=30).ok
-    incidents = f"{vigil.url}/api/v1/incidents"
-    wait_for(lambda: requests.get(incidents, headers=bearer(key), timeout=30).json()["items"], 60)
+    alert_id, _ = populate(vigil, key)
     requests.post(vigil.api(f"/{alert_id}/acknowledge"), headers=bearer(key), timeout=30)
     store = sync_client(vigil.redis.url)
     try:
