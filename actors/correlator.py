@@ -104,7 +104,9 @@ class TenantWorker:
         self.settings = settings
         self.config = config
         self.store = IncidentStore(tenant, settings.redis_url or "")
-        self.store.timeline_cap = config.limits_for(tenant).timeline_entries
+        limits = config.limits_for(tenant)  # its tier's
+        self.store.timeline_cap = limits.timeline_entries
+        self.retention = limits.retention(settings.resolved_retention)
         self.engine: TenantCorrelation | None = None
         self.position = START
         self.seen = SeenChanges()
@@ -228,7 +230,7 @@ class TenantWorker:
             self.anomalies += self.rates.close_due(now)
         if time.monotonic() - self.last_purge > PURGE_EVERY_SECONDS:
             self.last_purge = time.monotonic()
-            engine.purge(now, self.settings.resolved_retention)
+            engine.purge(now, self.retention)
         await self.commit(None)
 
     async def _apply(

@@ -115,7 +115,10 @@ class TenantActor(Whereabouts):
         # Read once per batch on the hot path; the settings make a new timedelta each time.
         self.resolve_timeout = settings.resolve_timeout
         self.store = AlertStore(tenant, settings.redis_url)
-        self.book = AlertBook(tenant, settings.resolved_retention)
+        configured = load_config(settings.config_path, settings.max_escalation_levels)
+        self.limits = configured.limits_for(tenant)  # its tier's quotas and retention
+        self.retention = self.limits.retention(settings.resolved_retention)
+        self.book = AlertBook(tenant, self.retention)
         self.book.remember_all(self.store.load())
         self.silences: dict[str, Silence] = {s.id: s for s in self.store.load_silences()}
         freeze_long_lived()
@@ -124,9 +127,7 @@ class TenantActor(Whereabouts):
         # A tenant of the configuration file keeps its actor: its first alert after a
         # quiet night must not wait seconds for a process (``vigil up`` starts them).
         # Tenants made at run time leave when idle, as below.
-        configured = load_config(settings.config_path, settings.max_escalation_levels)
         self.keep_warm = any(t.id == tenant for t in configured.tenants)
-        self.limits = configured.limits_for(tenant)  # its tier's quotas
         self.correlator = CorrelatorWakeup(tenant, settings.correlator_shards)
         self._sweeper: asyncio.Task[None] | None = None
         self._last_call = time.monotonic()
@@ -407,7 +408,7 @@ class TenantActor(Whereabouts):
             )
             if count:
                 alerts = await asyncio.to_thread(lambda: list(self.store.load()))
-                book = AlertBook(self.tenant, self.settings.resolved_retention)
+                book = AlertBook(self.tenant, self.retention)
                 book.remember_all(alerts)
                 self.book = book
                 silences = await asyncio.to_thread(self.store.load_silences)

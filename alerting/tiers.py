@@ -17,6 +17,10 @@ its ``escalation.sla_tiers`` defines it.
 | ``max_open_alerts`` | 1,000 | 100,000 | 1,000,000 | 429, the batch refused whole |
 | ``max_silences`` (active and pending) | 50 | 2,000 | 20,000 | 429 |
 | ``timeline_entries`` per incident | 200 | 1,000 | 10,000 | oldest dropped, counted |
+| ``retention_hours`` of resolved alerts and incidents | 24 | the operator's | 720 | purged |
+
+The standard tier's retention is the operator's ``VIGIL_RESOLVED_RETENTION`` (72 h by
+default); the purge takes an incident's escalation and delivery records with it.
 
 Every API request of a tenant, whichever path it takes (native, Alertmanager,
 webhook, PagerDuty events), draws from the same bucket. The bounds on one alert
@@ -26,6 +30,7 @@ system, not a tenant's share of it (``alerting/alert.py``).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +52,11 @@ class TierLimits(BaseModel):
     max_open_alerts: int = Field(ge=1)
     max_silences: int = Field(ge=1)
     timeline_entries: int = Field(ge=10, le=1_000_000)
+    retention_hours: float | None = Field(default=None, gt=0)  # None: the operator's
+
+    def retention(self, operators: timedelta) -> timedelta:
+        """How long resolved alerts and incidents are kept for a tenant of this tier."""
+        return operators if self.retention_hours is None else timedelta(hours=self.retention_hours)
 
 
 class LimitOverrides(BaseModel):
@@ -59,13 +69,14 @@ class LimitOverrides(BaseModel):
     max_open_alerts: int | None = Field(default=None, ge=1)
     max_silences: int | None = Field(default=None, ge=1)
     timeline_entries: int | None = Field(default=None, ge=10, le=1_000_000)
+    retention_hours: float | None = Field(default=None, gt=0)
 
 
-# requests/s, burst, open alerts, silences, timeline entries (the module's table)
-_LIMITS = {
-    TierName.FREE: (5, 20, 1_000, 50, 200),
-    TierName.STANDARD: (200, 1_000, 100_000, 2_000, 1_000),
-    TierName.ENTERPRISE: (2_000, 10_000, 1_000_000, 20_000, 10_000),
+# requests/s, burst, open alerts, silences, timeline entries, retention hours
+_LIMITS: dict[TierName, tuple[float, int, int, int, int, float | None]] = {
+    TierName.FREE: (5, 20, 1_000, 50, 200, 24),
+    TierName.STANDARD: (200, 1_000, 100_000, 2_000, 1_000, None),
+    TierName.ENTERPRISE: (2_000, 10_000, 1_000_000, 20_000, 10_000, 720),
 }
 TIERS: dict[TierName, TierLimits] = {
     tier: TierLimits(
@@ -74,8 +85,9 @@ TIERS: dict[TierName, TierLimits] = {
         max_open_alerts=alerts,
         max_silences=silences,
         timeline_entries=timeline,
+        retention_hours=hours,
     )
-    for tier, (rate, burst, alerts, silences, timeline) in _LIMITS.items()
+    for tier, (rate, burst, alerts, silences, timeline, hours) in _LIMITS.items()
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -54,3 +56,11 @@ def test_a_tenant_overrides_only_what_it_names() -> None:
         LimitOverrides.model_validate({"requests_per_second": 0})
     with pytest.raises(ValidationError):
         LimitOverrides.model_validate({"unknown": 1})
+
+
+def test_retention_is_the_tiers_or_else_the_operators() -> None:
+    operators = timedelta(hours=72)
+    assert TIERS[TierName.FREE].retention(operators) == timedelta(hours=24)
+    assert TIERS[TierName.STANDARD].retention(operators) == operators
+    mine = limits_for(TierName.STANDARD, LimitOverrides(retention_hours=1))
+    assert mine.retention(operators) == timedelta(hours=1)

@@ -163,3 +163,42 @@ def test_an_escalation_target_schedule_must_exist() -> None:
     assert found is not None and found.time_zone == "UTC"
     assert config.schedule_for("t", "other") is None
     assert config.schedule_for("nobody", "primary") is None
+
+
+def test_a_tenants_tier_sets_its_limits_and_names_its_sla_tier() -> None:
+    config = parse_config(
+        """
+tenants:
+  - id: big
+    tier: enterprise
+    limits: {max_silences: 7}
+    escalation:
+      sla_tiers:
+        enterprise: {critical: {acknowledge: 5m}}
+  - id: plain
+"""
+    )
+    big = config.limits_for("big")
+    assert (big.max_silences, big.requests_per_second) == (7, 2_000)
+    assert config.limits_for("plain").requests_per_second == 200  # standard by default
+    assert config.limits_for("made-at-run-time").burst == 1_000
+    section = config.tenant("big")
+    assert section is not None and section.escalation.sla_tier == "enterprise"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("tenants: [{id: a, tier: platinum}]", "tier"),
+        ("tenants: [{id: a, limits: {requests_per_second: 0}}]", "requests_per_second"),
+        (
+            "tenants: [{id: a, tier: free, escalation: {sla_tier: gold, sla_tiers: "
+            "{gold: {critical: {acknowledge: 5m}}}}}]",
+            "contradicts tier",
+        ),
+    ],
+)
+def test_a_wrong_tier_is_refused(text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert fragment in str(info.value)
