@@ -93,6 +93,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     state_path(settings).write_text(json.dumps(state))
     api = api_url(settings)
     _wait_ready(api)
+    _audit_config(settings, config)
     _warm_tenants(settings)
     _say(f"api           {api}   (OpenAPI docs: {api}/docs)")
     _say(f"alertmanager  {api}/api/v2   (Prometheus, amtool: basic auth tenant:key or Bearer)")
@@ -138,6 +139,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False  # a name that may resolve anywhere
+
+
+def _audit_config(settings: Settings, config: VigilConfig) -> None:
+    """Write ``config.apply`` to the trail of each tenant whose section changed."""
+    from cli.operator import operator
+    from cluster.audit_store import AuditTrail, audit_key
+    from cluster.config_audit import record_applied
+    from cluster.redis_client import sync_client
+
+    client = sync_client(settings.redis_url or "")
+    try:
+        trail = AuditTrail(client, audit_key(settings))
+        changed = record_applied(client, trail, config, str(settings.config_path), operator())
+    finally:
+        client.close()
+    if changed:
+        _say(f"config        new for {', '.join(changed)} (in their audit trails)")
 
 
 def _warm_tenants(settings: Settings, timeout: float = 120.0) -> None:

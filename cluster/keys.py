@@ -46,6 +46,12 @@ def revoked_keys() -> str:
     return f"{SYSTEM_PREFIX}:revokedkeys"
 
 
+def config_applied() -> str:
+    """Hash: tenant id → the SHA-256 of the configuration section it last started with
+    (``cluster/config_audit.py``)."""
+    return f"{SYSTEM_PREFIX}:config-applied"
+
+
 def deleted_tenants() -> str:
     """Set: tenants being or having been deleted (``cluster/tenant_removal.py``). No actor
     of a tenant in it starts, so nothing can write its keys again; making a key for the
