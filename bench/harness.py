@@ -265,12 +265,17 @@ def start_vigil(
     redis.start()
     key = "bench-" + secrets.token_hex(16)
     config = data / "vigil.yaml"
-    tenant: dict[str, Any] = {"id": "bench", "api_keys": [{"sha256": hash_api_key(key)}]}
+    # Enterprise: the benchmarks measure Vigil, not the tiers' rate limits.
+    tenant: dict[str, Any] = {
+        "id": "bench",
+        "tier": "enterprise",
+        "api_keys": [{"sha256": hash_api_key(key)}],
+    }
     if routing is not None:
         tenant["alertmanager"] = routing
     tenant.update(tenant_extra or {})
     others = [
-        {"id": name, "api_keys": [{"sha256": hash_api_key(other)}]}
+        {"id": name, "tier": "enterprise", "api_keys": [{"sha256": hash_api_key(other)}]}
         for name, other in (other_tenants or {}).items()
     ]
     config.write_text(yaml.safe_dump({"tenants": [tenant, *others]}))
