@@ -60,6 +60,7 @@ async def _checked(
         raise ApiError(401, "unauthorized", "this link is not a valid Vigil link")
     if expires < time.time():
         raise ApiError(410, "expired", "this link has expired; open the incident in Vigil")
+    ingress.admit(tenant)  # a link is the tenant's request too: its tier's rate applies
     return ingress, tenant, via
 
 

@@ -76,6 +76,9 @@ async def slack_action(request: Request) -> JSONResponse:
     secret = await ingress.tenant_secret(tenant, SIGNING_SECRET)
     if secret is None or not verify_slack(secret, signature, timestamp, body, int(time.time())):
         raise _unauthorized("the Slack signature does not verify, or it is too old")
+    # A click is the tenant's request too: its tier's rate applies (before the replay
+    # mark, so a click refused for the rate can be sent again).
+    ingress.admit(tenant)
     fresh = await ingress.redis.set(
         keys.slack_seen(tenant, signature), "1", nx=True, ex=REPLAY_SECONDS
     )
