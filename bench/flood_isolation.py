@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from bench.harness import Measurement, print_table, start_vigil, write_results
+from bench.harness import Measurement, print_table, start_vigil, wait_ready, write_results
 
 
 def victim_latency(url: str, key: str, count: int, name: str) -> Measurement:
@@ -90,17 +90,6 @@ class Flood:
             "accepted_per_s": round(self.statuses.get(202, 0) / self.seconds, 1),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
         }
-
-
-def wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
 
 
 def main() -> None:

@@ -308,3 +308,17 @@ def start_vigil(
         redis.stop()
 
     return f"http://127.0.0.1:{port}", key, stop
+
+
+def wait_ready(url: str, timeout: float = 120.0) -> None:
+    """Wait until Vigil's ``/readyz`` says ready (or ``timeout`` passes)."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)

@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from bench.harness import Measurement, print_table, start_vigil, write_results
+from bench.harness import Measurement, print_table, start_vigil, wait_ready, write_results
 
 EVIL = "(a+)+b"
 POISON = "a" * 30
@@ -100,14 +100,7 @@ def main() -> None:
     victim_key = "victim-" + secrets.token_hex(16)
     url, attacker_key, stop = start_vigil(ml=False, other_tenants={"victim": victim_key})
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+        wait_ready(url)
         incident_latency(url, victim_key, 10, "warm-up")
         quiet = incident_latency(url, victim_key, args.alerts, "victim alone")
         poison(url, attacker_key, 20)
