@@ -38,7 +38,7 @@ from alerting.errors import NotFound
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
 from alerting.lifecycle import Action, ChangeKind
-from alerting.liveness import LoopId, LoopKind
+from alerting.liveness import LoopKind
 from alerting.noise import noise_figures
 from alerting.query import Page
 from alerting.risk import RiskScore
@@ -46,7 +46,6 @@ from cluster import keys
 from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
-from cluster.loop_beats import forget_beats
 from cluster.person_erasure import erase_incidents
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
@@ -448,12 +447,13 @@ class CorrelatorActor(Whereabouts):
     async def forget_tenant(self, tenant: str) -> bool:
         """Stop the tenant's loops and let go of it (``vigil tenant delete``); whether it
         had any. Its heartbeat is dropped, so it is not judged stalled."""
-        self.forgotten.add(tenant)
-        self.keeper.drop(tenant)
+        self.forgotten.add(tenant)  # no call starts a worker for it again
+        # The keeper first, so it cannot restart the loop that is stopped next; it also
+        # forgets the heartbeat, under its lock, so no watch publishes it again.
+        await self.keeper.drop(tenant)
         worker = self.workers.pop(tenant, None)
         if worker is not None:
             await worker.stop()
-        await forget_beats(self.client, [LoopId(LoopKind.CORRELATOR, tenant)])
         return worker is not None
 
     async def erase_person(self, tenant: str, names: list[str], pseudonym: str) -> int:

@@ -64,16 +64,21 @@ class LoopKeeper:
         self.lags: dict[str, float] = {}
         self.pid = os.getpid()
         self.forgot_strays = False
+        self.watching = asyncio.Lock()  # a watch, or a drop, at a time
 
     def keep(self, tenant: str, loop: KeptLoop) -> None:
         """Watch a tenant's loop from now on, and start it at once."""
         self.loops[tenant] = loop
         loop.ensure_running()
 
-    def drop(self, tenant: str) -> None:
-        """Stop watching a tenant's loop (it is being deleted): it is not restarted."""
-        self.loops.pop(tenant, None)
-        self.lags.pop(tenant, None)
+    async def drop(self, tenant: str) -> None:
+        """Stop watching a tenant's loop (it is being deleted) and forget its heartbeat:
+        it is not restarted, and not judged stalled. Taken under the watch's lock, so a
+        watch half-way through cannot publish the beat again after it was forgotten."""
+        async with self.watching:
+            self.loops.pop(tenant, None)
+            self.lags.pop(tenant, None)
+            await forget_beats(self.client, [LoopId(self.kind, tenant)])
 
     async def watch_forever(self) -> None:
         """Restart ended loops and publish heartbeats, every ``BEAT_SECONDS``, for the
@@ -87,6 +92,10 @@ class LoopKeeper:
 
     async def watch_once(self) -> list[LoopBeat]:
         """One watch: restart what ended, measure lags, publish; the beats published."""
+        async with self.watching:
+            return await self._watch()
+
+    async def _watch(self) -> list[LoopBeat]:
         for tenant, loop in list(self.loops.items()):
             if loop.ensure_running():
                 log.warning("%s loop of %s had ended; started again", self.kind.value, tenant)

@@ -55,7 +55,8 @@ async def test_an_actor_killed_again_and_again_runs_its_loops_every_time(
     vigil: Vigil, levels: tuple[RecordingServer, RecordingServer], kind: str
 ) -> None:
     loop = WATCHED[kind]
-    beat = await fresh_beat(vigil, loop, not_pid=-1, after=0)
+    # A beat from now on: an older one may name a process an earlier test killed.
+    beat = await fresh_beat(vigil, loop, not_pid=-1, after=time.time())
     for n in range(KILLS):
         killed_at = time.time()
         os.kill(beat.pid, signal.SIGKILL)  # kill -9: Ray restarts the actor
