@@ -6,15 +6,17 @@ their locks (``actors/tenant.py``, ``actors/correlator.py``), so nothing they ho
 memory writes the names back; with Vigil stopped the command rewrites Redis itself
 (``cluster/person_erasure.py``). The configuration file is the operator's: the command
 lists where it still names the person and exits 1 until they are removed there.
-The pseudonym, never the name, goes to each tenant's audit trail.
+The pseudonym (keyed with the audit key, so the same on every run), never the name,
+goes to each tenant's audit trail.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import re
-import secrets
 from typing import Any
 
 from alerting.audit import AuditAction
@@ -56,6 +58,13 @@ def config_mentions(config: VigilConfig, pattern: re.Pattern[str], name: str) ->
     return found
 
 
+def pseudonym_for(name: str, key: bytes) -> str:
+    """The person's pseudonym: the same on every run (a run cut short and run again
+    converges on one), and not the name's plain hash, which anyone could recompute
+    from a guess: keyed with the operator's audit key."""
+    return "erased-" + hmac.new(key, f"person:{name}".encode(), hashlib.sha256).hexdigest()[:10]
+
+
 def _names(config: VigilConfig, name: str, also: list[str]) -> list[str]:
     """The person's id, the display names the file gives them, and any others given."""
     display = [p.name for t in config.tenants for n, p in t.people.items() if n == name and p.name]
@@ -89,7 +98,7 @@ async def _erase(
 def cmd_person_erase(args: argparse.Namespace, settings: Settings) -> int:
     config = load_config(settings.config_path, settings.max_escalation_levels)
     names = _names(config, args.name, args.also)
-    pseudonym = f"erased-{secrets.token_hex(4)}"
+    pseudonym = pseudonym_for(args.name, audit_key(settings))
     with redis_for_command(
         settings.redis_url, settings.data_dir, settings.embedded_redis_port
     ) as url:

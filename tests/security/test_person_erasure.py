@@ -64,6 +64,9 @@ def test_a_person_is_erased_from_what_was_stored_and_stays_erased(
     pseudonym = out.rsplit("the pseudonym is ", 1)[1].split()[0]
     assert "by the running Vigil's actors" in out and pseudonym.startswith("erased-")
     assert stored_mentions(vigil) == []
+    # Run again (as after a run cut short): the same pseudonym, nothing left to replace.
+    assert cli.main(["person", "erase", PERSON, "--also", DISPLAY, "--tenant", TENANT]) == 0
+    assert f"0 mention(s) in all; the pseudonym is {pseudonym}" in capsys.readouterr().out
     got = requests.get(incident, headers=bearer(key), timeout=30).json()
     assert got["acknowledged_by"] == f"ops-bot (says {pseudonym})"
     alert = requests.get(vigil.api(f"/{alert_id}"), headers=bearer(key), timeout=30).json()
