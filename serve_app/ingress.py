@@ -191,10 +191,7 @@ class Ingress:
     async def principal(self, request: Request) -> Principal:
         """Who the request's API key is (401 if unknown or revoked, 503 if unknowable)."""
         given = credentials(request)
-        try:
-            principal = await self.tenants.principal_for(given.key)
-        except redis.RedisError:
-            raise unavailable("cannot verify the key: Redis is down") from None
+        principal = await self.principal_for_key(self.tenants, given.key)
         if principal is None:
             raise unauthenticated("unknown or revoked API key")
         if given.claimed_tenant is not None and given.claimed_tenant != principal.tenant:
@@ -232,10 +229,10 @@ class Ingress:
         """The tenant the request's API key belongs to (401 if none, 503 if unknowable)."""
         return (await self.principal(request)).tenant
 
-    async def tenant_for_key(self, resolver: TenantResolver, key: str) -> str | None:
+    async def principal_for_key(self, resolver: TenantResolver, key: str) -> Principal | None:
         """Look a key up (503 when Redis, which holds run-time keys, is down)."""
         try:
-            return await resolver.tenant_for(key)
+            return await resolver.principal_for(key)
         except redis.RedisError:
             raise unavailable("cannot verify the key: Redis is down") from None
 

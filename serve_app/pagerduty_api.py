@@ -24,7 +24,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from alerting.alert import MAX_ANNOTATION_VALUE, MAX_LABEL_VALUE, IncomingAlert
+from alerting.audit import AuditAction
 from alerting.lifecycle import Action
+from cluster.tenants import Principal
 from serve_app.problems import ApiError
 from serve_app.wire import ingress_of, json_body, read_json_body
 
@@ -215,9 +217,10 @@ async def _event_body(request: Request) -> dict[str, Any]:
     return data
 
 
-async def _process(request: Request, event: dict[str, Any]) -> tuple[str, str, str, Any]:
-    """Validate a v2 event, find its tenant by routing key; return (tenant, action,
-    dedup_key, alert-or-None). ``EventInvalid`` lists every reason to refuse it."""
+async def _process(request: Request, event: dict[str, Any]) -> tuple[Principal, str, str, Any]:
+    """Validate a v2 event, find its tenant by routing key; return (the integration
+    key's principal, action, dedup_key, alert-or-None). ``EventInvalid`` lists every
+    reason to refuse it."""
     errors: list[str] = []
     routing_key = _required(event, "routing_key", "routing_key", errors, 64)
     action = event.get("event_action")
@@ -237,29 +240,32 @@ async def _process(request: Request, event: dict[str, Any]) -> tuple[str, str, s
     if errors:
         raise EventInvalid(errors)
     ingress = ingress_of(request)
-    tenant = await ingress.tenant_for_key(ingress.integrations, routing_key)
-    if tenant is None:
+    principal = await ingress.principal_for_key(ingress.integrations, routing_key)
+    if principal is None:
         raise EventInvalid(["Invalid routing key"])
-    ingress.admit(tenant)  # PagerDuty answers a sender over its rate with 429 too
-    return tenant, str(action), dedup_key, alert
+    ingress.admit(principal.tenant)  # PagerDuty answers a sender over its rate with 429 too
+    return principal, str(action), dedup_key, alert
 
 
-async def _apply(request: Request, tenant: str, action: str, key: str, alert: Any) -> None:
-    ingress = ingress_of(request)
+async def _apply(request: Request, principal: Principal, action: str, key: str, alert: Any) -> None:
+    ingress, tenant = ingress_of(request), principal.tenant
     if action == "trigger":
         await ingress.ingest(tenant, [alert])
-    else:
-        await ingress.tenant(tenant).act_on_dedup_key(key, Action(action), "pagerduty")
+        return
+    # Recorded as the integration key that sent it (its label, or its id).
+    by = f"pagerduty:{principal.actor}"
+    await ingress.tenant(tenant).act_on_dedup_key(key, Action(action), by)
+    await ingress.audit(tenant, by, AuditAction(action), f"dedup_key {key}")
 
 
 @router.post(V2_PATH, status_code=202, openapi_extra=json_body(EnqueueEvent))
 async def enqueue(request: Request) -> JSONResponse:
     """Events API v2: trigger, acknowledge or resolve the alert ``dedup_key`` names."""
     try:
-        tenant, action, dedup_key, alert = await _process(request, await _event_body(request))
+        principal, action, dedup_key, alert = await _process(request, await _event_body(request))
     except EventInvalid as exc:
         return invalid_event(exc.errors)
-    await _apply(request, tenant, action, dedup_key, alert)
+    await _apply(request, principal, action, dedup_key, alert)
     body = {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
     return JSONResponse(body, status_code=202)
 
@@ -269,11 +275,11 @@ async def create_event(request: Request) -> JSONResponse:
     """Events API v1 (old senders): ``service_key``, ``event_type``, ``incident_key``."""
     try:
         event = v2_from_v1(await _event_body(request))
-        tenant, action, key, alert = await _process(request, event)
+        principal, action, key, alert = await _process(request, event)
     except EventInvalid as exc:
         errors = exc.errors
         for v2_name, v1_name in V1_NAMES.items():
             errors = [e.replace(v2_name, v1_name) for e in errors]
         return invalid_event(errors)
-    await _apply(request, tenant, action, key, alert)
+    await _apply(request, principal, action, key, alert)
     return JSONResponse({"status": "success", "message": "Event processed", "incident_key": key})

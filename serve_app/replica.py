@@ -59,8 +59,8 @@ class Replica(Protocol):
         """The tenant the request's API key belongs to (401, or 503 if unknowable)."""
         ...
 
-    async def tenant_for_key(self, resolver: TenantResolver, key: str) -> str | None:
-        """The tenant a key belongs to (``None``: no tenant; 503 when Redis is down)."""
+    async def principal_for_key(self, resolver: TenantResolver, key: str) -> Principal | None:
+        """Who a key is (``None``: unknown or revoked; 503 when Redis is down)."""
         ...
 
     def routing(self, tenant: str) -> RoutingConfig:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from cluster.config import hash_api_key
 from tests.system import INTEGRATION_KEYS, Vigil
 
 pytestmark = pytest.mark.integration
@@ -83,7 +84,11 @@ def test_trigger_acknowledge_resolve_follow_pagerduty(vigil: Vigil) -> None:
     assert alert["count"] == 2 and alert["severity"] == "warning"
     assert alert["annotations"]["summary"] == "still full"
     assert enqueue(vigil, action("acknowledge", key)).status_code == 202
-    assert alerts_for(vigil, key)[0]["status"] == "acknowledged"
+    acknowledged = alerts_for(vigil, key)[0]
+    assert acknowledged["status"] == "acknowledged"
+    # Recorded as the integration key that sent it (configured without a label: its id).
+    key_id = hash_api_key(INTEGRATION_KEYS["acme"])[:12]
+    assert acknowledged["acknowledged_by"] == f"pagerduty:key {key_id}"
     assert enqueue(vigil, action("resolve", key)).status_code == 202
     assert alerts_for(vigil, key)[0]["status"] == "resolved"
     # Triggering again after the resolution opens a new alert under the same key.
