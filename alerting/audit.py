@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -93,9 +93,8 @@ def _signed_bytes(tenant: str, entry: AuditEntry) -> bytes:
 
 def seal(key: bytes, tenant: str, entry: AuditEntry) -> AuditEntry:
     """``entry`` with its seal computed (its ``prev`` must already be set)."""
-    unsealed = AuditEntry(**{**entry.__dict__, "seal": ""})
-    mac = hmac.new(key, _signed_bytes(tenant, unsealed), hashlib.sha256).hexdigest()
-    return AuditEntry(**{**entry.__dict__, "seal": mac})
+    mac = hmac.new(key, _signed_bytes(tenant, entry), hashlib.sha256).hexdigest()
+    return replace(entry, seal=mac)
 
 
 def next_entry(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 import redis.asyncio as aioredis
@@ -144,7 +144,7 @@ def _digests(client: redis.Redis, config: VigilConfig, tenant: str) -> list[tupl
     for digest, info in found:
         mark = revoked.get(digest.encode())
         if mark is not None:
-            info = KeyInfo(**{**info.__dict__, "revoked_at": json.loads(text(mark))["at"]})
+            info = replace(info, revoked_at=json.loads(text(mark))["at"])
         marked.append((digest, info))
     return marked
 
@@ -171,7 +171,7 @@ def revoke_key(
     now = time.time()
     mark = json.dumps({"tenant": tenant, "at": now, "why": reason})
     client.hset(keys.revoked_keys(), digest, mark)
-    return KeyInfo(**{**info.__dict__, "revoked_at": now})
+    return replace(info, revoked_at=now)
 
 
 class TenantResolver:
