@@ -27,9 +27,10 @@ from cluster import keys
 from cluster.audit_store import AuditTrail, audit_key
 from cluster.config import VigilConfig, load_config
 from cluster.person_erasure import erase_alerts_and_silences, erase_incidents
-from cluster.redis_client import async_client, sync_client, text
+from cluster.redis_client import async_client, sync_client
 from cluster.redis_server import redis_for_command
 from cluster.settings import Settings
+from cluster.tenants import all_tenants
 
 
 def _say(message: str) -> None:
@@ -98,7 +99,8 @@ async def _erase(
 def cmd_person_erase(args: argparse.Namespace, settings: Settings) -> int:
     config = load_config(settings.config_path, settings.max_escalation_levels)
     names = _names(config, args.name, args.also)
-    pseudonym = pseudonym_for(args.name, audit_key(settings))
+    seal_key = audit_key(settings)
+    pseudonym = pseudonym_for(args.name, seal_key)
     with redis_for_command(
         settings.redis_url, settings.data_dir, settings.embedded_redis_port
     ) as url:
@@ -107,14 +109,13 @@ def cmd_person_erase(args: argparse.Namespace, settings: Settings) -> int:
             if args.tenant:
                 tenants = [keys.check_tenant_id(args.tenant)]
             else:
-                made = {text(t) for t in client.smembers(keys.tenants())}
-                tenants = sorted({t.id for t in config.tenants} | made)
+                tenants = all_tenants(client, config)
             live = running_vigil(settings)
             where = "by the running Vigil's actors" if live else "in Redis (no Vigil running)"
             _say(f"erasing       {len(names)} name(s) from {len(tenants)} tenant(s), {where}")
             on = settings.model_copy(update={"redis_url": url})
             counts = asyncio.run(_erase(on, tenants, names, pseudonym, live))
-            trail = AuditTrail(client, audit_key(settings))
+            trail = AuditTrail(client, seal_key)
             for tenant, count in counts.items():
                 if count:
                     detail = {"pseudonym": pseudonym, "mentions": str(count)}

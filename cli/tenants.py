@@ -28,9 +28,8 @@ from cli.operator import operator
 from cluster import keys
 from cluster.audit_store import AuditTrail, audit_key
 from cluster.config import load_config
-from cluster.redis_client import text
 from cluster.settings import Settings
-from cluster.tenants import KeyInfo, create_key, list_keys, revoke_key
+from cluster.tenants import KeyInfo, all_tenants, create_key, list_keys, revoke_key
 
 
 def _say(message: str) -> None:
@@ -109,13 +108,6 @@ def _print_keys(found: list[KeyInfo]) -> None:
         _say(f"{k.key_id:<13} {k.kind:<12} {k.source:<8} {created:<21} {revoked:<21} {k.label}")
 
 
-def _tenants(client: redis.Redis, settings: Settings) -> list[str]:
-    """Every tenant: those in the config file and those made at run time."""
-    config = load_config(settings.config_path, settings.max_escalation_levels)
-    found = {t.id for t in config.tenants} | {text(t) for t in client.smembers(keys.tenants())}
-    return sorted(found)
-
-
 def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
     """``vigil audit verify`` (exit 1 when any trail is broken) and ``vigil audit show``."""
     with command_client(settings) as client:
@@ -129,7 +121,11 @@ def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
                     f"{entry.action.value:<16} {entry.target} {said}".rstrip()
                 )
             return 0
-        tenants = [args.tenant] if args.tenant else _tenants(client, settings)
+        if args.tenant:
+            tenants = [args.tenant]
+        else:
+            config = load_config(settings.config_path, settings.max_escalation_levels)
+            tenants = all_tenants(client, config)
         broken = 0
         for tenant in tenants:
             verdict = trail.verify(tenant)

@@ -8,7 +8,7 @@ The order makes it safe against a live system and against a crash at any step:
 2. every key of the tenant is revoked (within the key cache's TTL, requests are
    refused as unauthenticated rather than failing to start an actor);
 3. the running actors let go (the command kills the tenant's actor and asks its
-   correlator to forget it: ``cli/tenants.py``);
+   correlator to forget it: ``cli/tenant_delete.py``);
 4. every ``<tenant>:*`` key, its registry entries and its loop heartbeats are deleted;
 5. a scan proves nothing of the tenant is left.
 
@@ -20,14 +20,13 @@ tenant; the deletion itself is written to the system trail (``vigil:audit``).
 
 from __future__ import annotations
 
-import json
-
 import redis
 
 from cluster import keys
 from cluster.errors import TenantDeleted
 from cluster.loop_beats import forget_beats_sync
 from cluster.redis_client import sync_client, text
+from cluster.tenants import key_id, revocation, runtime_keys
 
 SCAN_BATCH = 1000
 
@@ -52,26 +51,20 @@ def refuse_if_deleted(tenant: str, redis_url: str) -> None:
         client.close()
 
 
-def _registered_digests(client: redis.Redis, registry: str, tenant: str) -> list[str]:
-    """The digests in a key registry that belong to the tenant (either record format)."""
-    found = []
-    for digest, raw in client.hscan_iter(registry, count=SCAN_BATCH):
-        value = text(raw)
-        owner = json.loads(value)["tenant"] if value.startswith("{") else value
-        if owner == tenant:
-            found.append(text(digest))
-    return found
+def _runtime_digests(client: redis.Redis, tenant: str) -> list[tuple[str, str]]:
+    """(registry, digest) of every key of the tenant made at run time."""
+    return [
+        (keys.integration_keys() if integration else keys.api_keys(), digest)
+        for integration in (False, True)
+        for digest, _ in runtime_keys(client, tenant, integration=integration)
+    ]
 
 
 def revoke_all(client: redis.Redis, tenant: str, at: float, why: str) -> int:
     """Step 2: every run-time key of the tenant revoked; how many."""
-    digests = [
-        d
-        for registry in (keys.api_keys(), keys.integration_keys())
-        for d in _registered_digests(client, registry, tenant)
-    ]
-    mark = json.dumps({"tenant": tenant, "at": at, "why": why})
+    digests = [digest for _, digest in _runtime_digests(client, tenant)]
     if digests:
+        mark = revocation(tenant, at, why)
         client.hset(keys.revoked_keys(), mapping=dict.fromkeys(digests, mark))
     return len(digests)
 
@@ -87,10 +80,8 @@ def delete_data(client: redis.Redis, tenant: str) -> int:
     found = tenant_keys(client, tenant)
     for start in range(0, len(found), SCAN_BATCH):
         client.delete(*found[start : start + SCAN_BATCH])
-    for registry in (keys.api_keys(), keys.integration_keys()):
-        digests = _registered_digests(client, registry, tenant)
-        if digests:
-            client.hdel(registry, *digests)
+    for registry, digest in _runtime_digests(client, tenant):
+        client.hdel(registry, digest)
     client.srem(keys.tenants(), tenant)
     forget_beats_sync(client, tenant)
     return len(found)
@@ -99,8 +90,9 @@ def delete_data(client: redis.Redis, tenant: str) -> int:
 def leftovers(client: redis.Redis, tenant: str) -> list[str]:
     """Step 5: what of the tenant is still stored (empty when the deletion is done)."""
     left = tenant_keys(client, tenant)
-    for registry in (keys.api_keys(), keys.integration_keys()):
-        left += [f"{registry} {d[:12]}" for d in _registered_digests(client, registry, tenant)]
+    left += [
+        f"{registry} {key_id(digest)}" for registry, digest in _runtime_digests(client, tenant)
+    ]
     if client.sismember(keys.tenants(), tenant):
         left.append(f"{keys.tenants()} {tenant}")
     return left

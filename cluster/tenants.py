@@ -26,6 +26,7 @@ from cluster.redis_client import text
 
 API_KEY_PREFIX = "vgl_"
 KEY_ID_LENGTH = 12
+SCAN_BATCH = 1000
 
 
 def key_id(digest: str) -> str:
@@ -113,14 +114,18 @@ def create_key(
     return key, KeyInfo(key_id(digest), tenant, label, kind, "runtime", now)
 
 
-def create_tenant(client: redis.Redis, tenant: str, label: str = "") -> str:
-    """Register ``tenant`` (if new) with a new API key; return the key."""
-    return create_key(client, tenant, label)[0]
-
-
-def create_integration_key(client: redis.Redis, tenant: str, label: str = "") -> str:
-    """Register a new integration key for ``tenant``; return it."""
-    return create_key(client, tenant, label, integration=True)[0]
+def runtime_keys(
+    client: redis.Redis, tenant: str, *, integration: bool
+) -> list[tuple[str, KeyInfo]]:
+    """The tenant's keys of one kind made at run time, each with its full digest."""
+    kind = "integration" if integration else "api"
+    found = []
+    for raw_digest, raw in client.hscan_iter(_registry(integration), count=SCAN_BATCH):
+        owner, label, created = _parse(raw)
+        if owner == tenant:
+            digest = text(raw_digest)
+            found.append((digest, KeyInfo(key_id(digest), tenant, label, kind, "runtime", created)))
+    return found
 
 
 def _digests(client: redis.Redis, config: VigilConfig, tenant: str) -> list[tuple[str, KeyInfo]]:
@@ -133,12 +138,8 @@ def _digests(client: redis.Redis, config: VigilConfig, tenant: str) -> list[tupl
     ):
         for k in configured:
             found.append((k.sha256, KeyInfo(key_id(k.sha256), tenant, k.label, kind, "config")))
-    for kind, integration in (("api", False), ("integration", True)):
-        for digest, raw in client.hgetall(_registry(integration)).items():
-            owner, label, created = _parse(raw)
-            if owner == tenant:
-                info = KeyInfo(key_id(text(digest)), tenant, label, kind, "runtime", created)
-                found.append((text(digest), info))
+    for integration in (False, True):
+        found += runtime_keys(client, tenant, integration=integration)
     revoked = client.hgetall(keys.revoked_keys())
     marked: list[tuple[str, KeyInfo]] = []
     for digest, info in found:
@@ -169,9 +170,13 @@ def revoke_key(
         raise LookupError(f"tenant {tenant!r} has no key {wanted!r} (see 'vigil tenant keys')")
     digest, info = matches[0]
     now = time.time()
-    mark = json.dumps({"tenant": tenant, "at": now, "why": reason})
-    client.hset(keys.revoked_keys(), digest, mark)
+    client.hset(keys.revoked_keys(), digest, revocation(tenant, now, reason))
     return replace(info, revoked_at=now)
+
+
+def revocation(tenant: str, at: float, why: str) -> str:
+    """What the revoked set keeps of a revoked key: whose, when and why."""
+    return json.dumps({"tenant": tenant, "at": at, "why": why})
 
 
 class TenantResolver:
@@ -228,7 +233,8 @@ class TenantResolver:
         tenant, label, _ = _parse(raw)
         return Principal(tenant, key_id(digest), label)
 
-    async def tenant_for(self, api_key: str) -> str | None:
-        """The tenant id the key belongs to, or ``None`` for an unknown or revoked key."""
-        principal = await self.principal_for(api_key)
-        return None if principal is None else principal.tenant
+
+def all_tenants(client: redis.Redis, config: VigilConfig) -> list[str]:
+    """Every tenant: those in the configuration file and those made at run time."""
+    made = {text(t) for t in client.smembers(keys.tenants())}
+    return sorted({t.id for t in config.tenants} | made)
