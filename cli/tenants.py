@@ -123,9 +123,9 @@ def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.tenant:
             tenants = [args.tenant]
-        else:
+        else:  # every tenant's trail, and the system's (tenant deletions are there)
             config = load_config(settings.config_path, settings.max_escalation_levels)
-            tenants = all_tenants(client, config)
+            tenants = [*all_tenants(client, config), keys.SYSTEM_PREFIX]
         broken = 0
         for tenant in tenants:
             verdict = trail.verify(tenant)

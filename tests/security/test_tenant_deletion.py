@@ -56,6 +56,11 @@ def test_a_tenant_made_at_run_time_is_deleted_whole(
     assert cli.main(["audit", "show", keys.SYSTEM_PREFIX]) == 0
     assert f"tenant.delete    {TENANT}" in capsys.readouterr().out
     assert cli.main(["audit", "verify", "--tenant", keys.SYSTEM_PREFIX]) == 0
+    capsys.readouterr()
+    assert cli.main(["audit", "verify"]) == 0  # every trail: the system's among them
+    assert any(
+        line.startswith(f"{keys.SYSTEM_PREFIX} ") for line in capsys.readouterr().out.splitlines()
+    )
 
 
 def test_a_tenant_of_the_configuration_file_is_not_deleted(
