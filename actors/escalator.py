@@ -157,6 +157,7 @@ class TenantEscalations:
     ) -> None:
         self.clock = clock  # the one source of "now": a test can drive it
         self.config = tenant
+        self.timeline_cap = tenant.tier_limits().timeline_entries  # its tier's
         self.settings = settings
         self.integrations: dict[str, list[Integration]] = {
             r.name: integrations_of(r) for r in routing.receivers if r.integrations()
@@ -738,8 +739,7 @@ class TenantEscalations:
             return
         notes, self.notes = self.notes, {}
         try:
-            cap = self.config.tier_limits().timeline_entries
-            await append_timelines(self.client, self.tenant, notes, cap)
+            await append_timelines(self.client, self.tenant, notes, self.timeline_cap)
         except Exception:
             for incident_id, entries in notes.items():
                 self.notes[incident_id] = entries + self.notes.get(incident_id, [])

@@ -118,9 +118,9 @@ class TenantActor(Whereabouts):
         configured = load_config(settings.config_path, settings.max_escalation_levels)
         self.limits = configured.limits_for(tenant)  # its tier's quotas and retention
         self.retention = self.limits.retention(settings.resolved_retention)
-        self.book = AlertBook(tenant, self.retention)
-        self.book.remember_all(self.store.load())
-        self.silences: dict[str, Silence] = {s.id: s for s in self.store.load_silences()}
+        self.book: AlertBook
+        self.silences: dict[str, Silence]
+        self._load()
         freeze_long_lived()
         relax_young_collections()
         self._lock = asyncio.Lock()
@@ -407,13 +407,16 @@ class TenantActor(Whereabouts):
                 self.store.client, self.tenant, names, pseudonym
             )
             if count:
-                alerts = await asyncio.to_thread(lambda: list(self.store.load()))
-                book = AlertBook(self.tenant, self.retention)
-                book.remember_all(alerts)
-                self.book = book
-                silences = await asyncio.to_thread(self.store.load_silences)
-                self.silences = {s.id: s for s in silences}
+                await asyncio.to_thread(self._load)  # a blocking read, off the event loop
             return count
+
+    def _load(self) -> None:
+        """Memory rebuilt from what is stored: every alert and silence of the tenant
+        (the book is swapped whole, so a reader meanwhile sees the old one or the new)."""
+        book = AlertBook(self.tenant, self.retention)
+        book.remember_all(self.store.load())
+        self.book = book
+        self.silences = {s.id: s for s in self.store.load_silences()}
 
     async def get_silence(self, silence_id: str) -> Silence:
         """One silence by id (``NotFound`` if the tenant has no such silence)."""

@@ -30,8 +30,11 @@ async def _missing(client: aioredis.Redis, tenant: str, incident_ids: Iterable[s
     gone: set[str] = set()
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        found = await client.hmget(keys.incidents(tenant), chunk)
-        gone.update(i for i, doc in zip(chunk, found, strict=True) if doc is None)
+        async with client.pipeline(transaction=False) as pipe:
+            for incident_id in chunk:  # existence only: the documents need not travel
+                pipe.hexists(keys.incidents(tenant), incident_id)
+            found = await pipe.execute()
+        gone.update(i for i, exists in zip(chunk, found, strict=True) if not exists)
     return gone
 
 
