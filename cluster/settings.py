@@ -18,6 +18,9 @@ from alerting.liveness import LivenessBounds
 from cluster.errors import SettingsError
 from cluster.outbound import OutboundPolicy, parse_networks
 
+DEFAULT_REDIS_MAXMEMORY = "4gb"
+"""The embedded Redis's memory bound (``VIGIL_REDIS_MAXMEMORY``, ``cluster/redis_server.py``)."""
+
 
 class Settings(BaseModel):
     """Vigil's configuration, each field read from the environment variable of its alias."""
@@ -34,7 +37,9 @@ class Settings(BaseModel):
     embedded_redis_port: int = Field(default=0, ge=0, le=65535, alias="VIGIL_REDIS_PORT")
     # The embedded Redis's memory bound; past it writes are refused (503), never evicted.
     redis_maxmemory: str = Field(
-        default="4gb", pattern=r"^[0-9]+(b|kb|mb|gb)?$", alias="VIGIL_REDIS_MAXMEMORY"
+        default=DEFAULT_REDIS_MAXMEMORY,
+        pattern=r"^[0-9]+(b|kb|mb|gb)?$",
+        alias="VIGIL_REDIS_MAXMEMORY",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="VIGIL_MAX_BODY_BYTES")
     max_bulk_body_bytes: int = Field(
