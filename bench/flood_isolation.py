@@ -24,13 +24,19 @@ from typing import Any
 
 import requests
 
-from bench.harness import Measurement, print_table, start_vigil, wait_ready, write_results
+from bench.harness import (
+    Measurement,
+    api_session,
+    print_table,
+    start_vigil,
+    wait_ready,
+    write_results,
+)
 
 
 def victim_latency(url: str, key: str, count: int, name: str) -> Measurement:
     """POST ``count`` alerts one at a time; each: ms until its 202."""
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {key}"
+    s = api_session(key)
     m = Measurement("vigil", name, 1, 1)
     started = time.monotonic()
     for _ in range(count):
@@ -57,8 +63,7 @@ class Flood:
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
 
     def _run(self) -> None:
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {self.key}"
+        s = api_session(self.key)
         deadline = time.monotonic() + 600  # bounded whatever happens
         while not self.stop.is_set() and time.monotonic() < deadline:
             body = {"labels": {"alertname": f"Flood{uuid.uuid4().hex[:8]}"}}

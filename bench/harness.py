@@ -322,3 +322,12 @@ def wait_ready(url: str, timeout: float = 120.0) -> None:
         except requests.RequestException:
             pass
         time.sleep(0.5)
+
+
+def api_session(key: str) -> Any:
+    """A ``requests`` session that sends ``key`` as its Bearer token."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    return session

@@ -22,9 +22,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
-
-from bench.harness import Measurement, print_table, start_vigil, wait_ready, write_results
+from bench.harness import (
+    Measurement,
+    api_session,
+    print_table,
+    start_vigil,
+    wait_ready,
+    write_results,
+)
 
 EVIL = "(a+)+b"
 POISON = "a" * 30
@@ -32,8 +37,7 @@ POISON = "a" * 30
 
 def incident_latency(url: str, key: str, count: int, name: str) -> Measurement:
     """POST ``count`` alerts one at a time; each: ms until its incident is listed."""
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {key}"
+    s = api_session(key)
     m = Measurement("vigil", name, 1, 1)
     started = time.monotonic()
     for _ in range(count):
@@ -65,8 +69,7 @@ def incident_latency(url: str, key: str, count: int, name: str) -> Measurement:
 
 def poison(url: str, key: str, alerts: int) -> None:
     """The attacker's silence and alerts that a backtracking engine chokes on."""
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {key}"
+    s = api_session(key)
     now = datetime.now(UTC)
     silence = {
         "matchers": [{"name": "probe", "value": EVIL, "isRegex": True, "isEqual": True}],
@@ -82,8 +85,7 @@ def poison(url: str, key: str, alerts: int) -> None:
 
 def unpoison(url: str, key: str) -> None:
     """Expire the attacker's silences and resolve its alerts."""
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {key}"
+    s = api_session(key)
     for found in s.get(f"{url}/api/v2/silences", timeout=60).json():
         s.delete(f"{url}/api/v2/silence/{found['id']}", timeout=60)
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()

