@@ -20,6 +20,8 @@ def test_tenant_create_prints_a_key_that_works(
     vigil: Vigil, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("REDIS_URL", vigil.redis.url)
+    # The system's data dir: the key's audit entry is sealed with the system's audit key.
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(vigil.settings.data_dir))
     assert cli.main(["tenant", "create", "newco"]) == 0
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert key.startswith("vgl_")
