@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import ray
 
+from actors.correlation_metrics import CorrelationMetrics
 from actors.loop_keeper import LoopKeeper, mark_progress
 from actors.risk_client import RiskClient
 from actors.tenant import freeze_long_lived, relax_young_collections
@@ -46,6 +47,14 @@ from cluster import keys
 from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
+from cluster.metrics import (
+    ANOMALY_ALARMS,
+    CORRELATOR_CHANGES,
+    RISK_SCORES,
+    expect_loop,
+    loop_failed,
+)
+from cluster.metrics_relay import watch_actor
 from cluster.person_erasure import erase_incidents
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
@@ -125,6 +134,7 @@ class TenantWorker:
         # Rate watching: kept across reloads (a Redis hiccup should not re-learn it).
         self.rates: RateWatch | None = None
         self.anomalies: list[RateAnomaly] = []
+        self.counted = CorrelationMetrics(tenant)
 
     def ensure_running(self) -> bool:
         """Run the loop (and the scoring loop) in the background where it is not running;
@@ -180,6 +190,7 @@ class TenantWorker:
             self.rates = RateWatch(watch, self.clock())
         if self.learning:
             await self._load_history(engine)
+        self.counted.restart(engine.incidents.values())
         self.seen = SeenChanges()
         for fields in await self.store.entries_before(stored.position, 20):
             for change in ChangeEntry.from_fields(fields).changes:
@@ -208,6 +219,7 @@ class TenantWorker:
                 if self.anomalies:
                     await self._raise_anomalies()
             except Exception as exc:  # Redis down, or a write failed half-way
+                loop_failed("correlator", exc)
                 if not failing:
                     log.warning("tenant %s: correlation failed, will retry: %r", self.tenant, exc)
                 failing = True
@@ -258,12 +270,14 @@ class TenantWorker:
         self.count_new_alerts(engine, changes, now)
         engine.tick(now)
         await self.commit(entries[-1][0])
+        CORRELATOR_CHANGES.labels(self.tenant).inc(len(changes))
 
     async def commit(self, position: str | None) -> None:
         """Store what the engine changed (and the new position) in one transaction."""
         assert self.engine is not None
         outbox = self.engine.take_outbox()
         await self.store.commit(outbox, position)
+        self.counted.count(outbox)  # once stored: a failed commit is applied again
         if position is not None:
             self.position = position
         if self.learning:
@@ -326,6 +340,7 @@ class TenantWorker:
             engine = await self.ready()
             for incident_id, risk in zip(rows, risks, strict=True):
                 engine.set_risk(incident_id, RiskScore(round(risk, 6), model, now))
+                RISK_SCORES.labels(self.tenant).observe(risk)
             self.learned.scored(rows)
             await self.commit(None)
         return len(rows)
@@ -358,6 +373,7 @@ class TenantWorker:
             self.anomalies = anomalies[-MAX_PENDING_ANOMALIES:] + self.anomalies
             return
         for anomaly in anomalies:
+            ANOMALY_ALARMS.labels(self.tenant, anomaly.kind).inc()
             log.info("tenant %s: %s", self.tenant, anomaly.summary())
 
 
@@ -393,6 +409,8 @@ class CorrelatorActor(Whereabouts):
         self.shards = shards
         self.settings = settings
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
+        watch_actor(correlator_name(shard), settings.redis_url, settings.metrics_interval_seconds)
+        expect_loop("correlator")
         self.workers: dict[str, TenantWorker] = {}
         self.forgotten: set[str] = set()  # deleted tenants: no worker starts for them again
         relax_young_collections()

@@ -62,6 +62,7 @@ from actors.notifiers.am_receivers import (
     integrations_of,
 )
 from actors.notifiers.channels import build_sender, tenant_channels
+from actors.notifiers.delivery_metrics import record_delivery
 from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
 from actors.stream_frontier import StreamFrontier
 from actors.whereabouts import Whereabouts
@@ -71,6 +72,7 @@ from alerting.delivery import RetryPolicy
 from alerting.errors import InvalidTransition
 from alerting.escalation import (
     Breach,
+    Deadline,
     EscalationPolicy,
     EscalationState,
     Notify,
@@ -100,6 +102,18 @@ from cluster.config import TenantConfig, VigilConfig, load_config
 from cluster.errors import SecretError
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
+from cluster.metrics import (
+    ESCALATION_DELAY,
+    ESCALATION_STEPS_DELIVERED,
+    ESCALATION_STEPS_DUE,
+    NOTIFICATION_FALLBACKS,
+    NOTIFICATION_RETRIES,
+    NOTIFICATIONS,
+    SLA_BREACHES,
+    expect_loop,
+    loop_failed,
+)
+from cluster.metrics_relay import watch_actor
 from cluster.notification_log import CoalescedLog, NotificationLog
 from cluster.record_retention import forget_purged
 from cluster.records import NotificationsEntry
@@ -194,6 +208,24 @@ class TenantEscalations:
         self.progress_at = 0.0  # epoch seconds of the last round (the heartbeat)
         self.entry_tasks: set[asyncio.Task[None]] = set()
         self._stored_position = ""
+        self._zero_metrics()
+
+    def _zero_metrics(self) -> None:
+        """Every series of the tenant at 0 from the start (see ``CorrelationMetrics``)."""
+        tenant = self.tenant
+        ESCALATION_STEPS_DUE.labels(tenant)
+        ESCALATION_STEPS_DELIVERED.labels(tenant)
+        ESCALATION_DELAY.labels(tenant)
+        for deadline in Deadline:
+            SLA_BREACHES.labels(tenant, deadline.value)
+        kinds: set[str] = {c.type for c in self.channels.values()}
+        for integrations in self.integrations.values():
+            kinds |= {i.section.removesuffix("_configs") for i in integrations}
+        for kind in kinds:
+            NOTIFICATION_RETRIES.labels(tenant, kind)
+            NOTIFICATION_FALLBACKS.labels(tenant, kind)
+            for outcome in ("delivered", "delivered_by_fallback", "failed"):
+                NOTIFICATIONS.labels(tenant, kind, outcome)
 
     @property
     def tenant(self) -> str:
@@ -232,6 +264,7 @@ class TenantEscalations:
                     self.progress_at = mark_progress()
                     await self._sweep_records()
                 except Exception as exc:
+                    loop_failed("escalator", exc)
                     log.warning("tenant %s: escalation round failed: %r", self.tenant, exc)
                     await asyncio.sleep(0.5)
 
@@ -375,7 +408,10 @@ class TenantEscalations:
         async with self.group_locks.hold(message.group_key), self.slots:
             chain = [(integration.name, group_sender(session))]
             pipeline = build_pipeline(chain, self.retry, rng=self.jitter, log=self.log)
+            started = time.perf_counter()
             delivery = await pipeline.run(Delivery(message))
+        kind = integration.section.removesuffix("_configs")
+        record_delivery(self.tenant, delivery, kind, lambda _: kind, time.perf_counter() - started)
         event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
         detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
         self._note(message.incident_id, [TimelineEntry(self.clock(), event, detail[:1000])])
@@ -592,6 +628,7 @@ class TenantEscalations:
         entries: list[TimelineEntry] = []
         for event in events:
             if isinstance(event, Breach):
+                SLA_BREACHES.labels(self.tenant, event.deadline.value).inc()
                 entries.append(
                     TimelineEntry(
                         now,
@@ -624,15 +661,19 @@ class TenantEscalations:
                 f"level {step.level + 1} (step {step.step}, {step.reason.value})",
             )
         ]
+        ESCALATION_STEPS_DUE.labels(self.tenant).inc()
+        ESCALATION_DELAY.labels(self.tenant).observe(max(0.0, (now - step.due).total_seconds()))
         found = recipients(step, self.config.people, self.config.schedule, now)
         entries += [TimelineEntry(now, event, detail) for event, detail in found.notes]
         # Remembered before sending: a resolved notice to someone whose firing notice
         # failed is better than none to someone who got it.
         await self.store.add_people(base.incident_id, step.level, found.people)
-        entries += await asyncio.gather(
+        sent = await asyncio.gather(
             *(self._send(session, message, chain) for chain in found.chains)
         )
-        return entries
+        if any(entry.event is TimelineEvent.DELIVERED for entry in sent):
+            ESCALATION_STEPS_DELIVERED.labels(self.tenant).inc()
+        return entries + sent
 
     async def _send(
         self, session: aiohttp.ClientSession, message: Message, chain: Chain
@@ -643,9 +684,22 @@ class TenantEscalations:
                 self.clock(), TimelineEvent.DELIVERY_FAILED, problem or "no channel"
             )
         pipeline = build_pipeline(senders, self.retry, rng=self.jitter, log=self.log)
+        started = time.perf_counter()
         delivery = await pipeline.run(Delivery(message))
+        record_delivery(
+            self.tenant,
+            delivery,
+            self._channel_type(chain[0]),
+            self._channel_type,
+            time.perf_counter() - started,
+        )
         event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
         return TimelineEntry(self.clock(), event, "; ".join(delivery.steps)[:1000])
+
+    def _channel_type(self, name: str) -> str:
+        """A channel's type (its metric label: names are the tenant's free text)."""
+        channel = self.channels.get(name)
+        return channel.type if channel is not None else "unknown"
 
     def _senders(
         self, session: aiohttp.ClientSession, chain: Chain
@@ -766,6 +820,10 @@ class EscalatorActor(Whereabouts):
     async def __init__(self, settings: Settings, shard: int = 0) -> None:  # type: ignore[misc]
         self.settings = settings
         self.shard = shard
+        watch_actor(
+            escalator_name(shard), settings.redis_url or "", settings.metrics_interval_seconds
+        )
+        expect_loop("escalator")
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantEscalations] = {}
         shards = settings.correlator_shards

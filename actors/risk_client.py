@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from cluster.metrics import PREDICTOR_ERRORS
 from cluster.runtime import PREDICTOR_DEPLOYMENT, SERVE_APP
 
 log = logging.getLogger("vigil.risk")
@@ -49,6 +50,7 @@ class RiskClient:
                 )
             answer = await asyncio.wait_for(self.handle.score.remote(rows), TIMEOUT_SECONDS)
         except Exception as exc:  # not deployed, restarting, or too slow
+            PREDICTOR_ERRORS.labels("correlator").inc()
             self.handle = None
             self.unavailable_until = time.monotonic() + RETRY_SECONDS
             if not self.warned:

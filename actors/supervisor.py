@@ -55,6 +55,8 @@ from cluster.config import load_config
 from cluster.errors import SecretError
 from cluster.health import loop_health
 from cluster.loop_beats import publish_beats
+from cluster.metrics import SELF_PAGES
+from cluster.metrics_relay import watch_actor
 from cluster.redis_client import async_client
 from cluster.runtime import long_lived_actor_options
 from cluster.secret_cache import SecretCache, SecretSnapshot
@@ -74,6 +76,7 @@ class SupervisorActor(Whereabouts):
 
     async def __init__(self, settings: Settings) -> None:  # type: ignore[misc]
         self.settings = settings
+        watch_actor(SUPERVISOR_NAME, settings.redis_url or "", settings.metrics_interval_seconds)
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.monitoring = self.config.monitoring
         self.client = async_client(settings.redis_url or "", socket_timeout=2)
@@ -193,6 +196,9 @@ class SupervisorActor(Whereabouts):
             labels={"alertname": "VigilUnhealthy", "vigil": "self-monitoring"},
         )
         delivered = await self._deliver(session, self.monitoring.page, message)
+        SELF_PAGES.labels(
+            ("firing" if firing else "resolved") if delivered else "undelivered"
+        ).inc()
         if delivered:
             self.pages_sent += 1
         if firing and delivered and self.state.episode == state.episode and self.state.failing:

@@ -54,6 +54,8 @@ from alerting.silence import (
 )
 from cluster.clock import Clock, utc_now
 from cluster.config import load_config
+from cluster.metrics import expect_loop, loop_failed
+from cluster.metrics_relay import watch_actor
 from cluster.person_erasure import erase_alerts_and_silences
 from cluster.runtime import (
     long_lived_actor_options,
@@ -112,6 +114,9 @@ class TenantActor(Whereabouts):
         self.tenant = tenant
         self.settings = settings
         refuse_if_deleted(tenant, settings.redis_url)
+        name = tenant_actor_name(tenant)
+        watch_actor(name, settings.redis_url, settings.metrics_interval_seconds)
+        expect_loop("tenant_sweep")
         # Read once per batch on the hot path; the settings make a new timedelta each time.
         self.resolve_timeout = settings.resolve_timeout
         self.store = AlertStore(tenant, settings.redis_url)
@@ -185,6 +190,7 @@ class TenantActor(Whereabouts):
                     await self._sweep(self.clock())
                 failing = False
             except Exception as exc:  # Redis briefly down: what was due is retried next time
+                loop_failed("tenant_sweep", exc)
                 if not failing:  # once per outage, not once per second
                     log.warning("tenant %s: sweep failed, will retry: %r", self.tenant, exc)
                 failing = True

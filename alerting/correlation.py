@@ -54,6 +54,9 @@ from alerting.silence import Silence, SilenceState, silenced_by
 RELATION_SAMPLE = 20
 """Members of a candidate incident compared for similarity: its newest ones."""
 
+MEMBERSHIPS_BY = "memberships_by_"
+"""Prefix of the counters of members by why they joined (``memberships_by_group_key``)."""
+
 RISK_STEP = 0.1
 """A rescoring that moves the risk by less than this is stored but not put on the timeline."""
 
@@ -418,6 +421,7 @@ class TenantCorrelation:
         self._to_score[incident.id] = None
         self.membership.setdefault(fp, {})[route.path] = incident.id
         self._bump("memberships")
+        self._bump(f"{MEMBERSHIPS_BY}{reason.value}")
         return incident.id
 
     def _update_member(

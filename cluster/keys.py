@@ -186,6 +186,18 @@ def loop_beats() -> str:
     return f"{SYSTEM_PREFIX}:loops"
 
 
+def metrics() -> str:
+    """Hash: process name → its latest metric samples (``cluster/metrics_relay.py``);
+    a process that stopped publishing is dropped by the reader once stale."""
+    return f"{SYSTEM_PREFIX}:metrics"
+
+
+def actor_starts() -> str:
+    """Hash: actor name → how many times it started (restarts are starts after the
+    first); survives the actors, so ``/metrics`` shows restarts as a counter."""
+    return f"{SYSTEM_PREFIX}:actor-starts"
+
+
 def supervisor() -> str:
     """Hash: the supervisor's own heartbeat and what it last judged and paged."""
     return f"{SYSTEM_PREFIX}:supervisor"

@@ -83,6 +83,14 @@ class Settings(BaseModel):
     # The key that seals audit entries (cluster/audit_store.py); unset: a 0600 file in
     # the data dir. Every node of a cluster needs the same one.
     audit_key: SecretStr | None = Field(default=None, alias="VIGIL_AUDIT_KEY")
+    # The Bearer token Prometheus presents to GET /metrics; unset: a 0600 file in the
+    # data dir (``metrics-token``), made once. /metrics names every tenant, so it is not
+    # served to tenants' keys nor to nobody.
+    metrics_token: SecretStr | None = Field(default=None, alias="VIGIL_METRICS_TOKEN")
+    # How often each process publishes its metrics for /metrics (cluster/metrics_relay.py).
+    metrics_interval_seconds: float = Field(
+        default=5.0, gt=0, le=60, alias="VIGIL_METRICS_INTERVAL"
+    )
     # Where people reach Vigil (links in Slack and Teams messages); default: the API.
     public_url: str | None = Field(default=None, pattern="^https?://", alias="VIGIL_PUBLIC_URL")
     # Networks notifiers may reach beyond the public internet (cluster/outbound.py), as
@@ -102,6 +110,7 @@ class Settings(BaseModel):
         "prediction_model",
         "encryption_keys",
         "audit_key",
+        "metrics_token",
         "public_url",
         mode="before",
     )

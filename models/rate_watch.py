@@ -107,6 +107,8 @@ class RateAnomaly:
 
 
 _KIND_VALUE = {"AlertStorm": "storm", "AlertSilence": "silence"}
+ANOMALY_KINDS = tuple(_KIND_VALUE)
+"""Every ``RateAnomaly.kind``."""
 
 
 def _spell(bucket: timedelta) -> str:

@@ -34,11 +34,17 @@ from alerting.errors import VigilError
 from alerting.lifecycle import Action, IngestResult
 from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
 from alerting.rate_limit import TokenBucket, retry_after
+
+# The module, not its families: Serve pickles the deployment class with the globals
+# its methods name, and a metric holds a lock (a module pickles by reference).
+from cluster import metrics
 from cluster.audit_store import AuditTrail, audit_key
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.errors import SecretError
 from cluster.health import health_record, loop_health
+from cluster.metrics_relay import publish_metrics, replica_process
+from cluster.metrics_token import metrics_token
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, escalator_name, shard_of, tenant_actor_name
 from cluster.secrets import SecretStore, box_for
@@ -51,6 +57,7 @@ from serve_app import (
     audit_api,
     incidents_api,
     links_api,
+    metrics_api,
     pagerduty_api,
     schedules_api,
     slack_api,
@@ -63,6 +70,7 @@ from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.problems import ApiError, refusal, unavailable, validated
 from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
 from serve_app.replica import Replica
+from serve_app.request_metrics import RequestMetricsMiddleware, current_tally
 from serve_app.wire import json_body, read_json_body, read_model
 
 keep_replica_grpc_on_loopback()  # before Serve starts this replica's gRPC server
@@ -107,6 +115,8 @@ app = FastAPI(
     version="0.1.0",
 )
 app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(app))
+# Added last, so outermost: it counts the body limit's refusals too.
+app.add_middleware(RequestMetricsMiddleware)
 # The compatible APIs are plain routes that reach the replica through app.state; they
 # must be on the app before serve.ingress wraps it below.
 app.include_router(alertmanager_api.router)
@@ -117,6 +127,7 @@ app.include_router(schedules_api.router)
 app.include_router(slack_api.router)
 app.include_router(links_api.router)
 app.include_router(audit_api.router)
+app.include_router(metrics_api.router)
 
 
 @app.exception_handler(ApiError)
@@ -170,6 +181,9 @@ class Ingress:
         )
         self.started = time.time()
         self.started_at = datetime.now(UTC)  # loops have stall_after from here to beat
+        self.metrics_token = metrics_token(settings)
+        self.process_name = replica_process("ingress")
+        publish_metrics(self.process_name, settings.redis_url, settings.metrics_interval_seconds)
         replica: Replica = self  # mypy checks the replica is what the routers expect
         app.state.ingress = replica  # the routers of the other APIs reach it here
         self.calls: dict[str, ActorCall] = {}  # actor name → its kept calls
@@ -207,6 +221,7 @@ class Ingress:
         The bucket is this replica's: with N replicas a tenant gets up to N times its
         rate, which the tiers' numbers allow for (``configs/serve.yaml`` caps N).
         """
+        current_tally().tenant = tenant  # a refusal from here on is the tenant's
         now = time.monotonic()
         bucket = self.buckets.get(tenant)
         if bucket is None:
@@ -310,7 +325,13 @@ class Ingress:
         unhashed = [a for a in alerts if not a.has_fingerprint]
         for alert, value in zip(unhashed, fingerprints([a.labels for a in unhashed]), strict=True):
             alert.with_fingerprint(value)
-        return await ingester.submit(alerts)
+        current_tally().received += len(alerts)
+        results = await ingester.submit(alerts)
+        # A repeat of an open alert; a resolution keeps its alert's id too, but is news.
+        duplicates = sum(1 for r in results if r["duplicate"] and r["status"] != "resolved")
+        metrics.ALERTS_STORED.labels(tenant).inc(len(results) - duplicates)
+        metrics.ALERTS_DUPLICATE.labels(tenant).inc(duplicates)
+        return results
 
     # -- health ------------------------------------------------------------------------
 

@@ -24,6 +24,10 @@ import numpy as np
 import xgboost as xgb
 from ray import serve
 
+# The module, not its families: Serve pickles the deployment class with the globals
+# its methods name, and a metric holds a lock (a module pickles by reference).
+from cluster import metrics
+from cluster.metrics_relay import publish_metrics, replica_process
 from cluster.redis_client import sync_client
 from cluster.runtime import PREDICTOR_DEPLOYMENT
 from cluster.serve_loopback import keep_replica_grpc_on_loopback
@@ -75,6 +79,9 @@ class Predictor:
         self.poll_seconds = float(DEFAULT_BATCHING["poll_seconds"])
         self.checked_at = 0.0
         self.counts = {"requests": 0, "rows": 0, "batches": 0}
+        process = replica_process("predictor")
+        publish_metrics(process, settings.redis_url, settings.metrics_interval_seconds)
+        metrics.PREDICTOR_ERRORS.labels("predictor")  # at 0 from the start
         self.refresh()
         if self.problem is not None:
             raise RuntimeError(self.problem)  # a pinned version that does not exist
@@ -96,7 +103,10 @@ class Predictor:
                 self.model, self.problem = None, None
                 return
             if self.model is None or self.model.version != version:
+                if self.model is not None:
+                    metrics.MODEL_SERVING.remove(self.model.version)
                 self.model = LoadedModel(version, self.registry.booster(version))
+                metrics.MODEL_SERVING.labels(version).set(1)
                 log.warning("predictor serves model %s", version)
             self.problem = None
         except UnknownModel as exc:
@@ -130,7 +140,15 @@ class Predictor:
         self.counts["batches"] += 1
         sizes = [len(r) for r in requests]
         matrix = np.array([row for rows in requests for row in rows], dtype=np.float32)
-        risks = model.predict(matrix).tolist()
+        started = time.perf_counter()
+        try:
+            risks = model.predict(matrix).tolist()
+        except Exception:
+            metrics.PREDICTOR_ERRORS.labels("predictor").inc()
+            raise
+        metrics.PREDICTOR_LATENCY.observe(time.perf_counter() - started)
+        metrics.PREDICTOR_BATCH.observe(len(matrix))
+        metrics.PREDICTIONS.inc(len(matrix))
         answers, start = [], 0
         for size in sizes:
             answers.append((model.version, risks[start : start + size]))

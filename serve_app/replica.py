@@ -35,6 +35,8 @@ class Replica(Protocol):
     integrations: TenantResolver  # PagerDuty integration keys → tenants
     started: float  # epoch seconds the replica started
     audit_trail: AuditTrail  # every tenant's audit entries
+    metrics_token: str  # the Bearer token GET /metrics takes
+    process_name: str  # this replica's ``process`` label in /metrics
 
     async def principal(self, request: Request) -> Principal:
         """Who the request's API key is: tenant, key id and label (401 / 503)."""

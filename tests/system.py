@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {
     name: f"{name}-key-{secrets.token_hex(8)}"
-    for name in ("acme", "globex", "initech", "umbrella", "hooli", "ops", "tiny")
+    for name in ("acme", "globex", "initech", "umbrella", "hooli", "ops", "tiny", "metered")
 }
 # The grouping parity scenarios run one tenant each, with the scenario's routing.
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
@@ -244,6 +244,19 @@ MONITORING: dict[str, Any] = {
     "repeat_interval": "0s",
     "watchdog": {"channel": "deadman", "interval": "2s", "alert": True},
 }
+# metered is the metrics test's alone (tests/acceptance/test_vigil_metrics.py), so its
+# counts are exact: every alert pages the "page" webhook once, at level 1.
+METERED_TENANT: dict[str, Any] = {
+    "alertmanager": {
+        "route": {"receiver": "team", "group_by": ["alertname"], "group_wait": "0s"},
+        "receivers": [{"name": "team"}],
+    },
+    "escalation": {
+        "policies": {"once": {"levels": [{"targets": [{"channel": "page"}]}]}},
+        "default_policy": "once",
+    },
+    "channels": {"page": {"type": "webhook", "url_secret": "page-url"}},
+}
 # A loop with no round for this long is stalled (the default is 30 s); generous enough
 # for a loaded 2-core machine, short enough for the stall tests.
 LOOP_STALL_SECONDS = 8.0
@@ -349,6 +362,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
             entry.update(OPS_TENANT)
         if tenant == "tiny":
             entry.update(TINY_TIER)
+        if tenant == "metered":
+            entry.update(METERED_TENANT)
         tenants.append(entry)
     document = {"tenants": tenants, "monitoring": MONITORING}
     config.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -361,6 +376,7 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
         CRITICAL_ALERT_MAX_ESCALATION_LEVELS=3,
         CRITICAL_ALERT_CACHE_TTL=0,
         VIGIL_LOOP_STALL_SECONDS=LOOP_STALL_SECONDS,
+        VIGIL_METRICS_INTERVAL=1,  # the metrics test waits on counts; a second is enough
         # The tests' receivers (webhooks, Slack, PagerDuty, Teams) listen on loopback,
         # which the outbound policy refuses unless allowed (tests/security prove it).
         VIGIL_OUTBOUND_ALLOW=TEST_RECEIVERS,

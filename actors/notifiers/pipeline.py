@@ -50,10 +50,24 @@ class Delivery:
     tries: int = 0  # tries on the current channel
     delivered_by: str | None = None
     steps: list[str] = field(default_factory=list)
+    # For the metrics: every try as (channel, result), and what the stages did.
+    attempts: list[tuple[str, str]] = field(default_factory=list)
+    retries: int = 0
+    fallbacks: int = 0
+    from_log: bool = False  # the notification log had it: nothing was sent
 
     @property
     def delivered(self) -> bool:
         return self.delivered_by is not None
+
+    @property
+    def outcome(self) -> str:
+        """``already_delivered``, ``delivered``, ``delivered_by_fallback`` or ``failed``."""
+        if self.from_log:
+            return "already_delivered"
+        if not self.delivered:
+            return "failed"
+        return "delivered_by_fallback" if self.fallbacks else "delivered"
 
 
 class Stage(Protocol):
@@ -77,6 +91,7 @@ class Send:
         except Exception as exc:  # a sender bug must not stop the fallback chain
             delivery.attempt = Attempt(AttemptKind.CONNECTION_ERROR)
             delivery.steps.append(f"{self.channel}: send failed ({type(exc).__name__})")
+        delivery.attempts.append((self.channel, delivery.attempt.kind.value))
         if delivery.attempt.kind is AttemptKind.DELIVERED:
             delivery.delivered_by = self.channel
         return delivery
@@ -117,6 +132,7 @@ class Retrying:
                 f"{channel}: {attempt.describe()} on try {delivery.tries}, "
                 f"retrying in {wait.total_seconds():.1f}s"
             )
+            delivery.retries += 1
             await self.sleep(wait.total_seconds())
 
 
@@ -130,6 +146,7 @@ class Fallback:
         for n, (channel, stage) in enumerate(self.chain):
             if n > 0:
                 delivery.steps.append(f"falling back to {channel}")
+                delivery.fallbacks += 1
             delivery = await stage.run(delivery)
             if delivery.delivered:
                 delivery.steps.append(f"delivered by {channel}")
@@ -160,6 +177,7 @@ class Logged:
         earlier = await self.log.delivered(notice)
         if earlier is not None:
             delivery.delivered_by = str(earlier["channel"])
+            delivery.from_log = True
             delivery.steps.append(f"already delivered by {delivery.delivered_by}")
             return delivery
         delivery = await self.inner.run(delivery)
