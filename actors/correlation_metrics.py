@@ -8,11 +8,13 @@ applied again after a reload is counted once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from alerting.correlation import MEMBERSHIPS_BY, Outbox
 from alerting.incident import Incident
 from alerting.relatedness import JoinReason
+from cluster.logs import log_event
 from cluster.metrics import (
     ANOMALY_ALARMS,
     CORRELATOR_CHANGES,
@@ -25,6 +27,26 @@ from cluster.metrics import (
     SUPPRESSED,
 )
 from models.rate_watch import ANOMALY_KINDS
+
+log = logging.getLogger("vigil.correlator")
+
+
+def log_timelines(tenant: str, outbox: Outbox) -> None:
+    """One line per new timeline entry of the commit, naming the alert it concerns."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for incident_id, entries in outbox.timeline.items():
+        members = outbox.members.get(incident_id, {})
+        for entry in entries:
+            member = members.get(entry.fingerprint) if entry.fingerprint else None
+            log_event(
+                log,
+                f"incident.{entry.event.value}",
+                entry.detail or entry.event.value.replace("_", " "),
+                tenant=tenant,
+                incident_id=incident_id,
+                alert_id=member.alert_id if member is not None else None,
+            )
 
 
 class CorrelationMetrics:
@@ -53,8 +75,10 @@ class CorrelationMetrics:
         INCIDENTS_OPEN.labels(self.tenant).set(len(self.open_ids))
 
     def count(self, outbox: Outbox) -> None:
-        """Count a stored commit (O(what it changed), never O(every incident))."""
+        """Count a stored commit (O(what it changed), never O(every incident)), and log
+        what happened to each incident: one line per timeline entry."""
         tenant = self.tenant
+        log_timelines(tenant, outbox)
         for name, amount in outbox.counters.items():
             if name == "incidents":
                 INCIDENTS_CREATED.labels(tenant).inc(amount)

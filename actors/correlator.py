@@ -43,7 +43,7 @@ from alerting.liveness import LoopKind
 from alerting.noise import noise_figures
 from alerting.query import Page
 from alerting.risk import RiskScore
-from cluster import keys
+from cluster import keys, tracing
 from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
 from cluster.incident_store import START, IncidentStore
@@ -54,7 +54,7 @@ from cluster.metrics import (
     expect_loop,
     loop_failed,
 )
-from cluster.metrics_relay import watch_actor
+from cluster.observability import observe_process
 from cluster.person_erasure import erase_incidents
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
@@ -249,8 +249,10 @@ class TenantWorker:
     ) -> None:
         records: list[tuple[AlertChangeRecord, datetime]] = []
         silences_changed = False
+        traces: list[str | None] = []
         for _, fields in entries:
             entry = ChangeEntry.from_fields(fields)
+            traces.append(entry.trace)
             for change in entry.changes:
                 if not self.seen.first_time(change.change_id):
                     continue
@@ -258,6 +260,18 @@ class TenantWorker:
                     silences_changed = True
                 else:
                     records.append((change, entry.at))
+        # A span only when a traced request stored one of these entries; the notifications
+        # this round writes carry its context on (cluster/tracing.py).
+        with tracing.span("correlate", traces, attributes={"vigil.tenant": self.tenant}):
+            await self._correlate(engine, records, silences_changed, entries[-1][0])
+
+    async def _correlate(
+        self,
+        engine: TenantCorrelation,
+        records: list[tuple[AlertChangeRecord, datetime]],
+        silences_changed: bool,
+        position: str,
+    ) -> None:
         unknown = list(
             dict.fromkeys(r.alert_id for r, _ in records if not engine.knows(r.fingerprint))
         )
@@ -269,7 +283,7 @@ class TenantWorker:
         engine.apply(changes, now)
         self.count_new_alerts(engine, changes, now)
         engine.tick(now)
-        await self.commit(entries[-1][0])
+        await self.commit(position)
         CORRELATOR_CHANGES.labels(self.tenant).inc(len(changes))
 
     async def commit(self, position: str | None) -> None:
@@ -409,7 +423,7 @@ class CorrelatorActor(Whereabouts):
         self.shards = shards
         self.settings = settings
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
-        watch_actor(correlator_name(shard), settings.redis_url, settings.metrics_interval_seconds)
+        observe_process(correlator_name(shard), settings)
         expect_loop("correlator")
         self.workers: dict[str, TenantWorker] = {}
         self.forgotten: set[str] = set()  # deleted tenants: no worker starts for them again

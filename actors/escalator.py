@@ -95,13 +95,14 @@ from alerting.incident import (
 from alerting.liveness import LoopKind
 from alerting.message import Message, MessageKind, message_of
 from alerting.recipients import Chain, recipients
-from cluster import keys
+from cluster import keys, tracing
 from cluster.clock import Clock, utc_now
 from cluster.coalescer import Coalescer
 from cluster.config import TenantConfig, VigilConfig, load_config
 from cluster.errors import SecretError
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
+from cluster.logs import log_event
 from cluster.metrics import (
     ESCALATION_DELAY,
     ESCALATION_STEPS_DELIVERED,
@@ -113,8 +114,8 @@ from cluster.metrics import (
     expect_loop,
     loop_failed,
 )
-from cluster.metrics_relay import watch_actor
 from cluster.notification_log import CoalescedLog, NotificationLog
+from cluster.observability import observe_process
 from cluster.record_retention import forget_purged
 from cluster.records import NotificationsEntry
 from cluster.redis_client import async_client, text
@@ -294,26 +295,13 @@ class TenantEscalations:
         )
         self.secrets = await self.secret_cache.snapshot()
         for _, entries in found:
-            read = [
-                (text(i), NotificationsEntry.from_fields(fields).notifications)
-                for i, fields in entries
-            ]
-            records = [r for _, entry_records in read for r in entry_records]
-            await self._start(session, [r for r in records if starts_escalation(r)])
-            docs = await self._alert_documents(records)
-            for entry, entry_records in read:
-                # Everything that may wait (a person's notices, a receiver's delivery,
-                # an incident's lock) runs in the background: a channel that is down
-                # must not hold up the next deadline. The entry counts as done, for the
-                # stored position, once all of it is.
-                work = self._escalation_work(session, entry_records)
-                work += [
-                    self._group_send(session, integration, message)
-                    for integration, message in self._group_sends(entry_records, docs)
-                ]
-                self.frontier.read(entry, len(work))
-                for piece in work:
-                    self._spawn_entry_work(entry, piece)
+            parsed = [(text(i), NotificationsEntry.from_fields(fields)) for i, fields in entries]
+            read = [(i, entry.notifications) for i, entry in parsed]
+            # Traced entries' work runs in a span of their trace: the tasks it starts
+            # (deliveries, the notifiers' calls) inherit it.
+            traces = [entry.trace for _, entry in parsed]
+            with tracing.span("escalate", traces, attributes={"vigil.tenant": self.tenant}):
+                await self._take(session, read)
             self.position = read[-1][0]
         await self._store_position()
         now = self.clock()
@@ -326,6 +314,28 @@ class TenantEscalations:
         if self.notes and (self.flushing is None or self.flushing.done()):
             # In the background: a busy correlator must not hold up the next deadline.
             self.flushing = asyncio.get_running_loop().create_task(self._flush_notes())
+
+    async def _take(
+        self, session: aiohttp.ClientSession, read: list[tuple[str, tuple[Notification, ...]]]
+    ) -> None:
+        """Start the work of stream entries just read: new escalations, news of
+        incidents, receivers' notifications."""
+        records = [r for _, entry_records in read for r in entry_records]
+        await self._start(session, [r for r in records if starts_escalation(r)])
+        docs = await self._alert_documents(records)
+        for entry, entry_records in read:
+            # Everything that may wait (a person's notices, a receiver's delivery, an
+            # incident's lock) runs in the background: a channel that is down must not
+            # hold up the next deadline. The entry counts as done, for the stored
+            # position, once all of it is.
+            work = self._escalation_work(session, entry_records)
+            work += [
+                self._group_send(session, integration, message)
+                for integration, message in self._group_sends(entry_records, docs)
+            ]
+            self.frontier.read(entry, len(work))
+            for piece in work:
+                self._spawn_entry_work(entry, piece)
 
     async def _store_position(self) -> None:
         """Store the position up to which every entry's deliveries are done (a restart
@@ -785,6 +795,14 @@ class TenantEscalations:
     def _note(self, incident_id: str, entries: list[TimelineEntry]) -> None:
         if entries:
             self.notes.setdefault(incident_id, []).extend(entries)
+            for entry in entries:
+                log_event(
+                    log,
+                    f"incident.{entry.event.value}",
+                    entry.detail or entry.event.value.replace("_", " "),
+                    tenant=self.tenant,
+                    incident_id=incident_id,
+                )
 
     async def _flush_notes(self) -> None:
         """Put the waiting entries on the incidents' stored timelines (kept for the next
@@ -820,9 +838,8 @@ class EscalatorActor(Whereabouts):
     async def __init__(self, settings: Settings, shard: int = 0) -> None:  # type: ignore[misc]
         self.settings = settings
         self.shard = shard
-        watch_actor(
-            escalator_name(shard), settings.redis_url or "", settings.metrics_interval_seconds
-        )
+        observe_process(escalator_name(shard), settings)
+
         expect_loop("escalator")
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantEscalations] = {}

@@ -17,7 +17,7 @@ from typing import Any
 
 import ray
 
-from cluster.metrics_relay import watch_actor
+from cluster.observability import observe_process
 from cluster.redis_client import sync_client
 from cluster.runtime import long_lived_actor_options
 from cluster.settings import Settings
@@ -66,8 +66,7 @@ class RetrainScheduler:
 
     async def __init__(self, settings: Settings) -> None:  # type: ignore[misc]
         self.settings = settings
-        interval = settings.metrics_interval_seconds
-        watch_actor(SCHEDULER_NAME, settings.redis_url or "", interval)
+        observe_process(SCHEDULER_NAME, settings)
         self.last: dict[str, Any] | None = None
         self.loop: asyncio.Task[None] | None = None
         await self.start()

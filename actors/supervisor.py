@@ -56,7 +56,7 @@ from cluster.errors import SecretError
 from cluster.health import loop_health
 from cluster.loop_beats import publish_beats
 from cluster.metrics import SELF_PAGES
-from cluster.metrics_relay import watch_actor
+from cluster.observability import observe_process
 from cluster.redis_client import async_client
 from cluster.runtime import long_lived_actor_options
 from cluster.secret_cache import SecretCache, SecretSnapshot
@@ -76,7 +76,7 @@ class SupervisorActor(Whereabouts):
 
     async def __init__(self, settings: Settings) -> None:  # type: ignore[misc]
         self.settings = settings
-        watch_actor(SUPERVISOR_NAME, settings.redis_url or "", settings.metrics_interval_seconds)
+        observe_process(SUPERVISOR_NAME, settings)
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.monitoring = self.config.monitoring
         self.client = async_client(settings.redis_url or "", socket_timeout=2)

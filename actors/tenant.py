@@ -16,6 +16,7 @@ import logging
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from alerting.alert_book import AlertBook
 from alerting.errors import QuotaExceeded, SilenceNotFound
 from alerting.lifecycle import (
     Action,
+    ChangeKind,
     IngestResult,
     Transition,
     acknowledge,
@@ -52,10 +54,12 @@ from alerting.silence import (
     silenced_by,
     sort_for_listing,
 )
+from cluster import tracing
 from cluster.clock import Clock, utc_now
 from cluster.config import load_config
+from cluster.logs import log_event
 from cluster.metrics import expect_loop, loop_failed
-from cluster.metrics_relay import watch_actor
+from cluster.observability import observe_process
 from cluster.person_erasure import erase_alerts_and_silences
 from cluster.runtime import (
     long_lived_actor_options,
@@ -99,6 +103,22 @@ def relax_young_collections() -> None:
     gc.set_threshold(YOUNG_GC_THRESHOLD, middle, oldest)
 
 
+def log_stored(tenant: str, steps: Sequence[Transition]) -> None:
+    """One line per stored batch that changed something besides refreshes: how many of
+    each kind, and the alerts (so ``vigil logs --incident`` finds them)."""
+    kinds: Counter[str] = Counter()
+    news: list[str] = []
+    for step in steps:
+        if step.change is None:
+            continue
+        kinds[step.change.value] += 1
+        if step.change is not ChangeKind.DUPLICATE:
+            news.append(step.alert.id)
+    if news:
+        summary = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+        log_event(log, "alerts.stored", f"stored: {summary}", tenant=tenant, alert_ids=news)
+
+
 def new_alert_id() -> str:
     """A random alert occurrence id: 32 hex digits."""
     return os.urandom(16).hex()
@@ -115,7 +135,7 @@ class TenantActor(Whereabouts):
         self.settings = settings
         refuse_if_deleted(tenant, settings.redis_url)
         name = tenant_actor_name(tenant)
-        watch_actor(name, settings.redis_url, settings.metrics_interval_seconds)
+        observe_process(name, settings)
         expect_loop("tenant_sweep")
         # Read once per batch on the hot path; the settings make a new timedelta each time.
         self.resolve_timeout = settings.resolve_timeout
@@ -155,6 +175,7 @@ class TenantActor(Whereabouts):
                 changed = True
         if changed:
             self.correlator.wake()
+            log_stored(self.tenant, steps)
 
     def _begin(self) -> None:
         """Every call: note the activity, and make sure the background sweeper runs.
@@ -221,12 +242,17 @@ class TenantActor(Whereabouts):
     async def ingest(self, batch: list[IncomingAlert]) -> list[IngestResult]:
         """Apply a batch of deliveries; return one result per alert, in order."""
         self._begin()
-        async with self._lock:
-            now = self.clock()
-            steps, results = self.book.receive_batch(batch, now, self.resolve_timeout, new_alert_id)
-            self._check_open_quota(steps)
-            await self._commit(steps, now)
-            return results
+        traces = [a.trace for a in batch] if tracing.enabled() else []
+        attributes = {"vigil.tenant": self.tenant, "vigil.alerts": len(batch)}
+        with tracing.span("tenant.ingest", traces, attributes=attributes):
+            async with self._lock:
+                now = self.clock()
+                steps, results = self.book.receive_batch(
+                    batch, now, self.resolve_timeout, new_alert_id
+                )
+                self._check_open_quota(steps)
+                await self._commit(steps, now)
+                return results
 
     def _check_open_quota(self, steps: Sequence[Transition]) -> None:
         """Refuse a batch, whole, that would open more alerts than the tier allows (one

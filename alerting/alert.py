@@ -117,15 +117,28 @@ class IncomingAlert(BaseModel):
         """Whether the fingerprint is already known (computed or recorded)."""
         return "fingerprint" in self.__dict__
 
+    def with_trace(self, traceparent: str | None) -> IncomingAlert:
+        """Record the trace the alert was sent in (a W3C ``traceparent``; not a field:
+        it is how it travelled, not what it says)."""
+        if traceparent:
+            self.__dict__["trace"] = traceparent
+        return self
+
+    @property
+    def trace(self) -> str | None:
+        """The ``traceparent`` of the request that sent the alert, if it was traced."""
+        found: str | None = self.__dict__.get("trace")
+        return found
+
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle as plain values plus the fingerprint.
+        """Pickle as plain values plus the fingerprint (and the trace, if any).
 
         The alert was validated where it was made (the ingress); the tenant actor that
         receives it rebuilds it without validating again, and does not hash its labels
         again. Crossing that process boundary is on the ingest hot path.
         """
         values = tuple(self.__dict__[name] for name in _INCOMING_FIELDS)
-        return (_rebuild_incoming, (values, self.fingerprint))
+        return (_rebuild_incoming, (values, self.fingerprint, self.trace))
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -189,10 +202,12 @@ def share_fields_set(instance: _M) -> _M:
     return instance
 
 
-def _rebuild_incoming(values: tuple[Any, ...], fingerprint_hex: str) -> IncomingAlert:
+def _rebuild_incoming(
+    values: tuple[Any, ...], fingerprint_hex: str, trace: str | None = None
+) -> IncomingAlert:
     """The other half of ``IncomingAlert.__reduce__``."""
     alert = trusted(IncomingAlert, dict(zip(_INCOMING_FIELDS, values, strict=True)))
-    return alert.with_fingerprint(fingerprint_hex)
+    return alert.with_fingerprint(fingerprint_hex).with_trace(trace)
 
 
 class Alert(BaseModel):

@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
 
         check_channels(load_config(settings.config_path, settings.max_escalation_levels))
         return routes.run_config_command(args, settings.config_path, settings.max_escalation_levels)
+    if args.command == "logs":
+        from cli import logs
+
+        return logs.cmd_logs(args, settings.data_dir)
     if args.command == "send":
         from cli import send
 

@@ -40,6 +40,14 @@ def add_lifecycle_commands(sub: Commands) -> None:
     up.add_argument("--detach", action="store_true", help="return once everything runs")
     sub.add_parser("down", help="stop what 'vigil up' started")
     sub.add_parser("status", help="is Vigil up and ready?")
+    logs = sub.add_parser("logs", help="read every process's logs, merged by time")
+    logs.add_argument("--tenant", help="only this tenant's lines")
+    logs.add_argument(
+        "--incident", help="one incident's story: its lines, its alerts' and its traces'"
+    )
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.add_argument("--last", type=int, default=200, help="how many lines before following")
+    logs.add_argument("--json", action="store_true", help="print the JSON lines as they are")
     send = sub.add_parser("send", help="send a test alert")
     send.add_argument("--api-key", default=DEMO_API_KEY)
     send.add_argument("--alertname", default="VigilTestAlert")

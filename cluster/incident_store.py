@@ -35,6 +35,7 @@ from alerting.timeutil import from_epoch
 from cluster import keys
 from cluster.records import NotificationsEntry
 from cluster.redis_client import TenantRedis, stream_entries, text
+from cluster.tracing import current_traceparent
 
 TIMELINE_CAP = TIERS[TierName.STANDARD].timeline_entries
 """Timeline entries kept per incident (the newest) unless the tenant's tier says
@@ -124,7 +125,9 @@ class IncidentStore(TenantRedis):
                 # Trimmed by the escalator, up to what it delivered (StreamFrontier).
                 pipe.xadd(
                     keys.notifications(t),
-                    NotificationsEntry(tuple(outbox.notifications)).to_fields(),  # type: ignore[arg-type]
+                    NotificationsEntry(
+                        tuple(outbox.notifications), current_traceparent()
+                    ).to_fields(),  # type: ignore[arg-type]
                 )
             self._replace(pipe, keys.flaps(t), outbox.flaps, _flap_record)
             self._replace(pipe, keys.groups(t), outbox.groups, group_to_record)

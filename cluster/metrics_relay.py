@@ -128,12 +128,6 @@ def replica_process(kind: str) -> str:
         return f"{kind}:pid-{os.getpid()}"
 
 
-def watch_actor(name: str, redis_url: str, interval: float) -> None:
-    """What every Vigil actor does in ``__init__``: publish its metrics under its name,
-    and count its start."""
-    publish_metrics(name, redis_url, interval, count_start=True)
-
-
 # -- reading: one exposition of every process -------------------------------------------
 
 

@@ -167,18 +167,23 @@ class ChangeEntry:
 
     at: datetime
     changes: tuple[ChangeRecord, ...]
+    trace: str | None = None  # the traceparent of the span that stored it (if traced)
 
     def to_fields(self) -> dict[str, str]:
-        return {
+        fields = {
             "at": f"{self.at.timestamp():.6f}",
             "count": str(len(self.changes)),
             "changes": json.dumps([c.to_record() for c in self.changes]),
         }
+        if self.trace:
+            fields["trace"] = self.trace
+        return fields
 
     @classmethod
     def from_fields(cls, fields: Mapping[bytes, bytes]) -> ChangeEntry:
         changes = tuple(change_from_record(r) for r in json.loads(fields[b"changes"]))
-        return cls(from_epoch(float(fields[b"at"])), changes)
+        trace = fields.get(b"trace")
+        return cls(from_epoch(float(fields[b"at"])), changes, trace.decode() if trace else None)
 
 
 def notification_to_record(n: Notification) -> dict[str, Any]:
@@ -224,21 +229,30 @@ class NotificationsEntry:
     notifications (a new group per alert would otherwise cost one XADD per alert)."""
 
     notifications: tuple[Notification, ...] = field(default_factory=tuple)
+    trace: str | None = None  # the traceparent of the correlation round (if traced)
 
     def to_fields(self) -> dict[str, str]:
         records = [notification_to_record(n) for n in self.notifications]
-        return {"count": str(len(records)), "notifications": json.dumps(records)}
+        fields = {"count": str(len(records)), "notifications": json.dumps(records)}
+        if self.trace:
+            fields["trace"] = self.trace
+        return fields
 
     @classmethod
     def from_fields(cls, fields: Mapping[bytes, bytes]) -> NotificationsEntry:
         records = json.loads(fields[b"notifications"])
-        return cls(tuple(notification_from_record(r) for r in records))
+        trace = fields.get(b"trace")
+        notifications = tuple(notification_from_record(r) for r in records)
+        return cls(notifications, trace.decode() if trace else None)
 
 
 def alert_change_entry(
-    steps: Sequence[Transition], now: datetime, new_id: Callable[[], str]
+    steps: Sequence[Transition],
+    now: datetime,
+    new_id: Callable[[], str],
+    trace: str | None = None,
 ) -> ChangeEntry:
     """The entry for one stored batch of lifecycle steps (those that changed something);
     ``new_id()`` makes each change's id."""
     changes = tuple(AlertChangeRecord.of(s, new_id()) for s in steps if s.change is not None)
-    return ChangeEntry(now, changes)
+    return ChangeEntry(now, changes, trace)

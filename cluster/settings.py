@@ -91,6 +91,15 @@ class Settings(BaseModel):
     metrics_interval_seconds: float = Field(
         default=5.0, gt=0, le=60, alias="VIGIL_METRICS_INTERVAL"
     )
+    # Logs: JSON lines on stderr and in <data dir>/logs (cluster/logs.py).
+    log_level: str = Field(
+        default="info", pattern="(?i)^(debug|info|warning|error)$", alias="VIGIL_LOG_LEVEL"
+    )
+    # Traces (cluster/tracing.py): exported over OTLP/HTTP when the endpoint is set.
+    otel_endpoint: str | None = Field(
+        default=None, pattern="^https?://", alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1, alias="VIGIL_TRACE_SAMPLE_RATIO")
     # Where people reach Vigil (links in Slack and Teams messages); default: the API.
     public_url: str | None = Field(default=None, pattern="^https?://", alias="VIGIL_PUBLIC_URL")
     # Networks notifiers may reach beyond the public internet (cluster/outbound.py), as
@@ -111,6 +120,7 @@ class Settings(BaseModel):
         "encryption_keys",
         "audit_key",
         "metrics_token",
+        "otel_endpoint",
         "public_url",
         mode="before",
     )

@@ -20,6 +20,7 @@ from alerting.silence import Silence, silence_from_record, silence_to_record
 from cluster import keys
 from cluster.records import ChangeEntry, SilenceChangeRecord, alert_change_entry
 from cluster.redis_client import TenantRedis, sync_client
+from cluster.tracing import current_traceparent
 
 SCAN_BATCH = 1000
 
@@ -51,7 +52,7 @@ class AlertStore(TenantRedis):
         if not changed:
             return
         docs = {s.alert.id: s.alert.model_dump_json() for s in changed}
-        entry = alert_change_entry(changed, now, new_change_id)
+        entry = alert_change_entry(changed, now, new_change_id, current_traceparent())
         await self._store_with_change(keys.alerts(self.tenant), docs, entry)
 
     async def _store_with_change(

@@ -37,14 +37,16 @@ from alerting.rate_limit import TokenBucket, retry_after
 
 # The module, not its families: Serve pickles the deployment class with the globals
 # its methods name, and a metric holds a lock (a module pickles by reference).
-from cluster import metrics
+from cluster import metrics, tracing
 from cluster.audit_store import AuditTrail, audit_key
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.errors import SecretError
 from cluster.health import health_record, loop_health
-from cluster.metrics_relay import publish_metrics, replica_process
+from cluster.logs import log_event
+from cluster.metrics_relay import replica_process
 from cluster.metrics_token import metrics_token
+from cluster.observability import observe_process
 from cluster.redis_client import async_client, sync_client
 from cluster.runtime import correlator_name, escalator_name, shard_of, tenant_actor_name
 from cluster.secrets import SecretStore, box_for
@@ -183,7 +185,7 @@ class Ingress:
         self.started_at = datetime.now(UTC)  # loops have stall_after from here to beat
         self.metrics_token = metrics_token(settings)
         self.process_name = replica_process("ingress")
-        publish_metrics(self.process_name, settings.redis_url, settings.metrics_interval_seconds)
+        observe_process(self.process_name, settings, actor=False)
         replica: Replica = self  # mypy checks the replica is what the routers expect
         app.state.ingress = replica  # the routers of the other APIs reach it here
         self.calls: dict[str, ActorCall] = {}  # actor name → its kept calls
@@ -267,6 +269,15 @@ class Ingress:
         that cannot be written is logged, not answered as a failure: the change is
         already made, and a retry would make it twice.
         """
+        kind, _, name = target.partition(" ")
+        log_event(
+            log,
+            f"api.{action.value}",
+            f"{actor} {action.value.replace('_', ' ')} {target}",
+            tenant=tenant,
+            incident_id=name if kind == "incident" else None,
+            alert_id=name if kind == "alert" else None,
+        )
         try:
             await asyncio.to_thread(self.audit_trail.append, tenant, actor, action, target, detail)
         except redis.RedisError as exc:
@@ -325,6 +336,10 @@ class Ingress:
         unhashed = [a for a in alerts if not a.has_fingerprint]
         for alert, value in zip(unhashed, fingerprints([a.labels for a in unhashed]), strict=True):
             alert.with_fingerprint(value)
+        traceparent = tracing.current_traceparent()
+        if traceparent is not None:
+            for alert in alerts:
+                alert.with_trace(traceparent)
         current_tally().received += len(alerts)
         results = await ingester.submit(alerts)
         # A repeat of an open alert; a resolution keeps its alert's id too, but is news.

@@ -27,7 +27,8 @@ from ray import serve
 # The module, not its families: Serve pickles the deployment class with the globals
 # its methods name, and a metric holds a lock (a module pickles by reference).
 from cluster import metrics
-from cluster.metrics_relay import publish_metrics, replica_process
+from cluster.metrics_relay import replica_process
+from cluster.observability import observe_process
 from cluster.redis_client import sync_client
 from cluster.runtime import PREDICTOR_DEPLOYMENT
 from cluster.serve_loopback import keep_replica_grpc_on_loopback
@@ -79,8 +80,7 @@ class Predictor:
         self.poll_seconds = float(DEFAULT_BATCHING["poll_seconds"])
         self.checked_at = 0.0
         self.counts = {"requests": 0, "rows": 0, "batches": 0}
-        process = replica_process("predictor")
-        publish_metrics(process, settings.redis_url, settings.metrics_interval_seconds)
+        observe_process(replica_process("predictor"), settings, actor=False)
         metrics.PREDICTOR_ERRORS.labels("predictor")  # at 0 from the start
         self.refresh()
         if self.problem is not None:

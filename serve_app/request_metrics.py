@@ -15,6 +15,7 @@ because a plain ASGI middleware runs them in the same task.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from contextvars import ContextVar
@@ -22,7 +23,11 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cluster import tracing
+from cluster.logs import log_event
 from cluster.metrics import ALERTS_RECEIVED, HTTP_DURATION, HTTP_REQUESTS, REQUESTS_REJECTED
+
+log = logging.getLogger("vigil.ingress")
 
 UNMATCHED = "unmatched"  # no route: one label for every unknown path
 ERROR_CODE = re.compile(r"[a-z][a-z_]{0,39}")
@@ -57,6 +62,19 @@ def refusal_reason(status: int, body: bytes) -> str:
     return f"http_{status}"
 
 
+def log_refusal(tenant: str, method: str, endpoint: str, status: int, reason: str) -> None:
+    """A refused request's line: a warning for Vigil's own failures (5xx), info for a
+    sender's mistake, debug for the floods (bad keys, rate limits) that would bury both."""
+    if status >= 500:
+        level = logging.WARNING
+    elif status in (401, 429):
+        level = logging.DEBUG
+    else:
+        level = logging.INFO
+    message = f"{method} {endpoint} refused {status} {reason}"
+    log_event(log, "http.refused", message, level, tenant=tenant or None)
+
+
 class RequestMetricsMiddleware:
     """Counts and times every HTTP request (see the module's docstring)."""
 
@@ -85,16 +103,28 @@ class RequestMetricsMiddleware:
                 refusal += bytes(message.get("body", b""))[:PEEK_BYTES]
             await send(message)
 
+        method = scope.get("method", "")
         try:
-            await self.app(scope, receive, watched)
+            if tracing.enabled():
+                headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+                with tracing.server_span(method, headers) as span:
+                    await self.app(scope, receive, watched)
+                    if span is not None:
+                        route = getattr(scope.get("route"), "path", UNMATCHED)
+                        span.update_name(f"{method} {route}")
+                        span.set_attribute("http.route", route)
+                        span.set_attribute("http.response.status_code", status)
+                        span.set_attribute("vigil.tenant", tally.tenant)
+            else:
+                await self.app(scope, receive, watched)
         finally:
             _current.reset(token)
-            route = scope.get("route")
-            endpoint = getattr(route, "path", None) or UNMATCHED
+            endpoint = getattr(scope.get("route"), "path", None) or UNMATCHED
             HTTP_DURATION.labels(endpoint).observe(time.perf_counter() - started)
-            HTTP_REQUESTS.labels(endpoint, scope.get("method", ""), str(status)).inc()
+            HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
             if tally.received:
                 ALERTS_RECEIVED.labels(tally.tenant, endpoint).inc(tally.received)
             if status >= 400:
                 reason = refusal_reason(status, refusal)
                 REQUESTS_REJECTED.labels(tally.tenant, endpoint, reason).inc()
+                log_refusal(tally.tenant, method, endpoint, status, reason)

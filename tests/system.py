@@ -35,6 +35,7 @@ from models.starter import register_starter
 from serve_app.app import APP_NAME, build
 from tests.acceptance.grouping_scenarios import SCENARIOS
 from tests.acceptance.notification_scenarios import NOTIFY_SCENARIOS
+from tests.otlp_receiver import OtlpReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
@@ -335,7 +336,19 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
 
 
 @pytest.fixture(scope="session")
-def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """Where every Vigil process of the session exports its traces."""
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    redis_server: EmbeddedRedis,
+    otlp_receiver: OtlpReceiver,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
     config = tmp_path_factory.mktemp("config") / "vigil.yaml"
     tenants: list[dict[str, Any]] = []
     for tenant, key in TENANTS.items():
@@ -377,6 +390,10 @@ def settings(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFacto
         CRITICAL_ALERT_CACHE_TTL=0,
         VIGIL_LOOP_STALL_SECONDS=LOOP_STALL_SECONDS,
         VIGIL_METRICS_INTERVAL=1,  # the metrics test waits on counts; a second is enough
+        # Traces go to the session's receiver, but only for requests that ask for one
+        # (a sampled traceparent): the other tests' requests cost no exports.
+        OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,
+        VIGIL_TRACE_SAMPLE_RATIO=0,
         # The tests' receivers (webhooks, Slack, PagerDuty, Teams) listen on loopback,
         # which the outbound policy refuses unless allowed (tests/security prove it).
         VIGIL_OUTBOUND_ALLOW=TEST_RECEIVERS,

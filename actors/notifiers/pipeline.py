@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from opentelemetry.trace import SpanKind
+
 from alerting.delivery import Attempt, AttemptKind, RetryPolicy
+from cluster import tracing
 
 
 class Notice(Protocol):
@@ -86,11 +89,15 @@ class Send:
     async def run(self, delivery: Delivery) -> Delivery:
         delivery.channel = self.channel
         delivery.tries += 1
-        try:
-            delivery.attempt = await self.sender(delivery.message)
-        except Exception as exc:  # a sender bug must not stop the fallback chain
-            delivery.attempt = Attempt(AttemptKind.CONNECTION_ERROR)
-            delivery.steps.append(f"{self.channel}: send failed ({type(exc).__name__})")
+        attributes = {"vigil.channel": self.channel, "vigil.try": delivery.tries}
+        with tracing.span("notify", kind=SpanKind.CLIENT, attributes=attributes) as span:
+            try:
+                delivery.attempt = await self.sender(delivery.message)
+            except Exception as exc:  # a sender bug must not stop the fallback chain
+                delivery.attempt = Attempt(AttemptKind.CONNECTION_ERROR)
+                delivery.steps.append(f"{self.channel}: send failed ({type(exc).__name__})")
+            if span is not None:
+                span.set_attribute("vigil.result", delivery.attempt.kind.value)
         delivery.attempts.append((self.channel, delivery.attempt.kind.value))
         if delivery.attempt.kind is AttemptKind.DELIVERED:
             delivery.delivered_by = self.channel
