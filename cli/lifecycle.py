@@ -21,9 +21,19 @@ from cli.running import api_url, http, read_state, running_api_url, state_path
 from cluster import runtime
 from cluster.config import VigilConfig, hash_api_key, load_config
 from cluster.errors import ConfigError
+from cluster.logs import LOG_DIR
+from cluster.metrics_token import metrics_token, metrics_token_path
 from cluster.redis_server import EmbeddedRedis
 from cluster.settings import Settings
 from models.registry import UnknownModel
+
+
+def _metrics_token_where(settings: Settings) -> str:
+    """Where Prometheus finds the token of ``/metrics`` (made now if it is the file's)."""
+    if settings.metrics_token is not None:
+        return "VIGIL_METRICS_TOKEN"
+    metrics_token(settings)
+    return str(metrics_token_path(settings))
 
 
 def _say(message: str) -> None:
@@ -69,7 +79,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None
     if settings.ray_address is None and not runtime.local_ray_running():
         _say("ray           starting a local head ...")
-        ray_head = runtime.start_local_head()
+        ray_head = runtime.start_local_head(ray_metrics=settings.ray_metrics)
     context = runtime.connect(settings.ray_address)
     if not settings.ml_enabled:
         _say("model         ML off (CRITICAL_ALERT_ML_ENABLED=false): no risk scores")
@@ -100,9 +110,15 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _say(f"pagerduty     {api}/v2/enqueue   (routing_key = an integration key)")
     _say(f"am webhook    {api}/api/v1/integrations/alertmanager")
     _say(f"incidents     {api}/api/v1/incidents   (noise figures: {api}/api/v1/noise)")
+    _say(f"metrics       {api}/metrics   (Bearer token: {_metrics_token_where(settings)})")
+    _say(f"logs          {settings.data_dir / LOG_DIR}   (vigil logs [--incident ID] [-f])")
+    if settings.otel_endpoint:
+        _say(f"traces        OTLP to {settings.otel_endpoint}")
     if context.dashboard_url:
         login = f"   (token: {token_file})" if token_file else ""
         _say(f"ray dashboard http://{context.dashboard_url}{login}")
+        if settings.ray_metrics and ray_head is not None:
+            _say("ray metrics   on: scrape /tmp/ray/prom_metrics_service_discovery.json")
     _say(f"config        {settings.config_path}")
     if demo_tenants:
         _say(f"try it        vigil send   (demo API key: {DEMO_API_KEY})")

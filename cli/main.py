@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         from cli import lifecycle
 
         if args.command == "up":
+            if args.ray_metrics:
+                settings = settings.model_copy(update={"ray_metrics": True})
             return lifecycle.cmd_up(settings, args.detach)
         if args.command == "down":
             return lifecycle.cmd_down(settings)

@@ -38,6 +38,12 @@ def add_lifecycle_commands(sub: Commands) -> None:
     """``up``, ``down``, ``status`` and ``send``."""
     up = sub.add_parser("up", help="start Vigil (local Ray, embedded Redis, demo config)")
     up.add_argument("--detach", action="store_true", help="return once everything runs")
+    up.add_argument(
+        "--ray-metrics",
+        action="store_true",
+        help="turn Ray's own metrics on (the Ray dashboard's metrics views; costs throughput,"
+        " see bench/README.md); also VIGIL_RAY_METRICS=1",
+    )
     sub.add_parser("down", help="stop what 'vigil up' started")
     sub.add_parser("status", help="is Vigil up and ready?")
     logs = sub.add_parser("logs", help="read every process's logs, merged by time")

@@ -129,10 +129,20 @@ GCS, the raylet, the dashboard and every worker inherit it, so ``vigil down`` st
 exactly those and never another Ray on the same machine."""
 
 
-def start_local_head(num_cpus: int | None = None, dashboard_port: int = 8265) -> str:
+RAY_METRICS_ENV = {
+    "RAY_enable_metrics_collection": "1",
+    "RAY_task_events_report_interval_ms": "1000",
+}
+"""What ``vigil up --ray-metrics`` gives the head instead of ``LEAN_RAY_ENV``'s values:
+Ray's metrics agent and task events on, for the Ray dashboard's metrics and task views."""
+
+
+def start_local_head(
+    num_cpus: int | None = None, dashboard_port: int = 8265, ray_metrics: bool = False
+) -> str:
     """Start a local Ray head as a daemon that outlives this process (``ray start --head``),
     every port on loopback and a token required (``cluster.ray_access``); return the
-    mark its processes carry."""
+    mark its processes carry. ``ray_metrics``: with Ray's own metrics on."""
     require_closed_ray()
     mark = f"head-{os.getpid()}-{time.time_ns()}"
     cmd = [
@@ -146,6 +156,8 @@ def start_local_head(num_cpus: int | None = None, dashboard_port: int = 8265) ->
     if num_cpus is not None:
         cmd.append(f"--num-cpus={num_cpus}")
     env = {**LEAN_RAY_ENV, **os.environ, HEAD_MARK: mark}
+    if ray_metrics:
+        env.update(RAY_METRICS_ENV)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return mark
 

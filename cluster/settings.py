@@ -91,6 +91,9 @@ class Settings(BaseModel):
     metrics_interval_seconds: float = Field(
         default=5.0, gt=0, le=60, alias="VIGIL_METRICS_INTERVAL"
     )
+    # Ray's own metrics (its dashboard's metrics views), off by default: they cost
+    # throughput (bench/README.md). Only for a head `vigil up` starts itself.
+    ray_metrics: bool = Field(default=False, alias="VIGIL_RAY_METRICS")
     # Logs: JSON lines on stderr and in <data dir>/logs (cluster/logs.py).
     log_level: str = Field(
         default="info", pattern="(?i)^(debug|info|warning|error)$", alias="VIGIL_LOG_LEVEL"
