@@ -130,3 +130,21 @@ def test_a_notification_written_before_its_later_fields_existed_takes_their_defa
     read = notification_from_record(json.loads(json.dumps(old)))
     assert read.reason is NotifyReason.FIRST and read.severity is Severity.WARNING
     assert (read.labels, read.summary, read.send_resolved, read.alert_ids) == ({}, "", True, {})
+
+
+def test_entries_carry_the_trace_that_stored_them_and_read_old_entries_without_one() -> None:
+    traceparent = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    change = AlertChangeRecord(
+        "c1", ChangeKind.CREATED, "a1", "fp", AlertStatus.FIRING, Severity.WARNING
+    )
+    traced = ChangeEntry(datetime(2026, 12, 3, tzinfo=UTC), (change,), traceparent)
+    assert ChangeEntry.from_fields(as_stored(traced.to_fields())).trace == traceparent
+    untraced = ChangeEntry(datetime(2026, 12, 3, tzinfo=UTC), (change,))
+    assert "trace" not in untraced.to_fields()  # as every earlier version wrote it
+    assert ChangeEntry.from_fields(as_stored(untraced.to_fields())).trace is None
+    note = Notification("i1", "team", "{}:{}", NotifyReason.FIRST, ("fp",), (), at(0))
+    sent = NotificationsEntry((note,), traceparent)
+    assert NotificationsEntry.from_fields(as_stored(sent.to_fields())) == sent
+    assert NotificationsEntry.from_fields(as_stored(NotificationsEntry((note,)).to_fields())) == (
+        NotificationsEntry((note,))
+    )

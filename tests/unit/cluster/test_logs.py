@@ -1,0 +1,88 @@
+"""The JSON log lines: their fields, and that no secret gets into one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from cluster.logs import MAX_ALERT_IDS, JsonFormatter, log_file, scrub
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A Slack webhook's token is its path: only scheme and host remain.
+        (
+            "POST https://hooks.slack.com/services/T000/B000/XXXXSECRET failed",
+            "POST https://hooks.slack.com/… failed",
+        ),
+        # Userinfo in a URL is a password.
+        ("redis://:hunter2@10.0.0.5:6379/0 down", "redis://10.0.0.5:6379/… down"),
+        ("Authorization: Bearer abc.def-123 refused", "Authorization: Bearer … refused"),
+        ("sent with routing_key=0123456789abcdef", "sent with routing_key=…"),
+        ("api_key: s3cr3t, label ana", "api_key: …, label ana"),
+        # Plain words are left alone.
+        ("incident 3f2a joined by group_key", "incident 3f2a joined by group_key"),
+    ],
+)
+def test_scrub_hides_what_may_be_a_secret(text: str, expected: str) -> None:
+    assert scrub(text) == expected
+
+
+def record(message: str, **extra: object) -> logging.LogRecord:
+    made = logging.LogRecord("vigil.correlator", logging.INFO, __file__, 1, message, (), None)
+    for name, value in extra.items():
+        setattr(made, name, value)
+    return made
+
+
+def test_a_line_carries_the_fields_it_was_given() -> None:
+    line = json.loads(
+        JsonFormatter("correlator:0").format(
+            record(
+                "alert joined",
+                event="incident.alert_joined",
+                tenant="acme",
+                incident_id="i1",
+                alert_id="a1",
+                trace_id="f" * 32,
+            )
+        )
+    )
+    assert line["time"].endswith("Z") and len(line["time"]) == 24
+    assert line["level"] == "info" and line["process"] == "correlator:0"
+    assert line["event"] == "incident.alert_joined" and line["message"] == "alert joined"
+    assert (line["tenant"], line["incident_id"], line["alert_id"]) == ("acme", "i1", "a1")
+    assert line["trace_id"] == "f" * 32
+
+
+def test_a_plain_message_is_a_log_event_without_empty_fields() -> None:
+    line = json.loads(JsonFormatter("supervisor").format(record("judged 4 loops")))
+    assert line["event"] == "log"
+    assert not {"tenant", "incident_id", "alert_id", "trace_id"} & set(line)
+
+
+def test_a_big_batch_names_its_first_alerts_and_says_how_many() -> None:
+    ids = [f"a{n}" for n in range(MAX_ALERT_IDS + 5)]
+    line = json.loads(JsonFormatter("tenant:acme").format(record("stored", alert_ids=ids)))
+    assert line["alert_ids"] == ids[:MAX_ALERT_IDS]
+    assert line["alert_count"] == MAX_ALERT_IDS + 5
+
+
+def test_an_exception_is_logged_scrubbed() -> None:
+    try:
+        raise ConnectionError("cannot reach https://hooks.example.com/secret/path")
+    except ConnectionError:
+        made = record("delivery failed")
+        made.exc_info = sys.exc_info()
+    line = json.loads(JsonFormatter("escalator:0").format(made))
+    assert "secret/path" not in line["error"] and "https://hooks.example.com/…" in line["error"]
+
+
+def test_each_process_writes_its_own_file_with_a_safe_name() -> None:
+    assert log_file(Path("/d"), "tenant:acme") == Path("/d/logs/tenant_acme.jsonl")
+    assert log_file(Path("/d"), "ingress:ab/../c") == Path("/d/logs/ingress_ab_.._c.jsonl")
