@@ -101,6 +101,13 @@ async def test_5xx_and_429_are_retried_honouring_retry_after(
         "ops: HTTP 503 on try 1, retrying in " + delivery.steps[0].rsplit(" ", 1)[1],
         "ops: HTTP 429 on try 2, retrying in 1.0s",
     ]
+    # What the metrics count of it: three tries, two retries, delivered by its own channel.
+    assert delivery.attempts == [
+        ("ops", "http_error"),
+        ("ops", "http_error"),
+        ("ops", "delivered"),
+    ]
+    assert (delivery.retries, delivery.fallbacks, delivery.outcome) == (2, 0, "delivered")
 
 
 async def test_a_4xx_is_not_retried_and_the_fallback_delivers_once(
@@ -126,6 +133,8 @@ async def test_a_4xx_is_not_retried_and_the_fallback_delivers_once(
             "falling back to teams",
             "delivered by teams",
         ]
+        assert (delivery.retries, delivery.fallbacks) == (0, 1)
+        assert delivery.outcome == "delivered_by_fallback"
     finally:
         await primary.stop()
 
