@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from alerting.correlation import MEMBERSHIPS_BY, Outbox
 from alerting.incident import Incident
 from alerting.relatedness import JoinReason
-from cluster.logs import log_event
+from cluster.logs import log_timeline
 from cluster.metrics import (
     ANOMALY_ALARMS,
     CORRELATOR_CHANGES,
@@ -33,20 +34,14 @@ log = logging.getLogger("vigil.correlator")
 
 def log_timelines(tenant: str, outbox: Outbox) -> None:
     """One line per new timeline entry of the commit, naming the alert it concerns."""
-    if not log.isEnabledFor(logging.INFO):
-        return
     for incident_id, entries in outbox.timeline.items():
         members = outbox.members.get(incident_id, {})
-        for entry in entries:
-            member = members.get(entry.fingerprint) if entry.fingerprint else None
-            log_event(
-                log,
-                f"incident.{entry.event.value}",
-                entry.detail or entry.event.value.replace("_", " "),
-                tenant=tenant,
-                incident_id=incident_id,
-                alert_id=member.alert_id if member is not None else None,
-            )
+
+        def alert_of(fingerprint: str | None, members: Any = members) -> str | None:
+            member = members.get(fingerprint) if fingerprint else None
+            return member.alert_id if member is not None else None
+
+        log_timeline(log, tenant, incident_id, entries, alert_of)
 
 
 class CorrelationMetrics:

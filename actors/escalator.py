@@ -102,7 +102,7 @@ from cluster.config import TenantConfig, VigilConfig, load_config
 from cluster.errors import SecretError
 from cluster.escalation_store import EscalationStore
 from cluster.incident_store import append_timelines
-from cluster.logs import log_event
+from cluster.logs import log_timeline
 from cluster.metrics import (
     ESCALATION_DELAY,
     ESCALATION_STEPS_DELIVERED,
@@ -795,14 +795,7 @@ class TenantEscalations:
     def _note(self, incident_id: str, entries: list[TimelineEntry]) -> None:
         if entries:
             self.notes.setdefault(incident_id, []).extend(entries)
-            for entry in entries:
-                log_event(
-                    log,
-                    f"incident.{entry.event.value}",
-                    entry.detail or entry.event.value.replace("_", " "),
-                    tenant=self.tenant,
-                    incident_id=incident_id,
-                )
+            log_timeline(log, self.tenant, incident_id, entries)
 
     async def _flush_notes(self) -> None:
         """Put the waiting entries on the incidents' stored timelines (kept for the next

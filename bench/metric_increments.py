@@ -50,9 +50,7 @@ def time_updates() -> dict[str, float]:
     return {
         "prometheus_client counter": per_update(lambda t: prom_counter.labels(t).inc()),
         "ray.util.metrics counter": per_update(lambda t: ray_counter.inc(1, tags={"tenant": t})),
-        "prometheus_client histogram": per_update(
-            lambda t: prom_histogram.labels(t).observe(0.05)
-        ),
+        "prometheus_client histogram": per_update(lambda t: prom_histogram.labels(t).observe(0.05)),
         "ray.util.metrics histogram": per_update(
             lambda t: ray_histogram.observe(0.05, tags={"tenant": t})
         ),
@@ -63,10 +61,10 @@ def main() -> int:
     from cluster.ray_access import close_local_ray
 
     close_local_ray()
-    os.environ["RAY_enable_metrics_collection"] = "1"  # before Ray starts: Ray's on
-    import ray
+    from cluster.runtime import RAY_METRICS_ENV, init_local
 
-    from cluster.runtime import init_local
+    os.environ.update(RAY_METRICS_ENV)  # before Ray starts: Ray's metrics on
+    import ray
 
     init_local(num_cpus=2)
     try:

@@ -24,13 +24,15 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
+
+from alerting.incident import TimelineEntry
 
 LOG_DIR = "logs"
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -132,6 +134,28 @@ def configure_logging(process: str, data_dir: Path, level: str = "INFO") -> Path
         to_file.setFormatter(formatter)
         logger.addHandler(to_file)
         return path
+
+
+def log_timeline(
+    logger: logging.Logger,
+    tenant: str,
+    incident_id: str,
+    entries: Iterable[TimelineEntry],
+    alert_of: Callable[[str | None], str | None] = lambda _: None,
+) -> None:
+    """One line per timeline entry of an incident (``incident.<event>``); ``alert_of``
+    names the alert of an entry's fingerprint, where the caller knows it."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    for entry in entries:
+        log_event(
+            logger,
+            f"incident.{entry.event.value}",
+            entry.detail or entry.event.value.replace("_", " "),
+            tenant=tenant,
+            incident_id=incident_id,
+            alert_id=alert_of(entry.fingerprint),
+        )
 
 
 def log_event(
