@@ -30,6 +30,8 @@ from cluster.metrics import ALERTS_RECEIVED, HTTP_DURATION, HTTP_REQUESTS, REQUE
 log = logging.getLogger("vigil.ingress")
 
 UNMATCHED = "unmatched"  # no route: one label for every unknown path
+# A 503 from a probe is its answer ("not ready yet"), not a refused request.
+PROBES = frozenset({"/healthz", "/readyz"})
 ERROR_CODE = re.compile(r"[a-z][a-z_]{0,39}")
 PEEK_BYTES = 512  # of a refusal's body, enough for its error code
 
@@ -124,7 +126,7 @@ class RequestMetricsMiddleware:
             HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
             if tally.received:
                 ALERTS_RECEIVED.labels(tally.tenant, endpoint).inc(tally.received)
-            if status >= 400:
+            if status >= 400 and endpoint not in PROBES:
                 reason = refusal_reason(status, refusal)
                 REQUESTS_REJECTED.labels(tally.tenant, endpoint, reason).inc()
                 log_refusal(tally.tenant, method, endpoint, status, reason)
