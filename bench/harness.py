@@ -222,6 +222,9 @@ def write_results(name: str, rows: list[Measurement], extra: dict[str, Any]) -> 
     )
 
 
+OBSERVABILITY_ENV = ("OTEL_EXPORTER_OTLP_ENDPOINT", "VIGIL_TRACE_SAMPLE_RATIO", "VIGIL_LOG_LEVEL")
+
+
 def start_vigil(
     routing: dict[str, Any] | None = None,
     ml: bool = True,
@@ -287,6 +290,8 @@ def start_vigil(
         CRITICAL_ALERT_ML_ENABLED=ml,
         VIGIL_OUTBOUND_ALLOW="127.0.0.0/8",  # the benchmark's receivers are local
         VIGIL_SLACK_RESPONSE_URL_PREFIXES="http://127.0.0.1:",
+        # Traces on, or info lines off, as the environment says (what each costs).
+        **{name: os.environ[name] for name in OBSERVABILITY_ENV if os.environ.get(name)},
     )
     store = SecretStore(sync_client(redis.url), "bench", box_for(settings))
     for name, value in (secrets_ or {}).items():

@@ -36,7 +36,7 @@ def _value(any_value: Any) -> Any:
 class OtlpReceiver(ThreadingHTTPServer):
     """Serves ``POST /v1/traces`` on loopback; ``spans`` holds what arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.spans: list[ReceivedSpan] = []
         self.lock = threading.Lock()
         receiver = self
@@ -61,7 +61,7 @@ class OtlpReceiver(ThreadingHTTPServer):
             def log_message(self, *args: Any) -> None:
                 pass
 
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property

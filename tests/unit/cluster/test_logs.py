@@ -86,3 +86,36 @@ def test_an_exception_is_logged_scrubbed() -> None:
 def test_each_process_writes_its_own_file_with_a_safe_name() -> None:
     assert log_file(Path("/d"), "tenant:acme") == Path("/d/logs/tenant_acme.jsonl")
     assert log_file(Path("/d"), "ingress:ab/../c") == Path("/d/logs/ingress_ab_.._c.jsonl")
+
+
+def test_a_rounds_timeline_entries_make_one_line_naming_their_kinds_and_alerts() -> None:
+    from datetime import UTC, datetime
+
+    from alerting.incident import TimelineEntry, TimelineEvent
+    from cluster.logs import log_timeline
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[dict[str, object]] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(json.loads(JsonFormatter("correlator:0").format(record)))
+
+    logger = logging.getLogger("vigil.test-timeline")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    kept = Kept()
+    logger.handlers = [kept]
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    entries = [
+        TimelineEntry(now, TimelineEvent.CREATED, "group key x"),
+        TimelineEntry(now, TimelineEvent.ALERT_JOINED, "group x", "fp1"),
+        TimelineEntry(now, TimelineEvent.ALERT_JOINED, "group x", "fp2"),
+    ]
+    log_timeline(logger, "acme", "i1", entries, {"fp1": "a1", "fp2": "a2"}.get)
+    log_timeline(logger, "acme", "i1", [])  # nothing added: no line
+    (line,) = kept.lines
+    assert line["event"] == "incident.created+alert_joined"
+    assert line["message"] == "group key x; group x; group x"
+    assert (line["incident_id"], line["alert_ids"]) == ("i1", ["a1", "a2"])
