@@ -27,8 +27,10 @@ LEAN_RAY_ENV = {
     # hand-offs), but keep the HTTP proxy rather than per-replica ports.
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
-    # Per-task event and metric recording costs several ms of CPU per request on a
-    # 2-core machine; Vigil counts what matters itself. Set them to 1 to get Ray's own.
+    # Per-task event recording cost several ms of CPU per request on a 2-core machine
+    # (with metric recording: measured together). Ray's metrics alone now cost nothing
+    # measurable (bench/README.md, issue 18), but Vigil serves its own on /metrics;
+    # `vigil up --ray-metrics` turns Ray's on for its dashboard.
     "RAY_enable_metrics_collection": "0",
     "RAY_task_events_report_interval_ms": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
