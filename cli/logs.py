@@ -118,9 +118,16 @@ def _print(lines: Iterable[dict[str, Any]], as_json: bool, out: TextIO) -> None:
 
 
 def follow(data_dir: Path, wanted: StoryFilter) -> Iterator[list[dict[str, Any]]]:
-    """New lines as they are written, a poll's worth at a time (files that appear later
-    and files that rotate are followed too)."""
+    """New lines as they are written from now on, a poll's worth at a time (files that
+    appear later and files that rotate are followed too)."""
+    # Where each file ends now, before the first poll: not when the caller first asks.
     offsets: dict[Path, int] = {p: p.stat().st_size for p in log_files(data_dir)}
+    return _polls(data_dir, wanted, offsets)
+
+
+def _polls(
+    data_dir: Path, wanted: StoryFilter, offsets: dict[Path, int]
+) -> Iterator[list[dict[str, Any]]]:
     while True:
         time.sleep(FOLLOW_POLL_SECONDS)
         fresh: list[dict[str, Any]] = []

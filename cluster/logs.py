@@ -8,8 +8,9 @@ plain message), ``message``, and where they apply ``tenant``, ``alert_id`` /
 written in). ``vigil logs`` reads them back across processes (``cli/logs.py``).
 
 Lines go to stderr (where Ray, systemd or Kubernetes collect them) and to
-``<data dir>/logs/<process>.jsonl`` (rotated at 20 MB, 3 kept), so one machine's
-story can be read without any log shipper.
+``<data dir>/logs/<process>.jsonl`` (rotated past ``VIGIL_LOG_MAX_BYTES``, 20 MB,
+and 3 older files kept: at most 80 MB a process), so one machine's story can be read
+without any log shipper.
 
 Never a secret: messages pass through ``scrub``, which cuts every URL to its scheme
 and host (webhook URLs are secrets: Slack's carry their token in the path) and hides
@@ -109,10 +110,13 @@ class JsonLinesHandler(logging.Handler):
     second time and asks the file its size on every line: measured 89 µs a line, this
     one 12 µs)."""
 
-    def __init__(self, formatter: JsonFormatter, path: Path | None) -> None:
+    def __init__(
+        self, formatter: JsonFormatter, path: Path | None, max_bytes: int = MAX_FILE_BYTES
+    ) -> None:
         super().__init__()
         self.setFormatter(formatter)
         self.path = path
+        self.max_bytes = max_bytes
         self.file: TextIO | None = None
         self.size = 0
         if path is not None:
@@ -126,11 +130,17 @@ class JsonLinesHandler(logging.Handler):
                 self.file.write(line)
                 self.file.flush()  # `vigil logs` reads what was said, now
                 self.size += len(line)
-                if self.size > MAX_FILE_BYTES:
+                if self.size > self.max_bytes:
                     self._rotate()
             sys.stderr.write(line)
         except Exception:
             self.handleError(record)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        super().close()
 
     def _rotate(self) -> None:
         """``x.jsonl`` becomes ``x.jsonl.1`` (``.1`` becomes ``.2``, ..., the oldest goes)."""
@@ -156,7 +166,9 @@ _configured: str | None = None
 _lock = threading.Lock()
 
 
-def configure_logging(process: str, data_dir: Path, level: str = "INFO") -> Path | None:
+def configure_logging(
+    process: str, data_dir: Path, level: str = "INFO", max_bytes: int = MAX_FILE_BYTES
+) -> Path | None:
     """Send the ``vigil`` loggers' records, as JSON lines, to stderr and to the
     process's file (once per OS process); the file, or ``None`` if it cannot be
     written (stderr only, then)."""
@@ -174,7 +186,7 @@ def configure_logging(process: str, data_dir: Path, level: str = "INFO") -> Path
         try:
             assert path is not None
             path.parent.mkdir(parents=True, exist_ok=True)
-            handler = JsonLinesHandler(formatter, path)
+            handler = JsonLinesHandler(formatter, path, max_bytes)
         except OSError as exc:
             problem, path = exc, None
             handler = JsonLinesHandler(formatter, None)

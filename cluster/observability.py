@@ -14,7 +14,7 @@ def observe_process(name: str, settings: Settings, actor: bool = True) -> None:
     """Set up logs, metrics and traces for this process under ``name`` (an actor's
     name, or ``ingress:<replica>``); ``actor``: count its start in
     ``vigil_actor_starts_total``. Nothing here waits on Redis."""
-    configure_logging(name, settings.data_dir, settings.log_level)
+    configure_logging(name, settings.data_dir, settings.log_level, settings.log_max_bytes)
     setup_tracing(name, settings)
     interval = settings.metrics_interval_seconds
     publish_metrics(name, settings.redis_url or "", interval, count_start=actor)

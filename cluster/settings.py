@@ -98,6 +98,8 @@ class Settings(BaseModel):
     log_level: str = Field(
         default="info", pattern="(?i)^(debug|info|warning|error)$", alias="VIGIL_LOG_LEVEL"
     )
+    # Each process's log file rotates past this many bytes; 3 older ones are kept.
+    log_max_bytes: int = Field(default=20 * 1024 * 1024, ge=64 * 1024, alias="VIGIL_LOG_MAX_BYTES")
     # Traces (cluster/tracing.py): exported over OTLP/HTTP when the endpoint is set.
     otel_endpoint: str | None = Field(
         default=None, pattern="^https?://", alias="OTEL_EXPORTER_OTLP_ENDPOINT"

@@ -90,3 +90,22 @@ def test_no_logs_says_where_it_looked(tmp_path: Path, capsys: Any) -> None:
     args = argparse.Namespace(tenant=None, incident=None, follow=False, last=10, json=False)
     assert cmd_logs(args, tmp_path) == 1
     assert str(tmp_path / "logs") in capsys.readouterr().err
+
+
+def test_follow_prints_what_is_written_later_and_keeps_the_story(tmp_path: Path) -> None:
+    from cli.logs import StoryFilter, follow
+
+    directory = data_dir(tmp_path)
+    wanted = StoryFilter(incident=INCIDENT)
+    later = follow(directory, wanted)
+    with (directory / "logs" / "escalator_0.jsonl").open("a") as out:
+        out.write("\n")  # ends the torn line that was there
+        for n, incident in enumerate((INCIDENT, "inc2")):
+            line = {
+                "time": f"2026-12-03T10:00:0{5 + n}.000Z",
+                "event": "incident.escalated",
+                "incident_id": incident,
+            }
+            out.write(json.dumps(line) + "\n")
+    shown = next(later)
+    assert [line["incident_id"] for line in shown] == [INCIDENT]

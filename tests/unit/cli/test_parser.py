@@ -50,6 +50,9 @@ def test_every_command_parses() -> None:
     p = parser()
     for argv in (
         ["up", "--detach"],
+        ["up", "--ray-metrics"],
+        ["logs", "--incident", "abc", "--follow", "--json"],
+        ["logs", "--tenant", "acme", "--last", "20"],
         ["down"],
         ["status"],
         ["send", "--label", "a=b"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -119,3 +120,24 @@ def test_a_rounds_timeline_entries_make_one_line_naming_their_kinds_and_alerts()
     assert line["event"] == "incident.created+alert_joined"
     assert line["message"] == "group key x; group x; group x"
     assert (line["incident_id"], line["alert_ids"]) == ("i1", ["a1", "a2"])
+
+
+def test_a_file_past_its_size_rotates_and_keeps_three_older_ones(tmp_path: Path) -> None:
+    from cluster.logs import JsonLinesHandler
+
+    path = tmp_path / "logs" / "p.jsonl"
+    path.parent.mkdir()
+    handler = JsonLinesHandler(JsonFormatter("p"), path, max_bytes=1000)
+    real_stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
+    try:
+        for n in range(200):
+            handler.emit(record(f"line {n}"))
+    finally:
+        sys.stderr.close()
+        sys.stderr = real_stderr
+    names = sorted(p.name for p in path.parent.iterdir())
+    assert names == ["p.jsonl", "p.jsonl.1", "p.jsonl.2", "p.jsonl.3"]
+    assert all(p.stat().st_size <= 1000 + 200 for p in path.parent.iterdir())
+    handler.close()
+    newest = (path.with_name("p.jsonl.1").read_text() + path.read_text()).splitlines()
+    assert json.loads(newest[-1])["message"] == "line 199"
