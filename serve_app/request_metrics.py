@@ -66,10 +66,11 @@ def refusal_reason(status: int, body: bytes) -> str:
 
 def log_refusal(tenant: str, method: str, endpoint: str, status: int, reason: str) -> None:
     """A refused request's line: a warning for Vigil's own failures (5xx), info for a
-    sender's mistake, debug for the floods (bad keys, rate limits) that would bury both."""
+    known tenant's mistake, debug for what anyone can send in floods (bad keys, rate
+    limits, anything refused before the key was known) that would bury both."""
     if status >= 500:
         level = logging.WARNING
-    elif status in (401, 429):
+    elif status in (401, 429) or not tenant:
         level = logging.DEBUG
     else:
         level = logging.INFO
