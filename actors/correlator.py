@@ -272,6 +272,8 @@ class TenantWorker:
         silences_changed: bool,
         position: str,
     ) -> None:
+        """Apply one read's alert changes (and silences, if they changed) to the engine
+        and commit what changed with the stream position ``position``."""
         unknown = list(
             dict.fromkeys(r.alert_id for r, _ in records if not engine.knows(r.fingerprint))
         )
