@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import ray
 import requests
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.real_services import Prometheus
 from cluster.metrics_token import metrics_token, metrics_token_path
 from cluster.redis_server import free_port
+from cluster.runtime import NAMESPACE
 from tests.acceptance.clients import need
 from tests.acceptance.conftest import recording_channels
 from tests.system import ROOT, Vigil, wait_for, wait_until
@@ -218,3 +221,35 @@ def test_vigils_rules_load_and_evaluate_in_prometheus(prometheus: PromQL) -> Non
     assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
     stalled = prometheus.query(f'ALERTS{{alertname="VigilLoopStalled",tenant="{TENANT}"}}')
     assert stalled == []
+
+
+def scraped(vigil: Vigil) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """One scrape of ``/metrics``: (sample name, labels) → value."""
+    token = metrics_token(vigil.settings)
+    answer = requests.get(
+        f"{vigil.url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
+
+
+def test_a_killed_actor_counts_one_more_start_and_publishes_again(vigil: Vigil) -> None:
+    actor = f"tenant:{TENANT}"
+    started = ("vigil_actor_starts_total", frozenset({("actor", actor)}))
+
+    def send() -> None:  # also makes the actor, if nothing has yet
+        alert = {"labels": {"alertname": f"Kill{uuid.uuid4().hex[:8]}"}, "severity": "info"}
+        answer = vigil.session(TENANT).post(vigil.api(), json=alert, timeout=30)
+        assert answer.status_code == 202, answer.text
+
+    send()
+    before = wait_for(lambda: scraped(vigil).get(started), timeout=60, interval=0.5)
+    ray.kill(ray.get_actor(actor, namespace=NAMESPACE), no_restart=False)
+    # Ray restarts it; the new process's publisher counts the start in its first
+    # publication, so the count going up is the new process publishing.
+    wait_for(lambda: scraped(vigil).get(started) == before + 1, timeout=60, interval=0.5)
+    send()
