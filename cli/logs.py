@@ -77,17 +77,30 @@ def parse(raw: str) -> dict[str, Any] | None:
     return line if isinstance(line, dict) and "time" in line else None
 
 
-def read_lines(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """Every readable line of the files, sorted by time (stable: a process's order kept)."""
-    lines = []
+def read_complete(path: Path, start: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The whole lines of a file from byte ``start``, and the byte after the last of them
+    (a line still being written is left for the next read)."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        chunk = handle.read()
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    raws = complete.decode("utf-8", errors="replace").splitlines()
+    return [line for raw in raws if (line := parse(raw)) is not None], start + len(complete)
+
+
+def read_lines(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], dict[Path, int]]:
+    """Every whole line of the files, sorted by time (stable: a process's order kept),
+    and where each file's whole lines end (where following it starts)."""
+    lines: list[dict[str, Any]] = []
+    read_to: dict[Path, int] = {}
     for path in paths:
         try:
-            with path.open(encoding="utf-8", errors="replace") as handle:
-                lines += [line for raw in handle if (line := parse(raw)) is not None]
+            found, read_to[path] = read_complete(path)
         except OSError:
             continue  # rotated away while we looked
+        lines += found
     lines.sort(key=lambda line: str(line["time"]))
-    return lines
+    return lines, read_to
 
 
 def story(lines: list[dict[str, Any]], wanted: StoryFilter) -> list[dict[str, Any]]:
@@ -117,12 +130,15 @@ def _print(lines: Iterable[dict[str, Any]], as_json: bool, out: TextIO) -> None:
     out.flush()
 
 
-def follow(data_dir: Path, wanted: StoryFilter) -> Iterator[list[dict[str, Any]]]:
-    """New lines as they are written from now on, a poll's worth at a time (files that
-    appear later and files that rotate are followed too)."""
-    # Where each file ends now, before the first poll: not when the caller first asks.
-    offsets: dict[Path, int] = {p: p.stat().st_size for p in log_files(data_dir)}
-    return _polls(data_dir, wanted, offsets)
+def follow(
+    data_dir: Path, wanted: StoryFilter, read_to: dict[Path, int] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """New lines as they are written, a poll's worth at a time (files that appear later
+    and files that rotate are followed too), from where ``read_to`` says each file was
+    read (default: where each ends now, not when the caller first asks)."""
+    if read_to is None:
+        read_to = {p: p.stat().st_size for p in log_files(data_dir)}
+    return _polls(data_dir, wanted, dict(read_to))
 
 
 def _polls(
@@ -135,18 +151,13 @@ def _polls(
             if ".jsonl." in path.name:
                 continue  # a rotated file: its lines were read before it rotated
             try:
-                size = path.stat().st_size
                 start = offsets.get(path, 0)
-                if size < start:
+                if path.stat().st_size < start:
                     start = 0  # rotated: a new file under the old name
-                with path.open(encoding="utf-8", errors="replace") as handle:
-                    handle.seek(start)
-                    chunk = handle.read()
+                found, offsets[path] = read_complete(path, start)
             except OSError:
                 continue
-            complete, _, _ = chunk.rpartition("\n")  # a line still being written waits
-            offsets[path] = start + len(complete.encode()) + (1 if complete else 0)
-            fresh += [line for raw in complete.splitlines() if (line := parse(raw))]
+            fresh += found
         fresh.sort(key=lambda line: str(line["time"]))
         yield story(fresh, wanted)
 
@@ -160,11 +171,12 @@ def cmd_logs(args: argparse.Namespace, data_dir: Path, out: TextIO = sys.stdout)
         )
         return 1
     wanted = StoryFilter(tenant=args.tenant, incident=args.incident)
-    shown = story(read_lines(files), wanted)
+    lines, read_to = read_lines(files)
+    shown = story(lines, wanted)
     _print(shown[-args.last :] if args.last > 0 else shown, args.json, out)
     if args.follow:
         try:
-            for batch in follow(data_dir, wanted):
+            for batch in follow(data_dir, wanted, read_to):
                 _print(batch, args.json, out)
         except KeyboardInterrupt:
             return 0

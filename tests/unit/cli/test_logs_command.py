@@ -109,3 +109,16 @@ def test_follow_prints_what_is_written_later_and_keeps_the_story(tmp_path: Path)
             out.write(json.dumps(line) + "\n")
     shown = next(later)
     assert [line["incident_id"] for line in shown] == [INCIDENT]
+
+
+def test_a_line_half_written_when_read_is_followed_once_it_is_whole(tmp_path: Path) -> None:
+    from cli.logs import StoryFilter, follow, log_files, read_lines
+
+    directory = data_dir(tmp_path)
+    lines, read_to = read_lines(log_files(directory))
+    assert len(lines) == 6  # the torn ends are not lines yet
+    later = follow(directory, StoryFilter(incident=INCIDENT), read_to)
+    with (directory / "logs" / "escalator_0.jsonl").open("a") as out:
+        out.write(f'1, "time": "2026-12-03T10:00:05.000Z", "incident_id": "{INCIDENT}"}}\n')
+    (shown,) = next(later)
+    assert shown == {"torn": 1, "time": "2026-12-03T10:00:05.000Z", "incident_id": INCIDENT}
