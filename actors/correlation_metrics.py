@@ -32,8 +32,13 @@ from models.rate_watch import ANOMALY_KINDS
 log = logging.getLogger("vigil.correlator")
 
 
+SUPPRESSED_BY = {"suppressed_by_silence": "silence", "suppressed_by_inhibition": "inhibition"}
+"""The engine's counter of members newly muted → the ``by`` label of ``SUPPRESSED``."""
+
+
 def log_timelines(tenant: str, outbox: Outbox) -> None:
-    """One line per new timeline entry of the commit, naming the alert it concerns."""
+    """One line per incident the commit added to the timeline of, naming the alerts
+    its entries concern (``cluster.logs.log_timeline``)."""
     for incident_id, entries in outbox.timeline.items():
         members = outbox.members.get(incident_id, {})
 
@@ -57,7 +62,7 @@ class CorrelationMetrics:
             family.labels(tenant)
         for reason in JoinReason:
             MEMBERSHIPS.labels(tenant, reason.value)
-        for by in ("silence", "inhibition"):
+        for by in SUPPRESSED_BY.values():
             SUPPRESSED.labels(tenant, by)
         for kind in ANOMALY_KINDS:
             ANOMALY_ALARMS.labels(tenant, kind)
@@ -71,7 +76,7 @@ class CorrelationMetrics:
 
     def count(self, outbox: Outbox) -> None:
         """Count a stored commit (O(what it changed), never O(every incident)), and log
-        what happened to each incident: one line per timeline entry."""
+        what happened to each incident it changed."""
         tenant = self.tenant
         log_timelines(tenant, outbox)
         for name, amount in outbox.counters.items():
@@ -79,10 +84,8 @@ class CorrelationMetrics:
                 INCIDENTS_CREATED.labels(tenant).inc(amount)
             elif name.startswith(MEMBERSHIPS_BY):
                 MEMBERSHIPS.labels(tenant, name.removeprefix(MEMBERSHIPS_BY)).inc(amount)
-            elif name == "suppressed_by_silence":
-                SUPPRESSED.labels(tenant, "silence").inc(amount)
-            elif name == "suppressed_by_inhibition":
-                SUPPRESSED.labels(tenant, "inhibition").inc(amount)
+            elif name in SUPPRESSED_BY:
+                SUPPRESSED.labels(tenant, SUPPRESSED_BY[name]).inc(amount)
             elif name == "flapping_held":
                 FLAPPING_HELD.labels(tenant).inc(amount)
             elif name == "notifications":

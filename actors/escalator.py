@@ -63,7 +63,7 @@ from actors.notifiers.am_receivers import (
 )
 from actors.notifiers.channels import build_sender, tenant_channels
 from actors.notifiers.delivery_metrics import record_delivery
-from actors.notifiers.pipeline import Delivery, Sender, build_pipeline
+from actors.notifiers.pipeline import DELIVERY_OUTCOMES, Delivery, Sender, build_pipeline
 from actors.stream_frontier import StreamFrontier
 from actors.whereabouts import Whereabouts
 from alerting.amconfig import RoutingConfig
@@ -221,11 +221,11 @@ class TenantEscalations:
             SLA_BREACHES.labels(tenant, deadline.value)
         kinds: set[str] = {c.type for c in self.channels.values()}
         for integrations in self.integrations.values():
-            kinds |= {i.section.removesuffix("_configs") for i in integrations}
+            kinds |= {i.channel_type for i in integrations}
         for kind in kinds:
             NOTIFICATION_RETRIES.labels(tenant, kind)
             NOTIFICATION_FALLBACKS.labels(tenant, kind)
-            for outcome in ("delivered", "delivered_by_fallback", "failed"):
+            for outcome in DELIVERY_OUTCOMES:
                 NOTIFICATIONS.labels(tenant, kind, outcome)
 
     @property
@@ -420,7 +420,7 @@ class TenantEscalations:
             pipeline = build_pipeline(chain, self.retry, rng=self.jitter, log=self.log)
             started = time.perf_counter()
             delivery = await pipeline.run(Delivery(message))
-        kind = integration.section.removesuffix("_configs")
+        kind = integration.channel_type
         record_delivery(self.tenant, delivery, kind, lambda _: kind, time.perf_counter() - started)
         event = TimelineEvent.DELIVERED if delivery.delivered else TimelineEvent.DELIVERY_FAILED
         detail = f"{message.reason} to {integration.name}: " + "; ".join(delivery.steps)
@@ -832,7 +832,6 @@ class EscalatorActor(Whereabouts):
         self.settings = settings
         self.shard = shard
         observe_process(escalator_name(shard), settings)
-
         expect_loop("escalator")
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantEscalations] = {}

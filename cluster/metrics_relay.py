@@ -40,7 +40,6 @@ from cluster.redis_client import sync_client, text
 log = logging.getLogger("vigil.metrics")
 
 PROCESS_LABEL = "process"
-DEFAULT_INTERVAL = 5.0
 
 
 def stale_after(interval: float) -> float:

@@ -91,12 +91,11 @@ def span(
     parents: Sequence[str | None] = (),
     kind: SpanKind = SpanKind.INTERNAL,
     attributes: dict[str, Any] | None = None,
-    root_if_untraced: bool = False,
 ) -> Iterator[Span | None]:
     """A span, current inside the block: the child of the first of ``parents`` (the
     ``traceparent`` strings of what it works on), linked to the others. With no parent,
-    a child of the current span; with none at all, no span (``None``) unless
-    ``root_if_untraced``: work that no traced request caused is not traced."""
+    a child of the current span; with none at all, no span (``None``): work that no
+    traced request caused is not traced."""
     if not _enabled:
         yield None
         return
@@ -110,7 +109,7 @@ def span(
         ) as made:
             yield made
         return
-    if trace.get_current_span().get_span_context().is_valid or root_if_untraced:
+    if trace.get_current_span().get_span_context().is_valid:
         with tracer.start_as_current_span(name, kind=kind, attributes=attributes) as made:
             yield made
         return

@@ -64,6 +64,12 @@ def refusal_reason(status: int, body: bytes) -> str:
     return f"http_{status}"
 
 
+def endpoint_of(scope: Scope) -> str:
+    """The route template the router matched (``scope["route"]``, once routed), or
+    ``unmatched``."""
+    return getattr(scope.get("route"), "path", None) or UNMATCHED
+
+
 def log_refusal(tenant: str, method: str, endpoint: str, status: int, reason: str) -> None:
     """A refused request's line: a warning for Vigil's own failures (5xx), info for a
     known tenant's mistake, debug for what anyone can send in floods (bad keys, rate
@@ -113,7 +119,7 @@ class RequestMetricsMiddleware:
                 with tracing.server_span(method, headers) as span:
                     await self.app(scope, receive, watched)
                     if span is not None:
-                        route = getattr(scope.get("route"), "path", UNMATCHED)
+                        route = endpoint_of(scope)
                         span.update_name(f"{method} {route}")
                         span.set_attribute("http.route", route)
                         span.set_attribute("http.response.status_code", status)
@@ -122,7 +128,7 @@ class RequestMetricsMiddleware:
                 await self.app(scope, receive, watched)
         finally:
             _current.reset(token)
-            endpoint = getattr(scope.get("route"), "path", None) or UNMATCHED
+            endpoint = endpoint_of(scope)
             HTTP_DURATION.labels(endpoint).observe(time.perf_counter() - started)
             HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
             if tally.received:

@@ -63,6 +63,11 @@ class Integration:
     def name(self) -> str:
         return f"{self.receiver}/{self.section}[{self.index}]"
 
+    @property
+    def channel_type(self) -> str:
+        """What kind of integration it is (``webhook``, ``slack``...): its metric label."""
+        return self.section.removesuffix("_configs")
+
 
 def integrations_of(receiver: Receiver) -> list[Integration]:
     """Every integration of a receiver that Vigil delivers to, in file order."""

@@ -73,6 +73,10 @@ class Delivery:
         return "delivered_by_fallback" if self.fallbacks else "delivered"
 
 
+DELIVERY_OUTCOMES = ("delivered", "delivered_by_fallback", "failed", "already_delivered")
+"""Every ``Delivery.outcome``."""
+
+
 class Stage(Protocol):
     """One part of the pipeline."""
 
