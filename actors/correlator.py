@@ -46,6 +46,7 @@ from alerting.risk import RiskScore
 from cluster import keys, tracing
 from cluster.clock import Clock, utc_now
 from cluster.config import VigilConfig, load_config
+from cluster.incident_feed import IncidentChanges, check_position, feed_head, read_feed
 from cluster.incident_store import START, IncidentStore
 from cluster.metrics import (
     ANOMALY_ALARMS,
@@ -77,6 +78,7 @@ MAX_PENDING_ANOMALIES = 100  # kept for a retry while the tenant actor is away
 POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
 READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
+FEED_READ = 500  # feed entries one live-view read takes at most
 PURGE_EVERY_SECONDS = 60.0
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
@@ -558,6 +560,22 @@ class CorrelatorActor(Whereabouts):
         _, engine = await self._engine(tenant)
         found = {i: engine.incidents[i] for i in incident_ids if i in engine.incidents}
         return detached(found)
+
+    async def incident_updates(
+        self, tenant: str, after: str | None, count: int = FEED_READ
+    ) -> IncidentChanges:
+        """The incidents touched after feed position ``after`` (``None``: from now on,
+        with none yet), as they are now; ``InvalidRequest`` for a malformed position."""
+        worker, engine = await self._engine(tenant)
+        client = worker.store.client
+        if after is None:
+            return IncidentChanges(await feed_head(client, tenant), (), (), gap=False)
+        read = await read_feed(client, tenant, check_position(after), count)
+        # The engine is at least as new as the feed: a change is in memory before the
+        # transaction that appends its entry.
+        kept = tuple(engine.incidents[i] for i in read.incident_ids if i in engine.incidents)
+        removed = tuple(i for i in read.incident_ids if i not in engine.incidents)
+        return detached(IncidentChanges(read.position, kept, removed, read.gap))
 
     async def open_incidents_of(self, tenant: str, fingerprint: str) -> list[str]:
         """The ids of the open incidents an alert belongs to."""

@@ -16,6 +16,7 @@ from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery
 from alerting.lifecycle import Action
 from alerting.query import Page
+from cluster.incident_feed import IncidentChanges
 from cluster.runtime import correlator_name, shard_of
 from cluster.settings import Settings
 
@@ -86,6 +87,13 @@ class CorrelatorClient:
         """Several incidents by id, without timelines; unknown ids left out."""
         answer: dict[str, Incident] = await self.call(
             lambda actor: actor.incidents.remote(self.tenant, incident_ids)
+        )
+        return answer
+
+    async def incident_updates(self, after: str | None) -> IncidentChanges:
+        """The incidents touched after feed position ``after`` (``None``: from now on)."""
+        answer: IncidentChanges = await self.call(
+            lambda actor: actor.incident_updates.remote(self.tenant, after)
         )
         return answer
 

@@ -7,6 +7,7 @@
      ├── InvalidMatcher      - a label matcher that does not parse (HTTP 400/422)
      ├── InvalidSilence      - a silence that cannot be created or changed (HTTP 400)
      ├── QuotaExceeded       - the tenant's tier allows no more of this (HTTP 429)
+     ├── InvalidRequest      - an argument that cannot be understood (HTTP 400)
      └── InvalidConfig       - an Alertmanager-style configuration that does not validate
 
 Each takes one message so that it pickles unchanged across Ray process boundaries.
@@ -64,3 +65,9 @@ class QuotaExceeded(VigilError):
     """The tenant's tier allows no more open alerts, or no more silences; nothing changed."""
 
     code = "quota_exceeded"
+
+
+class InvalidRequest(VigilError):
+    """An argument that cannot be understood (a malformed cursor or feed position)."""
+
+    code = "invalid_request"

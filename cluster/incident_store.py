@@ -33,6 +33,7 @@ from alerting.silence import Silence, silence_from_record
 from alerting.tiers import TIERS, TierName
 from alerting.timeutil import from_epoch
 from cluster import keys
+from cluster.incident_feed import queue_update
 from cluster.records import NotificationsEntry
 from cluster.redis_client import TenantRedis, stream_entries, text
 from cluster.tracing import current_traceparent
@@ -143,6 +144,9 @@ class IncidentStore(TenantRedis):
                     pipe.hdel(keys.incident_members(t), *fields)
                 pipe.delete(keys.incident_timeline(t, incident_id))
                 pipe.hdel(keys.timeline_written(t), incident_id)
+            # Live views learn what changed from the feed, written with the change.
+            touched = outbox.incidents.keys() | outbox.members.keys() | outbox.timeline.keys()
+            queue_update(pipe, t, touched | outbox.purged.keys())
             if position is not None:
                 pipe.hset(keys.correlator(t), "position", position)
                 # What is applied may go, in the same transaction as the position that
@@ -215,6 +219,7 @@ async def append_timelines(
         for incident_id, noted in entries.items():
             # The escalator does not know the timeline's length: it always trims.
             _append_timeline(pipe, tenant, incident_id, noted, cap)
+        queue_update(pipe, tenant, entries.keys())
         await pipe.execute()
 
 

@@ -118,6 +118,13 @@ def timeline_written(tenant: str) -> str:
     return f"{tenant}:timeline-written"
 
 
+def incident_updates(tenant: str) -> str:
+    """Stream: one entry per stored change of the tenant's incidents (state, members,
+    timeline), naming the incidents it touched; capped. What live views follow
+    (``cluster/incident_feed.py``)."""
+    return f"{tenant}:incident-updates"
+
+
 def groups(tenant: str) -> str:
     """Hash: route path and group key → an Alertmanager aggregation group as JSON."""
     return f"{tenant}:groups"

@@ -178,6 +178,24 @@ def fresh_snapshots(
     return fresh, stale
 
 
+def notice_outcomes(
+    snapshots: Iterable[Mapping[str, Any]], tenant: str
+) -> dict[str, dict[str, float]]:
+    """A tenant's ``vigil_notifications_total`` summed over processes: channel type →
+    outcome → notices."""
+    found: dict[str, dict[str, float]] = {}
+    for data in snapshots:
+        for name, _, _, samples in data.get("families", []):
+            if name != "vigil_notifications":
+                continue
+            for sample_name, labels, value in samples:
+                if sample_name.endswith("_total") and labels.get("tenant") == tenant:
+                    by_outcome = found.setdefault(labels["channel_type"], {})
+                    outcome = labels["outcome"]
+                    by_outcome[outcome] = by_outcome.get(outcome, 0.0) + value
+    return found
+
+
 def render(families: Families) -> bytes:
     """The Prometheus text exposition (format 0.0.4) of ``families``."""
     return generate_latest(families)

@@ -18,12 +18,6 @@ class ActionRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=4096)
 
 
-def claimed(by: str | None, reason: str | None = None) -> dict[str, str]:
-    """What the client said of an action, for its audit entry (only what it gave)."""
-    said = {"says_by": by, "reason": reason}
-    return {name: value for name, value in said.items() if value}
-
-
 ACTION_BODY = json_body(ActionRequest, required=False)
 
 

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.actor_call import ActorCallError
 from alerting.alert import Alert, IncomingAlert
-from alerting.audit import AuditAction
 from alerting.config_redaction import redacted
 from alerting.errors import InvalidMatcher, VigilError
 from alerting.inhibition import inhibiting_sources
@@ -362,7 +361,6 @@ async def post_silences(request: Request) -> JSONResponse:
     """Create a silence, or change one by id; answers ``{"silenceID": ...}``."""
     ingress = ingress_of(request)
     principal = await ingress.principal(request)
-    tenant = principal.tenant
     try:
         body = PostableSilence.model_validate(await read_json_body(request))
     except ValidationError as exc:
@@ -379,16 +377,7 @@ async def post_silences(request: Request) -> JSONResponse:
         comment=body.comment,
         id=body.id or None,
     )
-    silence_id = await ingress.tenant(tenant).set_silence(draft)
-    action = AuditAction.SILENCE_UPDATE if body.id else AuditAction.SILENCE_CREATE
-    detail = {
-        "matchers": ",".join(str(m) for m in matchers),
-        "starts_at": draft.starts_at.isoformat(),
-        "ends_at": draft.ends_at.isoformat(),
-        "says_by": body.createdBy,
-        "comment": body.comment[:512],
-    }
-    await ingress.audit(tenant, principal.actor, action, f"silence {silence_id}", detail)
+    silence_id = await ingress.operations(principal).set_silence(draft)
     return JSONResponse({"silenceID": silence_id})
 
 
@@ -408,9 +397,7 @@ async def delete_silence(silence_id: str, request: Request) -> Response:
     """Expire a silence now (silences are expired, never deleted)."""
     ingress = ingress_of(request)
     principal = await ingress.principal(request)
-    await ingress.tenant(principal.tenant).expire_silence(silence_id)
-    target = f"silence {silence_id}"
-    await ingress.audit(principal.tenant, principal.actor, AuditAction.SILENCE_EXPIRE, target)
+    await ingress.operations(principal).expire_silence(silence_id)
     return Response(status_code=200)
 
 

@@ -22,15 +22,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerting.audit import AuditAction
-from alerting.incident import Incident, IncidentState, Member, member_to_record
-from alerting.incident_query import IncidentQuery
+from alerting.incident import Incident, Member, member_to_record
 from alerting.lifecycle import Action
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
 from cluster.incident_store import timeline_dropped
-from serve_app.action_body import ACTION_BODY, claimed, read_action
-from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
+from serve_app.action_body import ACTION_BODY, read_action
+from serve_app.query_params import incident_query
 from serve_app.wire import ingress_of, iso, json_body, read_model
 
 PREFIX = "/api/v1"
@@ -113,22 +111,7 @@ async def list_incidents(
     """A page of incidents, newest first; ``filter`` selects those with a matching member."""
     ingress = ingress_of(request)
     tenant = await ingress.authenticate(request)
-    try:
-        states = frozenset(IncidentState(s) for s in state or [])
-    except ValueError:
-        allowed = [s.value for s in IncidentState]
-        raise bad_param("state", f"state must be one of {allowed}") from None
-    try:
-        query = IncidentQuery(
-            states=states,
-            severities=severities_param(severity or []),
-            receivers=frozenset(receiver or []),
-            matchers=filter_param(filter or []),
-            limit=limit_param(limit),
-            cursor=cursor,
-        )
-    except ValueError as exc:
-        raise bad_param("cursor", str(exc)) from None
+    query = incident_query(state or [], severity or [], receiver or [], filter or [], limit, cursor)
     page = await ingress.correlator(tenant).list_incidents(query)
     return JSONResponse(
         {
@@ -154,11 +137,9 @@ async def get_incident(incident_id: str, request: Request) -> JSONResponse:
 async def _act(request: Request, incident_id: str, action: Action) -> JSONResponse:
     ingress = ingress_of(request)
     principal = await ingress.principal(request)
-    tenant, body = principal.tenant, await read_action(request)
-    by = principal.attributed(body.by)
-    incident = await ingress.correlator(tenant).act(action, incident_id, by, body.reason)
-    target, said = f"incident {incident_id}", claimed(body.by, body.reason)
-    await ingress.audit(tenant, principal.actor, AuditAction(action.value), target, said)
+    body = await read_action(request)
+    operations = ingress.operations(principal)
+    incident = await operations.act_on_incident(action, incident_id, body.by, body.reason)
     return JSONResponse(incident_summary(incident))
 
 
@@ -188,13 +169,9 @@ async def escalate_incident(incident_id: str, request: Request) -> JSONResponse:
     """Notify the incident's next escalation level now (409 when there is none)."""
     ingress = ingress_of(request)
     principal = await ingress.principal(request)
-    tenant, body = principal.tenant, await read_action(request)
-    # 404 for an incident this tenant does not have, whatever its escalations.
-    await ingress.correlator(tenant).get_incident(incident_id)
-    level = await ingress.escalator(tenant).escalate(incident_id, principal.attributed(body.by))
-    detail = {**claimed(body.by, body.reason), "level": str(level)}
-    target = f"incident {incident_id}"
-    await ingress.audit(tenant, principal.actor, AuditAction.ESCALATE, target, detail)
+    body = await read_action(request)
+    operations = ingress.operations(principal)
+    level = await operations.escalate_incident(incident_id, body.by, body.reason)
     return JSONResponse({"id": incident_id, "escalated_to_level": level})
 
 
@@ -204,12 +181,9 @@ async def incident_feedback(incident_id: str, request: Request) -> JSONResponse:
     verdict counts). It becomes the incident's label for the next training."""
     ingress = ingress_of(request)
     principal = await ingress.principal(request)
-    tenant, body = principal.tenant, await read_model(request, FeedbackRequest)
-    by = principal.attributed(body.by)
-    incident = await ingress.correlator(tenant).feedback(incident_id, body.verdict, by)
-    detail = {**claimed(body.by), "verdict": body.verdict}
-    target = f"incident {incident_id}"
-    await ingress.audit(tenant, principal.actor, AuditAction.FEEDBACK, target, detail)
+    body = await read_model(request, FeedbackRequest)
+    operations = ingress.operations(principal)
+    incident = await operations.give_feedback(incident_id, body.verdict, body.by)
     return JSONResponse(incident_summary(incident))
 
 

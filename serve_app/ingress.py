@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError
 from ray.serve.handle import DeploymentHandle
+from starlette.routing import Route, WebSocketRoute
 
 from actors.actor_call import ActorCall, ActorCallError
 from actors.correlator_client import CorrelatorClient, correlator_call
@@ -27,24 +28,25 @@ from actors.escalator_client import EscalatorClient, escalator_call
 from actors.retrainer import ensure_retrainer
 from actors.supervisor import SUPERVISOR_NAME, ensure_supervisor
 from actors.tenant_client import TenantClient, tenant_call
-from alerting.alert import AlertStatus, IncomingAlert
+from actors.tenant_operations import TenantOperations, claimed
+from alerting.alert import IncomingAlert
 from alerting.amconfig import RoutingConfig
 from alerting.audit import AuditAction
 from alerting.errors import VigilError
 from alerting.lifecycle import Action, IngestResult
-from alerting.query import DEFAULT_PAGE_SIZE, AlertQuery
+from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.rate_limit import TokenBucket, retry_after
 
 # The module, not its families: Serve pickles the deployment class with the globals
 # its methods name, and a metric holds a lock (a module pickles by reference).
-from cluster import metrics, tracing
+from cluster import keys, metrics, tracing
 from cluster.audit_store import AuditTrail, audit_key
 from cluster.coalescer import Coalescer
 from cluster.config import load_config
 from cluster.errors import SecretError
 from cluster.health import health_record, loop_health
 from cluster.logs import log_event
-from cluster.metrics_relay import replica_process
+from cluster.metrics_relay import fresh_snapshots, notice_outcomes, replica_process
 from cluster.metrics_token import metrics_token
 from cluster.observability import observe_process
 from cluster.redis_client import async_client, sync_client
@@ -57,20 +59,22 @@ from models.registry import ModelRegistry
 from serve_app import (
     alertmanager_api,
     audit_api,
+    graphql_api,
     incidents_api,
     links_api,
+    live_api,
     metrics_api,
     pagerduty_api,
     schedules_api,
     slack_api,
     webhook_api,
 )
-from serve_app.action_body import ACTION_BODY, claimed, read_action
+from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
 from serve_app.problems import ApiError, refusal, unavailable, validated
-from serve_app.query_params import bad_param, filter_param, limit_param, severities_param
+from serve_app.query_params import alert_query
 from serve_app.replica import Replica
 from serve_app.request_metrics import RequestMetricsMiddleware, current_tally
 from serve_app.wire import json_body, read_json_body, read_model
@@ -124,12 +128,17 @@ app.add_middleware(RequestMetricsMiddleware)
 app.include_router(alertmanager_api.router)
 app.include_router(webhook_api.router)
 app.include_router(pagerduty_api.router)
+app.include_router(live_api.router)  # before incidents_api's /incidents/{incident_id}
 app.include_router(incidents_api.router)
 app.include_router(schedules_api.router)
 app.include_router(slack_api.router)
 app.include_router(links_api.router)
 app.include_router(audit_api.router)
 app.include_router(metrics_api.router)
+# GraphQL, HTTP and WebSocket on one path; Strawberry's app is built in the replica.
+graphql_app = graphql_api.LazyGraphQL()
+app.router.routes.append(Route(graphql_api.PATH, graphql_app, methods=["GET", "POST"]))
+app.router.routes.append(WebSocketRoute(graphql_api.PATH, graphql_app))
 
 
 @app.exception_handler(ApiError)
@@ -142,23 +151,6 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
 async def _refused(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VigilError | ActorCallError)
     return refusal(exc).response()
-
-
-def _query(
-    statuses: list[str], severities: list[str], filters: list[str], limit: int, cursor: str | None
-) -> AlertQuery:
-    """Build the list query from URL parameters (422 naming the parameter that is wrong)."""
-    try:
-        status_set = frozenset(AlertStatus(s) for s in statuses)
-    except ValueError:
-        message = f"status must be one of {[s.value for s in AlertStatus]}"
-        raise bad_param("status", message) from None
-    severity_set = severities_param(severities)
-    matchers = filter_param(filters)
-    try:
-        return AlertQuery(status_set, severity_set, matchers, limit_param(limit), cursor)
-    except ValueError as exc:
-        raise bad_param("cursor", str(exc)) from None
 
 
 # The deployment comes last: serve.ingress captures the helpers above when it wraps it.
@@ -215,6 +207,27 @@ class Ingress:
             raise unauthenticated("the key does not belong to the tenant named by the user")
         self.admit(principal.tenant)
         return principal
+
+    async def principal_of_key(self, key: str) -> Principal:
+        """Who an API key given outside a header is (a WebSocket's ``connection_init``):
+        401 if unknown or revoked, 503 if unknowable, 429 past the tenant's rate."""
+        principal = await self.principal_for_key(self.tenants, key)
+        if principal is None:
+            raise unauthenticated("unknown or revoked API key")
+        self.admit(principal.tenant)
+        return principal
+
+    async def channel_outcomes(self, tenant: str) -> dict[str, dict[str, float]]:
+        """The tenant's notices by channel type and outcome, summed over every process
+        that published its metrics (since each started): what channel health shows."""
+        try:
+            published = await asyncio.wait_for(self.redis.hgetall(keys.metrics()), 2)
+        except (redis.RedisError, TimeoutError, OSError):
+            return {}
+        snapshots, _ = fresh_snapshots(
+            published, time.time(), self.settings.metrics_interval_seconds
+        )
+        return notice_outcomes(snapshots.values(), tenant)
 
     def admit(self, tenant: str) -> None:
         """Spend one of the tenant's requests (429 with ``Retry-After`` when its tier's
@@ -293,6 +306,18 @@ class Ingress:
         if call is None:
             call = self.calls[name] = make()
         return call
+
+    def operations(self, principal: Principal) -> TenantOperations:
+        """What the principal's tenant may read and change, attributed to it."""
+        tenant = principal.tenant
+        return TenantOperations(
+            principal,
+            self.tenant(tenant),
+            self.correlator(tenant),
+            self.escalator(tenant),
+            lambda alerts: self.ingest(tenant, alerts),
+            self.audit,
+        )
 
     def tenant(self, tenant: str) -> TenantClient:
         """The tenant's actor."""
@@ -448,7 +473,7 @@ class Ingress:
     ) -> JSONResponse:
         """A page of alerts, newest first; ``filter`` takes label matchers like ``service="db"``."""
         tenant = await self.authenticate(request)
-        query = _query(status or [], severity or [], filter or [], limit, cursor)
+        query = alert_query(status or [], severity or [], filter or [], limit, cursor)
         page = await self.tenant(tenant).list_alerts(query)
         return JSONResponse(
             {
@@ -469,16 +494,8 @@ class Ingress:
         """Acknowledge or resolve one alert, as the key's label."""
         principal = await self.principal(request)
         body = await read_action(request)
-        actor = self.tenant(principal.tenant)
-        change = actor.acknowledge if action is Action.ACKNOWLEDGE else actor.resolve
-        alert = await change(alert_id, principal.attributed(body.by), body.reason)
-        await self.audit(
-            principal.tenant,
-            principal.actor,
-            AuditAction(action.value),
-            f"alert {alert_id}",
-            claimed(body.by, body.reason),
-        )
+        operations = self.operations(principal)
+        alert = await operations.act_on_alert(action, alert_id, body.by, body.reason)
         return JSONResponse(alert.model_dump(mode="json"))
 
     @app.post(

@@ -16,6 +16,7 @@ from redis import asyncio as aioredis
 from actors.correlator_client import CorrelatorClient
 from actors.escalator_client import EscalatorClient
 from actors.tenant_client import TenantClient
+from actors.tenant_operations import TenantOperations
 from alerting.alert import IncomingAlert
 from alerting.amconfig import RoutingConfig
 from alerting.audit import AuditAction
@@ -61,12 +62,24 @@ class Replica(Protocol):
         """The tenant the request's API key belongs to (401, or 503 if unknowable)."""
         ...
 
+    async def principal_of_key(self, key: str) -> Principal:
+        """Who an API key given outside a header is (401 / 503 / 429)."""
+        ...
+
+    async def channel_outcomes(self, tenant: str) -> dict[str, dict[str, float]]:
+        """The tenant's notices by channel type and outcome, from every process."""
+        ...
+
     async def principal_for_key(self, resolver: TenantResolver, key: str) -> Principal | None:
         """Who a key is (``None``: unknown or revoked; 503 when Redis is down)."""
         ...
 
     def routing(self, tenant: str) -> RoutingConfig:
         """The tenant's routing tree and receivers."""
+        ...
+
+    def operations(self, principal: Principal) -> TenantOperations:
+        """What the principal's tenant may read and change, attributed to it."""
         ...
 
     def tenant(self, tenant: str) -> TenantClient:
