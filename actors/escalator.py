@@ -744,6 +744,11 @@ class TenantEscalations:
         at = incident.acknowledged_at if incident and incident.acknowledged_at else None
         state = acknowledge(state, at or self.clock())
         levels = state.notified_levels
+        by = incident.acknowledged_by if incident else None
+        detail = f"acknowledged at level {max(levels, default=0)}: no further levels are paged"
+        # Noted before the save: a crash in between notes it twice, never not at all.
+        stopped = TimelineEntry(self.clock(), TimelineEvent.ESCALATION_STOPPED, detail, by=by)
+        self._note(state.incident_id, [stopped])
         await self._tell_notified(session, state, incident, levels, MessageKind.ACKNOWLEDGED)
 
     async def _tell_notified(

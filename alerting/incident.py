@@ -101,6 +101,7 @@ class TimelineEvent(StrEnum):
     ESCALATION_STARTED = "escalation_started"
     ESCALATION_PAUSED = "escalation_paused"
     ESCALATION_RESUMED = "escalation_resumed"
+    ESCALATION_STOPPED = "escalation_stopped"  # acknowledged: no further levels
     ESCALATED = "escalated"
     SLA_BREACHED = "sla_breached"
     ON_CALL = "on_call"  # who a schedule target paged

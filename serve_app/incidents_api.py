@@ -2,7 +2,8 @@
 
     GET  /api/v1/incidents                      filters: state, severity, receiver,
                                                 filter (label matchers), limit, cursor
-    GET  /api/v1/incidents/{id}                 members (with suppression) and timeline
+    GET  /api/v1/incidents/{id}                 members (with suppression), timeline and
+                                                escalation (level, next step, who was paged)
     POST /api/v1/incidents/{id}/acknowledge     acknowledges its firing alerts too
     POST /api/v1/incidents/{id}/resolve         resolves its open alerts too
     PUT  /api/v1/incidents/{id}/escalate        the next escalation level, now
@@ -22,10 +23,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerting.escalation import EscalationState
 from alerting.incident import Incident, Member, member_to_record
 from alerting.lifecycle import Action
 from alerting.query import DEFAULT_PAGE_SIZE
 from alerting.timeutil import from_epoch
+from cluster.escalation_store import EscalationStore
 from cluster.incident_store import timeline_dropped
 from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.query_params import incident_query
@@ -89,6 +92,36 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
     }
 
 
+def escalation_json(
+    state: EscalationState | None, people: dict[int, list[str]] | None = None
+) -> dict[str, Any] | None:
+    """Where an incident's escalation stands: its policy, the highest level paged, what
+    is due next and when (``None``: the incident has no escalation)."""
+    if state is None:
+        return None
+    found: dict[str, Any] = {
+        "policy": state.policy,
+        "level": max(state.notified_levels, default=0),
+        "levels_paged": list(state.notified_levels),
+        "next_due": _time(state.next_due),
+        "acknowledge_due": _time(state.acknowledge_due),
+        "resolve_due": _time(state.resolve_due),
+        "paused": state.paused_at is not None,
+        "active": state.is_active,
+    }
+    if people is not None:  # who on-call targets paged, by level
+        found["people"] = {str(level): users for level, users in sorted(people.items())}
+    return found
+
+
+async def with_escalations(
+    redis: Any, tenant: str, summaries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The summaries with each incident's ``escalation`` (one Redis read for all)."""
+    states = await EscalationStore(redis, tenant).get_many([s["id"] for s in summaries])
+    return [{**s, "escalation": escalation_json(states.get(s["id"]))} for s in summaries]
+
+
 def incident_detail(incident: Incident, timeline: list[dict[str, Any]]) -> dict[str, Any]:
     """An incident with every member and its timeline (times as RFC 3339)."""
     return {
@@ -113,9 +146,10 @@ async def list_incidents(
     tenant = await ingress.authenticate(request)
     query = incident_query(state or [], severity or [], receiver or [], filter or [], limit, cursor)
     page = await ingress.correlator(tenant).list_incidents(query)
+    items = [incident_summary(i) for i in page.items]
     return JSONResponse(
         {
-            "items": [incident_summary(i) for i in page.items],
+            "items": await with_escalations(ingress.redis, tenant, items),
             "total": page.total,
             "next_cursor": page.next_cursor,
         }
@@ -129,6 +163,9 @@ async def get_incident(incident_id: str, request: Request) -> JSONResponse:
     tenant = await ingress.authenticate(request)
     incident, timeline = await ingress.correlator(tenant).get_incident(incident_id)
     detail = incident_detail(incident, timeline)
+    store = EscalationStore(ingress.redis, tenant)
+    state, people = await store.get(incident_id), await store.people(incident_id)
+    detail["escalation"] = escalation_json(state, people)
     # The tier keeps the newest timeline entries; say how many older ones it dropped.
     detail["timeline_dropped"] = await timeline_dropped(ingress.redis, tenant, incident_id)
     return JSONResponse(detail)

@@ -59,6 +59,7 @@ from models.registry import ModelRegistry
 from serve_app import (
     alertmanager_api,
     audit_api,
+    console_api,
     graphql_api,
     incidents_api,
     links_api,
@@ -135,6 +136,7 @@ app.include_router(slack_api.router)
 app.include_router(links_api.router)
 app.include_router(audit_api.router)
 app.include_router(metrics_api.router)
+app.include_router(console_api.router)
 # GraphQL, HTTP and WebSocket on one path; Strawberry's app is built in the replica.
 graphql_app = graphql_api.LazyGraphQL()
 app.router.routes.append(Route(graphql_api.PATH, graphql_app, methods=["GET", "POST"]))
