@@ -311,6 +311,12 @@ class SupervisorActor(Whereabouts):
             "pages_sent": self.pages_sent,
         }
 
+    async def settings_in_force(self) -> Settings:
+        """The settings Vigil's actors run with: what the Python client needs to create
+        a tenant's actor as the ingress would (the trust model: whoever reaches Ray may
+        do anything in it anyway)."""
+        return self.settings
+
     async def ping(self) -> bool:
         return True
 

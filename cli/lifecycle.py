@@ -105,7 +105,9 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _wait_ready(api)
     _audit_config(settings, config)
     _warm_tenants(settings)
+    _say(f"console       {api}/console   (sign in with a tenant's API key)")
     _say(f"api           {api}   (OpenAPI docs: {api}/docs)")
+    _say(f"graphql       {api}/graphql   (subscriptions over WebSocket; Bearer key)")
     _say(f"alertmanager  {api}/api/v2   (Prometheus, amtool: basic auth tenant:key or Bearer)")
     _say(f"pagerduty     {api}/v2/enqueue   (routing_key = an integration key)")
     _say(f"am webhook    {api}/api/v1/integrations/alertmanager")
@@ -119,6 +121,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         _say(f"ray dashboard http://{context.dashboard_url}{login}")
         if settings.ray_metrics and ray_head is not None:
             _say("ray metrics   on: scrape /tmp/ray/prom_metrics_service_discovery.json")
+    _say("python        await vigil.connect(TENANT)   (examples/python_client.py)")
     _say(f"config        {settings.config_path}")
     if demo_tenants:
         _say(f"try it        vigil send   (demo API key: {DEMO_API_KEY})")

@@ -2,6 +2,7 @@
 round a cycle (``ARCHITECTURE.md`` draws them).
 
     cli          the ``vigil`` command: the top floor
+    vigil        the Python client over actor handles
     serve_app    the HTTP ingress and the predictor (Ray Serve)
     actors       Ray actors and their typed clients, the notifiers
     models       machine learning: features, training, the registry
@@ -17,7 +18,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["alerting", "cluster", "models", "actors", "serve_app", "cli"]
+LAYERS = ["alerting", "cluster", "models", "actors", "serve_app", "vigil", "cli"]
 
 
 def module_name(path: Path) -> str:
