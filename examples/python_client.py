@@ -25,10 +25,7 @@ async def main(tenant: str) -> None:
     first = asyncio.ensure_future(anext(changes))  # start watching before sending
     await asyncio.sleep(1)
     results = await client.send(
-        [
-            {"labels": {"alertname": name, "host": f"db-{n}"}, "severity": "critical"}
-            for n in (1, 2)
-        ]
+        [{"labels": {"alertname": name, "host": f"db-{n}"}, "severity": "critical"} for n in (1, 2)]
     )
     print(f"sent {len(results)} alerts: {[r['id'][:8] for r in results]}")
     update = await asyncio.wait_for(first, 20)

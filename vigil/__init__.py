@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["connect"]
 
 
-
 async def connect(
     tenant: str, address: str | None = None, token_file: str | Path | None = None
 ) -> VigilClient:
