@@ -57,7 +57,12 @@ from cluster.tenants import Principal
 from serve_app import graphql_types as t
 from serve_app.auth import credentials, unauthenticated
 from serve_app.graphql_cost import CostLimit
-from serve_app.incidents_api import incident_detail, incident_summary
+from serve_app.incidents_api import (
+    escalation_of,
+    incident_detail,
+    incident_summary,
+    with_escalations,
+)
 from serve_app.live_api import changes_json
 from serve_app.problems import ApiError, refusal, validated
 from serve_app.query_params import alert_query, bad_param, filter_param, incident_query
@@ -277,14 +282,22 @@ class Query:
         query = incident_query(
             state or [], severity or [], receiver or [], filter or [], limit, cursor
         )
-        page = await (await tenant_operations(info)).list_incidents(query)
-        items = [t.Incident.of(incident_summary(i)) for i in page.items]
+        operations = await tenant_operations(info)
+        page = await operations.list_incidents(query)
+        summaries = [incident_summary(i) for i in page.items]
+        summaries = await with_escalations(replica_of(info).redis, operations.tenant, summaries)
+        items = [t.Incident.of(s) for s in summaries]
         return t.IncidentPage(items=items, total=page.total, next_cursor=page.next_cursor)
 
     @strawberry.field(description="One incident with its members and timeline.")
     async def incident(self, info: Info, id: strawberry.ID) -> t.Incident:
-        incident, timeline = await (await tenant_operations(info)).get_incident(str(id))
-        return t.Incident.of(incident_detail(incident, timeline))
+        operations = await tenant_operations(info)
+        incident, timeline = await operations.get_incident(str(id))
+        detail = incident_detail(incident, timeline)
+        detail["escalation"] = await escalation_of(
+            replica_of(info).redis, operations.tenant, str(id)
+        )
+        return t.Incident.of(detail)
 
     @strawberry.field(description="Silences, expired ones until their retention ends.")
     async def silences(self, info: Info, filter: list[str] | None = None) -> list[t.Silence_]:
@@ -359,6 +372,12 @@ def _matchers(values: list[str]) -> tuple[Matcher, ...]:
     return matchers
 
 
+async def _act(info: Info, action: Action, incident_id: str, reason: str | None) -> t.Incident:
+    operations = await tenant_operations(info)
+    incident = await operations.act_on_incident(action, str(incident_id), None, reason)
+    return t.Incident.of(incident_summary(incident))
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Send alerts: all stored, or none (at most 1,000).")
@@ -388,17 +407,13 @@ class Mutation:
     async def acknowledge_incident(
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> t.Incident:
-        operations = await tenant_operations(info)
-        incident = await operations.act_on_incident(Action.ACKNOWLEDGE, str(id), None, reason)
-        return t.Incident.of(incident_summary(incident))
+        return await _act(info, Action.ACKNOWLEDGE, id, reason)
 
     @strawberry.mutation(description="Resolve an incident and its open alerts.")
     async def resolve_incident(
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> t.Incident:
-        operations = await tenant_operations(info)
-        incident = await operations.act_on_incident(Action.RESOLVE, str(id), None, reason)
-        return t.Incident.of(incident_summary(incident))
+        return await _act(info, Action.RESOLVE, id, reason)
 
     @strawberry.mutation(description="Notify the incident's next escalation level now.")
     async def escalate_incident(

@@ -60,28 +60,23 @@ class CriticalAlert:
 
     @classmethod
     def of(cls, alert: Alert) -> CriticalAlert:
+        plain = alert.model_dump(include=PLAIN_ALERT_FIELDS)
         return cls(
             id=strawberry.ID(alert.id),
-            fingerprint=alert.fingerprint,
             status=alert.status.value,
             severity=alert.severity.value,
             labels=json_value(dict(alert.labels)),
             annotations=json_value(dict(alert.annotations)),
-            source=alert.source,
-            starts_at=alert.starts_at,
-            ends_at=alert.ends_at,
-            first_seen=alert.first_seen,
-            last_seen=alert.last_seen,
-            updated_at=alert.updated_at,
-            count=alert.count,
-            occurrence=alert.occurrence,
-            generator_url=alert.generator_url,
-            acknowledged_at=alert.acknowledged_at,
-            acknowledged_by=alert.acknowledged_by,
-            resolved_at=alert.resolved_at,
-            resolved_by=alert.resolved_by,
-            escalation_level=alert.escalation_level,
+            **plain,
         )
+
+
+PLAIN_ALERT_FIELDS = {
+    name
+    for name in CriticalAlert.__annotations__
+    if name not in ("id", "status", "severity", "labels", "annotations")
+}
+"""The alert's fields that GraphQL shows as they are."""
 
 
 @strawberry.type(description="An alert in an incident: why it joined, and what mutes it.")
@@ -138,6 +133,35 @@ class TimelineEntry:
         )
 
 
+@strawberry.type(description="Where an incident's escalation stands.")
+class EscalationStatus:
+    policy: str
+    level: int = strawberry.field(description="The highest level paged so far (0: none).")
+    levels_paged: list[int]
+    next_due: datetime | None
+    acknowledge_due: datetime | None
+    resolve_due: datetime | None
+    paused: bool = strawberry.field(description="Every open alert is muted: nothing is due.")
+    active: bool = strawberry.field(description="Something will happen without a person.")
+    people: JSON | None = strawberry.field(description="Level → who on-call targets paged.")
+
+    @classmethod
+    def of(cls, record: dict[str, Any] | None) -> EscalationStatus | None:
+        if record is None:
+            return None
+        return cls(
+            policy=record["policy"],
+            level=record["level"],
+            levels_paged=list(record["levels_paged"]),
+            next_due=_when(record["next_due"]),
+            acknowledge_due=_when(record["acknowledge_due"]),
+            resolve_due=_when(record["resolve_due"]),
+            paused=record["paused"],
+            active=record["active"],
+            people=record.get("people"),
+        )
+
+
 @strawberry.type(description="Related alerts handled as one, with its escalation.")
 class Incident:
     id: strawberry.ID
@@ -168,6 +192,7 @@ class Incident:
     # incidents leave them empty rather than read every timeline.
     members: list[Member] | None = None
     timeline: list[TimelineEntry] | None = None
+    escalation: EscalationStatus | None = None
 
     @classmethod
     def of(cls, summary: dict[str, Any]) -> Incident:
@@ -200,6 +225,7 @@ class Incident:
             feedback_by=summary["feedback_by"],
             members=None if members is None else [Member.of(m) for m in members],
             timeline=None if timeline is None else [TimelineEntry.of(e) for e in timeline],
+            escalation=EscalationStatus.of(summary.get("escalation")),
         )
 
 

@@ -122,6 +122,13 @@ async def with_escalations(
     return [{**s, "escalation": escalation_json(states.get(s["id"]))} for s in summaries]
 
 
+async def escalation_of(redis: Any, tenant: str, incident_id: str) -> dict[str, Any] | None:
+    """One incident's escalation, with who on-call targets paged at each level."""
+    store = EscalationStore(redis, tenant)
+    state, people = await store.get(incident_id), await store.people(incident_id)
+    return escalation_json(state, people)
+
+
 def incident_detail(incident: Incident, timeline: list[dict[str, Any]]) -> dict[str, Any]:
     """An incident with every member and its timeline (times as RFC 3339)."""
     return {
@@ -163,9 +170,7 @@ async def get_incident(incident_id: str, request: Request) -> JSONResponse:
     tenant = await ingress.authenticate(request)
     incident, timeline = await ingress.correlator(tenant).get_incident(incident_id)
     detail = incident_detail(incident, timeline)
-    store = EscalationStore(ingress.redis, tenant)
-    state, people = await store.get(incident_id), await store.people(incident_id)
-    detail["escalation"] = escalation_json(state, people)
+    detail["escalation"] = await escalation_of(ingress.redis, tenant, incident_id)
     # The tier keeps the newest timeline entries; say how many older ones it dropped.
     detail["timeline_dropped"] = await timeline_dropped(ingress.redis, tenant, incident_id)
     return JSONResponse(detail)

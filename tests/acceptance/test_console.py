@@ -172,6 +172,18 @@ async def test_another_tenant_sees_none_of_it(browser: Browser, vigil: Vigil) ->
     assert await theirs.locator("#silences", has_text=labels["alertname"]).count() == 0
 
 
+async def test_labels_are_shown_as_text_never_run(browser: Browser, vigil: Vigil) -> None:
+    trap = "<img src=x onerror=\"document.title='pwned'\">"
+    labels = unique_labels(service="console-xss", note=trap)
+    send(vigil, TENANT, labels)
+    page = await signed_in(browser, vigil, TENANT)
+    row = page.locator("#incidents tr.incident", has_text=labels["alertname"])
+    await row.locator("a").click()
+    await expect(page.locator("#members")).to_contain_text(trap)  # shown, as text
+    assert await page.locator("#members img").count() == 0
+    assert await page.title() == "Vigil console"
+
+
 async def test_a_refused_key_and_signing_out_return_to_sign_in(
     browser: Browser, vigil: Vigil
 ) -> None:
