@@ -23,6 +23,7 @@ pickle (Ray issue 50677).
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,6 +75,7 @@ MAX_DEPTH = 8  # the schema has no cycles today; a guard for types that will
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 MAX_BATCH = 1_000  # alerts in one createAlerts
+KEY_RECHECK_SECONDS = 60.0  # how often a subscription's key is looked up again
 
 
 def problem(exc: Exception) -> GraphQLError | None:
@@ -461,8 +463,20 @@ class Subscription:
         self, info: Info, after: str | None = None
     ) -> AsyncIterator[t.IncidentUpdate]:
         operations = await tenant_operations(info)
-        poll = replica_of(info).settings.live_poll_seconds
-        async for changes in operations.watch(after, poll):
+        replica = replica_of(info)
+        key: str | None = info.context.get("key")
+        checked = time.monotonic()
+        watch = operations.watch(after, replica.settings.live_poll_seconds, KEY_RECHECK_SECONDS)
+        async for changes in watch:
+            if key is not None and time.monotonic() - checked >= KEY_RECHECK_SECONDS:
+                # A long subscription outlives its key's revocation by a minute at most.
+                checked = time.monotonic()
+                try:
+                    await replica.principal_of_key(key)
+                except ApiError as refused:  # revoked: the subscription ends with a 401
+                    raise (problem(refused) or refused) from None
+            if not (changes.incidents or changes.removed or changes.gap):
+                continue  # a quiet minute: only the key was checked
             data = changes_json(changes)
             yield t.IncidentUpdate(
                 position=data["position"],
@@ -506,6 +520,7 @@ class VigilGraphQL(GraphQL):
         except ApiError as refused:
             raise ConnectionRejectionError({"message": refused.message}) from None
         context["principal"] = principal
+        context["key"] = key if isinstance(header, str) else credentials(request).key
         return None
 
 
