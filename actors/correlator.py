@@ -79,6 +79,7 @@ POLL_SECONDS = 1.0  # a missed wake-up costs at most this much delay
 READ_ENTRIES = 50  # stream entries per read (each holds one stored batch)
 SEEN_CHANGES = 200_000  # change ids remembered to drop a re-appended batch
 FEED_READ = 500  # feed entries one live-view read takes at most
+MAX_FEED_WAIT = 10.0  # seconds a live view's read may wait for news (well inside a call's bound)
 PURGE_EVERY_SECONDS = 60.0
 SCORE_EVERY_SECONDS = 0.1  # scoring rounds are spaced so a storm is scored in batches
 HISTORY_KEEP = 50_000  # labelled incidents kept per tenant for training
@@ -137,6 +138,8 @@ class TenantWorker:
         self.rates: RateWatch | None = None
         self.anomalies: list[RateAnomaly] = []
         self.counted = CorrelationMetrics(tenant)
+        # Set (and replaced) after each commit: live views waiting for news wake at once.
+        self.committed = asyncio.Event()
 
     def ensure_running(self) -> bool:
         """Run the loop (and the scoring loop) in the background where it is not running;
@@ -296,6 +299,9 @@ class TenantWorker:
         outbox = self.engine.take_outbox()
         await self.store.commit(outbox, position)
         self.counted.count(outbox)  # once stored: a failed commit is applied again
+        if outbox:
+            woken, self.committed = self.committed, asyncio.Event()
+            woken.set()
         if position is not None:
             self.position = position
         if self.learning:
@@ -562,15 +568,27 @@ class CorrelatorActor(Whereabouts):
         return detached(found)
 
     async def incident_updates(
-        self, tenant: str, after: str | None, count: int = FEED_READ
+        self, tenant: str, after: str | None, wait_seconds: float = 0.0, count: int = FEED_READ
     ) -> IncidentChanges:
         """The incidents touched after feed position ``after`` (``None``: from now on,
-        with none yet), as they are now; ``InvalidRequest`` for a malformed position."""
+        with none yet), as they are now; ``InvalidRequest`` for a malformed position.
+
+        With nothing new, it waits up to ``wait_seconds`` for this shard's next commit
+        (a long poll): a live view sees the correlator's changes at once, and the
+        escalator's timeline entries (written by another process) by the next call.
+        """
         worker, engine = await self._engine(tenant)
         client = worker.store.client
         if after is None:
             return IncidentChanges(await feed_head(client, tenant), (), (), gap=False)
-        read = await read_feed(client, tenant, check_position(after), count)
+        check_position(after)
+        committed = worker.committed  # taken before the read: a commit after it wakes us
+        read = await read_feed(client, tenant, after, count)
+        if not read.incident_ids and not read.gap and wait_seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(committed.wait(), min(wait_seconds, MAX_FEED_WAIT))
+            read = await read_feed(client, tenant, after, count)
+            engine = worker.engine or engine  # reloaded meanwhile: the newer one
         # The engine is at least as new as the feed: a change is in memory before the
         # transaction that appends its entry.
         kept = tuple(engine.incidents[i] for i in read.incident_ids if i in engine.incidents)

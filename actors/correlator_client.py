@@ -90,10 +90,13 @@ class CorrelatorClient:
         )
         return answer
 
-    async def incident_updates(self, after: str | None) -> IncidentChanges:
-        """The incidents touched after feed position ``after`` (``None``: from now on)."""
+    async def incident_updates(
+        self, after: str | None, wait_seconds: float = 0.0
+    ) -> IncidentChanges:
+        """The incidents touched after feed position ``after`` (``None``: from now on);
+        with nothing new, waiting up to ``wait_seconds`` for the correlator's next commit."""
         answer: IncidentChanges = await self.call(
-            lambda actor: actor.incident_updates.remote(self.tenant, after)
+            lambda actor: actor.incident_updates.remote(self.tenant, after, wait_seconds)
         )
         return answer
 

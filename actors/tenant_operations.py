@@ -143,11 +143,13 @@ class TenantOperations:
         await self._audited(AuditAction.FEEDBACK, f"incident {incident_id}", detail)
         return incident
 
-    async def incident_updates(self, after: str | None) -> IncidentChanges:
-        """The incidents touched after feed position ``after`` (``None``: from now on)."""
-        return await self.correlator.incident_updates(
-            None if after is None else check_position(after)
-        )
+    async def incident_updates(
+        self, after: str | None, wait_seconds: float = 0.0
+    ) -> IncidentChanges:
+        """The incidents touched after feed position ``after`` (``None``: from now on);
+        with nothing new, waiting up to ``wait_seconds`` for the correlator's news."""
+        position = None if after is None else check_position(after)
+        return await self.correlator.incident_updates(position, wait_seconds)
 
     async def watch(
         self,
@@ -160,15 +162,17 @@ class TenantOperations:
         ``idle_seconds``, an empty item comes after that long without news (a face's
         cue to send a keep-alive, or to notice its client left).
 
-        It polls the correlator: a change is seen within ``poll_seconds`` of being
-        stored. A restarting correlator or an unreachable Redis pauses the watch rather
-        than ending it; the position is kept, so nothing in between is missed.
+        It long-polls the correlator: each read waits up to ``poll_seconds`` for its
+        next commit, so the correlator's changes are seen at once and the escalator's
+        timeline entries within ``poll_seconds``. A restarting correlator or an
+        unreachable Redis pauses the watch rather than ending it; the position is kept,
+        so nothing in between is missed.
         """
         position = after
         quiet_since = time.monotonic()
         while True:
             try:
-                changes = await self.incident_updates(position)
+                changes = await self.incident_updates(position, poll_seconds if position else 0)
             except (ActorUnavailable, StoreUnavailable):
                 changes = None
             if changes is not None and position is None:
@@ -183,8 +187,8 @@ class TenantOperations:
             if idle_seconds is not None and time.monotonic() - quiet_since >= idle_seconds:
                 quiet_since = time.monotonic()
                 yield IncidentChanges(position or FEED_START, (), (), gap=False)
-            # An outage waits longer: the actor is restarting, or Redis is back soon.
-            await asyncio.sleep(poll_seconds if changes is not None else max(poll_seconds, 1.0))
+            if changes is None:  # the actor is restarting, or Redis is back soon
+                await asyncio.sleep(max(poll_seconds, 1.0))
 
     async def noise(self) -> dict[str, Any]:
         """The tenant's noise figures."""

@@ -91,8 +91,9 @@ class Settings(BaseModel):
     metrics_interval_seconds: float = Field(
         default=5.0, gt=0, le=60, alias="VIGIL_METRICS_INTERVAL"
     )
-    # How often a live view (the console, GraphQL's incidentUpdates, the Python client's
-    # watch) asks the correlator what changed: the longest a change waits to be seen.
+    # How long a live view's read (the console, GraphQL's incidentUpdates, the Python
+    # client's watch) waits in the correlator for news: the correlator's changes are
+    # seen at once, the escalator's timeline entries within this.
     live_poll_seconds: float = Field(default=0.5, gt=0, le=10, alias="VIGIL_LIVE_POLL_SECONDS")
     # Ray's own metrics (its dashboard's metrics views), off by default: they cost
     # throughput (bench/README.md). Only for a head `vigil up` starts itself.
