@@ -9,6 +9,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -21,6 +22,7 @@ from cli.running import api_url, http, read_state, running_api_url, state_path
 from cluster import runtime
 from cluster.config import VigilConfig, hash_api_key, load_config
 from cluster.errors import ConfigError
+from cluster.haproxy_ingress import haproxy_directory, haproxy_env
 from cluster.logs import LOG_DIR
 from cluster.metrics_token import metrics_token, metrics_token_path
 from cluster.redis_server import EmbeddedRedis
@@ -63,6 +65,11 @@ def cmd_up(settings: Settings, detach: bool) -> int:
             f" VIGIL_HTTP_HOST={settings.http_host} would let anyone who reaches it in:"
             " remove the key from the config (vigil tenant create NAME makes a real one)"
         )
+    haproxy_dir = None
+    if settings.ingress == "haproxy" and settings.ray_address is None:
+        # Read by Ray Serve when it is imported, here and in the head started below.
+        haproxy_dir = haproxy_directory()
+        os.environ.update(haproxy_env(haproxy_dir))
     # Serve and the app are imported only once the config is known to be good.
     from ray import serve
 
@@ -74,12 +81,23 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     configured = settings
     settings = settings.model_copy(update={"redis_url": url})
     _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
+    if haproxy_dir is not None:
+        _say(f"ingress       HAProxy (its files in {haproxy_dir})")
     ray_head: str | None = None
     # `vigil` closed the local Ray before importing it (cluster/ray_access.py).
     token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None
     if settings.ray_address is None and not runtime.local_ray_running():
         _say("ray           starting a local head ...")
         ray_head = runtime.start_local_head(ray_metrics=settings.ray_metrics)
+    # Written now, and again below: a start that fails from here on is still stopped
+    # whole by `vigil down` (the head, Redis, HAProxy's files).
+    state = {
+        "ray_head": ray_head,  # the mark of the head we started: down stops only that
+        "embedded_redis": embedded is not None,
+        "api_url": api_url(settings),
+        "haproxy_dir": None if haproxy_dir is None else str(haproxy_dir),
+    }
+    state_path(settings).write_text(json.dumps(state))
     context = runtime.connect(settings.ray_address)
     if not settings.ml_enabled:
         _say("model         ML off (CRITICAL_ALERT_ML_ENABLED=false): no risk scores")
@@ -95,12 +113,6 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     )
     _say("serve         deploying the ingress and the predictor ...")
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
-    state = {
-        "ray_head": ray_head,  # the mark of the head we started: down stops only that
-        "embedded_redis": embedded is not None,
-        "api_url": api_url(settings),
-    }
-    state_path(settings).write_text(json.dumps(state))
     api = api_url(settings)
     _wait_ready(api)
     _audit_config(settings, config)
@@ -277,6 +289,9 @@ def cmd_down(settings: Settings) -> int:
     if state.get("embedded_redis", settings.redis_url is None):
         EmbeddedRedis(settings.data_dir, settings.embedded_redis_port).stop()
         _say("redis         stopped (data kept in the append-only file)")
+    haproxy_dir = state.get("haproxy_dir")
+    if haproxy_dir:
+        shutil.rmtree(haproxy_dir, ignore_errors=True)
     state_path(settings).unlink(missing_ok=True)
     return 0
 

@@ -216,6 +216,57 @@ def listening_beyond_loopback(pids: set[int]) -> set[tuple[str, int, str]]:
     return found
 
 
+def test_haproxy_ingress_serves_everything_on_loopback_only(tmp_path: Path) -> None:
+    """VIGIL_INGRESS=haproxy: HAProxy in front of replicas that serve HTTP themselves,
+    its stats page and exporter moved to loopback, its files in the data dir."""
+    port = free_port()
+    data = tmp_path / "data"
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("REDIS_URL", "RAY_ADDRESS") and not k.startswith(("RAY_AUTH", "RAY_SERVE"))
+        },
+        "VIGIL_DATA_DIR": str(data),
+        "VIGIL_HTTP_PORT": str(port),
+        "VIGIL_INGRESS": "haproxy",
+        "CRITICAL_ALERT_ML_ENABLED": "false",  # not what this test is about
+    }
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": "Bearer demo-key-change-me"}
+    head: str | None = None
+    files: Path | None = None
+    try:
+        up = vigil(env, "up", "--detach")
+        assert up.returncode == 0, up.stdout + up.stderr
+        head = ray_head(tmp_path)
+        files = Path(json.loads((data / "state.json").read_text())["haproxy_dir"])
+        assert f"ingress       HAProxy (its files in {files})" in up.stdout
+        started = vigil_processes(head, EmbeddedRedis(data))
+        names = {psutil.Process(pid).name() for pid in started if psutil.pid_exists(pid)}
+        assert "haproxy" in names, names
+        assert listening_beyond_loopback(started) == set()
+        assert files.stat().st_mode & 0o777 == 0o700
+        assert list(files.rglob("admin.sock")), "HAProxy's socket is elsewhere"
+
+        body = {"labels": {"alertname": "ThroughHAProxy"}, "severity": "critical"}
+        sent = requests.post(f"{url}/api/v1/critical-alerts", json=body, headers=headers)
+        assert sent.status_code == 202, sent.text
+        # A stream passes through HAProxy as it comes (the console's live feed).
+        with requests.get(
+            f"{url}/api/v1/incidents/updates", headers=headers, stream=True, timeout=30
+        ) as stream:
+            assert stream.status_code == 200
+            first = next(stream.iter_lines(decode_unicode=True))
+            assert first == "event: ready"
+        refused = requests.get(f"{url}/api/v1/incidents", timeout=30)
+        assert refused.status_code == 401
+    finally:
+        vigil(env, "down")
+    assert head is not None and [p.pid for p in head_processes(head)] == []
+    assert files is not None and not files.exists()
+
+
 def test_up_refuses_the_demo_key_beyond_loopback(tmp_path: Path) -> None:
     env = {
         **os.environ,
