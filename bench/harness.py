@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -244,10 +245,16 @@ def start_vigil(
     (``CRITICAL_ALERT_ML_ENABLED=false``).
     """
 
+    from cluster.haproxy_ingress import haproxy_directory, haproxy_env
     from cluster.ray_access import close_local_ray
 
-    # Before Ray is imported: the benchmark's Ray listens on loopback, with a token.
+    # Before Ray is imported: the benchmark's Ray listens on loopback, with a token;
+    # with VIGIL_INGRESS=haproxy, HAProxy receives HTTP, set up as `vigil up` does.
     close_local_ray()
+    haproxy_files = None
+    if os.environ.get("VIGIL_INGRESS") == "haproxy":
+        haproxy_files = haproxy_directory()
+        os.environ.update(haproxy_env(haproxy_files))
     import ray
     import yaml
     from ray import serve
@@ -311,6 +318,8 @@ def start_vigil(
         serve.shutdown()
         ray.shutdown()
         redis.stop()
+        if haproxy_files is not None:
+            shutil.rmtree(haproxy_files, ignore_errors=True)
 
     return f"http://127.0.0.1:{port}", key, stop
 
