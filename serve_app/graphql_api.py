@@ -510,17 +510,17 @@ class VigilGraphQL(GraphQL):
             header = params.get("Authorization") or params.get("authorization")
         try:
             if isinstance(header, str):
-                key = header.partition(" ")[2].strip()
+                key, claimed_tenant = header.partition(" ")[2].strip(), None
                 if not header.lower().startswith("bearer ") or not key:
                     raise unauthenticated("connection_init's Authorization must be 'Bearer <key>'")
-                principal = await ingress_of(request).principal_of_key(key)
             else:
-                credentials(request)  # 401 without any
-                principal = await ingress_of(request).principal(request)
+                given = credentials(request)  # the handshake's header; 401 without any
+                key, claimed_tenant = given.key, given.claimed_tenant
+            principal = await ingress_of(request).principal_of_key(key, claimed_tenant)
         except ApiError as refused:
             raise ConnectionRejectionError({"message": refused.message}) from None
         context["principal"] = principal
-        context["key"] = key if isinstance(header, str) else credentials(request).key
+        context["key"] = key  # looked up again while a subscription runs
         return None
 
 

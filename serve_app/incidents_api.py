@@ -17,6 +17,7 @@ stored, so a listing read right after an ingest may not show them yet.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -125,7 +126,7 @@ async def with_escalations(
 async def escalation_of(redis: Any, tenant: str, incident_id: str) -> dict[str, Any] | None:
     """One incident's escalation, with who on-call targets paged at each level."""
     store = EscalationStore(redis, tenant)
-    state, people = await store.get(incident_id), await store.people(incident_id)
+    state, people = await asyncio.gather(store.get(incident_id), store.people(incident_id))
     return escalation_json(state, people)
 
 

@@ -201,21 +201,18 @@ class Ingress:
     async def principal(self, request: Request) -> Principal:
         """Who the request's API key is (401 if unknown or revoked, 503 if unknowable)."""
         given = credentials(request)
-        principal = await self.principal_for_key(self.tenants, given.key)
-        if principal is None:
-            raise unauthenticated("unknown or revoked API key")
-        if given.claimed_tenant is not None and given.claimed_tenant != principal.tenant:
-            # The key is valid but for another tenant: refuse rather than guess.
-            raise unauthenticated("the key does not belong to the tenant named by the user")
-        self.admit(principal.tenant)
-        return principal
+        return await self.principal_of_key(given.key, given.claimed_tenant)
 
-    async def principal_of_key(self, key: str) -> Principal:
-        """Who an API key given outside a header is (a WebSocket's ``connection_init``):
-        401 if unknown or revoked, 503 if unknowable, 429 past the tenant's rate."""
+    async def principal_of_key(self, key: str, claimed_tenant: str | None = None) -> Principal:
+        """Who an API key is, however it came (a header, a WebSocket's
+        ``connection_init``): 401 if unknown, revoked or not ``claimed_tenant``'s (basic
+        auth's user), 503 if unknowable, 429 past the tenant's rate."""
         principal = await self.principal_for_key(self.tenants, key)
         if principal is None:
             raise unauthenticated("unknown or revoked API key")
+        if claimed_tenant is not None and claimed_tenant != principal.tenant:
+            # The key is valid but for another tenant: refuse rather than guess.
+            raise unauthenticated("the key does not belong to the tenant named by the user")
         self.admit(principal.tenant)
         return principal
 

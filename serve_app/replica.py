@@ -62,8 +62,8 @@ class Replica(Protocol):
         """The tenant the request's API key belongs to (401, or 503 if unknowable)."""
         ...
 
-    async def principal_of_key(self, key: str) -> Principal:
-        """Who an API key given outside a header is (401 / 503 / 429)."""
+    async def principal_of_key(self, key: str, claimed_tenant: str | None = None) -> Principal:
+        """Who an API key is, however it came (401 / 503 / 429)."""
         ...
 
     async def channel_outcomes(self, tenant: str) -> dict[str, dict[str, float]]:

@@ -28,7 +28,7 @@ from actors.tenant_client import tenant_client
 from actors.tenant_operations import TenantOperations
 from alerting.alert import Alert, IncomingAlert
 from alerting.audit import AuditAction
-from alerting.errors import VigilError
+from alerting.errors import InvalidRequest, VigilError
 from alerting.incident import Incident
 from alerting.lifecycle import Action, IngestResult
 from alerting.query import DEFAULT_PAGE_SIZE, Page
@@ -36,7 +36,7 @@ from alerting.silence import Silence, SilenceDraft
 from cluster import runtime
 from cluster.audit_store import AuditTrail, audit_key
 from cluster.config import load_config
-from cluster.incident_feed import IncidentChanges
+from cluster.incident_feed import IncidentChanges, check_position
 from cluster.redis_client import sync_client
 from cluster.runtime import NAMESPACE, shard_of
 from cluster.settings import Settings
@@ -184,7 +184,10 @@ class VigilClient:
         which every item carries as ``position``). Survives correlator restarts."""
         poll = self.settings.live_poll_seconds if poll_seconds is None else poll_seconds
         if after is not None:  # a malformed position is refused before the first read
-            await _answered(self.operations.incident_updates(after))
+            try:
+                check_position(after)
+            except InvalidRequest as exc:
+                raise refusal(exc) from None
         async for changes in self.operations.watch(after, poll):
             yield changes
 
