@@ -140,7 +140,7 @@ class SupervisorActor(Whereabouts):
             return list(self.state.failures)  # unknown: neither page nor recover yet
         self.redis_down_since = None
         return [
-            f"{h.loop} {h.status.value}: {h.reason}"
+            h.describe()
             for h in failures(health)
             if h.loop != SUPERVISOR_LOOP
         ]

@@ -111,6 +111,13 @@ class LoopHealth:
         """Whether the loop is doing its work."""
         return self.status is LoopStatus.OK
 
+    def describe(self) -> str:
+        """One line for a page or ``/readyz``: the loop, its judgement and where it
+        runs. Naming the process matters: loops of one process stall together, and the
+        first to cross the bound may not be the one the operator was looking at."""
+        where = f" (shard {self.shard}, pid {self.pid})" if self.pid else ""
+        return f"{self.loop} {self.status.value}: {self.reason}{where}"
+
 
 def judge_loop(
     loop: LoopId,

@@ -397,7 +397,7 @@ class Ingress:
                     loop_health(self.redis, self.config, self.settings, self.started_at), 2
                 )
                 loops = [health_record(h) for h in health]
-                bad = [f"{h.loop} {h.status.value}: {h.reason}" for h in health if not h.ok]
+                bad = [h.describe() for h in health if not h.ok]
                 checks["loops"] = "ok" if not bad else "; ".join(bad)[:2000]
             except (redis.RedisError, TimeoutError, OSError) as exc:
                 checks["loops"] = f"unknown: {type(exc).__name__}"

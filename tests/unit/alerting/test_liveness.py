@@ -88,6 +88,15 @@ def test_reasons_say_what_is_wrong_with_numbers() -> None:
     assert lagging.pid == 42 and lagging.beat_age_seconds == 1.0
 
 
+def test_a_description_names_the_process_when_one_beat() -> None:
+    stalled = judge_loop(ESC, beat(ESC, 12.3), T0, BOUNDS, SINCE)
+    assert stalled.describe() == (
+        "escalator/acme stalled: no round for 12.3s (bound 10s) (shard 0, pid 42)"
+    )
+    never = judge_loop(ESC, None, T0, BOUNDS, SINCE)  # nothing to say where it runs
+    assert never.describe() == "escalator/acme stalled: no heartbeat in 100s (bound 10s)"
+
+
 def test_loop_ids_read_back() -> None:
     assert LoopId.parse(str(ESC)) == ESC
     with pytest.raises(ValueError):
