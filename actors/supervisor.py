@@ -139,11 +139,7 @@ class SupervisorActor(Whereabouts):
                 return [f"Redis unreachable for {down:.0f}s ({type(exc).__name__})"]
             return list(self.state.failures)  # unknown: neither page nor recover yet
         self.redis_down_since = None
-        return [
-            h.describe()
-            for h in failures(health)
-            if h.loop != SUPERVISOR_LOOP
-        ]
+        return [h.describe() for h in failures(health) if h.loop != SUPERVISOR_LOOP]
 
     def _repeat(self) -> timedelta | None:
         return self.monitoring.repeat if self.monitoring is not None else None
