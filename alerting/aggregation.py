@@ -37,7 +37,7 @@ from alerting.flush import Notified, NotifyReason, notify_reason
 from alerting.timeutil import from_epoch
 
 
-@dataclass
+@dataclass(slots=True)
 class GroupAlert:
     """One alert as its group holds it: the occurrence, its labels, firing or resolved."""
 

@@ -134,7 +134,7 @@ class Outbox:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class KnownAlert:
     """What the engine remembers of an open (or held) alert: enough to route and mute it."""
 
@@ -404,7 +404,9 @@ class TenantCorrelation:
         member = Member(
             fingerprint=fp,
             alert_id=change.alert_id,
-            labels=dict(alert.labels),
+            # One labels mapping per alert, shared with the engine's own record: a
+            # fingerprint's labels never change, and nothing edits them in place.
+            labels=alert.labels if isinstance(alert.labels, dict) else dict(alert.labels),
             severity=change.severity,
             status=change.status,
             reason=reason,

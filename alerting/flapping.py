@@ -28,7 +28,7 @@ class FlapPolicy:
         return self.max_transitions > 0
 
 
-@dataclass
+@dataclass(slots=True)
 class FlapHistory:
     """The recent transitions of one fingerprint (times, oldest first)."""
 

@@ -41,7 +41,7 @@ class IncidentState(StrEnum):
     RESOLVED = "resolved"
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     """One alert (fingerprint) in an incident, why it is there, and what mutes it."""
 

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from bench.harness import (
     write_results,
 )
 from bench.ingest import make_alerts
+from bench.process_memory import pids_matching, rss_bytes, total_rss
 from bench.real_services import Alertmanager
 from cluster.redis_server import free_port
 
@@ -57,41 +56,6 @@ def v2_sender(url: str, batch: int, headers: dict[str, str], offset: int):  # ty
             return r.status == 200
 
     return send
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of one process, from ``/proc``."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def processes() -> Iterator[tuple[Path, str]]:
-    """Every process's ``/proc`` directory and command line (arguments space-separated);
-    processes that end while being read are left out."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                yield entry, (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-
-
-def pids_matching(prefixes: tuple[str, ...]) -> dict[int, str]:
-    """Processes whose command line starts with one of ``prefixes`` (Ray sets actor titles)."""
-    found = {}
-    for entry, cmdline in processes():
-        for prefix in prefixes:
-            if cmdline.startswith(prefix) or f"/{prefix}" in cmdline.split(" ")[0]:
-                found[int(entry.name)] = prefix
-    return found
-
-
-def total_rss(pids: dict[int, str]) -> dict[str, int]:
-    by_kind: dict[str, int] = {}
-    for pid, kind in pids.items():
-        with contextlib.suppress(OSError):  # the process ended meanwhile
-            by_kind[kind] = by_kind.get(kind, 0) + rss_bytes(pid)
-    return by_kind
 
 
 async def post_many(send: Any, count: int, batch: int) -> None:

@@ -62,6 +62,18 @@ def test_a_volatile_redis_is_named_as_such(embedded: EmbeddedRedis) -> None:
         assert problem is not None and "appendonly is off" in problem
 
 
+def test_the_embedded_redis_fsyncs_every_reply_and_rewrites_rarely(
+    embedded: EmbeddedRedis,
+) -> None:
+    # Every reply waits for its fsync (202 means on disk); a rewrite, which stalls those
+    # fsyncs while it writes the data set, comes at 4x the last size, from 256 MB.
+    with redis.Redis.from_url(embedded.url, decode_responses=True) as client:
+        found = client.config_get("a*")
+    assert found["appendonly"] == "yes" and found["appendfsync"] == "always"
+    assert found["auto-aof-rewrite-percentage"] == "300"
+    assert int(found["auto-aof-rewrite-min-size"]) == 256 * 2**20
+
+
 def test_up_refuses_a_volatile_redis(embedded: EmbeddedRedis, tmp_path: Path) -> None:
     with redis.Redis.from_url(embedded.url) as client:
         client.config_set("appendonly", "no")
