@@ -31,6 +31,7 @@ from bench.harness import (
     closed_loop,
     medians,
     print_progress,
+    scrape_metrics,
     start_vigil,
     write_results,
 )
@@ -85,17 +86,41 @@ async def memory_per_10k(name: str, send: Any, measure: Any) -> dict[str, Any]:
 
 
 async def throughput(
-    name: str, url: str, headers: dict[str, str], args: argparse.Namespace, offset: int
+    name: str,
+    url: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    offset: int,
+    merging: dict[str, float] | None = None,
 ) -> list[Measurement]:
+    """Every scenario ``args.repeat`` times; with ``merging`` (Vigil), the requests per
+    call of the tenant's actor in each scenario's first run go there."""
     rows = []
     for run in range(args.repeat):
         print(f"\n{name}: run {run + 1} of {args.repeat}", file=sys.stderr)
         for batch, concurrency in SCENARIOS:
             m = Measurement(name, f"batch {batch}", batch, concurrency)
             send = v2_sender(url, batch, headers, offset + run * 10**8 + batch * 10**7)
+            counting = merging is not None and run == 0
+            before = await requests_per_call(url) if counting else (0.0, 0.0)
             rows.append(await closed_loop(m, send, args.duration, print_progress))
             print(file=sys.stderr)
+            if merging is not None and counting:
+                after = await requests_per_call(url)
+                calls = after[1] - before[1]
+                merging[f"batch {batch}"] = round((after[0] - before[0]) / calls, 2) if calls else 0
     return rows
+
+
+async def requests_per_call(url: str) -> tuple[float, float]:
+    """The ingress's group commit so far: (requests, calls of the tenant's actor)."""
+    # Every process publishes its samples every few seconds: wait for the latest.
+    found = await asyncio.to_thread(scrape_metrics, url, "vigil_ingest_requests_per_call", 6.0)
+    requests = sum(
+        v for k, v in found.items() if k.startswith("vigil_ingest_requests_per_call_sum")
+    )
+    calls = sum(v for k, v in found.items() if k.startswith("vigil_ingest_requests_per_call_count"))
+    return requests, calls
 
 
 def ratio(a: float, b: float) -> str:
@@ -171,11 +196,14 @@ def main() -> int:
                 lambda: total_rss(pids_matching(VIGIL_PROCESSES)),
             )
         )
-        rows += asyncio.run(throughput("vigil", url, auth, args, 7 * 10**9))
+        merging: dict[str, float] = {}
+        rows += asyncio.run(throughput("vigil", url, auth, args, 7 * 10**9, merging))
     finally:
         stop()
     summary = medians(rows)
     print_comparison(summary, memory)
+    parts = ", ".join(f"{k} {v}" for k, v in merging.items())
+    print(f"  Vigil's group commit, requests per tenant-actor call (first run): {parts}")
     path = write_results(
         "compare_alertmanager",
         rows,
@@ -184,6 +212,7 @@ def main() -> int:
             "repeat": args.repeat,
             "wall_s": round(time.monotonic() - started, 1),
             "memory": memory,
+            "vigil_requests_per_actor_call": merging,
         },
     )
     print(f"\nwrote {path}")

@@ -252,7 +252,7 @@ def start_vigil(
     # with VIGIL_INGRESS=haproxy, HAProxy receives HTTP, set up as `vigil up` does.
     close_local_ray()
     haproxy_files = None
-    if os.environ.get("VIGIL_INGRESS") == "haproxy":
+    if os.environ.get("VIGIL_INGRESS", "haproxy") == "haproxy":
         haproxy_files = haproxy_directory()
         os.environ.update(haproxy_env(haproxy_files))
     import ray
@@ -290,6 +290,8 @@ def start_vigil(
     ]
     config.write_text(yaml.safe_dump({"tenants": [tenant, *others]}))
     settings = Settings(
+        # Known to the benchmark, so it can read /metrics (scrape_metrics).
+        VIGIL_METRICS_TOKEN=METRICS_TOKEN,
         REDIS_URL=redis.url,
         VIGIL_DATA_DIR=data,
         VIGIL_CONFIG=config,
@@ -322,6 +324,35 @@ def start_vigil(
             shutil.rmtree(haproxy_files, ignore_errors=True)
 
     return f"http://127.0.0.1:{port}", key, stop
+
+
+METRICS_TOKEN = "bench-metrics-" + secrets.token_hex(8)
+"""The metrics token of the Vigil ``start_vigil`` starts (a fresh one per run)."""
+
+
+def scrape_metrics(url: str, family: str, wait_for: float = 0.0) -> dict[str, float]:
+    """The samples of one family on Vigil's ``/metrics`` (every process's, summed by
+    sample name and labels without ``process``); ``wait_for``: seconds to let every
+    process publish its latest samples first (they do so every few seconds)."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    time.sleep(wait_for)
+    r = requests.get(
+        f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30
+    )
+    r.raise_for_status()
+    found: dict[str, float] = {}
+    for metric in text_string_to_metric_families(r.text):
+        if metric.name != family:
+            continue
+        for sample in metric.samples:
+            labels = ",".join(
+                f"{k}={v}" for k, v in sorted(sample.labels.items()) if k != "process"
+            )
+            key = f"{sample.name}{{{labels}}}"
+            found[key] = found.get(key, 0.0) + sample.value
+    return found
 
 
 def wait_ready(url: str, timeout: float = 120.0) -> None:

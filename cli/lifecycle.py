@@ -66,10 +66,15 @@ def cmd_up(settings: Settings, detach: bool) -> int:
             " remove the key from the config (vigil tenant create NAME makes a real one)"
         )
     haproxy_dir = None
+    fallback = None  # why the Python proxy serves HTTP although HAProxy was asked for
     if settings.ingress == "haproxy" and settings.ray_address is None:
         # Read by Ray Serve when it is imported, here and in the head started below.
         haproxy_dir = haproxy_directory()
-        os.environ.update(haproxy_env(haproxy_dir))
+        try:
+            os.environ.update(haproxy_env(haproxy_dir))
+        except FileNotFoundError as exc:  # no HAProxy here: Serve's own proxy serves
+            shutil.rmtree(haproxy_dir, ignore_errors=True)
+            haproxy_dir, fallback = None, str(exc)
     # Serve and the app are imported only once the config is known to be good.
     from ray import serve
 
@@ -83,6 +88,8 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
     if haproxy_dir is not None:
         _say(f"ingress       HAProxy (its files in {haproxy_dir})")
+    elif fallback is not None:
+        _say(f"ingress       Ray Serve's Python proxy ({fallback})")
     ray_head: str | None = None
     # `vigil` closed the local Ray before importing it (cluster/ray_access.py).
     token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None

@@ -28,8 +28,10 @@ class Coalescer(Generic[Item, Result]):
         send: Callable[[list[Item]], Awaitable[Sequence[Result]]],
         max_items: int,
         max_in_flight: int = 1,
+        merged: Callable[[int], None] | None = None,
     ) -> None:
         self._send = send
+        self._merged = merged  # told how many requests each call carries (a metric)
         self._max_items = max_items
         self._max_in_flight = max_in_flight  # calls at once (1: strictly one after another)
         self._queue: deque[tuple[list[Item], asyncio.Future[list[Result]]]] = deque()
@@ -66,6 +68,8 @@ class Coalescer(Generic[Item, Result]):
         try:
             while self._queue:
                 batch = self._next_batch()
+                if self._merged is not None:
+                    self._merged(len(batch))
                 try:
                     results = await self._send([item for items, _ in batch for item in items])
                 except Exception as exc:  # every request of the failed call gets the error

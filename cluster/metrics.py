@@ -61,6 +61,14 @@ ALERTS_DUPLICATE = Counter(
     ["tenant"],
     registry=REGISTRY,
 )
+INGEST_MERGED = Histogram(
+    "vigil_ingest_requests_per_call",
+    "Requests an ingress replica merged into one call of the tenant's actor, which "
+    "stores them in one Redis transaction (group commit; 1 when the tenant was idle).",
+    ["tenant"],
+    buckets=BATCH_BUCKETS,
+    registry=REGISTRY,
+)
 REQUESTS_REJECTED = Counter(
     "vigil_requests_rejected",
     "Requests refused (4xx or 5xx), by the error code of the answer; tenant is empty "

@@ -96,9 +96,10 @@ class Settings(BaseModel):
     # client's watch) waits in the correlator for news: the correlator's changes are
     # seen at once, the escalator's timeline entries within this.
     live_poll_seconds: float = Field(default=0.5, gt=0, le=10, alias="VIGIL_LIVE_POLL_SECONDS")
-    # What receives HTTP for a Ray head `vigil up` starts: Ray Serve's Python proxy, or
-    # HAProxy in front of replicas that serve HTTP themselves (cluster/haproxy_ingress.py).
-    ingress: Literal["python", "haproxy"] = Field(default="python", alias="VIGIL_INGRESS")
+    # What receives HTTP for a Ray head `vigil up` starts: HAProxy in front of replicas
+    # that serve HTTP themselves (cluster/haproxy_ingress.py; single alerts ~4x faster,
+    # bench/README.md), or Ray Serve's Python proxy, the fallback.
+    ingress: Literal["python", "haproxy"] = Field(default="haproxy", alias="VIGIL_INGRESS")
     # Ray's own metrics (its dashboard's metrics views), off by default: they cost
     # throughput (bench/README.md). Only for a head `vigil up` starts itself.
     ray_metrics: bool = Field(default=False, alias="VIGIL_RAY_METRICS")

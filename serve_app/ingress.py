@@ -352,7 +352,9 @@ class Ingress:
         ingester = self.ingesters.get(tenant)
         if ingester is None:
             ingester = Coalescer(
-                self.tenant(tenant).ingest, max_items=self.settings.max_bulk_alerts
+                self.tenant(tenant).ingest,
+                max_items=self.settings.max_bulk_alerts,
+                merged=metrics.INGEST_MERGED.labels(tenant).observe,
             )
             self.ingesters[tenant] = ingester
         # Hash the labels here, in bulk: replicas scale out, the tenant's actor does not.

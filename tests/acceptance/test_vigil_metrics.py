@@ -140,6 +140,9 @@ async def test_prometheus_scrapes_exact_counts_of_a_known_load(
             f'vigil_alerts_received_total{{{on},endpoint="/api/v1/critical-alerts/bulk"}}': 2.0,
             f"sum(vigil_alerts_stored_total{{{on}}})": 5.0,
             f"sum(vigil_alerts_duplicates_total{{{on}}})": 3.0,
+            # 7 accepted requests, one after another: 7 calls of the actor, none merged.
+            f"sum(vigil_ingest_requests_per_call_sum{{{on}}})": 7.0,
+            f"sum(vigil_ingest_requests_per_call_count{{{on}}})": 7.0,
             f"sum(vigil_requests_rejected_total{{{on}}})": 2.0,
             f'sum(vigil_requests_rejected_total{{{on},reason="invalid_request"}})': 1.0,
             f'sum(vigil_requests_rejected_total{{{on},reason="unsupported_media_type"}})': 1.0,

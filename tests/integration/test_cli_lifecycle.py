@@ -3,7 +3,7 @@ then ``up`` again on the same data dir and the alert is still there (a whole-sys
 restart, Redis replaying its append-only file), and ``down`` leaves nothing running.
 
 The demo configuration gets an escalation policy for the test (level 1 at once, level 2
-after 15 s, both webhooks to recording servers): the system goes down after level 1
+after 30 s, both webhooks to recording servers): the system goes down after level 1
 and before level 2 is due, and after the restart level 2 is sent once, level 1 not again.
 
 It runs before every other integration test (see ``conftest.pytest_collection_modifyitems``)
@@ -12,6 +12,7 @@ because it starts and stops a machine-wide Ray head of its own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import json
@@ -26,6 +27,8 @@ import psutil
 import pytest
 import requests
 import yaml
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
 
 from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import head_processes
@@ -54,7 +57,7 @@ def vigil(
 
 def escalating_demo_config(path: Path) -> Path:
     """The demo configuration, its pager receiver escalating through webhooks l1 and l2
-    (level 2 15 s after the incident starts), its routing without group waits."""
+    (level 2 30 s after the incident starts), its routing without group waits."""
     config = yaml.safe_load((ROOT / "configs" / "vigil.yaml").read_text())
     (tenant,) = config["tenants"]
     routing_file = ROOT / "configs" / tenant.pop("alertmanager_config_file")
@@ -67,7 +70,7 @@ def escalating_demo_config(path: Path) -> Path:
         "policies": {
             "page": {
                 "levels": [
-                    {"targets": [{"channel": "l1"}], "escalate_after": "15s"},
+                    {"targets": [{"channel": "l1"}], "escalate_after": "30s"},
                     {"targets": [{"channel": "l2"}]},
                 ]
             }
@@ -259,12 +262,38 @@ def test_haproxy_ingress_serves_everything_on_loopback_only(tmp_path: Path) -> N
             assert stream.status_code == 200
             first = next(stream.iter_lines(decode_unicode=True))
             assert first == "event: ready"
+        # So does a WebSocket (GraphQL's subscription): the upgrade reaches the replica.
+        update = asyncio.run(subscription_sees_an_alert(url, headers))
+        assert update["incidents"] and update["position"]
         refused = requests.get(f"{url}/api/v1/incidents", timeout=30)
         assert refused.status_code == 401
     finally:
         vigil(env, "down")
     assert head is not None and [p.pid for p in head_processes(head)] == []
     assert files is not None and not files.exists()
+
+
+async def subscription_sees_an_alert(url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Subscribe to incident updates over a WebSocket, send an alert, return the first
+    update that names an incident."""
+    transport = WebsocketsTransport(
+        url=url.replace("http://", "ws://") + "/graphql", init_payload=headers
+    )
+    updates = gql("subscription { incidentUpdates { position incidents { id } } }")
+    async with Client(transport=transport) as subscriber:
+        stream = subscriber.subscribe(updates)
+        body = {"labels": {"alertname": "OverWebSocket"}, "severity": "critical"}
+        sent = await asyncio.to_thread(
+            requests.post, f"{url}/api/v1/critical-alerts", json=body, headers=headers
+        )
+        assert sent.status_code == 202, sent.text
+        async with asyncio.timeout(60):
+            while True:  # until an update names an incident (the alert's)
+                update: dict[str, Any] = (await anext(stream))["incidentUpdates"]
+                if update["incidents"]:
+                    break
+        await stream.aclose()
+    return update
 
 
 def test_up_refuses_the_demo_key_beyond_loopback(tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ async def test_idle_request_is_sent_at_once() -> None:
 
 async def test_requests_arriving_during_a_call_are_merged_and_split_back() -> None:
     sender = RecordingSender()
-    c = Coalescer(sender, max_items=100)
+    merged: list[int] = []
+    c = Coalescer(sender, max_items=100, merged=merged.append)
     first = asyncio.create_task(c.submit([1]))
     await asyncio.sleep(0)  # the first call is now in flight
     rest = [asyncio.create_task(c.submit([n, n + 1])) for n in (2, 4, 6)]
@@ -42,6 +43,7 @@ async def test_requests_arriving_during_a_call_are_merged_and_split_back() -> No
     assert await first == [10]
     assert [await r for r in rest] == [[20, 30], [40, 50], [60, 70]]
     assert sender.calls == [[1], [2, 3, 4, 5, 6, 7]]  # two calls for four requests
+    assert merged == [1, 3]  # requests per call, as the ingress's metric counts them
 
 
 async def test_batches_respect_max_items_without_splitting_a_request() -> None:
