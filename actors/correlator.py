@@ -34,7 +34,7 @@ from actors.risk_client import RiskClient
 from actors.tenant import freeze_long_lived, relax_young_collections
 from actors.tenant_client import tenant_client
 from actors.whereabouts import Whereabouts
-from alerting.correlation import AlertChange, TenantCorrelation
+from alerting.correlation import AlertChange, Outbox, TenantCorrelation
 from alerting.errors import NotFound
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
@@ -187,7 +187,11 @@ class TenantWorker:
             stored.incidents, stored.flaps, stored.counts, stored.groups, stored.notification_log
         )
         engine.set_silences(await self.store.silences(), self.clock())
-        engine.take_outbox()  # marks recomputed on load are already what is stored
+        recomputed = engine.take_outbox()  # marks recomputed on load are what is stored
+        if recomputed.groups:  # groups rebuilt from incidents stored before groups were
+            await self.store.commit(
+                Outbox(groups=recomputed.groups, group_alerts=recomputed.group_alerts), None
+            )
         watch = engine.policy.anomaly
         if not watch.enabled:
             self.rates = None

@@ -28,7 +28,7 @@ Everything here is pure: ``now`` is passed in, the caller stores the groups.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -153,7 +153,9 @@ def log_id(receiver: str, group_key: str, send_resolved: bool) -> str:
 
 
 def group_to_record(group: AggregationGroup) -> dict[str, Any]:
-    """A group as JSON values (times as epoch seconds)."""
+    """A group's header as JSON values (times as epoch seconds), without its alerts:
+    those are stored one field each (``group_alert_to_record``), so a group of 100,000
+    alerts costs one small write per alert that changes, not the whole group again."""
     return {
         "route": group.route,
         "group_key": group.group_key,
@@ -162,12 +164,26 @@ def group_to_record(group: AggregationGroup) -> dict[str, Any]:
         "next_flush_at": group.next_flush_at.timestamp(),
         "incident_id": group.incident_id,
         "has_flushed": group.has_flushed,
-        "alerts": {fp: [a.alert_id, dict(a.labels), a.firing] for fp, a in group.alerts.items()},
     }
 
 
-def group_from_record(record: Mapping[str, Any]) -> AggregationGroup:
-    """The inverse of ``group_to_record``."""
+def group_alert_to_record(alert: GroupAlert) -> list[Any]:
+    """One alert of a group as a JSON value."""
+    return [alert.alert_id, dict(alert.labels), alert.firing]
+
+
+def group_alert_from_record(record: Sequence[Any]) -> GroupAlert:
+    """The inverse of ``group_alert_to_record``."""
+    alert_id, labels, firing = record
+    return GroupAlert(str(alert_id), dict(labels), bool(firing))
+
+
+def group_from_record(
+    record: Mapping[str, Any], alerts: Mapping[str, GroupAlert] | None = None
+) -> AggregationGroup:
+    """A group from its header and its alerts by fingerprint. A header stored before
+    the alerts had fields of their own (Vigil 0.2) carries them inline."""
+    inline = {fp: group_alert_from_record(value) for fp, value in record.get("alerts", {}).items()}
     return AggregationGroup(
         route=str(record["route"]),
         group_key=str(record["group_key"]),
@@ -176,8 +192,5 @@ def group_from_record(record: Mapping[str, Any]) -> AggregationGroup:
         next_flush_at=from_epoch(float(record["next_flush_at"])),
         incident_id=str(record.get("incident_id", "")),
         has_flushed=bool(record["has_flushed"]),
-        alerts={
-            fp: GroupAlert(str(alert_id), dict(labels), bool(firing))
-            for fp, (alert_id, labels, firing) in record["alerts"].items()
-        },
+        alerts={**inline, **(alerts or {})},
     )

@@ -118,11 +118,15 @@ class Outbox:
     counters: Counter[str] = field(default_factory=Counter)
     purged: dict[str, list[str]] = field(default_factory=dict)  # incident → its members
     groups: dict[str, AggregationGroup | None] = field(default_factory=dict)  # None: gone
+    # The alerts of groups that changed, by group then fingerprint (None: dropped): a
+    # group's header and its alerts are stored apart, so only these are written.
+    group_alerts: dict[str, dict[str, GroupAlert | None]] = field(default_factory=dict)
     notification_log: dict[str, Notified | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.groups
+            or self.group_alerts
             or self.notification_log
             or self.incidents
             or self.members
@@ -357,6 +361,7 @@ class TenantCorrelation:
             self._flushes.schedule(gid, group.next_flush_at)
         self.grouped.setdefault(fp, set()).add(gid)
         self.outbox.groups[gid] = group
+        self.outbox.group_alerts.setdefault(gid, {})[fp] = alert
 
     def _new_group(
         self,
@@ -634,6 +639,8 @@ class TenantCorrelation:
         for notice in result.notices:
             self._log_notice(group, notice, now)
             self._queue_notice(group, notice, incident, alert_ids, now)
+        if result.dropped:
+            self.outbox.group_alerts.setdefault(gid, {}).update(dict.fromkeys(result.dropped))
         for fp in result.dropped:
             gids = self.grouped.get(fp)
             if gids is not None:
@@ -1065,7 +1072,10 @@ class TenantCorrelation:
         stored = list(groups)
         if not stored:  # state stored before groups were: rebuilt, and stored anew
             stored = self._groups_from_incidents()
-            self.outbox.groups.update((group_id(g.route, g.group_key), g) for g in stored)
+            for group in stored:
+                gid = group_id(group.route, group.group_key)
+                self.outbox.groups[gid] = group
+                self.outbox.group_alerts[gid] = dict(group.alerts)
         for group in stored:
             gid = group_id(group.route, group.group_key)
             self.groups[gid] = group

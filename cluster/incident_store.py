@@ -15,7 +15,14 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from alerting.aggregation import AggregationGroup, group_from_record, group_to_record
+from alerting.aggregation import (
+    AggregationGroup,
+    GroupAlert,
+    group_alert_from_record,
+    group_alert_to_record,
+    group_from_record,
+    group_to_record,
+)
 from alerting.correlation import Outbox
 from alerting.flapping import FlapHistory
 from alerting.flush import Notified, notified_from_record, notified_to_record
@@ -91,16 +98,40 @@ class IncidentStore(TenantRedis):
         count_docs = await self.client.hgetall(keys.noise(t))
         counts = {text(k): int(v) for k, v in count_docs.items()}
         position = await self.client.hget(keys.correlator(t), "position")
-        group_docs = await self.client.hvals(keys.groups(t))
+        groups = await self._load_groups()
         log_docs = await self.client.hgetall(keys.notification_log(t))
         return StoredCorrelation(
             incidents,
             flaps,
             counts,
             text(position) if position else START,
-            [group_from_record(json.loads(doc)) for doc in group_docs],
+            groups,
             {text(k): notified_from_record(json.loads(v)) for k, v in log_docs.items()},
         )
+
+    async def _load_groups(self) -> list[AggregationGroup]:
+        """The aggregation groups, each header with its alerts. Headers stored with their
+        alerts inline (Vigil 0.2) are stored anew, the alerts in fields of their own,
+        before anything else is written, so no later header write can drop them."""
+        t = self.tenant
+        alerts: dict[str, dict[str, GroupAlert]] = {}
+        async for name, doc in self.client.hscan_iter(keys.group_alerts(t), count=SCAN_BATCH):
+            gid, _, fp = text(name).rpartition("\x00")
+            alerts.setdefault(gid, {})[fp] = group_alert_from_record(json.loads(doc))
+        headers = {
+            text(k): json.loads(v) for k, v in (await self.client.hgetall(keys.groups(t))).items()
+        }
+        groups = {gid: group_from_record(h, alerts.get(gid)) for gid, h in headers.items()}
+        inline = [gid for gid, header in headers.items() if "alerts" in header]
+        if inline:
+            outbox = Outbox(
+                groups={gid: groups[gid] for gid in inline},
+                group_alerts={
+                    gid: dict[str, GroupAlert | None](groups[gid].alerts) for gid in inline
+                },
+            )
+            await self.commit(outbox, None)
+        return list(groups.values())
 
     async def commit(self, outbox: Outbox, position: str | None) -> None:
         """Write what the outbox holds and, if given, the new stream position, atomically."""
@@ -132,6 +163,12 @@ class IncidentStore(TenantRedis):
                 )
             self._replace(pipe, keys.flaps(t), outbox.flaps, _flap_record)
             self._replace(pipe, keys.groups(t), outbox.groups, group_to_record)
+            group_alerts = {
+                f"{gid}\x00{fp}": alert
+                for gid, changed in outbox.group_alerts.items()
+                for fp, alert in changed.items()
+            }
+            self._replace(pipe, keys.group_alerts(t), group_alerts, group_alert_to_record)
             self._replace(
                 pipe, keys.notification_log(t), outbox.notification_log, notified_to_record
             )

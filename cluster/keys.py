@@ -130,6 +130,12 @@ def groups(tenant: str) -> str:
     return f"{tenant}:groups"
 
 
+def group_alerts(tenant: str) -> str:
+    """Hash: route path, group key and fingerprint (``\\x00``-separated) → one alert of
+    an aggregation group as JSON."""
+    return f"{tenant}:group-alerts"
+
+
 def notification_log(tenant: str) -> str:
     """Hash: receiver, group key and send_resolved → the group's last notification."""
     return f"{tenant}:nflog"

@@ -8,7 +8,14 @@ and ``notify`` packages: the mute stages, ``DedupStage`` and ``DeleteIfNotModifi
 from datetime import timedelta
 from typing import Any
 
-from alerting.aggregation import AggregationGroup, GroupAlert, group_from_record, group_to_record
+from alerting.aggregation import (
+    AggregationGroup,
+    GroupAlert,
+    group_alert_from_record,
+    group_alert_to_record,
+    group_from_record,
+    group_to_record,
+)
 from alerting.amconfig import parse_alertmanager_config
 from alerting.correlation import Notification
 from alerting.flush import FLUSH_REASONS, NotifyReason
@@ -38,6 +45,14 @@ def news(s: Story) -> list[str]:
     """The incident news queued for escalations since the last look."""
     out = s.engine.take_outbox().notifications
     return [n.reason for n in out if n.reason not in FLUSH_REASONS]
+
+
+def stored(group: AggregationGroup) -> AggregationGroup:
+    """A group as it comes back from its stored header and alerts."""
+    alerts = {
+        fp: group_alert_from_record(group_alert_to_record(a)) for fp, a in group.alerts.items()
+    }
+    return group_from_record(group_to_record(group), alerts)
 
 
 def listed(n: Notification) -> tuple[set[str], set[str]]:
@@ -171,7 +186,7 @@ def test_groups_survive_a_restart() -> None:
     s = Story(config())
     x = s.fire(0, alertname="Disk", host="x")
     flushes(s, 30)
-    stored_groups = [group_from_record(group_to_record(g)) for g in s.engine.groups.values()]
+    stored_groups = [stored(g) for g in s.engine.groups.values()]
     fresh = Story(config())
     fresh.engine.restore(
         list(s.engine.incidents.values()), {}, {}, stored_groups, s.engine.notification_log
@@ -192,7 +207,8 @@ def test_group_insert_and_records() -> None:
         "g", GroupAlert("a2", {"a": "2"}, True), at(-60), timedelta(seconds=30), at(1)
     )
     assert group.next_flush_at == at(1)
-    assert group_from_record(group_to_record(group)) == group
+    assert stored(group) == group
+    assert "alerts" not in group_to_record(group)  # stored apart, one field each
 
 
 def test_state_stored_before_groups_existed_rebuilds_them() -> None:
