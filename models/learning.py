@@ -21,6 +21,7 @@ from models.context import Outcome, TenantContext
 from models.features import feature_vector
 from models.history_store import Snapshot, keep_snapshot, outcome_from_record
 from models.outcomes import label_of, outcome_of
+from models.rescoring import RescoreThrottle
 
 RESCORE_AT_MOST = 500  # unscored incidents retried per round once a model serves
 
@@ -43,6 +44,7 @@ class Learning:
         self.snapshots: dict[str, list[Snapshot]] = {}  # unlabelled incident → its scorings
         self.outcomes: dict[str, Outcome] = {}  # open incident → the label it has so far
         self.unscored: set[str] = set()  # scored by no model yet
+        self.throttle = RescoreThrottle()  # big incidents are not re-read every round
 
     @classmethod
     def restored(
@@ -65,10 +67,12 @@ class Learning:
 
     def forget(self, incident_ids: Iterable[str]) -> None:
         """Incidents purged by the engine."""
-        for incident_id in incident_ids:
+        purged = list(incident_ids)
+        for incident_id in purged:
             self.outcomes.pop(incident_id, None)
             self.snapshots.pop(incident_id, None)
             self.unscored.discard(incident_id)
+        self.throttle.forget(purged)
 
     def count_alerts(self, now: datetime, alerts: int) -> None:
         """New alerts (and new occurrences) of the tenant: its alert rate."""
@@ -102,7 +106,7 @@ class Learning:
         """The feature rows to score (new and changed incidents, and, while a model
         serves, open ones that no model scored yet), and the incidents whose snapshots
         grew (to store)."""
-        changed = list(changed)
+        changed = self.throttle.due(changed, known, now)
         pending = {i.id: i for i in changed}
         if model_serves:
             for incident_id in list(self.unscored)[:RESCORE_AT_MOST]:
