@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.compare_alertmanager import processes, v2_sender
+from bench.compare_alertmanager import v2_sender
 from bench.harness import Measurement, closed_loop, print_progress, start_vigil
+from bench.process_memory import processes
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
