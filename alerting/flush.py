@@ -65,9 +65,11 @@ def notified_to_record(entry: Notified) -> dict[str, Any]:
 
 
 def notified_from_record(record: dict[str, Any]) -> Notified:
-    """The inverse of ``notified_to_record``."""
+    """The inverse of ``notified_to_record`` (an incident's record keeps only ``at``)."""
     return Notified(
-        from_epoch(float(record["at"])), frozenset(record["firing"]), frozenset(record["resolved"])
+        from_epoch(float(record["at"])),
+        frozenset(record.get("firing", ())),
+        frozenset(record.get("resolved", ())),
     )
 
 

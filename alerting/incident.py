@@ -20,7 +20,7 @@ from typing import Any
 
 from alerting.alert import AlertStatus
 from alerting.errors import InvalidTransition, NotFound
-from alerting.flush import Notified, notified_from_record, notified_to_record
+from alerting.flush import Notified, notified_from_record
 from alerting.relatedness import JoinReason
 from alerting.risk import RiskScore
 from alerting.severity import Severity
@@ -155,9 +155,19 @@ class Incident:
 
     def all_muted(self) -> bool:
         """Open, with open members, and every one of them silenced or inhibited: its
-        groups send nothing and its escalation waits (muting never resolves)."""
-        open_members = [m for m in self.members.values() if m.is_open]
-        return self.is_open and bool(open_members) and all(m.suppressed for m in open_members)
+        groups send nothing and its escalation waits (muting never resolves).
+
+        Stops at the first open member that is not muted: asked every round an
+        incident changes, it must not read all of a busy incident's members."""
+        if not self.is_open:
+            return False
+        any_open = False
+        for member in self.members.values():
+            if member.is_open:
+                if not member.suppressed:
+                    return False
+                any_open = True
+        return any_open
 
     def muted_by(self) -> list[str]:
         """What mutes the open members: ``silence <id>`` and ``inhibited by <fingerprint>``
@@ -321,7 +331,9 @@ def incident_to_record(incident: Incident) -> dict[str, Any]:
         "resolved_by": incident.resolved_by,
         "muted_at": _time(incident.muted_at),
         "timeline_length": incident.timeline_length,
-        "last_notified": None if last is None else notified_to_record(last),
+        # When, not what: the notification log keeps what each group was told. The
+        # lists of a big group's fingerprints here were re-encoded on every round.
+        "last_notified": None if last is None else {"at": last.at.timestamp()},
         "risk": None if incident.risk is None else _risk_to_record(incident.risk),
         "risk_paged": list(incident.risk_paged),
         "feedback": incident.feedback,
@@ -359,6 +371,7 @@ def incident_from_record(record: dict[str, Any], members: list[Member]) -> Incid
         resolved_by=record.get("resolved_by"),
         muted_at=_from_time(record.get("muted_at")),
         timeline_length=int(record.get("timeline_length", 0)),
+        # Records written before the notification log existed also name the alerts.
         last_notified=None if last is None else notified_from_record(last),
         risk=None if record.get("risk") is None else _risk_from_record(record["risk"]),
         risk_paged=tuple(record.get("risk_paged", ())),
