@@ -2,7 +2,8 @@
 
 Both receive the same load on the same machine: Prometheus-style batches of 1, 100
 and 1,000 alerts from concurrent clients (closed loop), every alert a new
-fingerprint. Reported per system: accepted alerts/s and p50/p99 request latency
+fingerprint; then single alerts at a fixed 200 requests/s (open loop), for latency.
+Reported per system: accepted alerts/s and p50/p99 request latency
 (medians over ``--repeat`` runs), and resident memory per 10,000 active alerts
 (RSS growth while 50,000 new alerts are posted, scaled to 10,000). Vigil answers
 only once Redis has the alerts in its append-only file; Alertmanager keeps them in
@@ -30,6 +31,7 @@ from bench.harness import (
     Measurement,
     closed_loop,
     medians,
+    open_loop,
     print_progress,
     scrape_metrics,
     start_vigil,
@@ -41,6 +43,8 @@ from bench.real_services import Alertmanager
 from cluster.redis_server import free_port
 
 SCENARIOS = [(1, 8), (100, 4), (1000, 2)]  # (alerts per request, concurrent clients)
+FIXED_RATE = 200  # single alerts a second, sent whether or not earlier ones were answered
+FIXED = f"single @ {FIXED_RATE} req/s"
 MEMORY_ALERTS = 50_000
 VIGIL_PROCESSES = ("ray::TenantActor", "ray::ServeReplica:vigil:Ingress", "redis-server")
 
@@ -109,6 +113,11 @@ async def throughput(
                 after = await requests_per_call(url)
                 calls = after[1] - before[1]
                 merging[f"batch {batch}"] = round((after[0] - before[0]) / calls, 2) if calls else 0
+        # Latency at a fixed rate (open loop): what a steady sender sees, not a flood.
+        m = Measurement(name, FIXED, 1, 0)
+        send = v2_sender(url, 1, headers, offset + run * 10**8 + 9 * 10**7)
+        rows.append(await open_loop(m, send, FIXED_RATE, args.duration, print_progress))
+        print(file=sys.stderr)
     return rows
 
 
@@ -145,6 +154,11 @@ def print_comparison(rows: list[dict[str, Any]], memory: dict[str, dict[str, Any
             f"{a['p50_ms']:>7.1f} {a['p99_ms']:>7.1f} | "
             f"{ratio(v['alerts_per_s'], a['alerts_per_s']):>6}"
         )
+    v, a = by[("vigil", FIXED)], by[("alertmanager", FIXED)]
+    print(
+        f"{FIXED:<20} | {v['alerts_per_s']:>14,.0f} {v['p50_ms']:>7.1f} {v['p99_ms']:>7.1f} | "
+        f"{a['alerts_per_s']:>12,.0f} {a['p50_ms']:>7.1f} {a['p99_ms']:>7.1f} |"
+    )
     vm, am = memory["vigil"]["mib_per_10k_alerts"], memory["alertmanager"]["mib_per_10k_alerts"]
     # Memory in the same table: MiB of resident memory per 10,000 active alerts.
     print(
