@@ -123,6 +123,11 @@ class Outbox:
     group_alerts: dict[str, dict[str, GroupAlert | None]] = field(default_factory=dict)
     notification_log: dict[str, Notified | None] = field(default_factory=dict)
 
+    def store_whole(self, gid: str, group: AggregationGroup) -> None:
+        """Write a group with every alert it holds (one rebuilt, or stored the old way)."""
+        self.groups[gid] = group
+        self.group_alerts[gid] = dict(group.alerts)
+
     def __bool__(self) -> bool:
         return bool(
             self.groups
@@ -1073,9 +1078,7 @@ class TenantCorrelation:
         if not stored:  # state stored before groups were: rebuilt, and stored anew
             stored = self._groups_from_incidents()
             for group in stored:
-                gid = group_id(group.route, group.group_key)
-                self.outbox.groups[gid] = group
-                self.outbox.group_alerts[gid] = dict(group.alerts)
+                self.outbox.store_whole(group_id(group.route, group.group_key), group)
         for group in stored:
             gid = group_id(group.route, group.group_key)
             self.groups[gid] = group

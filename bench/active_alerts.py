@@ -199,8 +199,7 @@ async def run_alertmanager(backlog: Backlog, duration: float) -> dict[str, Any]:
                 duration,
             )
     finally:
-        assert recorder.runner is not None
-        await recorder.runner.cleanup()
+        await recorder.stop()
 
 
 def run_vigil(backlog: Backlog, duration: float, ml: bool) -> dict[str, Any]:
@@ -221,8 +220,7 @@ def run_vigil(backlog: Backlog, duration: float, ml: bool) -> dict[str, Any]:
                 duration,
             )
         finally:
-            assert recorder.runner is not None
-            await recorder.runner.cleanup()
+            await recorder.stop()
 
     try:
         return asyncio.run(measured())

@@ -105,14 +105,14 @@ async def throughput(
         for batch, concurrency in SCENARIOS:
             m = Measurement(name, f"batch {batch}", batch, concurrency)
             send = v2_sender(url, batch, headers, offset + run * 10**8 + batch * 10**7)
-            counting = merging is not None and run == 0
-            before = await requests_per_call(url) if counting else (0.0, 0.0)
+            counting = merging if run == 0 else None  # the first run's merges only
+            before = await requests_per_call(url) if counting is not None else (0.0, 0.0)
             rows.append(await closed_loop(m, send, args.duration, print_progress))
             print(file=sys.stderr)
-            if merging is not None and counting:
+            if counting is not None:
                 after = await requests_per_call(url)
-                calls = after[1] - before[1]
-                merging[f"batch {batch}"] = round((after[0] - before[0]) / calls, 2) if calls else 0
+                requests, calls = after[0] - before[0], after[1] - before[1]
+                counting[f"batch {batch}"] = round(requests / calls, 2) if calls else 0
         # Latency at a fixed rate (open loop): what a steady sender sees, not a flood.
         m = Measurement(name, FIXED, 1, 0)
         send = v2_sender(url, 1, headers, offset + run * 10**8 + 9 * 10**7)
@@ -124,11 +124,10 @@ async def throughput(
 async def requests_per_call(url: str) -> tuple[float, float]:
     """The ingress's group commit so far: (requests, calls of the tenant's actor)."""
     # Every process publishes its samples every few seconds: wait for the latest.
-    found = await asyncio.to_thread(scrape_metrics, url, "vigil_ingest_requests_per_call", 6.0)
-    requests = sum(
-        v for k, v in found.items() if k.startswith("vigil_ingest_requests_per_call_sum")
-    )
-    calls = sum(v for k, v in found.items() if k.startswith("vigil_ingest_requests_per_call_count"))
+    family = "vigil_ingest_requests_per_call"
+    found = await asyncio.to_thread(scrape_metrics, url, family, 6.0)
+    requests = sum(v for k, v in found.items() if k.startswith(f"{family}_sum"))
+    calls = sum(v for k, v in found.items() if k.startswith(f"{family}_count"))
     return requests, calls
 
 

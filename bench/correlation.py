@@ -266,6 +266,11 @@ class Recorder:
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
+    async def stop(self) -> None:
+        """Stop receiving (after ``start``)."""
+        assert self.runner is not None
+        await self.runner.cleanup()
+
 
 async def am_run(am_url: str, recorder: Recorder, mode: str, duration: float) -> dict[str, Any]:
     load = Load("distinct")
@@ -303,8 +308,7 @@ def bench_alertmanager(duration: float) -> list[dict[str, Any]]:
             for mode in ("latency", "throughput"):
                 print(f"  alertmanager distinct {mode}")
                 rows.append(await am_run(am.url, recorder, mode, duration))
-        assert recorder.runner is not None
-        await recorder.runner.cleanup()
+        await recorder.stop()
         return rows
 
     return asyncio.run(main())

@@ -232,8 +232,7 @@ async def alertmanager_scenarios(duration: float) -> list[dict[str, Any]]:
             e2e = [(t - load.sent[s]) * 1000 for s, t in seen.items()]
             row = summary(f"end to end at {alerts_per_s}/s", e2e, sent, system="alertmanager")
             rows.append(row)
-    assert recorder.runner is not None
-    await recorder.runner.cleanup()
+    await recorder.stop()
     return rows
 
 

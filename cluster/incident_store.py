@@ -122,15 +122,12 @@ class IncidentStore(TenantRedis):
             text(k): json.loads(v) for k, v in (await self.client.hgetall(keys.groups(t))).items()
         }
         groups = {gid: group_from_record(h, alerts.get(gid)) for gid, h in headers.items()}
-        inline = [gid for gid, header in headers.items() if "alerts" in header]
+        inline = Outbox()
+        for gid, header in headers.items():
+            if "alerts" in header:
+                inline.store_whole(gid, groups[gid])
         if inline:
-            outbox = Outbox(
-                groups={gid: groups[gid] for gid in inline},
-                group_alerts={
-                    gid: dict[str, GroupAlert | None](groups[gid].alerts) for gid in inline
-                },
-            )
-            await self.commit(outbox, None)
+            await self.commit(inline, None)
         return list(groups.values())
 
     async def commit(self, outbox: Outbox, position: str | None) -> None:

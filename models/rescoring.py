@@ -52,12 +52,13 @@ def waits(last: Scoring | None, incident: Incident, now: datetime) -> bool:
     only grew a little since, in the same severity, state and muting."""
     if last is None or len(incident.members) < BIG_INCIDENT_MEMBERS:
         return False
+    current = scoring_of(incident, now)
     same_kind = (last.severity, last.state, last.muted) == (
-        incident.severity,
-        incident.state,
-        incident.muted_at is not None,
+        current.severity,
+        current.state,
+        current.muted,
     )
-    grew_little = len(incident.members) < last.members * (1 + RESCORE_GROWTH)
+    grew_little = current.members < last.members * (1 + RESCORE_GROWTH)
     return same_kind and grew_little and now - last.at < RESCORE_AFTER
 
 

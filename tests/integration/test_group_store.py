@@ -47,14 +47,20 @@ def fire(story: Story, t: float, hosts: range) -> None:
         story.fire(t, alertname="Disk", host=f"h{host}")
 
 
+def one_group(alerts: int) -> tuple[Story, str]:
+    """A story whose ``alerts`` alerts fire into one group, and that group's id."""
+    story = Story(config())
+    fire(story, 0, range(alerts))
+    (gid,) = story.engine.groups
+    return story, gid
+
+
 async def test_a_round_writes_only_the_alerts_that_changed(
     store: tuple[IncidentStore, redis.Redis],
 ) -> None:
     incidents, client = store
-    story = Story(config())
-    fire(story, 0, range(200))
+    story, gid = one_group(200)
     await incidents.commit(story.engine.take_outbox(), None)
-    (gid,) = story.engine.groups
     header = json.loads(client.hget(keys.groups(TENANT), gid) or b"{}")
     assert "alerts" not in header and header["group_key"] == story.engine.groups[gid].group_key
     assert client.hlen(keys.group_alerts(TENANT)) == 200
@@ -79,9 +85,7 @@ async def test_groups_stored_with_their_alerts_inline_load_whole_and_are_stored_
     store: tuple[IncidentStore, redis.Redis],
 ) -> None:
     incidents, client = store
-    story = Story(config())
-    fire(story, 0, range(3))
-    (gid,) = story.engine.groups
+    story, gid = one_group(3)
     group = story.engine.groups[gid]
     old: dict[str, Any] = group_to_record(group)
     old["alerts"] = {fp: group_alert_to_record(a) for fp, a in group.alerts.items()}
