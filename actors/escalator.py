@@ -1,8 +1,11 @@
 """The escalator: delivers each tenant's group notifications and carries out its
 escalation policies.
 
-One actor per tenant shard (``escalator:<n>``, ``num_cpus=0``, async) follows each of
-its tenants' notifications stream (the correlator's group flushes and incident news):
+One actor per tenant shard and lane (``escalator:<n>``, ``escalator:<n>.<lane>``,
+``num_cpus=0``, async) follows each of its tenants' notifications stream (the
+correlator's group flushes and incident news) and does its lane's share of it
+(``alerting/lanes.py``: a group's notifications by group key, an incident's escalation
+by incident id; one lane unless ``VIGIL_ESCALATOR_LANES`` says more):
 
 * a group notification goes to the integrations of its ``alertmanager.yml`` receiver
   (webhook, Slack, Teams, PagerDuty), in Alertmanager's formats, through the delivery
@@ -42,7 +45,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -92,6 +95,7 @@ from alerting.incident import (
     TimelineEntry,
     TimelineEvent,
 )
+from alerting.lanes import lane_of, resume_position, stream_order, trim_point
 from alerting.liveness import LoopKind
 from alerting.message import Message, MessageKind, message_of
 from alerting.recipients import Chain, recipients
@@ -169,9 +173,12 @@ class TenantEscalations:
         routing: RoutingConfig,
         settings: Settings,
         clock: Clock = utc_now,
+        lane: int = 0,
     ) -> None:
         self.clock = clock  # the one source of "now": a test can drive it
         self.config = tenant
+        self.lane = lane  # this process's share of the tenant (alerting/lanes.py)
+        self.lanes = settings.escalator_lanes
         self.timeline_cap = tenant.tier_limits().timeline_entries  # its tier's
         self.settings = settings
         self.integrations: dict[str, list[Integration]] = {
@@ -181,7 +188,7 @@ class TenantEscalations:
         self.group_locks = KeyedLocks()  # a group's notifications go out in order
         self.frontier = StreamFrontier("0-0")
         self.client = async_client(settings.redis_url or "")
-        self.store = EscalationStore(self.client, tenant.id)
+        self.store = EscalationStore(self.client, tenant.id, lane, self.lanes)
         self.swept_at = 0.0  # monotonic time of the last record sweep (0: due at once)
         self.correlator = correlator_client(tenant.id, settings)
         self.log = CoalescedLog(NotificationLog(self.client, tenant.id), REDIS_CALLS_IN_FLIGHT)
@@ -232,6 +239,19 @@ class TenantEscalations:
     def tenant(self) -> str:
         return self.config.id
 
+    def owns_incident(self, incident_id: str) -> bool:
+        """Whether this lane runs the incident's escalation."""
+        return lane_of(incident_id, self.lanes) == self.lane
+
+    def owns_group(self, group_key: str) -> bool:
+        """Whether this lane delivers the group's notifications."""
+        return lane_of(group_key, self.lanes) == self.lane
+
+    def _owns_record(self, record: Mapping[str, Any]) -> bool:
+        """Whether a stored notification has work for this lane: its group's delivery
+        or its incident's escalation (the rest is not even built)."""
+        return self.owns_group(record["group_key"]) or self.owns_incident(record["incident_id"])
+
     def ensure_running(self) -> bool:
         """Run the loop in the background where it is not running; whether it had to."""
         if self.task is not None and not self.task.done():
@@ -255,11 +275,7 @@ class TenantEscalations:
             while True:
                 try:
                     if not positioned:
-                        stored: bytes | None = await self.client.hget(  # type: ignore[assignment]
-                            keys.escalator(self.tenant), "position"
-                        )
-                        self.position = stored.decode() if stored else "0-0"
-                        self.frontier = StreamFrontier(self.position)
+                        await self._position()
                         positioned = True
                     await self.round(session)
                     self.progress_at = mark_progress()
@@ -269,11 +285,35 @@ class TenantEscalations:
                     log.warning("tenant %s: escalation round failed: %r", self.tenant, exc)
                     await asyncio.sleep(0.5)
 
+    async def _position(self) -> None:
+        """Where to read from after a (re)start, and this lane's due set complete: the
+        earliest position any lane stored (``resume_position`` says why), and the
+        escalations of its incidents moved to its due set, were the number of lanes
+        changed."""
+        stored = await self._stored_positions()
+        self.position = resume_position(stored.values())
+        self.frontier = StreamFrontier(self.position)
+        moved = await self.store.adopt()
+        if moved:
+            log.info("tenant %s: lane %d took over %d escalations", self.tenant, self.lane, moved)
+
+    async def _stored_positions(self) -> dict[int, str]:
+        """Every lane's stored stream position, by lane (lanes of an earlier number
+        included)."""
+        raw: dict[bytes, bytes] = await self.client.hgetall(keys.escalator(self.tenant))  # type: ignore[assignment]
+        positions = {}
+        for field, value in raw.items():
+            lane = keys.lane_of_position(text(field))
+            if lane is not None:
+                positions[lane] = text(value)
+        return positions
+
     async def _sweep_records(self) -> None:
         """Now and then, drop the records of incidents the correlator purged
-        (``cluster/record_retention.py``); a failed sweep is tried again next time."""
+        (``cluster/record_retention.py``); a failed sweep is tried again next time.
+        Lane 0 sweeps for the tenant's every lane."""
         now = time.monotonic()
-        if now - self.swept_at < RECORD_SWEEP_SECONDS:
+        if self.lane != 0 or now - self.swept_at < RECORD_SWEEP_SECONDS:
             return
         self.swept_at = now
         try:
@@ -295,7 +335,10 @@ class TenantEscalations:
         )
         self.secrets = await self.secret_cache.snapshot()
         for _, entries in found:
-            parsed = [(text(i), NotificationsEntry.from_fields(fields)) for i, fields in entries]
+            keep = self._owns_record if self.lanes > 1 else None
+            parsed = [
+                (text(i), NotificationsEntry.from_fields(fields, keep)) for i, fields in entries
+            ]
             read = [(i, entry.notifications) for i, entry in parsed]
             # Traced entries' work runs in a span of their trace: the tasks it starts
             # (deliveries, the notifiers' calls) inherit it.
@@ -321,7 +364,10 @@ class TenantEscalations:
         """Start the work of stream entries just read: new escalations, news of
         incidents, receivers' notifications."""
         records = [r for _, entry_records in read for r in entry_records]
-        await self._start(session, [r for r in records if starts_escalation(r)])
+        starting = [
+            r for r in records if starts_escalation(r) and self.owns_incident(r.incident_id)
+        ]
+        await self._start(session, starting)
         docs = await self._alert_documents(records)
         for entry, entry_records in read:
             # Everything that may wait (a person's notices, a receiver's delivery, an
@@ -338,23 +384,40 @@ class TenantEscalations:
                 self._spawn_entry_work(entry, piece)
 
     async def _store_position(self) -> None:
-        """Store the position up to which every entry's deliveries are done (a restart
+        """Store the position up to which this lane's deliveries are done (a restart
         reads again from there; the notification log skips what was delivered)."""
-        if self.frontier.position != self._stored_position:
-            await self.client.hset(keys.escalator(self.tenant), "position", self.frontier.position)
-            # Entries before the frontier are delivered: only now may they leave the
-            # stream (approximately: whole nodes below it, never past it).
+        position = self.frontier.position
+        if position == self._stored_position:
+            return
+        field = keys.escalator_position(self.lane)
+        await self.client.hset(keys.escalator(self.tenant), field, position)
+        self._stored_position = position
+        stored = await self._stored_positions()
+        # Entries below every lane's position are delivered: only now may they leave
+        # the stream (approximately: whole nodes below it, never past it).
+        trim_to = trim_point(stored, self.lanes)
+        if trim_to is not None:
             await self.client.xtrim(
-                keys.notifications(self.tenant), minid=self.frontier.position, approximate=True
+                keys.notifications(self.tenant), minid=trim_to, approximate=True
             )
-            self._stored_position = self.frontier.position
+        # Positions of lanes that no longer run (their number was lowered) hold back
+        # every restart's reading; once this lane has read past one, it is not needed.
+        stale = [
+            keys.escalator_position(lane)
+            for lane, at in stored.items()
+            if lane >= self.lanes and stream_order(at) <= stream_order(position)
+        ]
+        if self.lane == 0 and stale:
+            await self.client.hdel(keys.escalator(self.tenant), *stale)
 
     async def _alert_documents(self, records: Sequence[Notification]) -> dict[str, dict[str, Any]]:
         """The stored alerts the receivers' notifications list (one round trip)."""
         ids = {
             alert_id
             for r in records
-            if r.reason in DELIVERED_REASONS and r.receiver in self.integrations
+            if r.reason in DELIVERED_REASONS
+            and r.receiver in self.integrations
+            and self.owns_group(r.group_key)
             for alert_id in r.alert_ids.values()
         }
         if not ids:
@@ -369,7 +432,7 @@ class TenantEscalations:
         """The requests one stream entry's notifications make of receivers' integrations."""
         sends = []
         for record in records:
-            if record.reason not in DELIVERED_REASONS:
+            if record.reason not in DELIVERED_REASONS or not self.owns_group(record.group_key):
                 continue
             for integration in self.integrations.get(record.receiver, []):
                 if integration.send_resolved != record.send_resolved:
@@ -515,6 +578,8 @@ class TenantEscalations:
         work: list[Coroutine[Any, Any, None]] = []
         for record in records:
             reason, incident_id = record.reason, record.incident_id
+            if not self.owns_incident(incident_id):
+                continue
             if reason in (NotifyReason.MUTED, NotifyReason.UNMUTED):
                 work.append(self._mute(incident_id, reason is NotifyReason.MUTED, record.at))
             elif reason in RESOLVE_REASONS or reason is NotifyReason.ACKNOWLEDGED:
@@ -826,17 +891,20 @@ def escalating_tenants(config: VigilConfig, shard: int, shards: int) -> list[Ten
 
 
 class EscalatorActor(Whereabouts):
-    """Runs the escalations of its shard's tenants (those with a policy). Tenants are
-    spread over ``VIGIL_CORRELATOR_SHARDS`` escalators as over the correlators.
+    """Runs its lane's share of the escalations of its shard's tenants (those with a
+    policy or receivers to notify). Tenants are spread over ``VIGIL_CORRELATOR_SHARDS``
+    shards as over the correlators, and each tenant over ``VIGIL_ESCALATOR_LANES``
+    lanes (``alerting/lanes.py``).
 
     ``async __init__`` starts every tenant's loop and the keeper that restarts and
     reports them (``actors/loop_keeper.py`` says why they always come back).
     """
 
-    async def __init__(self, settings: Settings, shard: int = 0) -> None:  # type: ignore[misc]
+    async def __init__(self, settings: Settings, shard: int = 0, lane: int = 0) -> None:  # type: ignore[misc]
         self.settings = settings
         self.shard = shard
-        observe_process(escalator_name(shard), settings)
+        self.lane = lane
+        observe_process(escalator_name(shard, lane), settings)
         expect_loop("escalator")
         self.config = load_config(settings.config_path, settings.max_escalation_levels)
         self.workers: dict[str, TenantEscalations] = {}
@@ -846,18 +914,24 @@ class EscalatorActor(Whereabouts):
             shard,
             async_client(settings.redis_url or ""),
             lambda tenant: shard_of(tenant, shards) == shard,
+            lane,
+            settings.escalator_lanes,
         )
         for tenant in escalating_tenants(self.config, shard, shards):
-            worker = TenantEscalations(tenant, self.config.routing_for(tenant.id), settings)
+            routing = self.config.routing_for(tenant.id)
+            worker = TenantEscalations(tenant, routing, settings, lane=lane)
             self.workers[tenant.id] = worker
             self.keeper.keep(tenant.id, worker)
         self._watch = asyncio.get_running_loop().create_task(self.keeper.watch_forever())
 
     async def escalate(self, tenant: str, incident_id: str, by: str | None = None) -> int:
-        """Escalate one incident now (``PUT .../escalate``, Slack's button)."""
+        """Escalate one incident now (``PUT .../escalate``, Slack's button); the caller
+        picked the lane that owns it (``EscalatorClient``)."""
         worker = self.workers.get(tenant)
         if worker is None:
             raise InvalidTransition(f"tenant {tenant!r} has no escalation policies")
+        if not worker.owns_incident(incident_id):  # a caller with another lane count
+            raise InvalidTransition(f"incident {incident_id} is escalated by another lane")
         async with worker.settings.outbound_policy.session() as session:
             return await worker.escalate(session, incident_id, by)
 
@@ -868,7 +942,7 @@ class EscalatorActor(Whereabouts):
 RemoteEscalatorActor = ray.remote(EscalatorActor)
 
 
-def escalator_actor(shard: int, settings: Settings) -> Any:
-    """An escalator shard's handle, creating it on first use."""
-    options = long_lived_actor_options(escalator_name(shard), settings.actor_resources)
-    return RemoteEscalatorActor.options(**options).remote(settings, shard)
+def escalator_actor(shard: int, settings: Settings, lane: int = 0) -> Any:
+    """An escalator process's handle (a shard's lane), creating it on first use."""
+    options = long_lived_actor_options(escalator_name(shard, lane), settings.actor_resources)
+    return RemoteEscalatorActor.options(**options).remote(settings, shard, lane)

@@ -54,10 +54,18 @@ class LoopKeeper:
     """The loops of one actor (one kind, one shard), kept running and reported."""
 
     def __init__(
-        self, kind: LoopKind, shard: int, client: Any, owns: Callable[[str], bool]
+        self,
+        kind: LoopKind,
+        shard: int,
+        client: Any,
+        owns: Callable[[str], bool],
+        lane: int = 0,
+        lanes: int = 1,
     ) -> None:
         self.kind = kind
         self.shard = shard
+        self.lane = lane  # the escalator lane this actor runs (alerting/lanes.py)
+        self.lanes = lanes
         self.client = client
         self.owns = owns  # whether a tenant's loop of this kind belongs to this actor
         self.loops: dict[str, KeptLoop] = {}
@@ -78,7 +86,7 @@ class LoopKeeper:
         async with self.watching:
             self.loops.pop(tenant, None)
             self.lags.pop(tenant, None)
-            await forget_beats(self.client, [LoopId(self.kind, tenant)])
+            await forget_beats(self.client, [LoopId(self.kind, tenant, self.lane)])
 
     async def watch_forever(self) -> None:
         """Restart ended loops and publish heartbeats, every ``BEAT_SECONDS``, for the
@@ -108,7 +116,7 @@ class LoopKeeper:
             except Exception as exc:  # keep the last known lag; the beat still ages
                 log.debug("lag of %s unknown: %r", tenant, exc)
             beat_at = from_epoch(loop.progress_at)
-            loop_id = LoopId(self.kind, tenant)
+            loop_id = LoopId(self.kind, tenant, self.lane)
             beats.append(
                 LoopBeat(loop_id, beat_at, self.lags.get(tenant, 0.0), self.shard, self.pid)
             )
@@ -118,12 +126,19 @@ class LoopKeeper:
         return beats
 
     async def _forget_strays(self) -> None:
-        """Drop heartbeats of this shard's loops that no longer run (once per life)."""
+        """Drop heartbeats of this shard's loops that no longer run (once per life):
+        this lane's tenants that left it, and (lane 0) lanes beyond the number that
+        runs now, so a lowered ``VIGIL_ESCALATOR_LANES`` is not judged stalled."""
         stored = await read_beats(self.client)
         strays = [
             loop
             for loop in stored
-            if loop.kind is self.kind and self.owns(loop.tenant) and loop.tenant not in self.loops
+            if loop.kind is self.kind
+            and self.owns(loop.tenant)
+            and (
+                (loop.lane == self.lane and loop.tenant not in self.loops)
+                or (self.lane == 0 and loop.lane >= self.lanes)
+            )
         ]
         await forget_beats(self.client, strays)
         self.forgot_strays = True

@@ -47,21 +47,26 @@ class LoopStatus(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class LoopId:
-    """One loop: its kind and the tenant it works for."""
+    """One loop: its kind, the tenant it works for and its lane (``alerting/lanes.py``:
+    an escalator may run a tenant in several processes)."""
 
     kind: LoopKind
     tenant: str
+    lane: int = 0
 
     def __str__(self) -> str:
-        return f"{self.kind.value}/{self.tenant}"
+        lane = f"#{self.lane}" if self.lane else ""  # '#' is never in a tenant id
+        return f"{self.kind.value}/{self.tenant}{lane}"
 
     @classmethod
     def parse(cls, text: str) -> LoopId:
-        """The inverse of ``str``: ``"escalator/acme"`` (``ValueError`` if malformed)."""
-        kind, _, tenant = text.partition("/")
-        if not tenant:
+        """The inverse of ``str``: ``"escalator/acme"``, ``"escalator/acme#1"``
+        (``ValueError`` if malformed)."""
+        kind, _, rest = text.partition("/")
+        tenant, _, lane = rest.partition("#")
+        if not tenant or (lane and not lane.isdigit()):
             raise ValueError(f"not a loop id: {text!r}")
-        return cls(LoopKind(kind), tenant)
+        return cls(LoopKind(kind), tenant, int(lane or 0))
 
 
 SUPERVISOR_LOOP = LoopId(LoopKind.SUPERVISOR, "vigil")

@@ -298,6 +298,7 @@ def start_vigil(
         VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
         CRITICAL_ALERT_ML_ENABLED=ml,
         VIGIL_OUTBOUND_ALLOW="127.0.0.0/8",  # the benchmark's receivers are local
+        VIGIL_ESCALATOR_LANES=int(os.environ.get("VIGIL_ESCALATOR_LANES", "1")),
         VIGIL_SLACK_RESPONSE_URL_PREFIXES="http://127.0.0.1:",
         # Traces on, or info lines off, as the environment says (what each costs).
         **{name: os.environ[name] for name in OBSERVABILITY_ENV if os.environ.get(name)},
@@ -316,6 +317,9 @@ def start_vigil(
     )
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
 
+    global _started
+    _started = settings
+
     def stop() -> None:
         serve.shutdown()
         ray.shutdown()
@@ -324,6 +328,16 @@ def start_vigil(
             shutil.rmtree(haproxy_files, ignore_errors=True)
 
     return f"http://127.0.0.1:{port}", key, stop
+
+
+_started: Any = None
+
+
+def started_settings() -> Any:
+    """The ``Settings`` of the Vigil ``start_vigil`` started last (to create its actors
+    again, as ``bench/notices.py`` does)."""
+    assert _started is not None, "start_vigil first"
+    return _started
 
 
 METRICS_TOKEN = "bench-metrics-" + secrets.token_hex(8)

@@ -1,9 +1,11 @@
 """Escalation states and their due times in Redis.
 
-Per tenant: ``<tenant>:escalations`` (hash: incident id → the state's record) and
-``<tenant>:escalation-due`` (sorted set: incident id → the epoch second its next step
-is due). Both change in one transaction, so the due set never points at a state that
-says otherwise.
+Per tenant: ``<tenant>:escalations`` (hash: incident id → the state's record) and, per
+escalator lane (``alerting/lanes.py``), ``<tenant>:escalation-due[:<lane>]`` (sorted
+set: incident id → the epoch second its next step is due). Both change in one
+transaction, so the due set never points at a state that says otherwise. Each lane
+reads only its own due set: a lane that is down or behind never hides another lane's
+deadlines behind its own.
 
 How steps fire exactly once across crashes: the escalator takes what is due, advances
 it (``alerting.escalation.advance``), delivers each step through the notification log
@@ -22,18 +24,48 @@ from datetime import UTC, datetime
 from redis import asyncio as aioredis
 
 from alerting.escalation import EscalationState, state_from_record, state_to_record
+from alerting.lanes import MAX_LANES, lane_of
 from cluster import keys
 
 
 class EscalationStore:
-    """One tenant's escalations."""
+    """One tenant's escalations, as one escalator lane of ``lanes`` sees them."""
 
-    def __init__(self, client: aioredis.Redis, tenant: str) -> None:
+    def __init__(self, client: aioredis.Redis, tenant: str, lane: int = 0, lanes: int = 1) -> None:
         self.client = client
         self.tenant = tenant
+        self.lane = lane
+        self.lanes = lanes
         self.states_key = keys.escalations(tenant)
-        self.due_key = keys.escalation_due(tenant)
+        self.due_key = keys.escalation_due(tenant, lane)
         self.people_key = keys.escalation_people(tenant)
+
+    def due_key_of(self, incident_id: str) -> str:
+        """The due set an incident's steps wait in: its lane's."""
+        return keys.escalation_due(self.tenant, lane_of(incident_id, self.lanes))
+
+    async def adopt(self) -> int:
+        """Move this lane's incidents into its due set from the other lanes' sets (the
+        number of lanes changed); how many moved. The due time is taken from the stored
+        state, not from the set it was found in: the state is the truth, and a set left
+        by an older lane count may be stale. Members of other lanes are left to them."""
+        others = [keys.escalation_due(self.tenant, lane) for lane in range(MAX_LANES)]
+        others.remove(self.due_key)
+        moved = 0
+        for key in others:
+            members: list[bytes] = await self.client.zrange(key, 0, -1)  # type: ignore[assignment]
+            mine = [m.decode() for m in members if self.due_key_of(m.decode()) == self.due_key]
+            if not mine:
+                continue
+            states = await self.get_many(mine)
+            due = {i: t.timestamp() for i, s in states.items() if (t := s.due_at())}
+            async with self.client.pipeline(transaction=True) as pipe:
+                if due:
+                    pipe.zadd(self.due_key, due)
+                pipe.zrem(key, *mine)
+                await pipe.execute()
+            moved += len(mine)
+        return moved
 
     async def save(self, states: Sequence[EscalationState]) -> None:
         """Store states and their due times (a state with nothing due leaves the set)."""
@@ -42,12 +74,19 @@ class EscalationStore:
         async with self.client.pipeline(transaction=True) as pipe:
             records = {s.incident_id: json.dumps(state_to_record(s)) for s in states}
             pipe.hset(self.states_key, mapping=records)  # type: ignore[arg-type]
-            due = {s.incident_id: t.timestamp() for s in states if (t := s.due_at())}
-            if due:
-                pipe.zadd(self.due_key, due)
-            idle = [s.incident_id for s in states if s.due_at() is None]
-            if idle:
-                pipe.zrem(self.due_key, *idle)
+            due: dict[str, dict[str, float]] = {}
+            idle: dict[str, list[str]] = {}
+            for state in states:
+                key = self.due_key_of(state.incident_id)
+                at = state.due_at()
+                if at is None:
+                    idle.setdefault(key, []).append(state.incident_id)
+                else:
+                    due.setdefault(key, {})[state.incident_id] = at.timestamp()
+            for key, times in due.items():
+                pipe.zadd(key, times)
+            for key, ids in idle.items():
+                pipe.zrem(key, *ids)
             await pipe.execute()
 
     async def get(self, incident_id: str) -> EscalationState | None:
@@ -93,11 +132,13 @@ class EscalationStore:
         return {} if raw is None else {int(k): v for k, v in json.loads(raw).items()}
 
     async def forget(self, incident_ids: Sequence[str]) -> None:
-        """Drop escalations (their incidents were purged)."""
+        """Drop escalations (their incidents were purged), from every lane's due set
+        (whoever calls need not know how many lanes run)."""
         if not incident_ids:
             return
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.hdel(self.states_key, *incident_ids)
-            pipe.zrem(self.due_key, *incident_ids)
+            for lane in range(MAX_LANES):
+                pipe.zrem(keys.escalation_due(self.tenant, lane), *incident_ids)
             pipe.hdel(self.people_key, *incident_ids)
             await pipe.execute()

@@ -177,9 +177,10 @@ def escalations(tenant: str) -> str:
     return f"{tenant}:escalations"
 
 
-def escalation_due(tenant: str) -> str:
-    """Sorted set: incident id → when its next escalation step is due (epoch s)."""
-    return f"{tenant}:escalation-due"
+def escalation_due(tenant: str, lane: int = 0) -> str:
+    """Sorted set: incident id → when its next escalation step is due (epoch s), for the
+    incidents of one escalator lane (lane 0 keeps the name from before lanes)."""
+    return f"{tenant}:escalation-due" if lane == 0 else f"{tenant}:escalation-due:{lane}"
 
 
 def escalation_people(tenant: str) -> str:
@@ -189,8 +190,24 @@ def escalation_people(tenant: str) -> str:
 
 
 def escalator(tenant: str) -> str:
-    """Hash: the escalator's bookkeeping for the tenant (its notifications position)."""
+    """Hash: the escalator's bookkeeping for the tenant (each lane's notifications
+    position, ``alerting/lanes.py``)."""
     return f"{tenant}:escalator"
+
+
+def escalator_position(lane: int) -> str:
+    """The field of ``escalator(tenant)`` holding a lane's stream position (lane 0 keeps
+    the name from before lanes)."""
+    return "position" if lane == 0 else f"position:{lane}"
+
+
+def lane_of_position(field: str) -> int | None:
+    """The lane whose position a field of ``escalator(tenant)`` holds (``None``: not a
+    position)."""
+    if field == "position":
+        return 0
+    name, _, lane = field.partition(":")
+    return int(lane) if name == "position" and lane.isdigit() else None
 
 
 def loop_beats() -> str:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from alerting.lanes import MAX_LANES
 from alerting.liveness import LoopBeat, LoopId, LoopKind
 from alerting.timeutil import from_epoch
 from cluster import keys
@@ -74,4 +75,5 @@ async def read_beats(client: Any) -> dict[LoopId, LoopBeat]:
 
 def forget_beats_sync(client: Any, tenant: str) -> None:
     """Drop every heartbeat of one tenant's loops (blocking client: a deleted tenant)."""
-    client.hdel(keys.loop_beats(), *(str(LoopId(kind, tenant)) for kind in LoopKind))
+    loops = [LoopId(kind, tenant, lane) for kind in LoopKind for lane in range(MAX_LANES)]
+    client.hdel(keys.loop_beats(), *(str(loop) for loop in loops))

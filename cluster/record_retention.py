@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from redis import asyncio as aioredis
 
+from alerting.lanes import MAX_LANES
 from cluster import keys
 from cluster.escalation_store import EscalationStore
 from cluster.redis_client import text
@@ -42,8 +43,9 @@ async def forget_purged(client: aioredis.Redis, tenant: str) -> int:
     """Drop the records of the tenant's purged incidents; how many records went."""
     escalated = {text(i) for i in await client.hkeys(keys.escalations(tenant))}
     escalated |= {text(i) for i in await client.hkeys(keys.escalation_people(tenant))}
-    due: list[bytes] = await client.zrange(keys.escalation_due(tenant), 0, -1)  # type: ignore[assignment]
-    escalated |= {text(i) for i in due}
+    for lane in range(MAX_LANES):  # every lane's due set, whatever runs now
+        due: list[bytes] = await client.zrange(keys.escalation_due(tenant, lane), 0, -1)  # type: ignore[assignment]
+        escalated |= {text(i) for i in due}
     notices: dict[str, list[str]] = {}  # incident id → its notification-log fields
     async for field, _ in client.hscan_iter(keys.notified(tenant), count=BATCH):
         name = text(field)

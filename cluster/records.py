@@ -239,9 +239,17 @@ class NotificationsEntry:
         return fields
 
     @classmethod
-    def from_fields(cls, fields: Mapping[bytes, bytes]) -> NotificationsEntry:
+    def from_fields(
+        cls,
+        fields: Mapping[bytes, bytes],
+        keep: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> NotificationsEntry:
+        """The entry as stored; with ``keep``, only the notifications it keeps (an
+        escalator lane builds only its own share, ``alerting/lanes.py``)."""
         records = json.loads(fields[b"notifications"])
         trace = fields.get(b"trace")
+        if keep is not None:
+            records = [r for r in records if keep(r)]
         notifications = tuple(notification_from_record(r) for r in records)
         return cls(notifications, trace.decode() if trace else None)
 

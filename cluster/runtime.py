@@ -104,10 +104,11 @@ def correlator_name(shard: int) -> str:
     return f"correlator:{shard}"
 
 
-def escalator_name(shard: int) -> str:
-    """The stable name of an escalator shard: it runs the escalations of the tenants
-    whose correlator shard has the same number."""
-    return f"escalator:{shard}"
+def escalator_name(shard: int, lane: int = 0) -> str:
+    """The stable name of an escalator process: it runs its lane's share
+    (``alerting/lanes.py``) of the escalations of the tenants whose correlator shard has
+    the same number (lane 0 keeps the name from before lanes)."""
+    return f"escalator:{shard}" if lane == 0 else f"escalator:{shard}.{lane}"
 
 
 def shard_of(tenant: str, shards: int) -> int:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from alerting.lanes import MAX_LANES
 from alerting.liveness import LivenessBounds
 from cluster.errors import SettingsError
 from cluster.outbound import OutboundPolicy, parse_networks
@@ -58,6 +59,10 @@ class Settings(BaseModel):
     )
     tenant_idle_seconds: float = Field(default=900.0, gt=0, alias="VIGIL_TENANT_IDLE_TIMEOUT")
     correlator_shards: int = Field(default=1, ge=1, le=64, alias="VIGIL_CORRELATOR_SHARDS")
+    # Escalator processes per shard: one tenant's notifications and escalations are
+    # spread over them by group key and incident (``alerting/lanes.py``), so a busy
+    # tenant is not capped at what one Python process delivers.
+    escalator_lanes: int = Field(default=1, ge=1, le=MAX_LANES, alias="VIGIL_ESCALATOR_LANES")
     ml_enabled: bool = Field(default=True, alias="CRITICAL_ALERT_ML_ENABLED")
     prediction_model: str | None = Field(default=None, alias="CRITICAL_ALERT_PREDICTION_MODEL")
     retrain_interval_seconds: float = Field(

@@ -6,6 +6,7 @@ the change in Redis. Refusals share one JSON shape (see ``problems``).
 """
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from actors.actor_call import ActorCall, ActorCallError
 from actors.correlator_client import CorrelatorClient, correlator_call
-from actors.escalator_client import EscalatorClient, escalator_call
+from actors.escalator_client import EscalatorClient, escalator_call, escalator_calls
 from actors.retrainer import ensure_retrainer
 from actors.supervisor import SUPERVISOR_NAME, ensure_supervisor
 from actors.tenant_client import TenantClient, tenant_call
@@ -187,7 +188,7 @@ class Ingress:
         # do, and Vigil watches itself while the supervisor does: start them all with
         # the front door.
         for shard in range(settings.correlator_shards):
-            for call in (correlator_call(shard, settings), escalator_call(shard, settings)):
+            for call in (correlator_call(shard, settings), *escalator_calls(shard, settings)):
                 self.calls[call.name] = call.start()
         supervisor = ActorCall(SUPERVISOR_NAME, lambda: ensure_supervisor(settings))
         self.calls[SUPERVISOR_NAME] = supervisor.start()
@@ -330,10 +331,16 @@ class Ingress:
         return CorrelatorClient(tenant, call)
 
     def escalator(self, tenant: str) -> EscalatorClient:
-        """The escalator shard that owns the tenant."""
+        """The escalator lanes of the shard that owns the tenant."""
         shard = shard_of(tenant, self.settings.correlator_shards)
-        call = self._call(escalator_name(shard), lambda: escalator_call(shard, self.settings))
-        return EscalatorClient(tenant, call)
+        calls = [
+            self._call(
+                escalator_name(shard, lane),
+                functools.partial(escalator_call, shard, self.settings, lane=lane),
+            )
+            for lane in range(self.settings.escalator_lanes)
+        ]
+        return EscalatorClient(tenant, calls)
 
     async def tenant_secret(self, tenant: str, name: str) -> str | None:
         """One of the tenant's stored secrets (``None`` if it has none, or none of the

@@ -390,6 +390,10 @@ def settings(
         CRITICAL_ALERT_CACHE_TTL=0,
         VIGIL_LOOP_STALL_SECONDS=LOOP_STALL_SECONDS,
         VIGIL_METRICS_INTERVAL=1,  # the metrics test waits on counts; a second is enough
+        # Two escalator processes per shard: every escalation and notification test
+        # runs with a tenant's work spread over lanes (``vigil up``'s one lane is the
+        # lifecycle tests'), and tests/acceptance/test_escalator_lanes.py kills one.
+        VIGIL_ESCALATOR_LANES=2,
         # Traces go to the session's receiver, but only for requests that ask for one
         # (a sampled traceparent): the other tests' requests cost no exports.
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,

@@ -22,7 +22,7 @@ import ray
 
 from actors.actor_call import ActorCallError
 from actors.correlator_client import correlator_client
-from actors.escalator_client import EscalatorClient, escalator_call
+from actors.escalator_client import EscalatorClient, escalator_calls
 from actors.supervisor import SUPERVISOR_NAME
 from actors.tenant_client import tenant_client
 from actors.tenant_operations import TenantOperations
@@ -76,7 +76,7 @@ class VigilClient:
             self.principal,
             alerts,
             correlator_client(tenant, settings),
-            EscalatorClient(tenant, escalator_call(shard, settings)),
+            EscalatorClient(tenant, escalator_calls(shard, settings)),
             alerts.ingest,
             self._audit,
         )

@@ -19,6 +19,7 @@ import ray
 import redis
 from slack_sdk.models.blocks import Block
 
+from alerting.lanes import lane_of
 from cluster import keys
 from cluster.runtime import NAMESPACE, escalator_name, shard_of
 from cluster.secrets import SecretStore, box_for
@@ -48,7 +49,8 @@ async def test_a_killed_escalator_sends_each_level_once(
     notified = redis.Redis.from_url(vigil.redis.url)
     await wait_until(lambda: notified.hexists(keys.notified(TENANT), logged), 10)
     shard = shard_of(TENANT, vigil.settings.correlator_shards)
-    escalator = ray.get_actor(escalator_name(shard), namespace=NAMESPACE)
+    lane = lane_of(incident_id, vigil.settings.escalator_lanes)  # the one running it
+    escalator = ray.get_actor(escalator_name(shard, lane), namespace=NAMESPACE)
     ray.kill(escalator, no_restart=False)  # Ray restarts it; it rebuilds from Redis
     ((level2_at, level2),) = await wait_until(lambda: bodies(second, incident_id), 30)
     assert (level2["escalation"]["step"], level2["escalation"]["level"]) == (1, 2)

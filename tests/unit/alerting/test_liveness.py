@@ -99,7 +99,12 @@ def test_a_description_names_the_process_when_one_beat() -> None:
 
 def test_loop_ids_read_back() -> None:
     assert LoopId.parse(str(ESC)) == ESC
+    second_lane = LoopId(LoopKind.ESCALATOR, "acme", 1)
+    assert str(second_lane) == "escalator/acme#1"  # lane 0 keeps the name without lanes
+    assert LoopId.parse(str(second_lane)) == second_lane
     with pytest.raises(ValueError):
         LoopId.parse("escalator")
+    with pytest.raises(ValueError):
+        LoopId.parse("escalator/acme#x")
     with pytest.raises(ValueError):
         LoopId.parse("nonsense/acme")
