@@ -273,49 +273,55 @@ def start_vigil(
     data = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
     redis = EmbeddedRedis(data)
     redis.start()
-    key = "bench-" + secrets.token_hex(16)
-    config = data / "vigil.yaml"
-    # Enterprise: the benchmarks measure Vigil, not the tiers' rate limits.
-    tenant: dict[str, Any] = {
-        "id": "bench",
-        "tier": "enterprise",
-        "api_keys": [{"sha256": hash_api_key(key)}],
-    }
-    if routing is not None:
-        tenant["alertmanager"] = routing
-    tenant.update(tenant_extra or {})
-    others = [
-        {"id": name, "tier": "enterprise", "api_keys": [{"sha256": hash_api_key(other)}]}
-        for name, other in (other_tenants or {}).items()
-    ]
-    config.write_text(yaml.safe_dump({"tenants": [tenant, *others]}))
-    settings = Settings(
-        # Known to the benchmark, so it can read /metrics (scrape_metrics).
-        VIGIL_METRICS_TOKEN=METRICS_TOKEN,
-        REDIS_URL=redis.url,
-        VIGIL_DATA_DIR=data,
-        VIGIL_CONFIG=config,
-        VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
-        CRITICAL_ALERT_ML_ENABLED=ml,
-        VIGIL_OUTBOUND_ALLOW="127.0.0.0/8",  # the benchmark's receivers are local
-        VIGIL_ESCALATOR_LANES=int(os.environ.get("VIGIL_ESCALATOR_LANES", "1")),
-        VIGIL_SLACK_RESPONSE_URL_PREFIXES="http://127.0.0.1:",
-        # Traces on, or info lines off, as the environment says (what each costs).
-        **{name: os.environ[name] for name in OBSERVABILITY_ENV if os.environ.get(name)},
-    )
-    store = SecretStore(sync_client(redis.url), "bench", box_for(settings))
-    for name, value in (secrets_ or {}).items():
-        store.set(name, value)
-    if ml:
-        print("training the starter model ...", file=sys.stderr, flush=True)
-        register_starter(ModelRegistry(sync_client(redis.url)), "benchmark")
-    init_local(num_cpus=2)
-    port = free_port()
-    serve.start(
-        http_options={"host": "127.0.0.1", "port": port},
-        logging_config={"enable_access_log": False, "log_level": "WARNING"},
-    )
-    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    try:  # a failed start stops what it started: no Redis left behind
+        key = "bench-" + secrets.token_hex(16)
+        config = data / "vigil.yaml"
+        # Enterprise: the benchmarks measure Vigil, not the tiers' rate limits.
+        tenant: dict[str, Any] = {
+            "id": "bench",
+            "tier": "enterprise",
+            "api_keys": [{"sha256": hash_api_key(key)}],
+        }
+        if routing is not None:
+            tenant["alertmanager"] = routing
+        tenant.update(tenant_extra or {})
+        others = [
+            {"id": name, "tier": "enterprise", "api_keys": [{"sha256": hash_api_key(other)}]}
+            for name, other in (other_tenants or {}).items()
+        ]
+        config.write_text(yaml.safe_dump({"tenants": [tenant, *others]}))
+        settings = Settings(
+            # Known to the benchmark, so it can read /metrics (scrape_metrics).
+            VIGIL_METRICS_TOKEN=METRICS_TOKEN,
+            REDIS_URL=redis.url,
+            VIGIL_DATA_DIR=data,
+            VIGIL_CONFIG=config,
+            VIGIL_SERVE_CONFIG=root / "configs" / "serve.yaml",
+            CRITICAL_ALERT_ML_ENABLED=ml,
+            VIGIL_OUTBOUND_ALLOW="127.0.0.0/8",  # the benchmark's receivers are local
+            VIGIL_ESCALATOR_LANES=int(os.environ.get("VIGIL_ESCALATOR_LANES", "1")),
+            VIGIL_SLACK_RESPONSE_URL_PREFIXES="http://127.0.0.1:",
+            # Traces on, or info lines off, as the environment says (what each costs).
+            **{name: os.environ[name] for name in OBSERVABILITY_ENV if os.environ.get(name)},
+        )
+        store = SecretStore(sync_client(redis.url), "bench", box_for(settings))
+        for name, value in (secrets_ or {}).items():
+            store.set(name, value)
+        if ml:
+            print("training the starter model ...", file=sys.stderr, flush=True)
+            register_starter(ModelRegistry(sync_client(redis.url)), "benchmark")
+        init_local(num_cpus=2)
+        port = free_port()
+        serve.start(
+            http_options={"host": "127.0.0.1", "port": port},
+            logging_config={"enable_access_log": False, "log_level": "WARNING"},
+        )
+        serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    except BaseException:
+        if ray.is_initialized():
+            ray.shutdown()
+        redis.stop()
+        raise
 
     global _started
     _started = settings
