@@ -234,14 +234,36 @@ def vigil_row(
 # -- Alertmanager ----------------------------------------------------------------------
 
 
-class Recorder:
+class WebhookServer:
+    """A local HTTP server taking webhook POSTs on ``/``; subclasses ``handle`` them."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        """Stop receiving (after ``start``)."""
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+class Recorder(WebhookServer):
     """A webhook receiver noting when each alert (by ``seq``) was first notified."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.first_seen: dict[tuple[str, int], float] = {}  # (run, seq) → first notified
         self.arrived = asyncio.Event()
-        self.port = free_port()
-        self.runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -258,18 +280,6 @@ class Recorder:
         while not wanted <= self.first_seen.keys():
             self.arrived.clear()
             await self.arrived.wait()
-
-    async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        """Stop receiving (after ``start``)."""
-        assert self.runner is not None
-        await self.runner.cleanup()
 
 
 async def am_run(am_url: str, recorder: Recorder, mode: str, duration: float) -> dict[str, Any]:

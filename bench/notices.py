@@ -42,7 +42,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.correlation import ROUTE, post
+from bench.correlation import ROUTE, WebhookServer, post
 from bench.harness import start_vigil, started_settings, wait_ready, write_json
 from bench.process_memory import pids_matching
 from bench.real_services import Alertmanager
@@ -62,17 +62,16 @@ def routing(hook_url: str) -> dict[str, Any]:
     }
 
 
-class NoticeCounter:
+class NoticeCounter(WebhookServer):
     """A webhook receiver that counts the notices of one run (by alertname prefix) and
     notes when the first and the last arrived."""
 
     def __init__(self, prefix: str) -> None:
+        super().__init__()
         self.prefix = prefix
         self.seen: dict[str, int] = {}  # alertname → notices about it
         self.first = 0.0
         self.last = 0.0
-        self.port = free_port()
-        self.runner: web.AppRunner | None = None
         self.changed = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -90,17 +89,6 @@ class NoticeCounter:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
-
-    async def start(self) -> None:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_post("/", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
 
     async def wait_for(self, count: int, within: float) -> None:
         """Until ``count`` distinct alerts were notified, showing progress."""
