@@ -29,7 +29,7 @@ from cluster.redis_client import sync_client
 from cluster.settings import Settings
 from models.export import read_examples, write_examples
 from models.history_store import read_history
-from models.registry import ModelRegistry
+from models.registry import ModelCard, ModelRegistry
 from models.replay import replay
 from models.retrain import retrain
 from models.simulate import SCENARIOS, SimAlert, simulate
@@ -142,14 +142,49 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
             _say(f"cannot train: {exc}")
             return 1
     card = result.card
-    _say(f"model         {card.version}  ({card.examples} examples)")
-    _say("held-out      " + "  ".join(f"{k} {v:.3f}" for k, v in card.metrics.items()))
+    _say(f"model         {card.version}  ({card.examples} examples, fitted on all of them)")
+    for line in evaluation_lines(card):
+        _say(line)
     if result.champion_metrics is not None:
         shown = "  ".join(f"{k} {v:.3f}" for k, v in result.champion_metrics.items())
         _say(f"champion      {result.champion}: {shown}")
     verdict = "promoted" if result.decision.promote else "not promoted"
     _say(f"decision      {verdict}: {result.decision.reason}")
     return 0
+
+
+def held_out_columns(card: ModelCard) -> str:
+    """A card's held-out figures as ``vigil models`` columns."""
+    m = card.metrics
+    if not m:
+        return f"{'not evaluated':>39}"
+    figures = f"{m['roc_auc']:>8.3f} {m['pr_auc']:>7.3f}"
+    evaluation = card.evaluation
+    if evaluation is None:  # a card from before evaluations: no base rate, no baseline
+        return f"{figures} {'':>5} {m['brier']:>6.3f} {'':>8}"
+    baseline = evaluation["baseline"]["figures"]["roc_auc"]
+    flag = " " if evaluation["beats_baseline"] else "!"
+    return f"{figures} {evaluation['base_rate']:>5.2f} {m['brier']:>6.3f} {baseline:>7.3f}{flag}"
+
+
+def evaluation_lines(card: ModelCard) -> list[str]:
+    """What ``vigil train`` says of a new model's evaluation."""
+    evaluation = card.evaluation
+    if evaluation is None:
+        return ["held-out      none (--holdout 0): not evaluated, promoted only by hand"]
+    model, baseline = evaluation["model"], evaluation["baseline"]
+    verdict = "beats" if evaluation["beats_baseline"] else "does NOT beat"
+    return [
+        f"held-out      {evaluation['test_examples']} examples of "
+        f"{evaluation['test_incidents']} incidents (newest, none seen in training), "
+        f"{evaluation['base_rate']:.1%} actionable",
+        f"model         ROC-AUC {model['roc_auc']:.3f}  PR-AUC {model['pr_auc']:.3f}  "
+        f"Brier {model['brier']:.3f}  precision {model['precision']:.3f} / recall "
+        f"{model['recall']:.3f} at {evaluation['threshold']}",
+        f"baseline      {baseline['feature']} alone: ROC-AUC "
+        f"{baseline['figures']['roc_auc']:.3f}  PR-AUC {baseline['figures']['pr_auc']:.3f}"
+        f"  (the model {verdict} it)",
+    ]
 
 
 def cmd_models(settings: Settings) -> int:
@@ -160,15 +195,16 @@ def cmd_models(settings: Settings) -> int:
     if not cards:
         _say("no model registered yet (vigil train, or vigil up trains a starter model)")
         return 0
-    _say(f"{'version':<9} {'examples':>8} {'roc_auc':>8} {'pr_auc':>7} {'brier':>6}  notes")
+    _say(
+        f"{'version':<9} {'examples':>8} {'roc_auc':>8} {'pr_auc':>7} {'base':>5} "
+        f"{'brier':>6} {'baseline':>8}  notes"
+    )
     for c in cards:
         mark = "*" if c.version == promoted else " "
-        m = c.metrics
-        _say(
-            f"{c.version:<8}{mark} {c.examples:>8} {m['roc_auc']:>8.3f} {m['pr_auc']:>7.3f} "
-            f"{m['brier']:>6.3f}  {c.notes}"
-        )
+        _say(f"{c.version:<8}{mark} {c.examples:>8} {held_out_columns(c)}  {c.notes}")
     _say("* serves (unless CRITICAL_ALERT_PREDICTION_MODEL pins another)")
+    _say("figures on the newest held-out incidents; base: their actionable share;")
+    _say("baseline: the best single input's ROC-AUC there (! the model does not beat it)")
     for entry in log:
         _say(f"{entry['decision']:<9} {entry['version']}: {entry['reason']}")
     return 0

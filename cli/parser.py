@@ -173,7 +173,12 @@ def add_ml_commands(sub: Commands) -> None:
     source = tr.add_mutually_exclusive_group()
     source.add_argument("--from", dest="source", type=Path, help="an export (.jsonl, or .parquet)")
     source.add_argument("--simulated", action="store_true", help="the simulator's history")
-    tr.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
+    tr.add_argument(
+        "--holdout",
+        type=float,
+        default=0.25,
+        help="newest share held out to evaluate (0: none; the model is fitted on all)",
+    )
     tr.add_argument("--rounds", type=int, default=200)
     tr.add_argument("--promote", choices=("auto", "always", "never"), default="auto")
     sub.add_parser("models", help="list registered models and promotion decisions")

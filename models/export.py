@@ -4,8 +4,10 @@
 chooses the format (``.parquet``, else JSONL).
 
 * JSONL: one ``{"at": <unix seconds>, "features": [...], "label": 0|1}`` per line,
-  features in ``features.FEATURE_NAMES`` order;
-* Parquet: columns ``at`` (float64), ``label`` (int8) and one float32 column per
+  features in ``features.FEATURE_NAMES`` order, with ``"tenant"`` and ``"incident"``
+  where known (evaluation keeps an incident's examples on one side of a split);
+* Parquet: columns ``at`` (float64), ``label`` (int8), ``tenant`` and ``incident``
+  (strings, optional when read) and one float32 column per
   feature, named as in ``FEATURE_NAMES`` (other columns are ignored), for analysts
   who look at the history with pandas, DuckDB or Spark. Needs ``pyarrow``
   (``pip install 'vigil[parquet]'``).
@@ -43,7 +45,10 @@ def write_jsonl(path: Path, examples: Sequence[Example]) -> None:
     """Write examples in the export format ``read_jsonl`` reads."""
     with path.open("w") as out:
         for e in examples:
-            out.write(json.dumps({"at": e.at, "features": e.features, "label": e.label}) + "\n")
+            row: dict[str, Any] = {"at": e.at, "features": e.features, "label": e.label}
+            if e.incident_id:
+                row |= {"tenant": e.tenant, "incident": e.incident_id}
+            out.write(json.dumps(row) + "\n")
 
 
 def read_jsonl(path: Path) -> list[Example]:
@@ -54,7 +59,15 @@ def read_jsonl(path: Path) -> list[Example]:
             continue
         try:
             row = json.loads(line)
-            examples.append(Example(float(row["at"]), list(row["features"]), int(row["label"])))
+            examples.append(
+                Example(
+                    float(row["at"]),
+                    list(row["features"]),
+                    int(row["label"]),
+                    str(row.get("tenant", "")),
+                    str(row.get("incident", "")),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not an example: {exc}") from None
         if len(examples[-1].features) != len(FEATURE_NAMES):
@@ -77,6 +90,8 @@ def write_parquet(path: Path, examples: Sequence[Example]) -> None:
     columns: dict[str, Any] = {
         "at": pa.array([e.at for e in examples], type=pa.float64()),
         "label": pa.array([e.label for e in examples], type=pa.int8()),
+        "tenant": pa.array([e.tenant for e in examples], type=pa.string()),
+        "incident": pa.array([e.incident_id for e in examples], type=pa.string()),
     }
     for n, name in enumerate(FEATURE_NAMES):
         columns[name] = pa.array([e.features[n] for e in examples], type=pa.float32())
@@ -93,7 +108,8 @@ def read_parquet(path: Path) -> list[Example]:
     missing = [c for c in ("at", "label", *FEATURE_NAMES) if c not in table.column_names]
     if missing:
         raise ValueError(f"{path}: missing columns {', '.join(missing)}")
-    data = table.select(["at", "label", *FEATURE_NAMES]).to_pydict()
+    ids = [c for c in ("tenant", "incident") if c in table.column_names]  # optional
+    data = table.select(["at", "label", *ids, *FEATURE_NAMES]).to_pydict()
     examples = []
     for n in range(table.num_rows):
         label, at = data["label"][n], data["at"][n]
@@ -102,5 +118,8 @@ def read_parquet(path: Path) -> list[Example]:
         features = [data[name][n] for name in FEATURE_NAMES]
         if any(v is None for v in features):
             raise ValueError(f"{path}: row {n + 1}: a feature is missing")
-        examples.append(Example(float(at), [float(v) for v in features], int(label)))
+        tenant = data["tenant"][n] if "tenant" in data else ""
+        incident = data["incident"][n] if "incident" in data else ""
+        values = [float(v) for v in features]
+        examples.append(Example(float(at), values, int(label), tenant or "", incident or ""))
     return examples

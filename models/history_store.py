@@ -67,10 +67,12 @@ def outcome_from_record(record: dict[str, Any]) -> Outcome:
     )
 
 
-def examples_of(record: dict[str, Any]) -> list[Example]:
-    """The training examples of one stored incident: one per snapshot, all with its label."""
+def examples_of(record: dict[str, Any], tenant: str = "") -> list[Example]:
+    """The training examples of one stored incident of ``tenant``: one per snapshot,
+    all with its label and its incident id."""
     label = int(record["outcome"]["label"])
-    return [Example(float(t), list(f), label) for t, f in record["snapshots"]]
+    incident = str(record.get("incident", ""))
+    return [Example(float(t), list(f), label, tenant, incident) for t, f in record["snapshots"]]
 
 
 class HistoryStore:
@@ -138,6 +140,7 @@ def read_history(client: redis.Redis, tenants: list[str] | None = None) -> list[
     )
     examples: list[Example] = []
     for key in found:
+        tenant = key.removesuffix(":ml:examples")  # keys.ml_examples(tenant)
         for raw in client.hvals(key):
-            examples.extend(examples_of(json.loads(raw)))
+            examples.extend(examples_of(json.loads(raw), tenant))
     return sorted(examples, key=lambda e: e.at)

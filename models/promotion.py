@@ -27,7 +27,10 @@ def decide(
     margin: float = 0.005,
     brier_slack: float = 0.01,
 ) -> Decision:
-    """Compare the challenger's figures with the champion's on the same window."""
+    """Compare the challenger's figures with the champion's on the same window (a
+    challenger without figures was not evaluated: it is promoted only by hand)."""
+    if not challenger:
+        return Decision(False, "not evaluated (no held-out window): promote it by hand", {})
     scores = {f"challenger_{k}": v for k, v in challenger.items() if k in ("roc_auc", "brier")}
     if champion is None:
         return Decision(True, "no model serves yet", scores)

@@ -35,12 +35,17 @@ class ModelCard:
 
     version: str
     features: list[str]
-    metrics: dict[str, float]
+    metrics: dict[str, float]  # on the held-out window (empty: not evaluated)
     threshold: float
     trained_from: float  # epoch seconds of the oldest training example
     trained_until: float  # ... and of the newest
-    evaluated_until: float  # the newest example of the held-out (later) window
     examples: int
+    evaluated_until: float | None = None  # the newest example of the held-out window
+    evaluated_from: float | None = None  # ... and its oldest
+    incidents: int = 0  # the incidents the examples came from (0: not known)
+    # ``models.evaluation.Evaluation.record()``: split, base rate, calibration, and the
+    # best single input beside the model (None: not evaluated, or an older card).
+    evaluation: dict[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
     notes: str = ""
 

@@ -195,4 +195,4 @@ def _maybe_label(
     agreements[0] += int(label == int(real))
     agreements[1] += 1
     for at, features in tenant.snapshots.pop(incident.id, []):
-        examples.append(Example(at, features, label))
+        examples.append(Example(at, features, label, incident.tenant, incident.id))

@@ -41,13 +41,26 @@ def retrain(
     card = registry.register(trained.booster, trained.card)
     champion = registry.promoted()
     champion_metrics = None
-    if champion is not None:
-        _, newest = time_split(examples, holdout)
+    if champion is not None and holdout:
+        _, newest = time_split(examples, holdout)  # the window the challenger was judged on
         try:
             champion_metrics = evaluate(registry.booster(champion), newest)
         except UnknownModel:
             champion = None
     decision = decide(champion_metrics, trained.metrics)
+    evaluation = trained.card.get("evaluation")
+    if decision.promote and evaluation is not None and not evaluation["beats_baseline"]:
+        # A model that does not rank the held-out incidents better than one of its own
+        # inputs would show a risk that means less than that input: never served
+        # without a person deciding so.
+        baseline = evaluation["baseline"]
+        decision = Decision(
+            False,
+            f"does not beat its best single input, {baseline['feature']} "
+            f"(ROC-AUC {evaluation['model']['roc_auc']:.3f} against "
+            f"{baseline['figures']['roc_auc']:.3f})",
+            decision.scores,
+        )
     if promote == "always":
         decision = Decision(True, "promoted by hand", decision.scores)
     elif promote == "never":

@@ -30,7 +30,7 @@ def test_parquet_has_a_column_per_feature(tmp_path: Path) -> None:
     path = tmp_path / "history.parquet"
     write_examples(path, examples())
     table = pq.read_table(path)
-    assert table.column_names == ["at", "label", *FEATURE_NAMES]
+    assert table.column_names == ["at", "label", "tenant", "incident", *FEATURE_NAMES]
     assert table.num_rows == 5
 
 

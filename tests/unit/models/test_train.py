@@ -1,4 +1,5 @@
-"""Training on a small generated data set: the time split, the figures, the progress."""
+"""Training on a small generated data set: the time split, the evaluation on the card,
+the served model fitted on everything, the progress."""
 
 import json
 import random
@@ -31,20 +32,39 @@ def test_the_split_trains_on_the_past_and_evaluates_on_the_future() -> None:
 
 def test_a_split_without_both_classes_is_refused() -> None:
     examples = [Example(float(i), [0.0] * len(FEATURE_NAMES), 0) for i in range(10)]
-    with pytest.raises(ValueError, match="both windows"):
+    with pytest.raises(ValueError, match="both sides"):
         time_split(examples, holdout=0.3)
 
 
 def test_training_separates_the_classes_and_reports_progress() -> None:
-    seen: list[int] = []
-    trained = train(generated(600, 2), rounds=30, progress=lambda done, total: seen.append(done))
-    assert seen == list(range(1, 31))
+    seen: list[tuple[int, int]] = []
+    examples = generated(600, 2)
+    trained = train(examples, rounds=30, progress=lambda done, total: seen.append((done, total)))
+    # Two fits (the evaluation's, then the served model's), counted as one bar.
+    assert seen == [(n, 60) for n in range(1, 61)]
     assert trained.metrics["roc_auc"] > 0.85
     assert set(trained.metrics) >= {"roc_auc", "pr_auc", "brier", "precision", "recall"}
-    assert trained.card["trained_until"] < trained.card["evaluated_until"]
+    evaluation = trained.card["evaluation"]
+    assert evaluation["split"] == "time" and evaluation["test_examples"] == 150
+    # The best single input is one of the two the outcome depends on, and the model,
+    # which uses both, beats it.
+    assert evaluation["baseline"]["feature"] in (FEATURE_NAMES[0], FEATURE_NAMES[10])
+    assert evaluation["beats_baseline"] is True
+    # The served model was fitted on every example, the held-out window included.
+    assert trained.card["trained_until"] == max(e.at for e in examples)
+    assert trained.card["evaluated_until"] == trained.card["trained_until"]
     # The stored booster loads and scores other data the same way.
     again = evaluate(trained.booster, generated(300, 3))
     assert again["roc_auc"] > 0.85
+
+
+def test_training_on_everything_says_it_was_not_evaluated() -> None:
+    trained = train(generated(200, 5), holdout=0, rounds=10)
+    assert trained.metrics == {} and trained.card["metrics"] == {}
+    assert "evaluation" not in trained.card
+    examples = [Example(float(i), [0.0] * len(FEATURE_NAMES), 1) for i in range(10)]
+    with pytest.raises(ValueError, match="both actionable and noise"):
+        train(examples, holdout=0, rounds=5)
 
 
 def test_jsonl_export_round_trip_and_errors(tmp_path: Path) -> None:
