@@ -6,10 +6,12 @@ vigil simulate [--scenario training|evaluation] [--seed N] [--tenants N] [--days
     simulated traffic, replayed through the correlation engine into labelled
     examples (for ``vigil train --from``), and optionally the raw alerts with truth;
     with ``--send``, posted to a running Vigil instead, time compressed by ``speed``
-vigil train [--from FILE.jsonl | --simulated] [--holdout 0.25] [--rounds 200]
-            [--promote auto|always|never]
+vigil train [--from FILE.jsonl | --from-alerts ALERTS.jsonl | --simulated]
+            [--holdout 0.25] [--rounds 200] [--promote auto|always|never]
     train on the recorded history (every tenant's labelled incidents in Redis), an
-    export, or the simulator; register the model; promote it if it beats the champion
+    export, real alert history replayed through the correlation engine, or the
+    simulator; evaluate; register the model; promote it if it beats the champion and
+    its best single input
 vigil models
     the registered models, the serving one, and the newest promotion decisions
 """
@@ -27,10 +29,11 @@ from cli.running import running_api_url
 from cli.sim_send import send_simulation
 from cluster.redis_client import sync_client
 from cluster.settings import Settings
+from models.alert_history import read_alert_history
 from models.export import read_examples, write_examples
 from models.history_store import read_history
 from models.registry import ModelCard, ModelRegistry
-from models.replay import replay
+from models.replay import replay, replay_history
 from models.retrain import retrain
 from models.simulate import SCENARIOS, SimAlert, simulate
 from models.starter import STARTER_NOTES, register_starter, starter_history
@@ -113,6 +116,19 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     if args.simulated:
         examples = starter_history(bar)
         notes = STARTER_NOTES
+    elif getattr(args, "alerts_file", None) is not None:
+        try:
+            events = read_alert_history(args.alerts_file)
+        except (OSError, ValueError) as exc:
+            _say(f"cannot read {args.alerts_file}: {exc}")
+            return 2
+        replayed = replay_history(events, progress=lambda d, t: bar("replaying", d, t))
+        examples = replayed.examples
+        _say(
+            f"replayed      {len(events)} alert changes into {replayed.incidents} labelled "
+            f"incidents, {replayed.real_incidents} actionable"
+        )
+        notes = f"alert history {args.alerts_file.name}"
     elif args.source is not None:
         try:
             examples = read_examples(args.source)
@@ -123,7 +139,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     else:
         examples = []
     with command_client(settings) as client:
-        if not args.simulated and args.source is None:
+        if not notes:  # not the simulator, an export nor alert history: what was recorded
             examples = read_history(client)
             notes = "recorded history"
         labels = sum(e.label for e in examples)

@@ -173,6 +173,13 @@ def add_ml_commands(sub: Commands) -> None:
     source = tr.add_mutually_exclusive_group()
     source.add_argument("--from", dest="source", type=Path, help="an export (.jsonl, or .parquet)")
     source.add_argument("--simulated", action="store_true", help="the simulator's history")
+    source.add_argument(
+        "--from-alerts",
+        dest="alerts_file",
+        type=Path,
+        help="real alert history: JSON Lines of Alertmanager alerts or webhook payloads,"
+        " with outcomes (see models/alert_history.py)",
+    )
     tr.add_argument(
         "--holdout",
         type=float,

@@ -1,4 +1,5 @@
-"""Turning a simulation into labelled history, the way production makes it.
+"""Turning a simulation, or real alert history, into labelled examples, the way
+production makes them.
 
 The simulated alerts go through the real correlation engine (``TenantCorrelation``)
 with each tenant's topology, and every new or changed incident is turned into
@@ -8,6 +9,10 @@ few minutes after the first real alert, and says "actionable" about the ones tha
 closed before they got to them; noise is left alone and resolves by itself. Labels
 then come from ``outcomes.label_of``, exactly as they do from real people, and feed
 the history features of later incidents.
+
+Real history (``replay_history``, from ``models/alert_history.py``) goes through the
+same engine and the same features; its labels come from the outcomes the history
+states, put on each incident as a person's feedback when it closes.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +31,7 @@ from alerting.correlation_config import CorrelationSpec
 from alerting.fingerprint import fingerprint
 from alerting.incident import Incident
 from alerting.lifecycle import RESOLVED_BY_SOURCE, ChangeKind
+from models.alert_history import HistoryEvent
 from models.context import TenantContext
 from models.features import feature_vector
 from models.history_store import SNAPSHOTS, Snapshot, keep_snapshot
@@ -136,7 +142,87 @@ def replay(
     return Replayed(sorted(examples, key=lambda e: e.at), incidents, real, agree)
 
 
-def _apply(tenant: _Tenant, alert: SimAlert, counter: itertools.count[int]) -> None:
+def history_correlation() -> CorrelationSpec:
+    """A replayed history's correlation: the defaults and a ten-minute window, with no
+    topology (an alert file does not say which service calls which)."""
+    return CorrelationSpec.model_validate({"window": "10m"})
+
+
+def replay_history(
+    events: Sequence[HistoryEvent],
+    *,
+    routing: RoutingConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Replayed:
+    """Real alert history through the engine, each tenant apart (``routing``: its
+    ``alertmanager.yml``, else one group per alertname and service); one example per
+    kept scoring of every incident whose alerts state an outcome."""
+    ids = (f"i{n}" for n in itertools.count())
+    routing = routing or simulated_routing()
+    spec = history_correlation()
+    tenants: dict[str, _Tenant] = {}
+    outcomes: dict[str, int | None] = {}  # alert id → what the history says it was
+    examples: list[Example] = []
+    counter = itertools.count()
+    next_purge = events[0].at + PURGE_EVERY if events else None
+    for n, event in enumerate(events):
+        tenant = tenants.get(event.tenant)
+        if tenant is None:
+            engine = TenantCorrelation(event.tenant, routing, spec.policy(), ids.__next__)
+            tenant = tenants[event.tenant] = _Tenant(engine, TenantContext(None))
+        fp = fingerprint(event.labels)
+        if not event.firing and fp not in tenant.current:
+            continue  # a resolution of an alert the history never saw fire
+        _apply(tenant, event, counter)
+        if event.firing:
+            outcomes[tenant.current[fp]] = event.outcome
+        for incident in tenant.engine.take_to_score():
+            _snapshot(tenant, incident, event.at)
+        for incident in tenant.engine.take_outbox().incidents.values():
+            _label_from_history(tenant, incident, event.at, examples, outcomes)
+        if next_purge is not None and event.at >= next_purge:
+            next_purge = event.at + PURGE_EVERY
+            for each in tenants.values():
+                each.engine.purge(event.at, RETENTION)
+                each.engine.take_outbox()
+        if progress is not None and (n % 2000 == 0 or n == len(events) - 1):
+            progress(n + 1, len(events))
+    labelled = sum(len(t.labelled) for t in tenants.values())
+    actionable = sum(len(t.real & t.labelled) for t in tenants.values())
+    return Replayed(sorted(examples, key=lambda e: e.at), labelled, actionable, 1.0)
+
+
+def _label_from_history(
+    tenant: _Tenant,
+    incident: Incident,
+    now: datetime,
+    examples: list[Example],
+    outcomes: dict[str, int | None],
+) -> None:
+    """Once an incident closes: actionable if any of its alerts was, noise if those
+    that say anything say noise; unlabelled (no example) if none says anything."""
+    if incident.is_open or incident.id in tenant.labelled:
+        return
+    said = {outcomes.get(m.alert_id) for m in incident.members.values()}
+    if said <= {None}:
+        tenant.snapshots.pop(incident.id, None)  # no example, and not counted
+        return
+    tenant.labelled.add(incident.id)
+    verdict = "actionable" if 1 in said else "noise"
+    if verdict == "actionable":
+        tenant.real.add(incident.id)
+    incident = tenant.engine.set_feedback(incident.id, verdict, now, "alert history")
+    tenant.engine.take_outbox()
+    outcome = outcome_of(incident)
+    label = label_of(incident)
+    if outcome is None or label is None:
+        return
+    tenant.context.record(outcome)
+    for at, features in tenant.snapshots.pop(incident.id, []):
+        examples.append(Example(at, features, label, incident.tenant, incident.id))
+
+
+def _apply(tenant: _Tenant, alert: SimAlert | HistoryEvent, counter: itertools.count[int]) -> None:
     fp = fingerprint(alert.labels)
     if alert.firing:
         alert_id = f"a{next(counter)}"

@@ -1,0 +1,149 @@
+"""Real alert history from a file, as the events a replay needs (``vigil train
+--from-alerts``).
+
+The format is JSON Lines, as teams already have it from Alertmanager. Each line is
+either
+
+* one alert as Alertmanager's API (``GET /api/v2/alerts``) or a webhook lists it:
+  ``labels``, ``annotations``, ``startsAt``, ``endsAt`` and ``status``; or
+* a whole webhook payload, ``{"alerts": [...], ...}``: each of its alerts as above.
+
+``endsAt`` is when the alert resolved if its ``status`` is ``"resolved"``, or if it
+has no ``status`` at all (a hand-made history). A ``"firing"`` alert's ``endsAt``, and
+an API alert's (``status`` is then an object such as ``{"state": "active"}``), is only
+Alertmanager's expiry time: such an alert is still firing. An alert is one occurrence
+per fingerprint and ``startsAt``: Alertmanager sends a firing alert again every
+``repeat_interval`` and once more resolved, so the lines that repeat it add only its
+resolution.
+
+**Outcomes** say what the alert turned out to be: ``"outcome": "actionable"`` or
+``"noise"`` on the line (or on the alert inside a payload), or an ``outcome`` label or
+annotation with one of those values. An incident is actionable if any of its alerts
+was, noise if its alerts that say anything all say noise, and unlabelled otherwise (it
+still shapes the incidents and rates around it, but gives no training example).
+**Tenants**: ``"tenant"`` on the line, else ``history``. Example:
+``tests/data/alert_history.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alerting.am_templates import ZERO_TIME
+from alerting.fingerprint import fingerprint
+from alerting.severity import Severity
+
+DEFAULT_TENANT = "history"
+OUTCOMES = {"actionable": 1, "noise": 0}
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One alert change of the history: it fires or resolves at ``at``; ``outcome`` is
+    what it turned out to be (1 actionable, 0 noise, ``None`` not said)."""
+
+    at: datetime
+    tenant: str
+    labels: dict[str, str]
+    firing: bool
+    severity: Severity
+    outcome: int | None
+
+    @property
+    def truth(self) -> bool:
+        """Whether it was actionable (what the replay's engine bookkeeping reads)."""
+        return self.outcome == 1
+
+
+def _time(value: Any, where: str) -> datetime | None:
+    if value in (None, "", ZERO_TIME):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{where}: not a time: {value!r}") from None
+    if parsed.year <= 1:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _outcome(line: dict[str, Any], alert: dict[str, Any], where: str) -> int | None:
+    said = alert.get("outcome") or line.get("outcome")
+    said = said or alert.get("annotations", {}).get("outcome")
+    said = said or alert.get("labels", {}).get("outcome")
+    if said is None:
+        return None
+    if said not in OUTCOMES:
+        raise ValueError(f"{where}: outcome must be actionable or noise, not {said!r}")
+    return OUTCOMES[said]
+
+
+def _resolved_at(line: dict[str, Any], alert: dict[str, Any], where: str) -> datetime | None:
+    """When the alert resolved, if this line says it did."""
+    status = alert.get("status", line.get("status") if alert is not line else None)
+    ends = _time(alert.get("endsAt"), where)
+    if isinstance(status, dict) or status == "firing":
+        return None  # still firing: endsAt is Alertmanager's expiry
+    if status not in (None, "resolved"):
+        raise ValueError(f"{where}: status must be firing or resolved, not {status!r}")
+    return ends
+
+
+@dataclass
+class _Occurrence:
+    tenant: str
+    labels: dict[str, str]
+    starts: datetime
+    ends: datetime | None
+    outcome: int | None
+
+
+def read_alert_history(path: Path) -> list[HistoryEvent]:
+    """The history's alert changes, oldest first (``ValueError`` says what is wrong and
+    on which line)."""
+    occurrences: dict[tuple[str, str, datetime], _Occurrence] = {}
+    for n, text in enumerate(path.read_text().splitlines(), 1):
+        if not text.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            line = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"{where}: not JSON: {exc}") from None
+        if not isinstance(line, dict):
+            raise ValueError(f"{where}: a line must be an alert or a webhook payload")
+        alerts = line.get("alerts", [line])
+        if not isinstance(alerts, list):
+            raise ValueError(f"{where}: 'alerts' must be a list")
+        tenant = str(line.get("tenant") or DEFAULT_TENANT)
+        for alert in alerts:
+            labels = alert.get("labels") if isinstance(alert, dict) else None
+            if not isinstance(labels, dict) or not labels:
+                raise ValueError(f"{where}: an alert needs its labels")
+            labels = {str(k): str(v) for k, v in labels.items() if k != "outcome"}
+            starts = _time(alert.get("startsAt"), where)
+            if starts is None:
+                raise ValueError(f"{where}: an alert needs its startsAt")
+            ends = _resolved_at(line, alert, where)
+            outcome = _outcome(line, alert, where)
+            key = (tenant, fingerprint(labels), starts)
+            known = occurrences.get(key)
+            if known is None:
+                occurrences[key] = _Occurrence(tenant, labels, starts, ends, outcome)
+            else:  # a resend: its latest end, and an outcome wherever one was said
+                if ends is not None and (known.ends is None or ends > known.ends):
+                    known.ends = ends
+                known.outcome = outcome if outcome is not None else known.outcome
+    events = []
+    for o in occurrences.values():
+        severity = Severity.from_labels(o.labels, Severity.WARNING)
+        events.append(HistoryEvent(o.starts, o.tenant, o.labels, True, severity, o.outcome))
+        if o.ends is not None and o.ends > o.starts:
+            events.append(HistoryEvent(o.ends, o.tenant, o.labels, False, severity, o.outcome))
+    # Firing before resolving at the same instant; stable otherwise.
+    events.sort(key=lambda e: (e.at, not e.firing))
+    return events
