@@ -4,7 +4,8 @@ vigil simulate [--scenario training|evaluation] [--seed N] [--tenants N] [--days
                [--out history.jsonl] [--alerts alerts.jsonl]
                [--send [--speed 600] [--api-key KEY] [--url URL]]
     simulated traffic, replayed through the correlation engine into labelled
-    examples (for ``vigil train --from``), and optionally the raw alerts with truth;
+    examples (for ``vigil train --from``), and optionally the raw alerts with truth
+    (for ``vigil train --from-alerts``);
     with ``--send``, posted to a running Vigil instead, time compressed by ``speed``
 vigil train [--from FILE.jsonl | --from-alerts ALERTS.jsonl | --simulated]
             [--holdout 0.25] [--rounds 200] [--promote auto|always|never]
@@ -19,8 +20,7 @@ vigil models
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from cli.command_redis import command_client
 from cli.parser import DEMO_API_KEY
@@ -29,7 +29,7 @@ from cli.running import running_api_url
 from cli.sim_send import send_simulation
 from cluster.redis_client import sync_client
 from cluster.settings import Settings
-from models.alert_history import read_alert_history
+from models.alert_history import read_alert_history, write_alert_history
 from models.export import read_examples, write_examples
 from models.history_store import read_history
 from models.registry import ModelCard, ModelRegistry
@@ -73,11 +73,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             return 2
         _say(f"wrote         {args.out}   (train with: vigil train --from {args.out})")
     if args.alerts is not None:
-        with args.alerts.open("w") as out:
-            for a in simulation.alerts:
-                record = {**asdict(a), "at": a.at.isoformat(), "severity": a.severity.value}
-                out.write(json.dumps(record) + "\n")
-        _say(f"wrote         {args.alerts}")
+        written = write_alert_history(args.alerts, simulation.alerts)
+        _say(
+            f"wrote         {args.alerts}   ({written} alerts with their truth; train with:"
+            f" vigil train --from-alerts {args.alerts})"
+        )
     return 0
 
 

@@ -22,16 +22,19 @@ annotation with one of those values. An incident is actionable if any of its ale
 was, noise if its alerts that say anything all say noise, and unlabelled otherwise (it
 still shapes the incidents and rates around it, but gives no training example).
 **Tenants**: ``"tenant"`` on the line, else ``history``. Example:
-``tests/data/alert_history.jsonl``.
+``tests/data/alert_history.jsonl``. ``vigil simulate --alerts`` writes the simulator's
+alerts in this format too (``write_alert_history``), with their ground truth as the
+outcome.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alerting.am_templates import ZERO_TIME
 from alerting.fingerprint import fingerprint
@@ -147,3 +150,50 @@ def read_alert_history(path: Path) -> list[HistoryEvent]:
     # Firing before resolving at the same instant; stable otherwise.
     events.sort(key=lambda e: (e.at, not e.firing))
     return events
+
+
+class AlertChange(Protocol):
+    """An alert firing or resolving, as the simulator makes them (``SimAlert``)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def labels(self) -> dict[str, str]: ...
+    @property
+    def firing(self) -> bool: ...
+    @property
+    def truth(self) -> bool: ...
+
+
+def write_alert_history(path: Path, changes: Iterable[AlertChange]) -> int:
+    """Write alert changes (oldest first) as the history ``read_alert_history`` reads:
+    one line per occurrence, its resolution as ``endsAt`` (none while it fires), its
+    truth as the outcome. How many lines were written."""
+    open_at: dict[tuple[str, str], tuple[datetime, AlertChange]] = {}
+    lines: list[tuple[datetime, dict[str, Any]]] = []
+
+    def line(start: datetime, change: AlertChange, ends: datetime | None) -> None:
+        record: dict[str, Any] = {
+            "tenant": change.tenant,
+            "labels": change.labels,
+            "startsAt": start.isoformat(),
+            "outcome": "actionable" if change.truth else "noise",
+        }
+        if ends is not None:
+            record["endsAt"] = ends.isoformat()
+        lines.append((start, record))
+
+    for change in changes:
+        key = (change.tenant, fingerprint(change.labels))
+        if change.firing:
+            open_at[key] = (change.at, change)
+        elif key in open_at:
+            start, fired = open_at.pop(key)
+            line(start, fired, change.at)
+    for start, fired in open_at.values():
+        line(start, fired, None)
+    lines.sort(key=lambda pair: pair[0])
+    path.write_text("".join(json.dumps(record) + "\n" for _, record in lines))
+    return len(lines)

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from alerting.fingerprint import fingerprint
 from alerting.severity import Severity
-from models.alert_history import read_alert_history
+from models.alert_history import read_alert_history, write_alert_history
 from models.evaluation import by_time
 from models.replay import replay_history
+from models.simulate import TRAINING, simulate
 from models.train import train
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "alert_history.jsonl"
@@ -107,3 +112,17 @@ def test_replayed_history_gives_examples_of_labelled_incidents_only(tmp_path: Pa
     assert trained.card["evaluation"]["test_incidents"] > 50
     assert trained.metrics["roc_auc"] > 0.75  # what separates them is learnable
     assert trained.card["evaluation"]["beats_baseline"]  # from several weak signs
+
+
+def test_the_simulators_alerts_round_trip_through_the_history_format(tmp_path: Path) -> None:
+    simulation = simulate(replace(TRAINING, days=1.0), seed=5, tenants=2)
+    path = tmp_path / "simulated.jsonl"
+    written = write_alert_history(path, simulation.alerts)
+    assert written == sum(a.firing for a in simulation.alerts)
+    events = read_alert_history(path)
+
+    def changes(items: Iterable[Any]) -> list[tuple[datetime, str, str, bool, bool]]:
+        return sorted((e.at, e.tenant, fingerprint(e.labels), e.firing, e.truth) for e in items)
+
+    assert changes(events) == changes(simulation.alerts)
+    assert replay_history(events).examples  # and trains like any real history
