@@ -10,7 +10,8 @@ vigil simulate [--scenario training|evaluation] [--seed N] [--tenants N] [--days
 vigil train [--from FILE.jsonl | --from-alerts ALERTS.jsonl | --simulated]
             [--holdout 0.25] [--rounds 200] [--promote auto|always|never]
     train on the recorded history (every tenant's labelled incidents in Redis), an
-    export, real alert history replayed through the correlation engine, or the
+    export, real alert history (Alertmanager JSON Lines, or a PagerDuty incident CSV)
+    replayed through the correlation engine, or the
     simulator; evaluate; register the model; promote it if it beats the champion and
     its best single input
 vigil models
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
 from cli.command_redis import command_client
 from cli.parser import DEMO_API_KEY
@@ -29,9 +31,10 @@ from cli.running import running_api_url
 from cli.sim_send import send_simulation
 from cluster.redis_client import sync_client
 from cluster.settings import Settings
-from models.alert_history import read_alert_history, write_alert_history
+from models.alert_history import HistoryEvent, read_alert_history, write_alert_history
 from models.export import read_examples, write_examples
 from models.history_store import read_history
+from models.pagerduty_history import read_pagerduty_csv
 from models.registry import ModelCard, ModelRegistry
 from models.replay import replay, replay_history
 from models.retrain import retrain
@@ -108,6 +111,14 @@ def _send(alerts: list[SimAlert], args: argparse.Namespace) -> int:
     return 0 if sent.refused == 0 else 1
 
 
+def read_alert_file(path: Path) -> list[HistoryEvent]:
+    """Alert history in either format: a PagerDuty incident CSV (``.csv``), else JSON
+    Lines of Alertmanager alerts or webhook payloads."""
+    if path.suffix.lower() == ".csv":
+        return read_pagerduty_csv(path)
+    return read_alert_history(path)
+
+
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     """Train from the chosen history, register, and decide on promotion."""
     bar = ProgressBar()
@@ -118,7 +129,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         notes = STARTER_NOTES
     elif getattr(args, "alerts_file", None) is not None:
         try:
-            events = read_alert_history(args.alerts_file)
+            events = read_alert_file(args.alerts_file)
         except (OSError, ValueError) as exc:
             _say(f"cannot read {args.alerts_file}: {exc}")
             return 2

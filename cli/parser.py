@@ -177,8 +177,9 @@ def add_ml_commands(sub: Commands) -> None:
         "--from-alerts",
         dest="alerts_file",
         type=Path,
-        help="real alert history: JSON Lines of Alertmanager alerts or webhook payloads,"
-        " with outcomes (see models/alert_history.py)",
+        help="real alert history: JSON Lines of Alertmanager alerts or webhook payloads"
+        " with outcomes (models/alert_history.py), or a PagerDuty incident CSV"
+        " (models/pagerduty_history.py)",
     )
     tr.add_argument(
         "--holdout",
