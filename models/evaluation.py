@@ -54,7 +54,16 @@ def _by_incident(examples: Sequence[Example]) -> dict[tuple[str, str], list[Exam
     return groups
 
 
-def _check(train: list[Example], test: list[Example]) -> tuple[list[Example], list[Example]]:
+def _fill(groups: Sequence[list[Example]], holdout: float) -> tuple[list[Example], list[Example]]:
+    """Whole incidents, in the order given, to training until it holds ``1 - holdout``
+    of the examples, the rest to testing; both sides need both classes."""
+    if not 0 < holdout < 1:
+        raise ValueError("holdout must be between 0 and 1")
+    wanted = sum(len(g) for g in groups) * (1 - holdout)
+    train: list[Example] = []
+    test: list[Example] = []
+    for group in groups:
+        (train if len(train) < wanted else test).extend(group)
     if len({e.label for e in train}) < 2 or len({e.label for e in test}) < 2:
         raise ValueError("both sides of the split need actionable and noise examples")
     return train, test
@@ -63,31 +72,17 @@ def _check(train: list[Example], test: list[Example]) -> tuple[list[Example], li
 def by_time(examples: Sequence[Example], holdout: float) -> tuple[list[Example], list[Example]]:
     """The older incidents for training, the newest ``holdout`` share of the examples
     for testing; an incident goes wholly to the side of its first example."""
-    if not 0 < holdout < 1:
-        raise ValueError("holdout must be between 0 and 1")
     groups = sorted(_by_incident(examples).values(), key=lambda g: min(e.at for e in g))
-    wanted = len(examples) * (1 - holdout)
-    train: list[Example] = []
-    test: list[Example] = []
-    for group in groups:
-        (train if len(train) < wanted else test).extend(group)
-    return _check(train, test)
+    return _fill(groups, holdout)
 
 
 def by_group(
     examples: Sequence[Example], holdout: float, seed: int = 0
 ) -> tuple[list[Example], list[Example]]:
     """Incidents shuffled with ``seed``; about ``holdout`` of the examples tested."""
-    if not 0 < holdout < 1:
-        raise ValueError("holdout must be between 0 and 1")
     groups = list(_by_incident(examples).values())
     random.Random(seed).shuffle(groups)
-    wanted = len(examples) * (1 - holdout)
-    train: list[Example] = []
-    test: list[Example] = []
-    for group in groups:
-        (train if len(train) < wanted else test).extend(group)
-    return _check(train, test)
+    return _fill(groups, holdout)
 
 
 def reliability(

@@ -129,11 +129,7 @@ def replay(
                 heapq.heappush(acks, (alert.at + delay, next(counter), alert.tenant, incident.id))
         for incident in tenant.engine.take_outbox().incidents.values():
             _maybe_label(tenant, incident, alert.at, examples, agreements)
-        if next_purge is not None and alert.at >= next_purge:
-            next_purge = alert.at + PURGE_EVERY
-            for each in tenants.values():
-                each.engine.purge(alert.at, RETENTION)
-                each.engine.take_outbox()
+        next_purge = _purge_when_due(tenants, alert.at, next_purge)
         if progress is not None and (n % 2000 == 0 or n == total - 1):
             progress(n + 1, total)
     incidents = sum(len(t.labelled) for t in tenants.values())
@@ -180,16 +176,25 @@ def replay_history(
             _snapshot(tenant, incident, event.at)
         for incident in tenant.engine.take_outbox().incidents.values():
             _label_from_history(tenant, incident, event.at, examples, outcomes)
-        if next_purge is not None and event.at >= next_purge:
-            next_purge = event.at + PURGE_EVERY
-            for each in tenants.values():
-                each.engine.purge(event.at, RETENTION)
-                each.engine.take_outbox()
+        next_purge = _purge_when_due(tenants, event.at, next_purge)
         if progress is not None and (n % 2000 == 0 or n == len(events) - 1):
             progress(n + 1, len(events))
     labelled = sum(len(t.labelled) for t in tenants.values())
     actionable = sum(len(t.real & t.labelled) for t in tenants.values())
     return Replayed(sorted(examples, key=lambda e: e.at), labelled, actionable, 1.0)
+
+
+def _purge_when_due(
+    tenants: dict[str, _Tenant], now: datetime, due: datetime | None
+) -> datetime | None:
+    """Purge every tenant's old incidents once ``due`` has come, as the correlator
+    does; when the next purge is due."""
+    if due is None or now < due:
+        return due
+    for each in tenants.values():
+        each.engine.purge(now, RETENTION)
+        each.engine.take_outbox()
+    return now + PURGE_EVERY
 
 
 def _label_from_history(
