@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def test_training_from_alert_history_registers_an_evaluated_model(
     redis_server: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = other_database(redis_server.url, 9)
+    url = other_database(redis_server.url, 12)  # a database no other test uses
     settings = Settings(REDIS_URL=url)
     history = tmp_path / "alerts.jsonl"
     write_history(history, 400, seed=3)
