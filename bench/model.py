@@ -7,7 +7,11 @@ never seen: the evaluation mix (more maintenance, more flapping, fewer real
 incidents) with seeds 103, 104 and 105. Each example is an incident's features at
 one of its first scorings, labelled by what the simulated on-call person did.
 ``noise_cut_at_90_recall``: the share of noise a rule would not page if its threshold
-were set to still page 90 % of the actionable incidents.
+were set to still page 90 % of the actionable incidents. Beside the model, its **best
+single input** (chosen and oriented on the training history, ``models/evaluation.py``):
+a model that does not beat it has learnt nothing worth its complexity. Also written:
+the training history's own held-out evaluation (newest quarter of incidents, none on
+both sides), as ``vigil train`` puts it on the model's card.
 
     python bench/model.py
 """
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alerting.severity import Severity
 from bench.harness import write_json
 from cli.progress import ProgressBar
+from models.evaluation import best_single_feature
 from models.features import FEATURE_NAMES
 from models.metrics import report
 from models.replay import replay
@@ -89,8 +94,14 @@ def main() -> None:
     start = time.perf_counter()
     trained_on = history(TRAINING, TRAIN_SEED, "training mix")
     model = train(trained_on, rounds=150, progress=lambda d, t: BAR("boosting", d, t))
-    rows: dict[str, list[dict[str, float]]] = {"model": [], "severity": [], "everything": []}
+    rows: dict[str, list[dict[str, float]]] = {
+        "model": [],
+        "baseline": [],
+        "severity": [],
+        "everything": [],
+    }
     base_rates = []
+    chosen = ""
     for seed in HELD_OUT_SEEDS:
         held_out = history(EVALUATION, seed, "held-out mix")
         base_rates.append(sum(e.label for e in held_out) / len(held_out))
@@ -98,10 +109,18 @@ def main() -> None:
         labels = [e.label for e in held_out]
         figures = evaluate(model.booster, held_out) | {"examples": len(held_out)}
         rows["model"].append(with_noise_cut(figures, labels, risks))
+        baseline = best_single_feature(trained_on, held_out)
+        chosen = baseline.feature
+        column = FEATURE_NAMES.index(chosen)
+        sign = 1.0 if baseline.higher_is_actionable else -1.0
+        raw = [sign * e.features[column] for e in held_out]
+        ranked = {"roc_auc": baseline.figures.roc_auc, "pr_auc": baseline.figures.pr_auc}
+        rows["baseline"].append(with_noise_cut(ranked, labels, raw))
         rows["severity"].append(severity_rule(held_out))
         rows["everything"].append(page_everything(held_out))
     names = {
         "model": f"XGBoost risk (threshold {SERVING_THRESHOLD})",
+        "baseline": f"best single input: {chosen} (ranking only)",
         "severity": "severity only (critical = actionable)",
         "everything": "page every incident",
     }
@@ -126,6 +145,9 @@ def main() -> None:
         cells = []
         summary[key] = {}
         for f in figures:
+            if f not in runs[0]:  # a raw input has no probabilities nor threshold
+                cells.append("—")
+                continue
             values = [r[f] for r in runs]
             summary[key][f] = {"mean": round(statistics.mean(values), 3), "runs": values}
             spread = f" ({min(values):.3f}-{max(values):.3f})" if max(values) > min(values) else ""
@@ -138,6 +160,8 @@ def main() -> None:
             "train": {"scenario": "training", "seed": TRAIN_SEED, "examples": len(trained_on)},
             "held_out": {"scenario": "evaluation", "seeds": HELD_OUT_SEEDS},
             "own_newest_quarter": model.metrics,
+            "own_evaluation": model.card.get("evaluation"),
+            "best_single_input": chosen,
             "base_rate": base_rates,
             "rules": summary,
         },
