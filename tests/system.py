@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -35,9 +36,31 @@ from models.starter import register_starter
 from serve_app.app import APP_NAME, build
 from tests.acceptance.grouping_scenarios import SCENARIOS
 from tests.acceptance.notification_scenarios import NOTIFY_SCENARIOS
+from tests.acceptance.webhook_recorder import WebhookRecorder
 from tests.otlp_receiver import OtlpReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class ReservedPort:
+    """A loopback port held by a bound socket from the session's start until the test
+    server that owns it takes it. A port only picked, not held, is free for anything
+    else meanwhile (another server, an outgoing connection's ephemeral port): once, 13
+    minutes into a run, the parity test's recorder found its port taken."""
+
+    def __init__(self) -> None:
+        self._socket: socket.socket | None = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.number = int(self._socket.getsockname()[1])
+
+    def take(self) -> int:
+        """End the reservation, so the test's server can bind the port now; the port."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        return self.number
+
+
 # Tenants known to the running app: id → API key. Tests share them and stay apart by
 # sending labels nobody else sends (``unique_labels``); each tenant costs an actor process.
 TENANTS = {
@@ -48,9 +71,11 @@ TENANTS = {
 PARITY_ROUTING = {s.tenant: s.routing for s in SCENARIOS}
 TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in PARITY_ROUTING})
 # The notification parity scenarios too; their receivers' webhooks go to a recorder
-# the parity test serves on this port.
-NOTIFY_RECORDER_PORT = free_port()
-NOTIFY_RECORDER = f"http://127.0.0.1:{NOTIFY_RECORDER_PORT}"
+# that listens from the start of the session. A port only picked here and bound when
+# the parity test runs was free for anything else meanwhile: once, 13 minutes into a
+# run, another socket took it and the parity test could not start its recorder.
+NOTIFY_RECORDER_SERVER = WebhookRecorder()
+NOTIFY_RECORDER = NOTIFY_RECORDER_SERVER.url
 NOTIFY_ROUTING = {s.tenant: s.config(NOTIFY_RECORDER, "vigil") for s in NOTIFY_SCENARIOS}
 TENANTS.update({name: f"{name}-key-{secrets.token_hex(8)}" for name in NOTIFY_ROUTING})
 # PagerDuty-style integration keys (routing_key) of two tenants.
@@ -136,13 +161,15 @@ ACME_SCHEDULES: dict[str, Any] = {
 # escalation_test="oncall" page whoever is on call for schedule "primary" (always ana,
 # reached through her webhook). Those labelled escalation_test="slack-bot" are posted
 # by a Slack bot token to a fake Slack Web API listening on SLACK_API_PORT.
-SLACK_API_PORT = free_port()
+SLACK_API = ReservedPort()
+SLACK_API_PORT = SLACK_API.number
 SLACK_BOT_CHANNEL = "C0ONCALL"
 # Alerts labelled escalation_test="mute" go to receiver "muted-team": its webhook (an
 # alertmanager.yml integration, to a recorder on MUTE_HOOK_PORT) and policy "mutable"
 # (level 1 at once, level 2 six seconds later). An alert labelled mute_source="yes"
 # inhibits those labelled mute_target="yes" of the same cluster.
-MUTE_HOOK_PORT = free_port()
+MUTE_HOOK = ReservedPort()
+MUTE_HOOK_PORT = MUTE_HOOK.number
 HOOLI_ESCALATION: dict[str, Any] = {
     "alertmanager": {
         "route": {

@@ -22,7 +22,7 @@ import pytest
 from tests.acceptance.test_escalation_timeline import bodies, wait_until
 from tests.integration.test_incidents_api import one_incident, post_v2
 from tests.recording_server import RecordingServer
-from tests.system import MUTE_HOOK_PORT, Vigil, unique_labels
+from tests.system import MUTE_HOOK, Vigil, unique_labels
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ TENANT = "hooli"
 async def hook() -> AsyncIterator[RecordingServer]:
     """The recorder ``muted-team``'s webhook posts to (Alertmanager's JSON)."""
     server = RecordingServer()
-    await server.start(MUTE_HOOK_PORT)
+    await server.start(MUTE_HOOK.take())
     yield server
     await server.stop()
 

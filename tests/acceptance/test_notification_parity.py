@@ -37,7 +37,7 @@ from tests.acceptance.notification_scenarios import (
     utc_now,
 )
 from tests.acceptance.webhook_recorder import WebhookRecorder
-from tests.system import NOTIFY_RECORDER, NOTIFY_RECORDER_PORT, Vigil
+from tests.system import NOTIFY_RECORDER, NOTIFY_RECORDER_SERVER, Vigil
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +100,7 @@ def send(
 def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
     """Run every scenario on both systems at once; (Alertmanager's, Vigil's) bodies."""
     need("prometheus-alertmanager", "alertmanager")
-    recorder = WebhookRecorder(NOTIFY_RECORDER_PORT)
+    recorder = NOTIFY_RECORDER_SERVER  # listening since the session started
     results: dict[str, tuple[Sequences, Sequences]] = {}
     with ExitStack() as stack:
         managers: dict[str, Alertmanager] = {}
@@ -146,7 +146,6 @@ def parity(vigil: Vigil) -> Iterator[dict[str, tuple[Sequences, Sequences]]]:
                 sequences(recorder, "am", scenario.name, managers[scenario.name].external_url),
                 sequences(recorder, "vigil", scenario.name, vigil.settings.public_base_url),
             )
-    recorder.close()
     if os.environ.get("PARITY_DUMP"):  # for a person chasing a difference
         dump(os.environ["PARITY_DUMP"], results, vigil)
     yield results

@@ -21,7 +21,7 @@ from tests.acceptance.test_escalation_timeline import TENANT, wait_until
 from tests.integration.test_incidents_api import one_incident, post_v2
 from tests.integration.test_slack_actions import send, signed
 from tests.recording_server import RecordingServer
-from tests.system import SLACK_API_PORT, SLACK_BOT_CHANNEL, Vigil, unique_labels
+from tests.system import SLACK_API, SLACK_BOT_CHANNEL, Vigil, unique_labels
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ async def slack_api(vigil: Vigil) -> AsyncIterator[tuple[RecordingServer, Record
     api, responses = RecordingServer(), RecordingServer()
     answer = {"ok": True, "channel": SLACK_BOT_CHANNEL, "ts": POSTED_TS}
     api.default = "json:" + json.dumps(answer)
-    await api.start(SLACK_API_PORT)
+    await api.start(SLACK_API.take())
     yield api, responses, await responses.start() + "/respond"
     await api.stop()
     await responses.stop()
