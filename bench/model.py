@@ -111,11 +111,8 @@ def main() -> None:
         rows["model"].append(with_noise_cut(figures, labels, risks))
         baseline = best_single_feature(trained_on, held_out)
         chosen = baseline.feature
-        column = FEATURE_NAMES.index(chosen)
-        sign = 1.0 if baseline.higher_is_actionable else -1.0
-        raw = [sign * e.features[column] for e in held_out]
         ranked = {"roc_auc": baseline.figures.roc_auc, "pr_auc": baseline.figures.pr_auc}
-        rows["baseline"].append(with_noise_cut(ranked, labels, raw))
+        rows["baseline"].append(with_noise_cut(ranked, labels, baseline.scores(held_out)))
         rows["severity"].append(severity_rule(held_out))
         rows["everything"].append(page_everything(held_out))
     names = {

@@ -62,11 +62,14 @@ class HistoryEvent:
         return self.outcome == 1
 
 
-def _time(value: Any, where: str) -> datetime | None:
-    if value in (None, "", ZERO_TIME):
+def history_time(value: Any, where: str) -> datetime | None:
+    """A time of a history file (RFC 3339; UTC when it names no zone); ``None`` when
+    absent, empty or Go's zero time (``ValueError`` names ``where`` otherwise)."""
+    text = "" if value is None else str(value).strip()
+    if text in ("", ZERO_TIME):
         return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{where}: not a time: {value!r}") from None
     if parsed.year <= 1:
@@ -74,21 +77,27 @@ def _time(value: Any, where: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _outcome(line: dict[str, Any], alert: dict[str, Any], where: str) -> int | None:
-    said = alert.get("outcome") or line.get("outcome")
-    said = said or alert.get("annotations", {}).get("outcome")
-    said = said or alert.get("labels", {}).get("outcome")
-    if said is None:
+def stated_outcome(said: Any, where: str) -> int | None:
+    """An outcome a history states (``None``: it states none); ``ValueError`` for any
+    word but ``actionable`` or ``noise``."""
+    if said is None or said == "":
         return None
     if said not in OUTCOMES:
         raise ValueError(f"{where}: outcome must be actionable or noise, not {said!r}")
     return OUTCOMES[said]
 
 
+def _outcome(line: dict[str, Any], alert: dict[str, Any], where: str) -> int | None:
+    said = alert.get("outcome") or line.get("outcome")
+    said = said or alert.get("annotations", {}).get("outcome")
+    said = said or alert.get("labels", {}).get("outcome")
+    return stated_outcome(said, where)
+
+
 def _resolved_at(line: dict[str, Any], alert: dict[str, Any], where: str) -> datetime | None:
     """When the alert resolved, if this line says it did."""
     status = alert.get("status", line.get("status") if alert is not line else None)
-    ends = _time(alert.get("endsAt"), where)
+    ends = history_time(alert.get("endsAt"), where)
     if isinstance(status, dict) or status == "firing":
         return None  # still firing: endsAt is Alertmanager's expiry
     if status not in (None, "resolved"):
@@ -128,7 +137,7 @@ def read_alert_history(path: Path) -> list[HistoryEvent]:
             if not isinstance(labels, dict) or not labels:
                 raise ValueError(f"{where}: an alert needs its labels")
             labels = {str(k): str(v) for k, v in labels.items() if k != "outcome"}
-            starts = _time(alert.get("startsAt"), where)
+            starts = history_time(alert.get("startsAt"), where)
             if starts is None:
                 raise ValueError(f"{where}: an alert needs its startsAt")
             ends = _resolved_at(line, alert, where)

@@ -136,6 +136,17 @@ class Baseline:
     train_roc_auc: float
     figures: Figures
 
+    def scores(self, examples: Sequence[Example]) -> list[float]:
+        """The input's values as a ranking: higher means more likely actionable."""
+        return feature_scores(self.feature, self.higher_is_actionable, examples)
+
+
+def feature_scores(feature: str, higher: bool, examples: Sequence[Example]) -> list[float]:
+    """One input's values, turned round if lower values mean actionable."""
+    column = FEATURE_NAMES.index(feature)
+    sign = 1.0 if higher else -1.0
+    return [sign * e.features[column] for e in examples]
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -181,9 +192,8 @@ def best_single_feature(train: Sequence[Example], test: Sequence[Example]) -> Ba
             best = (auc, j, higher)
     assert best is not None
     auc, j, higher = best
-    sign = 1.0 if higher else -1.0
     test_labels = [e.label for e in test]
-    scores = [sign * e.features[j] for e in test]
+    scores = feature_scores(FEATURE_NAMES[j], higher, test)
     figures = Figures(
         roc_auc(test_labels, scores), pr_auc(test_labels, scores), None, None, None, None
     )

@@ -31,11 +31,10 @@ Example: ``tests/data/pagerduty_incidents.csv``.
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 from pathlib import Path
 
 from alerting.severity import Severity
-from models.alert_history import DEFAULT_TENANT, OUTCOMES, HistoryEvent
+from models.alert_history import DEFAULT_TENANT, HistoryEvent, history_time, stated_outcome
 
 COLUMNS = {
     "id": ("id", "incident_id", "incident_number", "number"),
@@ -75,30 +74,20 @@ def _columns(headers: list[str], where: str) -> dict[str, str]:
     return found
 
 
-def _time(value: str, where: str) -> datetime | None:
-    if not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{where}: not a time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _cell(row: dict[str, str], columns: dict[str, str], what: str) -> str:
+    """A row's value of a known column, stripped ("" if the file has no such column)."""
+    return (row.get(columns[what]) or "").strip() if what in columns else ""
 
 
 def _outcome(row: dict[str, str], columns: dict[str, str], where: str) -> int | None:
-    def cell(what: str) -> str:
-        return (row.get(columns[what]) or "").strip() if what in columns else ""
-
-    stated = cell("outcome").lower()
-    if stated:
-        if stated not in OUTCOMES:
-            raise ValueError(f"{where}: outcome must be actionable or noise, not {stated!r}")
-        return OUTCOMES[stated]
-    if cell("acknowledged_by").lower() not in NOBODY:
+    stated = stated_outcome(_cell(row, columns, "outcome").lower(), where)
+    if stated is not None:
+        return stated
+    if _cell(row, columns, "acknowledged_by").lower() not in NOBODY:
         return 1
-    if not cell("resolved"):
+    if not _cell(row, columns, "resolved"):
         return None  # still open: nothing to say yet
-    return 1 if cell("resolved_by").lower() not in NOBODY else 0
+    return 1 if _cell(row, columns, "resolved_by").lower() not in NOBODY else 0
 
 
 def read_pagerduty_csv(path: Path) -> list[HistoryEvent]:
@@ -110,21 +99,18 @@ def read_pagerduty_csv(path: Path) -> list[HistoryEvent]:
         events = []
         for n, row in enumerate(reader, 2):  # row 1 is the header
             where = f"{path}:{n}"
-            created = _time(row.get(columns["created"]) or "", where)
+            created = history_time(_cell(row, columns, "created"), where)
             if created is None:
                 raise ValueError(f"{where}: the incident has no creation time")
-            resolved = (
-                _time(row.get(columns["resolved"]) or "", where) if "resolved" in columns else None
-            )
-            labels = {"alertname": (row.get(columns["title"]) or "").strip() or "untitled"}
-            if "id" in columns and (incident := (row.get(columns["id"]) or "").strip()):
+            resolved = history_time(_cell(row, columns, "resolved"), where)
+            labels = {"alertname": _cell(row, columns, "title") or "untitled"}
+            if incident := _cell(row, columns, "id"):
                 labels["pd_incident"] = incident
-            if "service" in columns and (service := (row.get(columns["service"]) or "").strip()):
+            if service := _cell(row, columns, "service"):
                 labels["service"] = service
-            urgency = (row.get(columns.get("urgency", "")) or "").strip().lower()
-            severity = URGENCY.get(urgency, Severity.WARNING)
+            severity = URGENCY.get(_cell(row, columns, "urgency").lower(), Severity.WARNING)
             labels["severity"] = severity.value
-            tenant = (row.get(columns.get("tenant", "")) or "").strip() or DEFAULT_TENANT
+            tenant = _cell(row, columns, "tenant") or DEFAULT_TENANT
             outcome = _outcome(row, columns, where)
             events.append(HistoryEvent(created, tenant, labels, True, severity, outcome))
             if resolved is not None and resolved > created:

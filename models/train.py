@@ -118,8 +118,11 @@ def train(
             "evaluated_until": max(e.at for e in newest),
         }
     booster = _fit(examples, rounds, counted(total - rounds))
-    ordered = sorted(e.at for e in examples)
-    card |= {"metrics": metrics, "trained_from": ordered[0], "trained_until": ordered[-1]}
+    card |= {
+        "metrics": metrics,
+        "trained_from": min(e.at for e in examples),
+        "trained_until": max(e.at for e in examples),
+    }
     return Trained(bytes(booster.save_raw("ubj")), metrics, card)
 
 
@@ -127,7 +130,7 @@ def evaluate(booster: bytes, examples: Sequence[Example]) -> dict[str, float]:
     """A stored model's figures on other examples (say, the newest window)."""
     model = xgb.Booster()
     model.load_model(bytearray(booster))
-    predicted = model.inplace_predict(_matrix(examples)).tolist()
+    predicted = _predictor(model)(examples)
     return report([e.label for e in examples], predicted, SERVING_THRESHOLD)
 
 

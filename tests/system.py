@@ -10,6 +10,7 @@ test configuration file.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import secrets
 import socket
 import time
@@ -52,6 +53,7 @@ class ReservedPort:
         self._socket: socket.socket | None = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.number = int(self._socket.getsockname()[1])
+        atexit.register(self.take)  # a session that never ran the test releases it too
 
     def take(self) -> int:
         """End the reservation, so the test's server can bind the port now; the port."""
