@@ -65,7 +65,7 @@ class HistoryEvent:
 def history_time(value: Any, where: str) -> datetime | None:
     """A time of a history file (RFC 3339; UTC when it names no zone); ``None`` when
     absent, empty or Go's zero time (``ValueError`` names ``where`` otherwise)."""
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else str(value)
     if text in ("", ZERO_TIME):
         return None
     try:
