@@ -147,6 +147,16 @@ RESOLVE_REASONS = frozenset({NotifyReason.INCIDENT_RESOLVED, NotifyReason.RESOLV
 DELIVERED_REASONS = FLUSH_REASONS | {NotifyReason.RISK}
 
 
+def positions_by_lane(raw: dict[bytes, bytes]) -> dict[int, str]:
+    """The stream positions in an ``HGETALL`` of ``keys.escalator(tenant)``, by lane."""
+    positions = {}
+    for field, value in raw.items():
+        lane = keys.lane_of_position(text(field))
+        if lane is not None:
+            positions[lane] = text(value)
+    return positions
+
+
 def starts_escalation(notification: Notification) -> bool:
     """Whether a notification starts its incident's escalation (if it has none yet):
     a group's flush that lists firing alerts, as decided for send_resolved integrations
@@ -301,12 +311,7 @@ class TenantEscalations:
         """Every lane's stored stream position, by lane (lanes of an earlier number
         included)."""
         raw: dict[bytes, bytes] = await self.client.hgetall(keys.escalator(self.tenant))  # type: ignore[assignment]
-        positions = {}
-        for field, value in raw.items():
-            lane = keys.lane_of_position(text(field))
-            if lane is not None:
-                positions[lane] = text(value)
-        return positions
+        return positions_by_lane(raw)
 
     async def _sweep_records(self) -> None:
         """Now and then, drop the records of incidents the correlator purged
@@ -389,10 +394,14 @@ class TenantEscalations:
         position = self.frontier.position
         if position == self._stored_position:
             return
-        field = keys.escalator_position(self.lane)
-        await self.client.hset(keys.escalator(self.tenant), field, position)
+        bookkeeping = keys.escalator(self.tenant)
+        # The other lanes' positions come back in the same round trip as the store.
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(bookkeeping, keys.escalator_position(self.lane), position)
+            pipe.hgetall(bookkeeping)
+            _, raw = await pipe.execute()
         self._stored_position = position
-        stored = await self._stored_positions()
+        stored = positions_by_lane(raw)
         # Entries below every lane's position are delivered: only now may they leave
         # the stream (approximately: whole nodes below it, never past it).
         trim_to = trim_point(stored, self.lanes)
@@ -402,13 +411,15 @@ class TenantEscalations:
             )
         # Positions of lanes that no longer run (their number was lowered) hold back
         # every restart's reading; once this lane has read past one, it is not needed.
+        if self.lane != 0:
+            return
         stale = [
             keys.escalator_position(lane)
             for lane, at in stored.items()
             if lane >= self.lanes and stream_order(at) <= stream_order(position)
         ]
-        if self.lane == 0 and stale:
-            await self.client.hdel(keys.escalator(self.tenant), *stale)
+        if stale:
+            await self.client.hdel(bookkeeping, *stale)
 
     async def _alert_documents(self, records: Sequence[Notification]) -> dict[str, dict[str, Any]]:
         """The stored alerts the receivers' notifications list (one round trip)."""

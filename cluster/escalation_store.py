@@ -40,6 +40,18 @@ class EscalationStore:
         self.due_key = keys.escalation_due(tenant, lane)
         self.people_key = keys.escalation_people(tenant)
 
+    async def due_by_lane(self) -> dict[str, list[str]]:
+        """Every lane's due set (whatever number of lanes wrote them), by key: the
+        incident ids in it. One round trip."""
+        every = [keys.escalation_due(self.tenant, lane) for lane in range(MAX_LANES)]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in every:
+                pipe.zrange(key, 0, -1)
+            found: list[list[bytes]] = await pipe.execute()
+        return {
+            key: [m.decode() for m in members] for key, members in zip(every, found, strict=True)
+        }
+
     def due_key_of(self, incident_id: str) -> str:
         """The due set an incident's steps wait in: its lane's."""
         return keys.escalation_due(self.tenant, lane_of(incident_id, self.lanes))
@@ -49,13 +61,10 @@ class EscalationStore:
         number of lanes changed); how many moved. The due time is taken from the stored
         state, not from the set it was found in: the state is the truth, and a set left
         by an older lane count may be stale. Members of other lanes are left to them."""
-        others = [keys.escalation_due(self.tenant, lane) for lane in range(MAX_LANES)]
-        others.remove(self.due_key)
         moved = 0
-        for key in others:
-            members: list[bytes] = await self.client.zrange(key, 0, -1)  # type: ignore[assignment]
-            mine = [m.decode() for m in members if self.due_key_of(m.decode()) == self.due_key]
-            if not mine:
+        for key, members in (await self.due_by_lane()).items():
+            mine = [m for m in members if self.due_key_of(m) == self.due_key]
+            if key == self.due_key or not mine:
                 continue
             states = await self.get_many(mine)
             due = {i: t.timestamp() for i, s in states.items() if (t := s.due_at())}

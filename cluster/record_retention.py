@@ -17,7 +17,6 @@ from collections.abc import Iterable
 
 from redis import asyncio as aioredis
 
-from alerting.lanes import MAX_LANES
 from cluster import keys
 from cluster.escalation_store import EscalationStore
 from cluster.redis_client import text
@@ -43,9 +42,9 @@ async def forget_purged(client: aioredis.Redis, tenant: str) -> int:
     """Drop the records of the tenant's purged incidents; how many records went."""
     escalated = {text(i) for i in await client.hkeys(keys.escalations(tenant))}
     escalated |= {text(i) for i in await client.hkeys(keys.escalation_people(tenant))}
-    for lane in range(MAX_LANES):  # every lane's due set, whatever runs now
-        due: list[bytes] = await client.zrange(keys.escalation_due(tenant, lane), 0, -1)  # type: ignore[assignment]
-        escalated |= {text(i) for i in due}
+    store = EscalationStore(client, tenant)
+    for members in (await store.due_by_lane()).values():  # every lane's, whatever runs now
+        escalated.update(members)
     notices: dict[str, list[str]] = {}  # incident id → its notification-log fields
     async for field, _ in client.hscan_iter(keys.notified(tenant), count=BATCH):
         name = text(field)
@@ -55,7 +54,7 @@ async def forget_purged(client: aioredis.Redis, tenant: str) -> int:
     gone = await _missing(client, tenant, escalated | set(notices))
     if not gone:
         return 0
-    await EscalationStore(client, tenant).forget(sorted(gone & escalated))
+    await store.forget(sorted(gone & escalated))
     fields = [name for incident_id in gone for name in notices.get(incident_id, [])]
     for start in range(0, len(fields), BATCH):
         await client.hdel(keys.notified(tenant), *fields[start : start + BATCH])
