@@ -363,11 +363,12 @@ class TenantWorker:
         if answer is None:
             self.learned.not_scored(rows)
             return 0
-        model, risks = answer
+        provisional = answer.provisional_reason(self.tenant)
         async with self.lock:
             engine = await self.ready()
-            for incident_id, risk in zip(rows, risks, strict=True):
-                engine.set_risk(incident_id, RiskScore(round(risk, 6), model, now))
+            for incident_id, risk in zip(rows, answer.risks, strict=True):
+                score = RiskScore(round(risk, 6), answer.model, now, provisional)
+                engine.set_risk(incident_id, score)
                 RISK_SCORES.labels(self.tenant).observe(risk)
             self.learned.scored(rows)
             await self.commit(None)

@@ -12,15 +12,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from cluster.metrics import PREDICTOR_ERRORS
 from cluster.runtime import PREDICTOR_DEPLOYMENT, SERVE_APP
+from models.trust import Standing
 
 log = logging.getLogger("vigil.risk")
 
 TIMEOUT_SECONDS = 2.0
 RETRY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class RiskAnswer:
+    """The serving model's version, one risk per row, and its standing (None from a
+    predictor that sends none: every score is then provisional)."""
+
+    model: str
+    risks: list[float]
+    standing: Standing | None
+
+    def provisional_reason(self, tenant: str) -> str | None:
+        """Why these risks are only provisional for ``tenant`` (None: they are not)."""
+        if self.standing is None:
+            return f"model {self.model}: the predictor sent no evaluation of it"
+        return self.standing.provisional_reason(tenant)
 
 
 class RiskClient:
@@ -35,8 +53,8 @@ class RiskClient:
         """Whether it is worth asking now (not inside the back-off after a failure)."""
         return time.monotonic() >= self.unavailable_until
 
-    async def score(self, rows: list[list[float]]) -> tuple[str, list[float]] | None:
-        """(model version, one risk per row), or ``None``: no model, or no predictor."""
+    async def score(self, rows: list[list[float]]) -> RiskAnswer | None:
+        """The model's answer, or ``None``: no model, or no predictor."""
         if not rows or not self.available():
             return None
         try:
@@ -60,4 +78,4 @@ class RiskClient:
         self.warned = False
         if answer.model is None or answer.risks is None:
             return None
-        return answer.model, list(answer.risks)
+        return RiskAnswer(answer.model, list(answer.risks), answer.standing)

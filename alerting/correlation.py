@@ -949,7 +949,7 @@ class TenantCorrelation:
             return
         firing = incident.notifiable()[0]
         labels = [incident.members[fp].labels for fp in firing]
-        pages = routes_to_page(self.policy.risk_routes, risk.value, labels, incident.risk_paged)
+        pages = routes_to_page(self.policy.risk_routes, risk, labels, incident.risk_paged)
         for route in pages:
             incident.risk_paged += (route.name,)
             detail = f"risk {risk.value:.3f} met {route.name}: {len(firing)} firing"

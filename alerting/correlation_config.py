@@ -92,6 +92,7 @@ class RiskRouteSpec(BaseModel):
     receiver: str = Field(min_length=1)
     min_risk: float = Field(ge=0, le=1)
     matchers: list[str] = Field(default_factory=list)
+    provisional: bool = False  # page on a provisional score too (alerting/risk.py)
 
     @field_validator("matchers")
     @classmethod
@@ -106,7 +107,7 @@ class RiskRouteSpec(BaseModel):
     def route(self) -> RiskRoute:
         """The rule the correlator applies."""
         matchers = tuple(m for text in self.matchers for m in parse_matchers(text))
-        return RiskRoute(self.receiver, self.min_risk, matchers)
+        return RiskRoute(self.receiver, self.min_risk, matchers, self.provisional)
 
 
 class AnomalySpec(BaseModel):

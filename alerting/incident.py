@@ -342,11 +342,20 @@ def incident_to_record(incident: Incident) -> dict[str, Any]:
 
 
 def _risk_to_record(risk: RiskScore) -> dict[str, Any]:
-    return {"value": risk.value, "model": risk.model, "at": _time(risk.at)}
+    record = {"value": risk.value, "model": risk.model, "at": _time(risk.at)}
+    if risk.provisional is not None:
+        record["provisional"] = risk.provisional
+    return record
 
 
 def _risk_from_record(record: dict[str, Any]) -> RiskScore:
-    return RiskScore(float(record["value"]), str(record["model"]), _req_time(record["at"]))
+    provisional = record.get("provisional")
+    return RiskScore(
+        float(record["value"]),
+        str(record["model"]),
+        _req_time(record["at"]),
+        None if provisional is None else str(provisional),
+    )
 
 
 def incident_from_record(record: dict[str, Any], members: list[Member]) -> Incident:

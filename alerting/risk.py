@@ -6,6 +6,11 @@ matchers, the route's receiver is notified immediately, without waiting for the
 group's timers. Each route pages an incident once; a score never holds back or
 drops the incident's normal notifications.
 
+A **provisional** score (``models/trust.py``: a model not yet trained on enough of
+this tenant's labelled incidents, or one that failed its own evaluation) is shown,
+with its reason, but pages only through a route that says ``provisional: true``: a
+page on a number that has not earned trust is the noise the model is meant to cut.
+
     correlation:
       risk_routes:
         - receiver: oncall-pager
@@ -32,6 +37,7 @@ class RiskRoute:
     receiver: str
     min_risk: float
     matchers: tuple[Matcher, ...] = ()
+    provisional: bool = False  # page on provisional scores too
 
     @property
     def name(self) -> str:
@@ -39,25 +45,27 @@ class RiskRoute:
         shown = ",".join(str(m) for m in self.matchers)
         return f"risk>={self.min_risk:g}{'{' + shown + '}' if shown else ''}->{self.receiver}"
 
-    def selects(self, risk: float, firing_labels: Iterable[Mapping[str, str]]) -> bool:
+    def selects(self, risk: RiskScore, firing_labels: Iterable[Mapping[str, str]]) -> bool:
         """Whether an incident with this risk and these firing alerts is paged by the route."""
-        if risk < self.min_risk:
+        if risk.value < self.min_risk or (risk.provisional and not self.provisional):
             return False
         return any(matches_all(self.matchers, labels) for labels in firing_labels)
 
 
 @dataclass(frozen=True)
 class RiskScore:
-    """A model's opinion of an incident: the probability it is actionable."""
+    """A model's opinion of an incident: the probability it is actionable, and why it
+    is only provisional (None: the model has earned trust for this tenant)."""
 
     value: float
     model: str
     at: datetime
+    provisional: str | None = None
 
 
 def routes_to_page(
     routes: Iterable[RiskRoute],
-    risk: float,
+    risk: RiskScore,
     firing_labels: Sequence[Mapping[str, str]],
     already: Iterable[str],
 ) -> list[RiskRoute]:

@@ -41,6 +41,7 @@ from models.retrain import retrain
 from models.simulate import SCENARIOS, SimAlert, simulate
 from models.starter import STARTER_NOTES, register_starter, starter_history
 from models.train import Example
+from models.trust import SIMULATION, Standing
 
 
 def _say(message: str) -> None:
@@ -122,11 +123,11 @@ def read_alert_file(path: Path) -> list[HistoryEvent]:
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     """Train from the chosen history, register, and decide on promotion."""
     bar = ProgressBar()
-    notes = ""
+    notes, source = "", "history"
     examples: list[Example]
     if args.simulated:
         examples = starter_history(bar)
-        notes = STARTER_NOTES
+        notes, source = STARTER_NOTES, SIMULATION
     elif getattr(args, "alerts_file", None) is not None:
         try:
             events = read_alert_file(args.alerts_file)
@@ -163,6 +164,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
                 rounds=args.rounds,
                 promote=args.promote,
                 notes=notes,
+                source=source,
                 progress=lambda d, t: bar("training", d, t),
             )
         except ValueError as exc:
@@ -170,7 +172,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     card = result.card
     _say(f"model         {card.version}  ({card.examples} examples, fitted on all of them)")
-    for line in evaluation_lines(card):
+    for line in [*evaluation_lines(card), *trust_lines(card)]:
         _say(line)
     if result.champion_metrics is not None:
         shown = "  ".join(f"{k} {v:.3f}" for k, v in result.champion_metrics.items())
@@ -214,6 +216,27 @@ def evaluation_lines(card: ModelCard) -> list[str]:
     ]
 
 
+def trust_lines(card: ModelCard) -> list[str]:
+    """Per tenant it learnt from, whether this model's risk is trusted or provisional
+    there (``models/trust.py``); every other tenant's is provisional."""
+    standing = Standing.of_card(card.version, card.evaluation, card.source, card.labelled)
+    lines = []
+    for tenant in sorted(card.labelled) if card.source != SIMULATION else []:
+        actionable, noise = card.labelled[tenant]
+        reason = standing.provisional_reason(tenant)
+        said = "trusted" if reason is None else "provisional"
+        lines.append(
+            f"  {tenant:<20} {actionable + noise:>6} labelled, {actionable:>5} actionable: {said}"
+        )
+    general = standing.provisional_reason("")
+    header = (
+        f"risk of {card.version}: provisional for every tenant ({general})"
+        if general is not None and not lines
+        else f"risk of {card.version}, by tenant (any other tenant: provisional)"
+    )
+    return [header, *lines]
+
+
 def cmd_models(settings: Settings) -> int:
     """Print the registered models and the newest decisions."""
     with command_client(settings) as client:
@@ -234,6 +257,10 @@ def cmd_models(settings: Settings) -> int:
     _say("baseline: the best single input's ROC-AUC there (! the model does not beat it)")
     for entry in log:
         _say(f"{entry['decision']:<9} {entry['version']}: {entry['reason']}")
+    serving = next((c for c in cards if c.version == promoted), None)
+    if serving is not None:
+        for line in trust_lines(serving):
+            _say(line)
     return 0
 
 

@@ -46,6 +46,11 @@ class ModelCard:
     # ``models.evaluation.Evaluation.record()``: split, base rate, calibration, and the
     # best single input beside the model (None: not evaluated, or an older card).
     evaluation: dict[str, Any] | None = None
+    # Where the examples came from: "history" (real outcomes) or "simulation" (the
+    # starter); and each tenant's labelled incidents among them, [actionable, noise]
+    # (``models/trust.py`` judges from these whether a tenant's risk is provisional).
+    source: str = "history"
+    labelled: dict[str, list[int]] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     notes: str = ""
 

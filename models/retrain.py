@@ -1,6 +1,14 @@
 """One retraining: train a challenger, judge it and the champion on the same newest
 window, register it, and promote it or log the refusal with both scores.
 
+The window both are judged on holds only incidents **newer than anything the champion
+was fitted on**: the served model is fitted on every example it was given (see
+``models/train.py``), so scoring it on incidents it learnt would flatter it. The
+challenger is judged there by the model its own evaluation fitted on the older side.
+When the champion has seen the whole held-out window (retrained again before new
+incidents were labelled) there is nothing fair to compare on; the challenger, which
+learnt from the same incidents and more, is then judged alone against its baseline.
+
 ``vigil train`` and the scheduled retraining task both call ``retrain``.
 """
 
@@ -32,22 +40,37 @@ def retrain(
     rounds: int = 200,
     promote: str = "auto",
     notes: str = "",
+    source: str = "history",
     progress: Callable[[int, int], None] | None = None,
 ) -> Retrained:
     """Train on ``examples``; ``promote`` is ``auto`` (if it beats the champion),
-    ``always`` or ``never``."""
+    ``always`` or ``never``; ``source`` says where the examples came from
+    (``models.trust.SIMULATION`` for the simulator)."""
     trained = train(examples, holdout=holdout, rounds=rounds, progress=progress)
-    trained.card["notes"] = notes
+    trained.card.update(notes=notes, source=source)
     card = registry.register(trained.booster, trained.card)
     champion = registry.promoted()
     champion_metrics = None
-    if champion is not None and holdout:
+    challenger_metrics = trained.metrics
+    if champion is not None and holdout and trained.judged is not None:
         _, newest = time_split(examples, holdout)  # the window the challenger was judged on
         try:
-            champion_metrics = evaluate(registry.booster(champion), newest)
+            champion_card = registry.card(champion)
+            unseen = [e for e in newest if e.at > champion_card.trained_until]
+            if len({e.label for e in unseen}) == 2:
+                champion_metrics = evaluate(registry.booster(champion), unseen)
+                challenger_metrics = evaluate(trained.judged, unseen)
+            else:
+                champion = None  # no incident it has not seen: nothing fair to compare on
         except UnknownModel:
             champion = None
-    decision = decide(champion_metrics, trained.metrics)
+    decision = decide(champion_metrics, challenger_metrics)
+    if champion is None and registry.promoted() is not None and decision.promote:
+        decision = Decision(
+            True,
+            "the champion has seen every held-out incident: judged against its baseline only",
+            decision.scores,
+        )
     evaluation = trained.card.get("evaluation")
     if decision.promote and evaluation is not None and not evaluation["beats_baseline"]:
         # A model that does not rank the held-out incidents better than one of its own

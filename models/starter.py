@@ -13,6 +13,7 @@ from models.registry import ModelRegistry
 from models.replay import replay
 from models.simulate import TRAINING, simulate
 from models.train import Example, Trained, train
+from models.trust import SIMULATION
 
 STARTER_SEED = 1
 STARTER_NOTES = f"simulated history ({TRAINING.name} mix, seed {STARTER_SEED})"
@@ -39,7 +40,7 @@ def train_starter(progress: Progress | None = None, rounds: int = 150) -> Traine
             progress("training", done, total)
 
     trained = train(starter_history(progress), rounds=rounds, progress=boosting)
-    trained.card["notes"] = f"starter model: {STARTER_NOTES}"
+    trained.card.update(notes=f"starter model: {STARTER_NOTES}", source=SIMULATION)
     return trained
 
 

@@ -26,6 +26,7 @@ from models.evaluation import SERVING_THRESHOLD, Predict, by_time, evaluate_spli
 from models.example import Example
 from models.features import FEATURE_NAMES
 from models.metrics import report
+from models.trust import labelled_by_tenant
 
 __all__ = ["SERVING_THRESHOLD", "Example", "Trained", "evaluate", "time_split", "train"]
 
@@ -43,11 +44,13 @@ PARAMS: dict[str, Any] = {
 @dataclass(frozen=True)
 class Trained:
     """A trained model, its figures on the held-out window (empty: not evaluated), and
-    its registry card."""
+    its registry card; ``judged`` is the model the figures came from (fitted on the
+    older side only), so a champion can later be compared with it on a narrower window."""
 
     booster: bytes
     metrics: dict[str, float]
     card: dict[str, Any]
+    judged: bytes | None = None
 
 
 def time_split(examples: Sequence[Example], holdout: float) -> tuple[list[Example], list[Example]]:
@@ -104,13 +107,18 @@ def train(
         "threshold": SERVING_THRESHOLD,
         "examples": len(examples),
         "incidents": len({(e.tenant, e.incident_id) for e in examples if e.incident_id}),
+        "labelled": labelled_by_tenant(examples),
     }
     metrics: dict[str, float] = {}
+    judged: list[xgb.Booster] = []
+
+    def fit_older(part: Sequence[Example]) -> Predict:
+        judged.append(_fit(part, rounds, counted(0)))
+        return _predictor(judged[-1])
+
     if holdout:
         older, newest = by_time(examples, holdout)
-        evaluation = evaluate_split(
-            "time", older, newest, lambda part: _predictor(_fit(part, rounds, counted(0)))
-        )
+        evaluation = evaluate_split("time", older, newest, fit_older)
         metrics = evaluation.model.metrics()
         card |= {
             "evaluation": evaluation.record(),
@@ -123,7 +131,8 @@ def train(
         "trained_from": min(e.at for e in examples),
         "trained_until": max(e.at for e in examples),
     }
-    return Trained(bytes(booster.save_raw("ubj")), metrics, card)
+    held_out = bytes(judged[0].save_raw("ubj")) if judged else None
+    return Trained(bytes(booster.save_raw("ubj")), metrics, card, held_out)
 
 
 def evaluate(booster: bytes, examples: Sequence[Example]) -> dict[str, float]:

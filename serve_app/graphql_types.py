@@ -186,6 +186,11 @@ class Incident:
     last_notified_at: datetime | None
     risk: float | None
     risk_model: str | None
+    risk_provisional: str | None = strawberry.field(
+        description="Why the risk is only provisional (null: the model has earned trust "
+        "for this tenant: evaluated, better than its best single input, and trained on "
+        "enough of the tenant's own labelled incidents)."
+    )
     feedback: str | None
     feedback_by: str | None
     # Set only where the incident was read whole (``incident(id:)``); a listing's
@@ -221,6 +226,7 @@ class Incident:
             last_notified_at=_when(summary["last_notified_at"]),
             risk=summary["risk"],
             risk_model=summary["risk_model"],
+            risk_provisional=summary["risk_provisional"],
             feedback=summary["feedback"],
             feedback_by=summary["feedback_by"],
             members=None if members is None else [Member.of(m) for m in members],

@@ -87,6 +87,8 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
         "risk": None if incident.risk is None else round(incident.risk.value, 4),
         "risk_model": None if incident.risk is None else incident.risk.model,
         "risk_scored_at": None if incident.risk is None else iso(incident.risk.at),
+        # Why the risk is only provisional (models/trust.py); None: it has earned trust.
+        "risk_provisional": None if incident.risk is None else incident.risk.provisional,
         "risk_paged": list(incident.risk_paged),
         "feedback": incident.feedback,
         "feedback_by": incident.feedback_by,

@@ -35,6 +35,7 @@ from cluster.serve_loopback import keep_replica_grpc_on_loopback
 from cluster.settings import Settings
 from models.features import FEATURE_NAMES
 from models.registry import ModelRegistry, UnknownModel
+from models.trust import Standing
 
 keep_replica_grpc_on_loopback()  # before Serve starts this replica's gRPC server
 
@@ -46,17 +47,21 @@ DEFAULT_BATCHING = {"max_batch_size": 64, "batch_wait_timeout_s": 0.002, "poll_s
 
 @dataclass(frozen=True)
 class Scores:
-    """The answer to one request: the model version and one risk per row (or no model)."""
+    """The answer to one request: the model version and one risk per row (or no model),
+    with what its card says of it (the correlator judges from it whether the risk is
+    only provisional for the tenant, ``models/trust.py``)."""
 
     model: str | None
     risks: list[float] | None
+    standing: Standing | None = None
 
 
 class LoadedModel:
-    """One booster and the version it came from."""
+    """One booster, the version it came from and its card's standing."""
 
-    def __init__(self, version: str, raw: bytes) -> None:
+    def __init__(self, version: str, raw: bytes, standing: Standing) -> None:
         self.version = version
+        self.standing = standing
         self.booster = xgb.Booster()
         self.booster.load_model(bytearray(raw))
         self.booster.set_param({"nthread": 1})  # replicas share the machine's cores
@@ -105,7 +110,9 @@ class Predictor:
             if self.model is None or self.model.version != version:
                 if self.model is not None:
                     metrics.MODEL_SERVING.remove(self.model.version)
-                self.model = LoadedModel(version, self.registry.booster(version))
+                card = self.registry.card(version)
+                standing = Standing.of_card(version, card.evaluation, card.source, card.labelled)
+                self.model = LoadedModel(version, self.registry.booster(version), standing)
                 metrics.MODEL_SERVING.labels(version).set(1)
                 log.warning("predictor serves model %s", version)
             self.problem = None
@@ -128,13 +135,13 @@ class Predictor:
             return Scores(None, None)
         self.counts["requests"] += 1
         self.counts["rows"] += len(rows)
-        version, risks = await self._score_batch(rows)
-        return Scores(version, risks)
+        model, risks = await self._score_batch(rows)
+        return Scores(model.version, risks, model.standing)
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
     async def _score_batch(
         self, requests: list[list[list[float]]]
-    ) -> list[tuple[str, list[float]]]:
+    ) -> list[tuple[LoadedModel, list[float]]]:
         model = self.model
         assert model is not None
         self.counts["batches"] += 1
@@ -151,7 +158,7 @@ class Predictor:
         metrics.PREDICTIONS.inc(len(matrix))
         answers, start = [], 0
         for size in sizes:
-            answers.append((model.version, risks[start : start + size]))
+            answers.append((model, risks[start : start + size]))
             start += size
         return answers
 

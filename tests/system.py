@@ -129,8 +129,16 @@ INITECH_CORRELATION: dict[str, Any] = {
     "window": "1m",
     "topology": {"depends_on": {"topo-web": ["topo-api"], "topo-api": ["topo-db"]}},
     "flapping": {"max_transitions": 3, "window": "1m", "hold": "3s"},
-    # Every scored incident of an alert labelled risk_test="page" pages "default" at once.
-    "risk_routes": [{"receiver": "default", "min_risk": 0.0, "matchers": ['risk_test="page"']}],
+    # Every scored incident of an alert labelled risk_test="page" pages "default" at once,
+    # even on the starter model's provisional scores.
+    "risk_routes": [
+        {
+            "receiver": "default",
+            "min_risk": 0.0,
+            "matchers": ['risk_test="page"'],
+            "provisional": True,
+        }
+    ],
 }
 
 # acme's on-call schedule, for the schedules API.

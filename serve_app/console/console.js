@@ -269,12 +269,19 @@ async function incidentsView(main) {
       h("td", {}, h("a", { href: `#/incident/${encodeURIComponent(incident.id)}` }, title(incident))),
       h("td", {}, incident.receiver),
       h("td", {}, `${incident.firing}/${incident.alerts}`),
-      h("td", {}, incident.risk === null ? "—" : `${Math.round(incident.risk * 100)}%`),
+      h("td", incident.risk_provisional ? { class: "provisional", title: `provisional: ${incident.risk_provisional}` } : {}, riskText(incident)),
       h("td", {}, escalation ? `L${escalation.level}${escalation.active ? "" : " ■"}` : "—"),
       h("td", { title: clock(incident.created_at) }, ago(incident.created_at)));
   }
   onChanges(() => { clearTimeout(timer); timer = setTimeout(load, 250); });
   await load();
+}
+
+function riskText(incident) {
+  // A provisional risk (a model that has not earned trust for this tenant) is marked,
+  // never shown as if it were a measured probability.
+  if (incident.risk === null) return "—";
+  return `${Math.round(incident.risk * 100)}%${incident.risk_provisional ? " ?" : ""}`;
 }
 
 function highlight() {
@@ -324,7 +331,7 @@ async function incidentView(main, id) {
         h("button", { id: "noise", onclick: act("Feedback", "POST", "/feedback", { verdict: "noise" }) }, "Noise")),
       h("div", { class: "facts" },
         fact("State", h("span", { class: `state state-${incident.state}`, id: "incident-state" }, incident.state), incident.acknowledged_by ? `by ${incident.acknowledged_by}` : ""),
-        fact("Risk", incident.risk === null ? "—" : `${Math.round(incident.risk * 100)}%`, incident.risk_model ? `model ${incident.risk_model}` : "no model scored it"),
+        fact("Risk", riskText(incident), incident.risk_model ? (incident.risk_provisional ? `provisional: ${incident.risk_provisional}` : `model ${incident.risk_model}`) : "no model scored it"),
         fact("Escalation", escalation ? `level ${escalation.level}` : "none", escalation ? `${escalation.policy}${escalation.paused ? " · paused (muted)" : ""}${escalation.next_due ? " · next " + clock(escalation.next_due) : escalation.active ? "" : " · stopped"}` : ""),
         fact("Alerts", `${incident.firing} firing / ${incident.alerts}`, incident.muted ? `muted by ${incident.muted_by.join(", ")}` : `${incident.suppressed} suppressed`),
         fact("Age", ago(incident.created_at), clock(incident.created_at)),

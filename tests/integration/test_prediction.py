@@ -81,6 +81,9 @@ def test_incidents_get_a_risk_and_a_risk_route_pages_at_once(vigil: Vigil) -> No
     incident = scored_incident(vigil, "initech", paged["alertname"])
     assert 0.0 <= incident["risk"] <= 1.0
     assert incident["risk_model"] == serving_version(vigil)
+    # The session serves the starter model, which learnt from the simulator: its
+    # scores are shown as provisional, and page only through a route that accepts that.
+    assert "simulated history" in incident["risk_provisional"]
     assert incident["risk_paged"] == ['risk>=0{risk_test="page"}->default']
     events = [(e["event"], e.get("detail", "")) for e in incident["timeline"]]
     assert any(e == "notified" and d.startswith("risk ") for e, d in events)

@@ -33,13 +33,39 @@ def test_a_risk_route_selects_by_threshold_and_labels(
     min_risk: float, matchers: str, risk: float, labels: list[dict[str, str]], selected: bool
 ) -> None:
     route = RiskRoute("pager", min_risk, tuple(parse_matchers(matchers)) if matchers else ())
-    assert route.selects(risk, labels) is selected
+    assert route.selects(RiskScore(risk, "v1", at(0)), labels) is selected
 
 
 def test_a_route_pages_an_incident_once() -> None:
     route = RiskRoute("pager", 0.5)
-    assert routes_to_page([route], 0.9, [{"a": "1"}], ()) == [route]
-    assert routes_to_page([route], 0.9, [{"a": "1"}], (route.name,)) == []
+    high = RiskScore(0.9, "v1", at(0))
+    assert routes_to_page([route], high, [{"a": "1"}], ()) == [route]
+    assert routes_to_page([route], high, [{"a": "1"}], (route.name,)) == []
+
+
+def test_a_provisional_score_pages_only_a_route_that_accepts_it() -> None:
+    provisional = RiskScore(0.99, "v1", at(0), "model v1 learnt from simulated history")
+    trusting = RiskRoute("pager", 0.5)
+    accepting = RiskRoute("lab", 0.5, provisional=True)
+    assert routes_to_page([trusting, accepting], provisional, [{"a": "1"}], ()) == [accepting]
+    spec = CorrelationSpec.model_validate(
+        {"risk_routes": [{"receiver": "lab", "min_risk": 0.5, "provisional": True}]}
+    )
+    assert spec.policy().risk_routes == (accepting,)
+
+
+def test_a_provisional_score_is_shown_but_does_not_page() -> None:
+    s = Story(**PAGE_CRITICAL)
+    s.fire(0, Severity.CRITICAL, alertname="DBDown", severity="critical")
+    s.engine.tick(at(0))
+    s.engine.take_outbox()
+    (incident,) = s.engine.take_to_score()
+    reason = "model v1 was never evaluated on held-out incidents"
+    s.engine.set_risk(incident.id, RiskScore(0.99, "v1", at(1), reason))
+    assert s.engine.take_outbox().notifications == []
+    assert incident.risk is not None and incident.risk.provisional == reason
+    again = incident_from_record(incident_to_record(incident), list(incident.members.values()))
+    assert again.risk == incident.risk
 
 
 def test_a_high_risk_pages_the_risk_route_at_once_and_only_once() -> None:

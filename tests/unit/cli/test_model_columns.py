@@ -5,12 +5,14 @@ its best single input, and plainly when a model was not evaluated."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
-from cli.ml import evaluation_lines, held_out_columns
+from cli.ml import evaluation_lines, held_out_columns, trust_lines
 from models.example import Example
 from models.features import FEATURE_NAMES
 from models.registry import ModelCard
 from models.train import train
+from models.trust import SIMULATION
 
 
 def card_of(trained_card: dict[str, object]) -> ModelCard:
@@ -48,3 +50,14 @@ def test_a_model_that_learnt_nothing_is_marked_and_one_not_evaluated_says_so() -
     blind = card_of(train(history(3, informative=True), holdout=0, rounds=5).card)
     assert "not evaluated" in held_out_columns(blind)
     assert "not evaluated" in evaluation_lines(blind)[0]
+
+
+def test_the_trust_lines_say_per_tenant_whether_the_risk_is_provisional() -> None:
+    card = card_of(train(history(1, informative=True), rounds=40).card)
+    header, acme = trust_lines(card)
+    assert "by tenant" in header
+    # 1,500 incidents of acme, about 30 % actionable: enough to earn trust.
+    assert acme.split()[0] == "acme" and acme.endswith("trusted")
+    starter = replace(card, source=SIMULATION)
+    (only,) = trust_lines(starter)
+    assert "provisional for every tenant" in only and "simulated history" in only
