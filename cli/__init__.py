@@ -14,6 +14,8 @@ vigil keys|secret        encryption keys and channel secrets
 vigil simulate|train|models
                          simulated traffic with ground truth; train and register the
                          risk model; list models
+vigil export-incidents FILE
+                         a tenant's incidents with their outcomes, as training history
 vigil bench [NAME]       list the benchmarks, or run one
 
 ``cli.parser`` holds the whole parser and imports only ``argparse``; ``cli.main``

@@ -73,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         from cli import send
 
         return send.cmd_send(settings, args)
+    if args.command == "export-incidents":
+        from cli import incident_export
+
+        return incident_export.cmd_export_incidents(settings, args)
     if args.command in ("simulate", "train", "models"):
         from cli import ml
 

@@ -190,6 +190,20 @@ def add_ml_commands(sub: Commands) -> None:
     tr.add_argument("--rounds", type=int, default=200)
     tr.add_argument("--promote", choices=("auto", "always", "never"), default="auto")
     sub.add_parser("models", help="list registered models and promotion decisions")
+    export = sub.add_parser(
+        "export-incidents",
+        help="write a tenant's incidents with their outcomes as JSON Lines"
+        " (read back by train --from-alerts)",
+    )
+    export.add_argument("file", type=Path)
+    export.add_argument("--api-key", default=DEMO_API_KEY, help="the tenant's API key")
+    export.add_argument("--url", help="Vigil's URL (default: the running one)")
+    export.add_argument(
+        "--filter",
+        action="append",
+        metavar="MATCHER",
+        help='only incidents with a member matching, e.g. service="api" (repeatable)',
+    )
 
 
 def add_bench_command(sub: Commands) -> None:

@@ -6,7 +6,13 @@ either
 
 * one alert as Alertmanager's API (``GET /api/v2/alerts``) or a webhook lists it:
   ``labels``, ``annotations``, ``startsAt``, ``endsAt`` and ``status``; or
-* a whole webhook payload, ``{"alerts": [...], ...}``: each of its alerts as above.
+* a whole webhook payload, ``{"alerts": [...], ...}``: each of its alerts as above; or
+* one of **Vigil's own incidents**, as ``GET /api/v1/incidents/{id}`` returns it and
+  ``vigil export-incidents`` writes it: each member an alert (``starts_at``; a
+  resolved member's ``updated_at`` is its end), and the incident's outcome as people
+  gave it, by the rule Vigil learns from (``models/outcomes.py``): feedback decides;
+  else a resolved incident someone acknowledged or resolved by name was actionable,
+  one that resolved by itself noise, and an open one says nothing yet.
 
 ``endsAt`` is when the alert resolved if its ``status`` is ``"resolved"``, or if it
 has no ``status`` at all (a hand-made history). A ``"firing"`` alert's ``endsAt``, and
@@ -105,6 +111,40 @@ def _resolved_at(line: dict[str, Any], alert: dict[str, Any], where: str) -> dat
     return ends
 
 
+def _incident_outcome(incident: dict[str, Any]) -> str | None:
+    """A Vigil incident's label, as ``models.outcomes.label_of`` gives it, as a word."""
+    if incident.get("feedback") is not None:
+        return str(incident["feedback"])
+    if incident.get("state") != "resolved":
+        return None
+    if incident.get("acknowledged_at") or incident.get("resolved_by"):
+        return "actionable"
+    return "noise"
+
+
+def _incident_alerts(incident: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """A Vigil incident's members as alerts of this format, with its outcome."""
+    members = incident["members"]
+    if not isinstance(members, list):
+        raise ValueError(f"{where}: an incident's 'members' must be a list")
+    outcome = _incident_outcome(incident)
+    alerts = []
+    for member in members:
+        if not isinstance(member, dict):
+            raise ValueError(f"{where}: an incident member must be an object")
+        resolved = member.get("status") == "resolved"
+        alerts.append(
+            {
+                "labels": member.get("labels"),
+                "startsAt": member.get("starts_at"),
+                "endsAt": member.get("updated_at") if resolved else None,
+                "status": "resolved" if resolved else "firing",
+                "outcome": outcome,
+            }
+        )
+    return alerts
+
+
 @dataclass
 class _Occurrence:
     tenant: str
@@ -128,7 +168,7 @@ def read_alert_history(path: Path) -> list[HistoryEvent]:
             raise ValueError(f"{where}: not JSON: {exc}") from None
         if not isinstance(line, dict):
             raise ValueError(f"{where}: a line must be an alert or a webhook payload")
-        alerts = line.get("alerts", [line])
+        alerts = _incident_alerts(line, where) if "members" in line else line.get("alerts", [line])
         if not isinstance(alerts, list):
             raise ValueError(f"{where}: 'alerts' must be a list")
         tenant = str(line.get("tenant") or DEFAULT_TENANT)

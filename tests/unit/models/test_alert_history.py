@@ -126,3 +126,28 @@ def test_the_simulators_alerts_round_trip_through_the_history_format(tmp_path: P
 
     assert changes(events) == changes(simulation.alerts)
     assert replay_history(events).examples  # and trains like any real history
+
+
+VIGIL_EXAMPLE = EXAMPLE.with_name("vigil_incidents.jsonl")
+
+
+def test_vigil_incidents_read_as_their_members_with_the_incidents_outcome() -> None:
+    events = read_alert_history(VIGIL_EXAMPLE)
+    seen = [(e.labels["alertname"], e.firing, e.outcome) for e in events]
+    assert seen == [
+        ("PostgresDown", True, 1),  # acknowledged by a person: actionable
+        ("UpstreamUnavailable", True, 1),
+        ("PostgresDown", False, 1),  # a resolved member ends when it was last updated
+        ("UpstreamUnavailable", False, 1),
+        ("CPUThrottling", True, 0),  # resolved by itself, nobody touched it: noise
+        ("CPUThrottling", False, 0),
+        ("DiskFillingUp", True, 1),  # still open, but a person said so
+    ]
+    assert events[2].at == datetime(2026, 11, 2, 8, 40, 30, tzinfo=UTC)
+
+
+def test_a_bad_incident_line_is_refused_with_its_number(tmp_path: Path) -> None:
+    path = tmp_path / "incidents.jsonl"
+    path.write_text('{"id": "i", "state": "resolved", "members": {"a": 1}}\n')
+    with pytest.raises(ValueError, match=r"incidents.jsonl:1: .*'members' must be a list"):
+        read_alert_history(path)
