@@ -67,7 +67,7 @@ from models.history_store import (
 )
 from models.learning import Learning
 from models.outcomes import label_source
-from models.rate_watch import RateAnomaly, RateWatch
+from models.rate_watch import RateAnomaly, RateWatch, counts_toward_rate
 
 log = logging.getLogger("vigil.correlator")
 
@@ -377,13 +377,15 @@ class TenantWorker:
     def count_new_alerts(
         self, engine: TenantCorrelation, changes: list[AlertChange], now: datetime
     ) -> None:
-        """Feed the tenant's alert rates (new alerts and new occurrences): the scoring
-        context's and the rate watch's."""
+        """Feed the tenant's alert rates: the scoring context's (new alerts and new
+        occurrences: the features the model learnt) and the rate watch's (those too,
+        and resends when the tenant counts every report, ``anomaly.count: all``)."""
         new = [c for c in changes if c.kind in NEW_ALERT_KINDS]
         if self.learning:
             self.learned.count_alerts(now, len(new))
         if self.rates is not None:
-            for change in new:
+            policy = self.rates.policy
+            for change in (c for c in changes if counts_toward_rate(c.kind, policy)):
                 labels = change.labels or engine.labels_of(change.fingerprint)
                 self.anomalies += self.rates.count(change.stored_at, labels)
 

@@ -19,6 +19,7 @@
           matchers: ['severity="critical"']
       anomaly:                   # watch the alert rate; raise AlertStorm / AlertSilence
         bucket: 1m               # the rate is new alerts per bucket
+        count: new               # new alerts only, or all: every resend counts too
         storm_min_alerts: 20     # fewer new alerts in a bucket is never a storm
         silence_min_typical: 10  # only a stream usually this busy can go silent
         per_service: true        # each service's rate too (by the topology label)
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -117,6 +119,12 @@ class AnomalySpec(BaseModel):
 
     enabled: bool = True
     bucket: str = "1m"
+    # What a bucket counts. "new" (the default): alerts that start firing (and start
+    # again), so a sender that repeats a firing alert every minute is counted once;
+    # "all": every report, resends too, for senders whose repeats mean something
+    # (each IDS hit is its own alert under the same labels). bench/storm_counting.py
+    # measures the trade-off.
+    count: Literal["new", "all"] = "new"
     storm_min_alerts: int = Field(default=20, ge=1)
     silence_min_typical: float = Field(default=10.0, gt=0)
     per_service: bool = True
@@ -131,6 +139,7 @@ class AnomalySpec(BaseModel):
         return AnomalyPolicy(
             enabled=self.enabled,
             bucket=parse_duration(self.bucket),
+            count_repeats=self.count == "all",
             storm_min_alerts=self.storm_min_alerts,
             silence_min_typical=self.silence_min_typical,
             per_service=self.per_service,
@@ -188,6 +197,7 @@ class AnomalyPolicy:
 
     enabled: bool = True
     bucket: timedelta = timedelta(minutes=1)
+    count_repeats: bool = False  # resends of a firing alert count as well (count: all)
     storm_min_alerts: int = 20
     silence_min_typical: float = 10.0
     per_service: bool = True

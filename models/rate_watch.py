@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerting.alert import IncomingAlert
 from alerting.correlation_config import AnomalyPolicy
+from alerting.lifecycle import ChangeKind
 from models.anomaly import DetectorSettings, StreamingDetector
 
 ANOMALY_LABEL = "vigil_anomaly"
@@ -58,6 +59,19 @@ MAX_GAP_BUCKETS = 2000
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+_NEW = (ChangeKind.CREATED, ChangeKind.REOPENED)
+_REPORTED = (*_NEW, ChangeKind.DUPLICATE)
+
+
+def counts_toward_rate(kind: ChangeKind, policy: AnomalyPolicy) -> bool:
+    """Whether a change of the tenant's alerts counts in its watched rate: an alert
+    that starts (or starts again) firing, and with ``count: all`` each resend of a
+    firing one too. Senders differ in what a repeat means: Prometheus resends every
+    firing alert each minute, so counting resends turns a long outage into a steady
+    rate; an IDS reports each hit under the same labels, so counting only new alerts
+    hides an attack that repeats one rule."""
+    return kind in (_REPORTED if policy.count_repeats else _NEW)
+
 
 @dataclass(frozen=True)
 class RateAnomaly:
@@ -70,6 +84,7 @@ class RateAnomaly:
     score: float
     bucket_start: datetime
     bucket: timedelta
+    counted: str = "new alerts"  # what a bucket counts ("alert reports": every resend too)
 
     @property
     def scope(self) -> str:
@@ -79,7 +94,9 @@ class RateAnomaly:
         """One line for a person on call."""
         per = _spell(self.bucket)
         what = "alert storm" if self.kind == "AlertStorm" else "alerts went silent"
-        return f"{what} ({self.scope}): {self.count} new alerts in {per}, usually {self.typical:g}"
+        return (
+            f"{what} ({self.scope}): {self.count} {self.counted} in {per}, usually {self.typical:g}"
+        )
 
     def as_alert(self, policy: AnomalyPolicy, now: datetime) -> IncomingAlert:
         """The synthetic alert raised into the tenant's own stream; it resolves by itself
@@ -92,7 +109,7 @@ class RateAnomaly:
             annotations={
                 "summary": self.summary(),
                 "description": (
-                    f"Vigil's rate watch: {self.count} new alerts between "
+                    f"Vigil's rate watch: {self.count} {self.counted} between "
                     f"{self.bucket_start.isoformat()} and "
                     f"{(self.bucket_start + self.bucket).isoformat()} "
                     f"({self.scope}); the usual is {self.typical:g} per {per_of(self.bucket)} "
@@ -235,6 +252,14 @@ class RateWatch:
         stream.quiet_for = self.refractory
         stream.falling = False
         kind = "AlertStorm" if storm else "AlertSilence"
+        counted = "alert reports" if policy.count_repeats else "new alerts"
         return RateAnomaly(
-            kind, service, count, typical, round(score, 3), self.bucket_start, policy.bucket
+            kind,
+            service,
+            count,
+            typical,
+            round(score, 3),
+            self.bucket_start,
+            policy.bucket,
+            counted,
         )

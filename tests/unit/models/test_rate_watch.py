@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from alerting.correlation_config import AnomalyPolicy, AnomalySpec, CorrelationSpec
+from alerting.lifecycle import ChangeKind
 from alerting.severity import Severity
-from models.rate_watch import ANOMALY_LABEL, RateAnomaly, RateWatch
+from models.rate_watch import ANOMALY_LABEL, RateAnomaly, RateWatch, counts_toward_rate
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -131,3 +132,23 @@ def test_the_anomaly_section_is_read_and_checked() -> None:
     for bad in [{"bucket": "0s"}, {"storm_min_alerts": 0}, {"colour": "red"}]:
         with pytest.raises(ValidationError):
             AnomalySpec.model_validate(bad)
+
+
+@pytest.mark.parametrize(
+    ("count", "kinds"),
+    [
+        ("new", {ChangeKind.CREATED, ChangeKind.REOPENED}),
+        ("all", {ChangeKind.CREATED, ChangeKind.REOPENED, ChangeKind.DUPLICATE}),
+    ],
+)
+def test_a_tenant_chooses_whether_resends_count_toward_its_rate(
+    count: str, kinds: set[ChangeKind]
+) -> None:
+    policy = AnomalySpec.model_validate({"count": count}).policy("service")
+    assert {k for k in ChangeKind if counts_toward_rate(k, policy)} == kinds
+    watch = RateWatch(policy, T0)
+    (storm,) = [a for a in run(watch, [*steady(60, 10), 200], service=None) if a.service is None]
+    said = "alert reports" if count == "all" else "new alerts"
+    assert storm.summary().startswith(f"alert storm (all services): 200 {said} in 1 minute,")
+    with pytest.raises(ValidationError):
+        AnomalySpec.model_validate({"count": "some"})
