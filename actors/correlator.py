@@ -322,6 +322,8 @@ class TenantWorker:
             await self.history.load_examples(),
             await self.history.load_snapshots(),
             lambda incident_id: incident_id in engine.incidents,
+            engine.incidents.values(),
+            self.clock(),
         )
 
     async def _learn(self, incidents: Iterable[Incident]) -> None:
@@ -382,12 +384,14 @@ class TenantWorker:
         and resends when the tenant counts every report, ``anomaly.count: all``)."""
         new = [c for c in changes if c.kind in NEW_ALERT_KINDS]
         if self.learning:
-            self.learned.count_alerts(now, len(new))
+            self.learned.count_alerts(
+                now, [c.labels or engine.labels_of(c.fingerprint) or {} for c in new]
+            )
         if self.rates is not None:
             policy = self.rates.policy
             for change in (c for c in changes if counts_toward_rate(c.kind, policy)):
-                labels = change.labels or engine.labels_of(change.fingerprint)
-                self.anomalies += self.rates.count(change.stored_at, labels)
+                known = change.labels or engine.labels_of(change.fingerprint)
+                self.anomalies += self.rates.count(change.stored_at, known)
 
     async def _raise_anomalies(self) -> None:
         """Raise storms and silences as alerts into the tenant's own stream, where they

@@ -33,6 +33,7 @@ from cluster.redis_client import sync_client
 from cluster.settings import Settings
 from models.alert_history import HistoryEvent, read_alert_history, write_alert_history
 from models.export import read_examples, write_examples
+from models.features import FEATURE_NAMES
 from models.history_store import read_history
 from models.pagerduty_history import read_pagerduty_csv
 from models.registry import ModelCard, ModelRegistry
@@ -269,12 +270,17 @@ def ensure_starter_model(settings: Settings) -> str | None:
     if not settings.ml_enabled or settings.redis_url is None:
         return None
     registry = ModelRegistry(sync_client(settings.redis_url))
+    reason = "no model was registered"
     if registry.cards():
-        return registry.serving(settings.prediction_model)
-    _say("model         none registered: training a starter model on simulated history")
-    return register_starter(
-        registry, "starter model: no model was registered", progress=ProgressBar()
-    )
+        serving = registry.serving(settings.prediction_model)
+        if serving is None or registry.card(serving).features == list(FEATURE_NAMES):
+            return serving
+        if settings.prediction_model is not None:
+            _say(f"model         the pinned {serving} learnt other features: nothing is scored")
+            return serving
+        reason = f"the serving {serving} learnt other features than this Vigil computes"
+    _say(f"model         {reason}: training a starter model on simulated history")
+    return register_starter(registry, f"starter model: {reason}", progress=ProgressBar())
 
 
 def run_ml_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,7 @@ the incident resolved) is moved, not counted twice.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +23,79 @@ from models.features import IncidentContext, OutcomeHistory
 
 HISTORY_MEMBERS = 20
 """Members of an incident whose fingerprint histories count (its first ones)."""
+
+ENTITY_LABELS = (
+    "host",
+    "hostname",
+    "instance",
+    "node",
+    "pod",
+    "agent",
+    "device",
+    "src_ip",
+    "dest_ip",
+)
+"""Labels that name the machine, process or address an alert is about: alerts sharing
+one of these values are neighbours (an attack or a failing disk fires several rules on
+one host or from one address; a noisy check fires one rule on many)."""
+
+NEIGHBOURHOOD_SECONDS = 3600.0
+"""How far back neighbours count."""
+
+NEIGHBOURHOOD_MAX = 50_000
+"""At most this many recent alerts are remembered per tenant (a storm's oldest go
+first), so the memory is bounded whatever the rate."""
+
+
+def entities_of(labels: Mapping[str, str]) -> list[str]:
+    """The entities an alert is about, as ``label=value``."""
+    return [f"{name}={labels[name]}" for name in ENTITY_LABELS if labels.get(name)]
+
+
+class Neighbourhood:
+    """Which alertnames fired on each entity in the last hour.
+
+    A memory of the last hour only: after a restart it is seeded from the members of
+    the incidents the correlator restored (``seed``), so scores taken right after a
+    restart see the neighbours that are still in incidents.
+    """
+
+    def __init__(self) -> None:
+        self.recent: deque[tuple[float, str, str]] = deque()  # (epoch s, entity, alertname)
+        self.names: dict[str, dict[str, int]] = {}  # entity → alertname → recent count
+
+    def add(self, at: float, labels: Mapping[str, str]) -> None:
+        """One alert that started firing at ``at`` (epoch seconds)."""
+        name = labels.get("alertname", "")
+        for entity in entities_of(labels):
+            self.recent.append((at, entity, name))
+            counts = self.names.setdefault(entity, {})
+            counts[name] = counts.get(name, 0) + 1
+        while len(self.recent) > NEIGHBOURHOOD_MAX:
+            self._drop()
+        self.expire(at)
+
+    def expire(self, now: float) -> None:
+        """Forget alerts older than the neighbourhood's reach."""
+        while self.recent and self.recent[0][0] <= now - NEIGHBOURHOOD_SECONDS:
+            self._drop()
+
+    def _drop(self) -> None:
+        _, entity, name = self.recent.popleft()
+        counts = self.names[entity]
+        counts[name] -= 1
+        if counts[name] <= 0:
+            del counts[name]
+            if not counts:
+                del self.names[entity]
+
+    def around(self, entities: Iterable[str]) -> dict[str, int]:
+        """The alertnames recently fired on any of ``entities``, with their counts."""
+        found: dict[str, int] = {}
+        for entity in entities:
+            for name, count in self.names.get(entity, {}).items():
+                found[name] = found.get(name, 0) + count
+        return found
 
 
 @dataclass
@@ -82,6 +155,7 @@ class TenantContext:
     by_fingerprint: dict[str, _Tally] = field(default_factory=dict)
     by_alertname: dict[str, _Tally] = field(default_factory=dict)
     by_service: dict[str, _Tally] = field(default_factory=dict)
+    neighbourhood: Neighbourhood = field(default_factory=Neighbourhood)
 
     def __post_init__(self) -> None:
         self._dependents = _dependents(self.topology)
@@ -89,10 +163,33 @@ class TenantContext:
 
     # -- rates ------------------------------------------------------------------------
 
-    def count_alerts(self, now: datetime, alerts: int) -> None:
-        """``alerts`` new alerts (or new occurrences) arrived at ``now``."""
-        if alerts <= 0:
+    def count_alerts(self, now: datetime, alerts: Sequence[Mapping[str, str]]) -> None:
+        """New alerts (or new occurrences), by their labels, arrived at ``now``."""
+        if not alerts:
             return
+        at = now.timestamp()
+        for labels in alerts:
+            self.neighbourhood.add(at, labels)
+        self._count(now, len(alerts))
+
+    def seed_neighbourhood(self, incidents: Iterable[Incident], now: datetime) -> None:
+        """After a restart: the neighbours still known, from the members of the restored
+        incidents that arrived in the last hour (the rates start again from zero; they
+        are a minute's and an hour's counts and refill as fast)."""
+        since = now.timestamp() - NEIGHBOURHOOD_SECONDS
+        arrived = sorted(
+            (
+                (m.received_at.timestamp(), m.labels)
+                for incident in incidents
+                for m in incident.members.values()
+                if m.received_at.timestamp() > since
+            ),
+            key=lambda pair: pair[0],
+        )
+        for at, labels in arrived:
+            self.neighbourhood.add(at, labels)
+
+    def _count(self, now: datetime, alerts: int) -> None:
         minute = int(now.timestamp() // 60)
         if self.minutes and self.minutes[-1][0] == minute:
             self.minutes[-1] = (minute, self.minutes[-1][1] + alerts)
@@ -152,6 +249,14 @@ class TenantContext:
         members = list(incident.members.values())
         fingerprints, alertnames, services = outcome_keys(incident, self.service_label)
         last_minute, last_hour = self.rates(now)
+        self.neighbourhood.expire(now.timestamp())
+        entities = {e for m in members[:HISTORY_MEMBERS] for e in entities_of(m.labels)}
+        neighbours = self.neighbourhood.around(entities)
+        others = [n for n in neighbours if n not in alertnames]
+        riskiest = max(
+            (self.history([n], self.by_alertname).actionable_rate() for n in others),
+            default=0.0,
+        )
         return IncidentContext(
             severity=incident.severity,
             members=len(members),
@@ -166,4 +271,7 @@ class TenantContext:
             alertname_history=self.history(alertnames, self.by_alertname),
             dependents=sum(self._dependents.get(s, 0) for s in services),
             service_history=self.history(services, self.by_service),
+            alertnames=len(alertnames),
+            neighbour_alertnames=len(neighbours),
+            neighbour_actionable_rate=riskiest,
         )

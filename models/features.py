@@ -15,6 +15,10 @@ What the context holds, and why it predicts whether an incident is actionable:
   these services - how often people acted on them, how long they took to resolve (the best single
   predictor in practice: checks that were noise before usually still are);
 * the incident's place in the service topology (how many services depend on it);
+* its neighbours: the other alertnames that fired in the last hour on the same hosts
+  or instances, and how often the riskiest of them was actionable (an attack or a
+  failing machine fires several rules on one host, one of them rare; a noisy check
+  fires one rule alone), and how many alertnames the incident itself holds;
 * when it started (time of day and day of week, as points on a circle, so 23:59 is
   next to 00:00).
 """
@@ -65,6 +69,9 @@ class IncidentContext:
     alertname_history: OutcomeHistory
     dependents: int = 0  # services that depend on the incident's services (topology)
     service_history: OutcomeHistory = OutcomeHistory()  # by the incident's services
+    alertnames: int = 1  # distinct alertnames among its (first) members
+    neighbour_alertnames: int = 0  # alertnames fired on its hosts / instances in the hour
+    neighbour_actionable_rate: float = 0.0  # the riskiest other one's actionable rate
 
 
 FEATURE_NAMES = (
@@ -90,6 +97,9 @@ FEATURE_NAMES = (
     "hour_cos",
     "weekday_sin",
     "weekday_cos",
+    "log_alertnames",
+    "log_neighbour_alertnames",
+    "neighbour_actionable_rate",
 )
 
 
@@ -139,6 +149,9 @@ def feature_vector(ctx: IncidentContext) -> list[float]:
         hour_cos,
         day_sin,
         day_cos,
+        math.log1p(ctx.alertnames),
+        math.log1p(ctx.neighbour_alertnames),
+        ctx.neighbour_actionable_rate,
     ]
     assert len(vector) == len(FEATURE_NAMES)
     return vector

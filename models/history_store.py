@@ -25,6 +25,7 @@ from redis.typing import EncodableT, FieldT
 from cluster import keys
 from cluster.redis_client import text
 from models.context import Outcome
+from models.features import FEATURE_NAMES
 from models.train import Example
 
 Snapshot = tuple[float, list[float]]
@@ -72,7 +73,13 @@ def examples_of(record: dict[str, Any], tenant: str = "") -> list[Example]:
     all with its label and its incident id."""
     label = int(record["outcome"]["label"])
     incident = str(record.get("incident", ""))
-    return [Example(float(t), list(f), label, tenant, incident) for t, f in record["snapshots"]]
+    return [
+        Example(float(t), list(f), label, tenant, incident)
+        for t, f in record["snapshots"]
+        # A snapshot taken before the features changed cannot train today's model:
+        # its columns mean other things. It is skipped, not padded.
+        if len(f) == len(FEATURE_NAMES)
+    ]
 
 
 class HistoryStore:

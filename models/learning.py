@@ -10,7 +10,7 @@ training example: its outcome with the snapshots taken of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,9 +53,12 @@ class Learning:
         examples: Mapping[str, dict[str, Any]],
         snapshots: dict[str, list[Snapshot]],
         still_known: Callable[[str], bool],
+        incidents: Iterable[Incident] = (),
+        now: datetime | None = None,
     ) -> Learning:
         """The bookkeeping rebuilt from the stored examples and snapshots; only incidents
-        the engine still has keep their outcome (feedback may still move their label)."""
+        the engine still has keep their outcome (feedback may still move their label).
+        The restored ``incidents`` seed each host's recent alertnames as of ``now``."""
         learning = cls(topology)
         for incident_id, record in examples.items():
             outcome = outcome_from_record(record)
@@ -63,6 +66,8 @@ class Learning:
             if still_known(incident_id):
                 learning.outcomes[incident_id] = outcome
         learning.snapshots = snapshots
+        if now is not None:
+            learning.context.seed_neighbourhood(incidents, now)
         return learning
 
     def forget(self, incident_ids: Iterable[str]) -> None:
@@ -74,8 +79,9 @@ class Learning:
             self.unscored.discard(incident_id)
         self.throttle.forget(purged)
 
-    def count_alerts(self, now: datetime, alerts: int) -> None:
-        """New alerts (and new occurrences) of the tenant: its alert rate."""
+    def count_alerts(self, now: datetime, alerts: Sequence[Mapping[str, str]]) -> None:
+        """New alerts (and new occurrences) of the tenant, by their labels: its alert
+        rate and each host's recent alertnames."""
         self.context.count_alerts(now, alerts)
 
     def newly_labelled(self, incidents: Iterable[Incident]) -> list[Labelled]:

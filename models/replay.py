@@ -234,7 +234,7 @@ def _apply(tenant: _Tenant, alert: SimAlert | HistoryEvent, counter: itertools.c
         tenant.current[fp] = alert_id
         tenant.truth[alert_id] = alert.truth
         kind, status, resolved_by = ChangeKind.CREATED, AlertStatus.FIRING, None
-        tenant.context.count_alerts(alert.at, 1)
+        tenant.context.count_alerts(alert.at, [alert.labels])
     else:
         alert_id = tenant.current.pop(fp)
         kind, status, resolved_by = ChangeKind.RESOLVED, AlertStatus.RESOLVED, RESOLVED_BY_SOURCE

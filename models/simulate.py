@@ -280,10 +280,10 @@ def simulate(scenario: Scenario, seed: int, tenants: int = 3) -> Simulation:
         worlds.append(world)
         merged.extend((at, t * 10_000_000 + n, e) for at, n, e in stream.events)
     merged.sort(key=lambda item: (item[0], item[1]))
-    return Simulation(scenario, seed, worlds, _no_overlaps([e for _, _, e in merged]))
+    return Simulation(scenario, seed, worlds, no_overlaps([e for _, _, e in merged]))
 
 
-def _no_overlaps(alerts: list[SimAlert]) -> list[SimAlert]:
+def no_overlaps(alerts: list[SimAlert]) -> list[SimAlert]:
     """Drop changes that would contradict the source's own state: one alert (labels)
     cannot fire while it already fires, nor resolve twice. Alertmanager's clients
     never send such pairs either."""

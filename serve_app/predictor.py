@@ -82,6 +82,7 @@ class Predictor:
         self.registry = ModelRegistry(sync_client(settings.redis_url, socket_timeout=5))
         self.model: LoadedModel | None = None
         self.problem: str | None = None
+        self.unusable: str | None = None  # the serving version, if it learnt other features
         self.poll_seconds = float(DEFAULT_BATCHING["poll_seconds"])
         self.checked_at = 0.0
         self.counts = {"requests": 0, "rows": 0, "batches": 0}
@@ -108,9 +109,22 @@ class Predictor:
                 self.model, self.problem = None, None
                 return
             if self.model is None or self.model.version != version:
+                card = self.registry.card(version)
                 if self.model is not None:
                     metrics.MODEL_SERVING.remove(self.model.version)
-                card = self.registry.card(version)
+                    self.model = None
+                if card.features != list(FEATURE_NAMES):
+                    # Learnt from other features (an older Vigil): its answers to
+                    # today's rows would mean nothing. No score until one is trained
+                    # (``vigil up`` trains a starter then; so does ``vigil train``).
+                    pinned = self.settings.prediction_model == version
+                    self.problem = (
+                        f"pinned model {version} learnt other features" if pinned else None
+                    )
+                    if self.unusable != version:
+                        log.warning("model %s learnt other features: not served", version)
+                        self.unusable = version
+                    return
                 standing = Standing.of_card(version, card.evaluation, card.source, card.labelled)
                 self.model = LoadedModel(version, self.registry.booster(version), standing)
                 metrics.MODEL_SERVING.labels(version).set(1)

@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 import redis
 
+from cli.ml import ensure_starter_model
 from cluster.redis_server import EmbeddedRedis
+from cluster.settings import Settings
+from models.features import FEATURE_NAMES
 from models.registry import ModelRegistry, UnknownModel
+from serve_app.predictor import Predictor
 from tests.system import other_database
 
 pytestmark = pytest.mark.integration
@@ -50,3 +54,25 @@ def test_register_promote_pin_and_log(redis_server: EmbeddedRedis) -> None:
         ("refused", "v0002"),
     ]
     assert registry.log()[1]["scores"] == {"champion": 0.9, "challenger": 0.8}
+
+
+def test_a_model_of_other_features_is_never_served_and_up_replaces_it(
+    redis_server: EmbeddedRedis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = other_database(redis_server.url, 1)
+    registry = ModelRegistry(redis.Redis.from_url(url))
+    old = registry.register(b"not-a-booster", card(features=["severity_rank", "log_members"]))
+    registry.promote(old.version, "an older Vigil's model", {})
+    # The predictor loads the card first and serves nothing from it: no booster is
+    # read (this one is not even a model), no score, and no failed health check.
+    predictor = Predictor.func_or_class(Settings(REDIS_URL=url))  # type: ignore[attr-defined]
+    assert predictor.model is None and predictor.problem is None
+    # vigil up trains a starter in its place (the same call up makes).
+    settings = Settings(REDIS_URL=url, CRITICAL_ALERT_ML_ENABLED=True)
+    version = ensure_starter_model(settings)
+    assert version != old.version and registry.promoted() == version
+    assert registry.card(version or "").features == list(FEATURE_NAMES)
+    assert "learnt other features" in capsys.readouterr().out
+    predictor.refresh()
+    assert predictor.model is not None and predictor.model.version == version
+    assert predictor.model.standing.provisional_reason("acme") is not None  # simulated

@@ -6,7 +6,7 @@ import pytest
 
 from alerting.relatedness import Topology
 from alerting.severity import Severity
-from models.context import Outcome, TenantContext
+from models.context import NEIGHBOURHOOD_MAX, Outcome, TenantContext
 from models.features import FEATURE_NAMES, feature_vector
 from models.outcomes import label_of, outcome_of
 from tests.unit.alerting.helpers import at
@@ -15,12 +15,12 @@ from tests.unit.alerting.test_correlation import Story
 
 def test_rates_count_the_last_minute_and_the_last_hour() -> None:
     ctx = TenantContext()
-    ctx.count_alerts(at(0), 5)
-    ctx.count_alerts(at(30 * 60), 3)
-    ctx.count_alerts(at(30 * 60 + 10), 2)
+    ctx.count_alerts(at(0), [{"alertname": "A"}] * 5)
+    ctx.count_alerts(at(30 * 60), [{"alertname": "A"}] * 3)
+    ctx.count_alerts(at(30 * 60 + 10), [{"alertname": "A"}] * 2)
     assert ctx.rates(at(30 * 60 + 20)) == (5.0, 10.0)
     assert ctx.rates(at(61 * 60)) == (0.0, 5.0)  # the first minute has left the hour
-    ctx.count_alerts(at(2 * 3600), 1)  # old minutes are dropped as time moves on
+    ctx.count_alerts(at(2 * 3600), [{"alertname": "A"}])  # old minutes are dropped as time moves on
     assert ctx.rates(at(2 * 3600)) == (1.0, 1.0)
     assert len(ctx.minutes) == 1
 
@@ -43,7 +43,7 @@ def test_an_incident_in_context_reads_its_histories_and_topology() -> None:
     (incident,) = s.incidents()
     ctx = TenantContext(Topology(depends_on={"api": ("db",), "web": ("db",)}))
     ctx.record(Outcome((fp,), ("Down",), ("db",), 1, 600.0))
-    ctx.count_alerts(at(0), 1)
+    ctx.count_alerts(at(0), [{"alertname": "A"}])
     seen = ctx.context_of(incident, at(1))
     assert seen.dependents == 2
     assert seen.fingerprint_history.actionable == 1
@@ -91,3 +91,45 @@ def test_labels_come_from_what_people_did(story: str, label: int | None) -> None
         if incident.resolved_at is not None:
             expected = (incident.resolved_at - incident.created_at) / timedelta(seconds=1)
             assert outcome.resolve_seconds == expected
+
+
+def test_neighbours_are_the_other_alertnames_on_the_same_host_in_the_last_hour() -> None:
+    ctx = TenantContext()
+    ctx.record(Outcome(("fp9",), ("RareRule",), (), 1, None))
+    ctx.record(Outcome(("fp8",), ("RareRule",), (), 1, None))
+    ctx.count_alerts(at(0), [{"alertname": "RareRule", "host": "h1"}])
+    ctx.count_alerts(at(60), [{"alertname": "Noise", "host": "h2"}])
+    s = Story()
+    s.fire(120, alertname="FailedLogin", host="h1")
+    (incident,) = s.incidents()
+    ctx.count_alerts(at(120), [{"alertname": "FailedLogin", "host": "h1"}])
+    near = ctx.context_of(incident, at(130))
+    assert near.alertnames == 1
+    assert near.neighbour_alertnames == 2  # its own and RareRule, not h2's Noise
+    # RareRule was actionable twice: (2 + 1) / (2 + 2) with the even prior.
+    assert near.neighbour_actionable_rate == pytest.approx(0.75)
+    later = ctx.context_of(incident, at(121 + 3600))  # the hour has passed
+    assert (later.neighbour_alertnames, later.neighbour_actionable_rate) == (0, 0.0)
+    assert not ctx.neighbourhood.recent and not ctx.neighbourhood.names  # forgotten
+
+
+def test_the_neighbourhood_is_bounded_whatever_the_rate() -> None:
+    ctx = TenantContext()
+    storm = [{"alertname": "A", "instance": f"i{n}"} for n in range(NEIGHBOURHOOD_MAX + 10)]
+    ctx.count_alerts(at(0), storm)
+    assert len(ctx.neighbourhood.recent) == NEIGHBOURHOOD_MAX
+    assert "instance=i0" not in ctx.neighbourhood.names  # the oldest went first
+
+
+def test_after_a_restart_the_neighbourhood_is_seeded_from_the_restored_incidents() -> None:
+    s = Story()
+    s.fire(0, alertname="RareRule", host="h1")
+    s.fire(0, alertname="Other", host="h1")  # the same instant: order by time only
+    s.fire(10, alertname="FailedLogin", host="h1")
+    ctx = TenantContext()
+    ctx.seed_neighbourhood(s.incidents(), at(30))
+    login = next(i for i in s.incidents() if "FailedLogin" in str(i.group_labels))
+    assert ctx.context_of(login, at(30)).neighbour_alertnames == 3
+    stale = TenantContext()
+    stale.seed_neighbourhood(s.incidents(), at(3600 + 5))  # two of them left the hour
+    assert stale.context_of(login, at(3600 + 5)).neighbour_alertnames == 1

@@ -3,7 +3,8 @@ what waits for a model, without Ray, Redis or a predictor."""
 
 from __future__ import annotations
 
-from models.history_store import SNAPSHOTS, example_record
+from models.features import FEATURE_NAMES
+from models.history_store import SNAPSHOTS, example_record, examples_of
 from models.learning import RESCORE_AT_MOST, Learning
 from tests.unit.alerting.helpers import at
 from tests.unit.alerting.test_correlation import Story
@@ -93,3 +94,14 @@ def test_restored_bookkeeping_keeps_outcomes_only_of_incidents_still_known() -> 
     assert set(restored.outcomes) == {incident_id}
     learning.forget([incident_id])
     assert incident_id not in learning.outcomes
+
+
+def test_snapshots_taken_before_the_features_changed_do_not_become_examples() -> None:
+    now = [0.5] * len(FEATURE_NAMES)
+    record = {
+        "incident": "i1",
+        "outcome": {"label": 1},
+        "snapshots": [[1.0, [0.5] * 22], [2.0, now]],  # the first from an older Vigil
+    }
+    (example,) = examples_of(record, "acme")
+    assert (example.at, example.features, example.tenant) == (2.0, now, "acme")
