@@ -196,9 +196,11 @@ def score_corpus(
     scores: dict[str, Sequence[float]],
     profile: Profile,
     grid: int = 1000,
+    threshold: float | None = None,
 ) -> CorpusScore:
     """The detector's best corpus score over thresholds ``k / grid`` (scores in [0, 1]),
-    with the null and perfect detectors' scores for normalising."""
+    or its score at a given ``threshold``, with the null and perfect detectors' scores
+    for normalising."""
     curves = []
     null = perfect = 0.0
     for series in corpus:
@@ -206,12 +208,16 @@ def score_corpus(
         curves.append(score_curve(points, windows, profile))
         null -= profile.fn * len(windows)
         perfect += perfect_score(series, profile)
+    if threshold is not None:
+        return CorpusScore(
+            profile.name, threshold, sum(c.at(threshold) for c in curves), null, perfect
+        )
     best_threshold, best_raw = 1.0, -math.inf
     for k in range(grid, -1, -1):
-        threshold = k / grid
-        raw = sum(c.at(threshold) for c in curves)
+        at = k / grid
+        raw = sum(c.at(at) for c in curves)
         if raw > best_raw:
-            best_threshold, best_raw = threshold, raw
+            best_threshold, best_raw = at, raw
     return CorpusScore(profile.name, best_threshold, best_raw, null, perfect)
 
 

@@ -45,12 +45,6 @@ SILENCE_BUCKETS = 3
 STORM_FACTOR = 3.0
 """A storm is a bucket at least this many times the stream's usual count."""
 
-RANGE_LEARNING_BUCKETS = 30
-"""Buckets whose range the detector learns before a count outside it alarms. NAB's
-series are tuned with 150; a tenant should not wait 150 buckets for its first storm
-alert, and the storm and silence rules above filter what a shorter range lets
-through."""
-
 PREFILL_BUCKETS = 60
 """A service first seen now has had nothing for (at most) this many buckets before."""
 
@@ -160,7 +154,11 @@ class RateWatch:
         self, policy: AnomalyPolicy, now: datetime, settings: DetectorSettings | None = None
     ) -> None:
         self.policy = policy
-        base = settings or DetectorSettings(range_learning=RANGE_LEARNING_BUCKETS)
+        # The same settings ``bench/nab.py`` scores: one configuration, one figure. A
+        # value outside the range of the first ``range_learning`` buckets (150: 2.5 h
+        # of 1-minute buckets) alarms only after them; a storm before then is caught by
+        # the surprise signal, which needs ``min_history`` (30) buckets.
+        base = settings or DetectorSettings()
         self.refractory = base.refractory
         # Our own quiet time applies after a *raised* anomaly; see the module's docstring.
         self.settings = replace(base, refractory=0)
@@ -246,7 +244,10 @@ class RateWatch:
             and count >= policy.storm_min_alerts
             and count >= STORM_FACTOR * typical
         )
-        silence = stream.falling and stream.low_run >= SILENCE_BUCKETS
+        # While the detector still learns its range it cannot judge a fall yet; the
+        # rule alone (a busy stream at under a quarter for three buckets) decides.
+        judged = stream.falling or stream.detector.learning
+        silence = judged and stream.low_run >= SILENCE_BUCKETS
         if not (storm or silence):
             return None
         stream.quiet_for = self.refractory
