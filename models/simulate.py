@@ -157,7 +157,8 @@ class _Stream:
             self.n += 1
 
 
-def _poisson_times(rng: random.Random, per_day: float, days: float) -> Iterator[datetime]:
+def poisson_times(rng: random.Random, per_day: float, days: float) -> Iterator[datetime]:
+    """The times of a Poisson process of ``per_day`` events a day over ``days``."""
     t = 0.0
     while per_day > 0:
         t += rng.expovariate(per_day)
@@ -169,7 +170,7 @@ def _poisson_times(rng: random.Random, per_day: float, days: float) -> Iterator[
 def _noise(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
     checks, weights = zip(*NOISE_CHECKS, strict=True)
-    for at in _poisson_times(rng, scenario.noise_per_hour * 24, scenario.days):
+    for at in poisson_times(rng, scenario.noise_per_hour * 24, scenario.days):
         service = rng.choice(world.services)
         check = rng.choices(checks, weights)[0]
         critical = rng.random() < scenario.noise_critical_share
@@ -185,7 +186,7 @@ def _flapping(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
         service = rng.choice(world.services)
         check = rng.choice(FLAPPERS)
         instance = rng.choice(world.instances[service])
-        for episode in _poisson_times(rng, 3.0, scenario.days):
+        for episode in poisson_times(rng, 3.0, scenario.days):
             at = episode
             for _ in range(rng.randint(4, 12)):
                 up = timedelta(seconds=rng.uniform(30, 120))
@@ -195,7 +196,7 @@ def _flapping(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
 
 def _maintenance(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
-    for day in _poisson_times(rng, scenario.maintenance_per_week / 7, scenario.days):
+    for day in poisson_times(rng, scenario.maintenance_per_week / 7, scenario.days):
         night = day.replace(hour=rng.randint(1, 4), minute=rng.randint(0, 59))
         for service in world.services:
             if rng.random() > 0.6:
@@ -211,7 +212,7 @@ def _maintenance(stream: _Stream, scenario: Scenario, rng: random.Random) -> Non
 def _incidents(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
     weights = [world.fragility[s] for s in world.services]
-    for n, start in enumerate(_poisson_times(rng, scenario.incidents_per_day, scenario.days)):
+    for n, start in enumerate(poisson_times(rng, scenario.incidents_per_day, scenario.days)):
         # Most real incidents start in working hours, when changes are deployed.
         if rng.random() < 0.7:
             start = start.replace(hour=rng.randint(9, 17))

@@ -26,12 +26,19 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerting.severity import Severity
-from models.simulate import START, Scenario, SimAlert, Simulation, World, no_overlaps
+from models.simulate import (
+    START,
+    Scenario,
+    SimAlert,
+    Simulation,
+    World,
+    no_overlaps,
+    poisson_times,
+)
 
 SEVERITIES = (Severity.INFO, Severity.WARNING, Severity.WARNING, Severity.CRITICAL)
 
@@ -52,15 +59,6 @@ class HostScenario:
 
 
 HOSTS = HostScenario()
-
-
-def _poisson(rng: random.Random, per_day: float, days: float) -> Iterator[datetime]:
-    t = 0.0
-    while per_day > 0:
-        t += rng.expovariate(per_day)
-        if t >= days:
-            return
-        yield START + timedelta(days=t)
 
 
 class _Host:
@@ -94,7 +92,7 @@ class _Host:
 def _benign(world: _Host, scenario: HostScenario) -> None:
     rng = world.rng
     weights = [1 / (rank + 1) for rank in range(len(world.benign))]  # Zipf
-    for at in _poisson(rng, scenario.benign_per_hour * 24, scenario.days):
+    for at in poisson_times(rng, scenario.benign_per_hour * 24, scenario.days):
         rule = rng.choices(world.benign, weights)[0]
         world.alert(at, world.short(), rule, rng.choice(world.hosts), False, "noise")
 
@@ -116,7 +114,7 @@ def _scheduled(world: _Host, scenario: HostScenario) -> None:
 def _maintenance(world: _Host, scenario: HostScenario) -> None:
     """Many hosts at once, at any hour: updates, reboots, scans by the admins."""
     rng = world.rng
-    for n, at in enumerate(_poisson(rng, scenario.maintenance_per_day, scenario.days)):
+    for n, at in enumerate(poisson_times(rng, scenario.maintenance_per_day, scenario.days)):
         rules = rng.sample(world.benign[:15], k=rng.randint(2, 5))
         for host in rng.sample(world.hosts, k=rng.randint(len(world.hosts) // 3, len(world.hosts))):
             for rule in rules:
@@ -127,7 +125,7 @@ def _maintenance(world: _Host, scenario: HostScenario) -> None:
 def _chains(world: _Host, scenario: HostScenario) -> None:
     """Rare multi-stage episodes on a few hosts: what someone must act on."""
     rng = world.rng
-    for n, start in enumerate(_poisson(rng, scenario.chains_per_day, scenario.days)):
+    for n, start in enumerate(poisson_times(rng, scenario.chains_per_day, scenario.days)):
         hosts = rng.sample(world.hosts, k=rng.randint(1, 3))
         at = start
         for _ in range(rng.randint(3, 6)):

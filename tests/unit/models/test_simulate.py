@@ -5,7 +5,8 @@ from collections import Counter
 from dataclasses import replace
 
 from models.replay import replay
-from models.simulate import EVALUATION, TRAINING, simulate
+from models.simulate import EVALUATION, TRAINING, SimAlert, simulate
+from models.simulate_hosts import HOSTS, simulate_hosts
 from models.train import evaluate, train
 
 SHORT = replace(TRAINING, days=2.0, maintenance_per_week=14.0)
@@ -59,3 +60,26 @@ def test_a_model_trained_on_one_simulation_separates_real_incidents_on_another()
     print(f"held-out simulation: {figures}")
     assert figures["roc_auc"] >= 0.8
     assert figures["brier"] < 0.1
+
+
+def test_the_host_family_breaks_the_first_familys_assumptions() -> None:
+    simulation = simulate_hosts(replace(HOSTS, days=3.0), seed=5)
+    again = simulate_hosts(replace(HOSTS, days=3.0), seed=5)
+    assert simulation.alerts == again.alerts  # deterministic
+    firing = [a for a in simulation.alerts if a.firing]
+    assert all("service" not in a.labels and "host" in a.labels for a in firing)
+    real = [a for a in firing if a.truth]
+    assert 0 < len(real) < 0.1 * len(firing)  # rare, as incidents worth acting on are
+    # Severity says little: benign alerts are as often critical as real ones.
+
+    def critical(alerts: list[SimAlert]) -> float:
+        return sum(a.severity.value == "critical" for a in alerts) / len(alerts)
+
+    noise = [a for a in firing if not a.truth]
+    assert abs(critical(real) - critical(noise)) < 0.25
+    # A chain fires several rules on one to three hosts.
+    chains: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for a in real:
+        chains.setdefault((a.tenant, a.cause), set()).add((a.labels["alertname"], a.labels["host"]))
+    assert all(len({host for _, host in hits}) <= 3 for hits in chains.values())
+    assert max(len({rule for rule, _ in hits}) for hits in chains.values()) >= 3
