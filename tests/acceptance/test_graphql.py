@@ -132,6 +132,17 @@ async def test_an_alert_sent_by_mutation_forms_an_incident_readable_whole(hooli:
     assert member["reason"] and member["suppressed"] is False
     assert whole["timeline"][0]["event"] == "created"
 
+    # The starter model scores it; its risk is shown as provisional, with the reason.
+    scored_query = gql("query R($id: ID!) { incident(id: $id) { risk riskModel riskProvisional } }")
+
+    async def scored() -> Any:
+        found = await hooli.execute(scored_query, variable_values={"id": summary["id"]})
+        return found["incident"] if found["incident"]["risk"] is not None else None
+
+    risk = await wait_until(scored, within=20)
+    assert 0 <= risk["risk"] <= 1 and risk["riskModel"]  # type: ignore[index]
+    assert "simulated history" in risk["riskProvisional"]  # type: ignore[index]
+
     alert = await hooli.execute(
         gql("query A($id: ID!) { alert(id: $id) { id status labels annotations severity } }"),
         variable_values={"id": sent["id"]},
