@@ -10,7 +10,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -75,6 +74,7 @@ from serve_app.action_body import ACTION_BODY, read_action
 from serve_app.auth import credentials, unauthenticated
 from serve_app.batch_fingerprint import fingerprints
 from serve_app.body_limit import BodyLimitMiddleware
+from serve_app.model_cards import card_for
 from serve_app.problems import ApiError, refusal, unavailable, validated
 from serve_app.query_params import alert_query
 from serve_app.replica import Replica
@@ -428,8 +428,10 @@ class Ingress:
     @app.get("/api/v1/models", tags=["prediction"])
     async def models(self, request: Request) -> JSONResponse:
         """The risk model: whether ML is on, the serving version, every registered model
-        with its metrics and data window, and the newest promotion decisions."""
-        await self.authenticate(request)
+        with its metrics and data window (and, of the tenants it learnt from, only the
+        caller's count, with whether its risk is provisional for the caller), and the
+        newest promotion decisions."""
+        tenant = await self.authenticate(request)
         if self.predictor is None:
             return JSONResponse({"enabled": False, "serving": None, "models": [], "log": []})
         try:
@@ -438,7 +440,7 @@ class Ingress:
             raise unavailable(f"the predictor is not answering: {type(exc).__name__}") from None
         registry = ModelRegistry(self.redis_sync)
         cards, log = await asyncio.to_thread(lambda: (registry.cards(), registry.log()[-20:]))
-        body = {"enabled": True, "serving": serving, "models": [asdict(c) for c in cards]}
+        body = {"enabled": True, "serving": serving, "models": [card_for(c, tenant) for c in cards]}
         return JSONResponse({**body, "log": log})
 
     # -- the native alert API ------------------------------------------------------------

@@ -158,4 +158,7 @@ def test_the_models_endpoint_shows_the_serving_model(vigil: Vigil) -> None:
     assert body["enabled"] is True and body["serving"]["model"] == version
     (card,) = [m for m in body["models"] if m["version"] == version]
     assert card["features"] == list(FEATURE_NAMES) and 0.5 < card["metrics"]["roc_auc"] <= 1
+    # The starter learnt from simulated tenants: globex sees no tenant's count, and that
+    # its risk is provisional.
+    assert card["labelled"] == {} and "simulated history" in card["provisional"]
     assert requests.get(f"{vigil.url}/api/v1/models", timeout=30).status_code == 401
