@@ -204,9 +204,12 @@ def evaluation_lines(card: ModelCard) -> list[str]:
         return ["held-out      none (--holdout 0): not evaluated, promoted only by hand"]
     model, baseline = evaluation["model"], evaluation["baseline"]
     verdict = "beats" if evaluation["beats_baseline"] else "does NOT beat"
+    which = (
+        "newest" if evaluation["split"] == "time" else "at random: the newest were all of one kind"
+    )
     return [
         f"held-out      {evaluation['test_examples']} examples of "
-        f"{evaluation['test_incidents']} incidents (newest, none seen in training), "
+        f"{evaluation['test_incidents']} incidents ({which}, none seen in training), "
         f"{evaluation['base_rate']:.1%} actionable",
         f"model         ROC-AUC {model['roc_auc']:.3f}  PR-AUC {model['pr_auc']:.3f}  "
         f"Brier {model['brier']:.3f}  precision {model['precision']:.3f} / recall "

@@ -1,5 +1,7 @@
-"""One retraining: train a challenger, judge it and the champion on the same newest
-window, register it, and promote it or log the refusal with both scores.
+"""One retraining: train a challenger, judge it and the champion on the same held-out
+incidents (the newest, or at random when the newest are all of one kind:
+``models.train.held_out_split``), register it, and promote it or log the refusal
+with both scores.
 
 The window both are judged on holds only incidents **newer than anything the champion
 was fitted on**: the served model is fitted on every example it was given (see
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 from models.promotion import Decision, decide
 from models.registry import ModelCard, ModelRegistry, UnknownModel
-from models.train import Example, evaluate, time_split, train
+from models.train import Example, evaluate, held_out_split, train
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,15 @@ def retrain(
     ``always`` or ``never``; ``source`` says where the examples came from
     (``models.trust.SIMULATION`` for the simulator)."""
     trained = train(examples, holdout=holdout, rounds=rounds, progress=progress)
-    trained.card.update(notes=notes, source=source)
+    said = [notes, trained.card.get("notes", "")]  # train() says why it did not evaluate
+    trained.card.update(notes="; ".join(n for n in said if n), source=source)
     card = registry.register(trained.booster, trained.card)
     champion = registry.promoted()
     champion_metrics = None
     challenger_metrics = trained.metrics
     if champion is not None and holdout and trained.judged is not None:
-        _, newest = time_split(examples, holdout)  # the window the challenger was judged on
+        split = held_out_split(examples, holdout)  # where the challenger was judged
+        newest = split[2] if split is not None else []
         try:
             champion_card = registry.card(champion)
             unseen = [e for e in newest if e.at > champion_card.trained_until]

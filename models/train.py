@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from models.evaluation import SERVING_THRESHOLD, Predict, by_time, evaluate_split
+from models.evaluation import SERVING_THRESHOLD, Predict, by_group, by_time, evaluate_split
 from models.example import Example
 from models.features import FEATURE_NAMES
 from models.metrics import report
@@ -57,6 +57,27 @@ def time_split(examples: Sequence[Example], holdout: float) -> tuple[list[Exampl
     """The older incidents for training and the newest ``holdout`` share for
     evaluation, no incident on both sides (``models.evaluation.by_time``)."""
     return by_time(examples, holdout)
+
+
+def held_out_split(
+    examples: Sequence[Example], holdout: float
+) -> tuple[str, list[Example], list[Example]] | None:
+    """How to hold incidents out: the newest ``holdout`` share (``"time"``) when both
+    sides then have actionable and noise incidents; else, when the newest incidents
+    are all of one kind (a history that ends in a quiet week, or in one attack),
+    incidents held out at random (``"group"``, seed 0), which the card names; else
+    ``None``: too few incidents of one kind to hold any out, and the model is not
+    evaluated (it is then promoted only by hand)."""
+    try:
+        older, newest = by_time(examples, holdout)
+        return "time", older, newest
+    except ValueError:
+        pass
+    try:
+        older, newest = by_group(examples, holdout)
+        return "group", older, newest
+    except ValueError:
+        return None
 
 
 def _matrix(examples: Sequence[Example]) -> np.ndarray:
@@ -116,15 +137,18 @@ def train(
         judged.append(_fit(part, rounds, counted(0)))
         return _predictor(judged[-1])
 
-    if holdout:
-        older, newest = by_time(examples, holdout)
-        evaluation = evaluate_split("time", older, newest, fit_older)
+    split = held_out_split(examples, holdout) if holdout else None
+    if split is not None:
+        name, older, newest = split
+        evaluation = evaluate_split(name, older, newest, fit_older)
         metrics = evaluation.model.metrics()
         card |= {
             "evaluation": evaluation.record(),
             "evaluated_from": min(e.at for e in newest),
             "evaluated_until": max(e.at for e in newest),
         }
+    elif holdout:
+        card["notes"] = "not evaluated: too few incidents of one kind to hold some out"
     booster = _fit(examples, rounds, counted(total - rounds))
     card |= {
         "metrics": metrics,

@@ -3,6 +3,7 @@ the served model fitted on everything, the progress."""
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,19 @@ def test_jsonl_export_round_trip_and_errors(tmp_path: Path) -> None:
     path.write_text('{"at": 1, "features": [1, 2], "label": 0}\n')
     with pytest.raises(ValueError, match="features expected"):
         read_jsonl(path)
+
+
+def test_a_history_whose_newest_incidents_are_all_noise_is_held_out_at_random() -> None:
+    examples = generated(600, 3)
+    # Every incident of the newest third was noise (a history that ends in a quiet week).
+    cut = sorted(e.at for e in examples)[400]
+    quiet = [e if e.at < cut else replace(e, label=0) for e in examples]
+    trained = train(quiet, rounds=20)
+    evaluation = trained.card["evaluation"]
+    assert evaluation["split"] == "group" and trained.judged is not None
+    assert 0 < evaluation["base_rate"] < 1
+    # One actionable incident in all: nothing can be held out, nothing is evaluated.
+    lone = [replace(e, label=int(n == 0)) for n, e in enumerate(examples)]
+    untested = train(lone, rounds=5)
+    assert untested.metrics == {} and "evaluation" not in untested.card
+    assert "not evaluated" in untested.card["notes"]
