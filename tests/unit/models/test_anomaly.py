@@ -77,3 +77,14 @@ def test_log_scaled_maps_tail_probabilities_to_scores() -> None:
     assert log_scaled(1.0) == 0.0
     assert log_scaled(1e-5) == 0.5
     assert log_scaled(1e-12) == 1.0
+
+
+def test_the_learnt_range_is_binned_once_it_is_known() -> None:
+    # A series that rises through its learning period: every value of the ramp was
+    # seen, so one in the middle of it is no novelty, whatever the range was then.
+    novelty = RangeNovelty(DetectorSettings(range_learning=150, range_bins=8))
+    for value in range(150):
+        assert novelty.update(float(value)) is False
+    assert novelty.update(75.0) is False
+    assert novelty.update(149.0) is False
+    assert novelty.update(200.0) is True  # above the learnt range: a new bin
