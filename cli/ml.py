@@ -223,7 +223,7 @@ def evaluation_lines(card: ModelCard) -> list[str]:
 def trust_lines(card: ModelCard) -> list[str]:
     """Per tenant it learnt from, whether this model's risk is trusted or provisional
     there (``models/trust.py``); every other tenant's is provisional."""
-    standing = Standing.of_card(card.version, card.evaluation, card.source, card.labelled)
+    standing = Standing.of(card)
     lines = []
     for tenant in sorted(card.labelled) if card.source != SIMULATION else []:
         actionable, noise = card.labelled[tenant]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from models.example import Example
 
@@ -62,6 +62,20 @@ def labelled_by_tenant(examples: Sequence[Example]) -> dict[str, list[int]]:
         pair = counts.setdefault(tenant, [0, 0])
         pair[0 if label else 1] += 1
     return counts
+
+
+class Card(Protocol):
+    """What a registry card (``models.registry.ModelCard``) says that trust reads: a
+    protocol, so that the pure rules need not import the registry and its Redis client."""
+
+    @property
+    def version(self) -> str: ...
+    @property
+    def evaluation(self) -> Mapping[str, Any] | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def labelled(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,11 @@ class Standing:
             source == SIMULATION,
             {t: (int(pair[0]), int(pair[1])) for t, pair in labelled.items()},
         )
+
+    @classmethod
+    def of(cls, card: Card) -> Standing:
+        """The standing of a registered model's card."""
+        return cls.of_card(card.version, card.evaluation, card.source, card.labelled)
 
     def provisional_reason(self, tenant: str) -> str | None:
         """Why this model's risk is only provisional for ``tenant``; None if it is not."""

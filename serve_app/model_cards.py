@@ -21,6 +21,6 @@ def card_for(card: ModelCard, tenant: str) -> dict[str, Any]:
     shown = asdict(card)
     own = card.labelled.get(tenant)
     shown["labelled"] = {} if own is None else {tenant: own}
-    standing = Standing.of_card(card.version, card.evaluation, card.source, card.labelled)
+    standing = Standing.of(card)
     shown["provisional"] = standing.provisional_reason(tenant)
     return shown

@@ -125,7 +125,7 @@ class Predictor:
                         log.warning("model %s learnt other features: not served", version)
                         self.unusable = version
                     return
-                standing = Standing.of_card(version, card.evaluation, card.source, card.labelled)
+                standing = Standing.of(card)
                 self.model = LoadedModel(version, self.registry.booster(version), standing)
                 metrics.MODEL_SERVING.labels(version).set(1)
                 log.warning("predictor serves model %s", version)
