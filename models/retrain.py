@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from models.promotion import Decision, decide
 from models.registry import ModelCard, ModelRegistry, UnknownModel
-from models.train import Example, evaluate, held_out_split, train
+from models.train import Example, evaluate, train
 
 
 @dataclass(frozen=True)
@@ -55,21 +55,21 @@ def retrain(
     champion = registry.promoted()
     champion_metrics = None
     challenger_metrics = trained.metrics
-    if champion is not None and holdout and trained.judged is not None:
-        split = held_out_split(examples, holdout)  # where the challenger was judged
-        newest = split[2] if split is not None else []
+    champion_saw_all = False
+    if champion is not None and trained.judged is not None:
         try:
             champion_card = registry.card(champion)
-            unseen = [e for e in newest if e.at > champion_card.trained_until]
+            # The incidents the challenger was judged on that the champion never saw.
+            unseen = [e for e in trained.held_out if e.at > champion_card.trained_until]
             if len({e.label for e in unseen}) == 2:
                 champion_metrics = evaluate(registry.booster(champion), unseen)
                 challenger_metrics = evaluate(trained.judged, unseen)
-            else:
-                champion = None  # no incident it has not seen: nothing fair to compare on
+            else:  # nothing it has not seen: nothing fair to compare on
+                champion, champion_saw_all = None, True
         except UnknownModel:
             champion = None
     decision = decide(champion_metrics, challenger_metrics)
-    if champion is None and registry.promoted() is not None and decision.promote:
+    if champion_saw_all and decision.promote:
         decision = Decision(
             True,
             "the champion has seen every held-out incident: judged against its baseline only",

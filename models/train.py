@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,12 +45,14 @@ PARAMS: dict[str, Any] = {
 class Trained:
     """A trained model, its figures on the held-out window (empty: not evaluated), and
     its registry card; ``judged`` is the model the figures came from (fitted on the
-    older side only), so a champion can later be compared with it on a narrower window."""
+    older side only) and ``held_out`` the examples it was judged on, so a champion can
+    later be compared with it on a narrower window."""
 
     booster: bytes
     metrics: dict[str, float]
     card: dict[str, Any]
     judged: bytes | None = None
+    held_out: list[Example] = field(default_factory=list)
 
 
 def time_split(examples: Sequence[Example], holdout: float) -> tuple[list[Example], list[Example]]:
@@ -132,6 +134,7 @@ def train(
     }
     metrics: dict[str, float] = {}
     judged: list[xgb.Booster] = []
+    newest: list[Example] = []
 
     def fit_older(part: Sequence[Example]) -> Predict:
         judged.append(_fit(part, rounds, counted(0)))
@@ -155,8 +158,8 @@ def train(
         "trained_from": min(e.at for e in examples),
         "trained_until": max(e.at for e in examples),
     }
-    held_out = bytes(judged[0].save_raw("ubj")) if judged else None
-    return Trained(bytes(booster.save_raw("ubj")), metrics, card, held_out)
+    fitted_older = bytes(judged[0].save_raw("ubj")) if judged else None
+    return Trained(bytes(booster.save_raw("ubj")), metrics, card, fitted_older, newest)
 
 
 def evaluate(booster: bytes, examples: Sequence[Example]) -> dict[str, float]:
