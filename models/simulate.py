@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -126,13 +126,28 @@ def build_world(tenant: str, services: int, rng: random.Random) -> World:
     return World(tenant, names, depends_on, fragility, instances)
 
 
-class _Stream:
-    """Collects alert changes from several generators, in time order."""
+class AlertStream:
+    """Collects one tenant's alert changes from several generators, in time order."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.events: list[tuple[datetime, int, SimAlert]] = []
         self.n = 0
+
+    def fire(
+        self,
+        start: datetime,
+        duration: timedelta,
+        labels: dict[str, str],
+        severity: Severity,
+        truth: bool,
+        cause: str,
+    ) -> None:
+        """An alert that fires at ``start`` and resolves ``duration`` later."""
+        for at, firing in ((start, True), (start + duration, False)):
+            event = SimAlert(at, self.world.tenant, labels, firing, severity, truth, cause)
+            heapq.heappush(self.events, (at, self.n, event))
+            self.n += 1
 
     def alert(
         self,
@@ -151,10 +166,7 @@ class _Stream:
             "instance": instance,
             "severity": severity.value,
         }
-        for at, firing in ((start, True), (start + duration, False)):
-            event = SimAlert(at, self.world.tenant, labels, firing, severity, truth, cause)
-            heapq.heappush(self.events, (at, self.n, event))
-            self.n += 1
+        self.fire(start, duration, labels, severity, truth, cause)
 
 
 def poisson_times(rng: random.Random, per_day: float, days: float) -> Iterator[datetime]:
@@ -167,7 +179,7 @@ def poisson_times(rng: random.Random, per_day: float, days: float) -> Iterator[d
         yield START + timedelta(days=t)
 
 
-def _noise(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
+def _noise(stream: AlertStream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
     checks, weights = zip(*NOISE_CHECKS, strict=True)
     for at in poisson_times(rng, scenario.noise_per_hour * 24, scenario.days):
@@ -180,7 +192,7 @@ def _noise(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
         stream.alert(at, duration, service, check, severity, False, "noise", instance)
 
 
-def _flapping(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
+def _flapping(stream: AlertStream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
     for _ in range(scenario.flappers):
         service = rng.choice(world.services)
@@ -194,7 +206,7 @@ def _flapping(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
                 at += up + timedelta(seconds=rng.uniform(30, 120))
 
 
-def _maintenance(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
+def _maintenance(stream: AlertStream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
     for day in poisson_times(rng, scenario.maintenance_per_week / 7, scenario.days):
         night = day.replace(hour=rng.randint(1, 4), minute=rng.randint(0, 59))
@@ -209,7 +221,7 @@ def _maintenance(stream: _Stream, scenario: Scenario, rng: random.Random) -> Non
                 stream.alert(at, took, service, check, severity, False, "maintenance", instance)
 
 
-def _incidents(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
+def _incidents(stream: AlertStream, scenario: Scenario, rng: random.Random) -> None:
     world = stream.world
     weights = [world.fragility[s] for s in world.services]
     for n, start in enumerate(poisson_times(rng, scenario.incidents_per_day, scenario.days)):
@@ -235,7 +247,7 @@ def _incidents(stream: _Stream, scenario: Scenario, rng: random.Random) -> None:
 
 
 def _cascade(
-    stream: _Stream,
+    stream: AlertStream,
     rng: random.Random,
     service: str,
     start: datetime,
@@ -271,17 +283,25 @@ class Simulation:
 def simulate(scenario: Scenario, seed: int, tenants: int = 3) -> Simulation:
     """Generate ``tenants`` tenants' traffic for ``scenario.days`` days."""
     rng = random.Random(seed)
-    worlds = []
-    merged: list[tuple[datetime, int, SimAlert]] = []
+    streams = []
     for t in range(tenants):
-        world = build_world(f"sim-{t}", scenario.services, rng)
-        stream = _Stream(world)
+        stream = AlertStream(build_world(f"sim-{t}", scenario.services, rng))
         for generate in (_noise, _flapping, _maintenance, _incidents):
             generate(stream, scenario, rng)
-        worlds.append(world)
-        merged.extend((at, t * 10_000_000 + n, e) for at, n, e in stream.events)
+        streams.append(stream)
+    return Simulation(scenario, seed, [s.world for s in streams], merged_alerts(streams))
+
+
+def merged_alerts(streams: Sequence[AlertStream]) -> list[SimAlert]:
+    """Every tenant's alert changes in one time order (ties: by tenant, then by the
+    order they were made), without those a source could not send."""
+    merged = [
+        (at, t * 10_000_000 + n, event)
+        for t, stream in enumerate(streams)
+        for at, n, event in stream.events
+    ]
     merged.sort(key=lambda item: (item[0], item[1]))
-    return Simulation(scenario, seed, worlds, no_overlaps([e for _, _, e in merged]))
+    return no_overlaps([e for _, _, e in merged])
 
 
 def no_overlaps(alerts: list[SimAlert]) -> list[SimAlert]:

@@ -24,7 +24,6 @@ replay, history format and evaluation apply.
 
 from __future__ import annotations
 
-import heapq
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,11 +31,11 @@ from datetime import datetime, timedelta
 from alerting.severity import Severity
 from models.simulate import (
     START,
+    AlertStream,
     Scenario,
-    SimAlert,
     Simulation,
     World,
-    no_overlaps,
+    merged_alerts,
     poisson_times,
 )
 
@@ -72,18 +71,14 @@ class _Host:
         self.rare = [f"R{9000 + n}" for n in range(scenario.rare_rules)]
         rules = self.benign + self.rare
         self.severity = {rule: rng.choice(SEVERITIES) for rule in rules}
-        self.events: list[tuple[datetime, int, SimAlert]] = []
-        self.n = 0
+        self.stream = AlertStream(World(tenant, [], {}, {}))  # no services, no topology
 
     def alert(
         self, at: datetime, lasts: timedelta, rule: str, host: str, truth: bool, cause: str
     ) -> None:
         severity = self.severity[rule]
         labels = {"alertname": rule, "host": host, "severity": severity.value}
-        for when, firing in ((at, True), (at + lasts, False)):
-            event = SimAlert(when, self.tenant, labels, firing, severity, truth, cause)
-            heapq.heappush(self.events, (when, self.n, event))
-            self.n += 1
+        self.stream.fire(at, lasts, labels, severity, truth, cause)
 
     def short(self) -> timedelta:
         return timedelta(seconds=5 + self.rng.expovariate(1 / 90))
@@ -140,14 +135,11 @@ def _chains(world: _Host, scenario: HostScenario) -> None:
 def simulate_hosts(scenario: HostScenario, seed: int, tenants: int = 2) -> Simulation:
     """Generate ``tenants`` tenants' host-monitoring traffic for ``scenario.days`` days."""
     rng = random.Random(seed)
-    merged: list[tuple[datetime, int, SimAlert]] = []
-    worlds = []
+    streams = []
     for t in range(tenants):
         world = _Host(f"hosts-{t}", scenario, rng)
         for generate in (_benign, _scheduled, _maintenance, _chains):
             generate(world, scenario)
-        merged.extend((at, t * 10_000_000 + n, e) for at, n, e in world.events)
-        worlds.append(World(world.tenant, [], {}, {}))
-    merged.sort(key=lambda item: (item[0], item[1]))
+        streams.append(world.stream)
     shape = Scenario(name=scenario.name, days=scenario.days)
-    return Simulation(shape, seed, worlds, no_overlaps([e for _, _, e in merged]))
+    return Simulation(shape, seed, [s.world for s in streams], merged_alerts(streams))
