@@ -126,7 +126,7 @@ def storms(reports: list[Report], count: str) -> list[datetime]:
         if counts_toward_rate(kind, policy):
             raised += [a.bucket_start for a in watch.count(report.at, dict(report.labels))]
     raised += [a.bucket_start for a in watch.close_due(START + timedelta(days=DAYS, hours=1))]
-    return [a for a in raised]
+    return raised
 
 
 def judge(raised: list[datetime], episodes: list[datetime]) -> dict[str, float]:
