@@ -24,6 +24,7 @@ from cluster.metrics import (
     INCIDENTS_OPEN,
     MEMBERSHIPS,
     NOTIFICATIONS_PLANNED,
+    RISK_AT_OUTCOME,
     RISK_SCORES,
     SUPPRESSED,
 )
@@ -34,6 +35,10 @@ log = logging.getLogger("vigil.correlator")
 
 SUPPRESSED_BY = {"suppressed_by_silence": "silence", "suppressed_by_inhibition": "inhibition"}
 """The engine's counter of members newly muted → the ``by`` label of ``SUPPRESSED``."""
+
+OUTCOMES = {1: "actionable", 0: "noise"}
+"""An incident's label → the ``outcome`` label of ``RISK_AT_OUTCOME``."""
+STANDINGS = ("trusted", "provisional")
 
 
 def log_timelines(tenant: str, outbox: Outbox) -> None:
@@ -67,7 +72,22 @@ class CorrelationMetrics:
         for kind in ANOMALY_KINDS:
             ANOMALY_ALARMS.labels(tenant, kind)
         RISK_SCORES.labels(tenant)
+        for outcome in OUTCOMES.values():
+            for standing in STANDINGS:
+                RISK_AT_OUTCOME.labels(tenant, outcome, standing)
         INCIDENTS_OPEN.labels(tenant).set(0)
+
+    def count_outcomes(self, labelled: Iterable[tuple[Incident, int]]) -> None:
+        """The risk score each newly labelled incident held, under its label: live, the
+        share of actionable incidents above a threshold is the model's recall there, and
+        the share of noise above it what it costs (an incident no model scored is not
+        counted)."""
+        for incident, label in labelled:
+            risk = incident.risk
+            if risk is None:
+                continue
+            standing = STANDINGS[risk.provisional is not None]
+            RISK_AT_OUTCOME.labels(self.tenant, OUTCOMES[label], standing).observe(risk.value)
 
     def restart(self, incidents: Iterable[Incident]) -> None:
         """The engine was (re)built from Redis: count its open incidents afresh."""

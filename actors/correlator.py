@@ -329,7 +329,8 @@ class TenantWorker:
     async def _learn(self, incidents: Iterable[Incident]) -> None:
         """Turn incidents that got a label (or a new one) into stored training examples."""
         records: dict[str, dict[str, Any]] = {}
-        for found in self.learned.newly_labelled(incidents):
+        labelled = self.learned.newly_labelled(incidents)
+        for found in labelled:
             incident = found.incident
             snapshots = found.snapshots
             if snapshots is None:  # relabelled: its snapshots went with the old example
@@ -338,6 +339,7 @@ class TenantWorker:
                 incident.id, found.outcome, label_source(incident), snapshots, time.time()
             )
         await self.history.save_examples(records, HISTORY_KEEP)
+        self.counted.count_outcomes((found.incident, found.outcome.label) for found in labelled)
 
     async def _score_forever(self) -> None:
         while True:

@@ -134,6 +134,15 @@ RISK_SCORES = Histogram(
     buckets=SCORE_BUCKETS,
     registry=REGISTRY,
 )
+RISK_AT_OUTCOME = Histogram(
+    "vigil_risk_score_at_outcome",
+    "The risk score an incident held when it got its outcome (actionable or noise), "
+    "and whether that score was provisional: how well the served scores separate "
+    "what people acted on from noise, live. A label changed by feedback counts again.",
+    ["tenant", "outcome", "standing"],
+    buckets=SCORE_BUCKETS,
+    registry=REGISTRY,
+)
 
 # -- the escalator and its notifiers ---------------------------------------------------
 

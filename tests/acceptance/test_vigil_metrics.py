@@ -171,6 +171,33 @@ async def test_prometheus_scrapes_exact_counts_of_a_known_load(
         # The page was exactly one, and nothing more is still on its way.
         assert len(page.received) == 1
 
+    # Once the incident's outcome is known (here by feedback), its risk is counted
+    # again under that outcome: the served model's live check. The starter model's
+    # score is provisional.
+    def scored() -> dict[str, Any] | None:
+        found = vigil.incidents(TENANT, name)
+        return found[0] if len(found) == 1 and found[0]["risk"] is not None else None
+
+    incident = await asyncio.to_thread(wait_for, scored, 60)
+    verdict = {"verdict": "actionable", "by": "ana"}
+    url = vigil.incidents_url(f"/{incident['id']}/feedback")
+    said = await asyncio.to_thread(session.post, url, json=verdict, timeout=30)
+    assert said.status_code == 200, said.text
+    at_outcome = f'{{tenant="{TENANT}",outcome="actionable",standing="provisional"}}'
+    expected_outcome = {
+        f"vigil_risk_score_at_outcome_count{at_outcome}": 1.0,
+        f'sum(vigil_risk_score_at_outcome_count{{tenant="{TENANT}",outcome="noise"}})': 0.0,
+    }
+
+    async def outcome_counted() -> bool:
+        got = await prometheus.values({e: e for e in expected_outcome})
+        return got == expected_outcome
+
+    await wait_until(outcome_counted, within=60, interval=1.0)
+    # The score counted is the incident's (the API rounds it to 4 places).
+    counted_score = prometheus.value(f"vigil_risk_score_at_outcome_sum{at_outcome}")
+    assert counted_score is not None and abs(counted_score - incident["risk"]) < 1e-3
+
 
 async def test_every_dashboard_panel_returns_a_series(vigil: Vigil, prometheus: PromQL) -> None:
     dashboard = json.loads(DASHBOARD.read_text())
