@@ -4,6 +4,8 @@
 "use strict";
 
 const KEY = "vigil.key";
+const SILENCES_REFRESH_MS = 15000; // the silences page reloads this often
+const SILENCES_RETRY_MS = 3000; // and this soon after a load failed
 const state = {
   who: null,           // {tenant, name, key}
   view: null,          // the current view's name
@@ -388,9 +390,19 @@ async function silencesView(main) {
     h("h1", {}, "Silences"),
     h("div", { class: "actions" }, h("a", { href: "#/new-silence" }, h("button", { class: "primary", id: "new-silence" }, "New silence"))),
     h("table", { id: "silences" }, h("thead", {}, h("tr", {}, ["State", "Matchers", "Ends", "Created by", "Comment", ""].map((c) => h("th", {}, c)))), body));
+  let timer = null;
+  let shown = null; // what the rows show: a refresh that changed nothing leaves them (and a button under the pointer) alone
   async function load() {
+    clearTimeout(timer);
     const silences = await attempt("Loading silences", () => api("GET", "/api/v2/silences"));
-    if (!silences || state.view !== "silences") return;
+    if (state.view !== "silences" || !body.isConnected) return; // another view (or a newer one) took over
+    // Silences start and end by the clock, and a load that failed (Vigil busy, or away
+    // for a moment) must not leave the page empty for good: load again, sooner then.
+    timer = setTimeout(load, silences ? SILENCES_REFRESH_MS : SILENCES_RETRY_MS);
+    if (!silences) return;
+    const seen = JSON.stringify(silences);
+    if (seen === shown) return;
+    shown = seen;
     const order = { active: 0, pending: 1, expired: 2 };
     silences.sort((a, b) => order[a.status.state] - order[b.status.state] || Date.parse(b.endsAt) - Date.parse(a.endsAt));
     body.replaceChildren(...(silences.length ? silences.map((s) => h("tr", { "data-id": s.id },

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from tests.acceptance.clients import need
 from tests.recording_server import RecordingServer
@@ -149,6 +150,44 @@ async def test_silence_an_alert_from_its_labels_and_see_it_muted(
     await page.goto(f"{vigil.url}/console#/silences")
     await silence_row.locator("button.expire").click()
     await expect(silence_row).to_contain_text("expired")
+
+
+async def test_the_silences_page_recovers_from_a_failed_load_and_follows_new_silences(
+    browser: Browser, vigil: Vigil
+) -> None:
+    page = await signed_in(browser, vigil, TENANT)
+    refused: list[str] = []
+
+    async def busy_once(route: Route) -> None:
+        if not refused and route.request.method == "GET":
+            refused.append(route.request.url)
+            await route.fulfill(status=503, json={"error": "busy"})
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v2/silences", busy_once)
+    await page.goto(f"{vigil.url}/console#/silences")
+    await expect(page.locator("#banner")).to_contain_text("Loading silences failed")
+    # The page loads again by itself: rows come without a reload.
+    await expect(page.locator("#silences tbody tr").first).to_be_visible()
+    assert len(refused) == 1
+    await expect(page.locator("#banner")).to_be_hidden()
+
+    # A silence made elsewhere (amtool, the API) shows up while the page stays open.
+    alertname = unique_labels()["alertname"]
+    now = datetime.now(UTC)
+    body = {
+        "matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "createdBy": "amtool",
+        "comment": "made elsewhere",
+    }
+    made = vigil.session(TENANT).post(f"{vigil.url}/api/v2/silences", json=body, timeout=30)
+    assert made.status_code == 200, made.text
+    row = page.locator("#silences tr", has_text=alertname)
+    # Within one refresh (15 s), with room for a loaded machine.
+    await expect(row).to_contain_text("made elsewhere", timeout=WAIT_MS + 15_000)
 
 
 async def test_another_tenant_sees_none_of_it(browser: Browser, vigil: Vigil) -> None:
