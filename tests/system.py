@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -520,3 +521,20 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):  # type: 
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def silence_for_an_hour(
+    vigil: Vigil, tenant: str, alertname: str, comment: str = "maintenance", by: str = "test"
+) -> str:
+    """Silence ``alertname`` from now for an hour through the API; the silence's id."""
+    now = datetime.now(UTC)
+    body = {
+        "matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "createdBy": by,
+        "comment": comment,
+    }
+    r = vigil.session(tenant).post(f"{vigil.url}/api/v2/silences", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    return str(r.json()["silenceID"])

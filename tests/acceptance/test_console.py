@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from tests.acceptance.clients import need
 from tests.recording_server import RecordingServer
-from tests.system import TENANTS, Vigil, unique_labels
+from tests.system import TENANTS, Vigil, silence_for_an_hour, unique_labels
 
 pytestmark = pytest.mark.integration
 
@@ -175,16 +174,7 @@ async def test_the_silences_page_recovers_from_a_failed_load_and_follows_new_sil
 
     # A silence made elsewhere (amtool, the API) shows up while the page stays open.
     alertname = unique_labels()["alertname"]
-    now = datetime.now(UTC)
-    body = {
-        "matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
-        "startsAt": now.isoformat(),
-        "endsAt": (now + timedelta(hours=1)).isoformat(),
-        "createdBy": "amtool",
-        "comment": "made elsewhere",
-    }
-    made = vigil.session(TENANT).post(f"{vigil.url}/api/v2/silences", json=body, timeout=30)
-    assert made.status_code == 200, made.text
+    silence_for_an_hour(vigil, TENANT, alertname, "made elsewhere", by="amtool")
     row = page.locator("#silences tr", has_text=alertname)
     # Within one refresh (15 s), with room for a loaded machine.
     await expect(row).to_contain_text("made elsewhere", timeout=WAIT_MS + 15_000)

@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ import pytest
 from tests.acceptance.test_escalation_timeline import bodies, wait_until
 from tests.integration.test_incidents_api import one_incident, post_v2
 from tests.recording_server import RecordingServer
-from tests.system import MUTE_HOOK, Vigil, unique_labels
+from tests.system import MUTE_HOOK, Vigil, silence_for_an_hour, unique_labels
 
 pytestmark = pytest.mark.integration
 
@@ -74,20 +74,6 @@ async def ticks_pass(vigil: Vigil, hook: RecordingServer, control: dict[str, str
         await wait_until(lambda n=n: len(group_bodies(hook, control["alertname"])) >= n, 20)
 
 
-def silence_now(vigil: Vigil, alertname: str) -> str:
-    now = datetime.now(UTC)
-    body = {
-        "matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
-        "startsAt": now.isoformat(),
-        "endsAt": (now + timedelta(hours=1)).isoformat(),
-        "createdBy": "test",
-        "comment": "maintenance",
-    }
-    r = vigil.session(TENANT).post(f"{vigil.url}/api/v2/silences", json=body, timeout=30)
-    assert r.status_code == 200, r.text
-    return str(r.json()["silenceID"])
-
-
 async def test_a_silenced_incident_never_resolves_and_its_escalation_waits(
     vigil: Vigil, hook: RecordingServer, levels: tuple[RecordingServer, RecordingServer]
 ) -> None:
@@ -97,7 +83,7 @@ async def test_a_silenced_incident_never_resolves_and_its_escalation_waits(
     muted_id = await started(vigil, muted, l1)
     control_id = await started(vigil, control, l1)
     await wait_until(lambda: group_bodies(hook, muted["alertname"]), 15)
-    silence = await asyncio.to_thread(silence_now, vigil, muted["alertname"])
+    silence = await asyncio.to_thread(silence_for_an_hour, vigil, TENANT, muted["alertname"])
     silenced_at = time.time()
     view = await wait_until(lambda: (i := incident(vigil, muted_id))["muted"] and i, 15)
     assert view["state"] == "triggered" and view["muted_by"] == [f"silence {silence}"]
