@@ -393,11 +393,11 @@ async function silencesView(main) {
   let timer = null;
   let shown = null; // what the rows show: a refresh that changed nothing leaves them (and a button under the pointer) alone
   async function load() {
-    clearTimeout(timer);
     const silences = await attempt("Loading silences", () => api("GET", "/api/v2/silences"));
     if (state.view !== "silences" || !body.isConnected) return; // another view (or a newer one) took over
     // Silences start and end by the clock, and a load that failed (Vigil busy, or away
     // for a moment) must not leave the page empty for good: load again, sooner then.
+    clearTimeout(timer); // a load of the Expire button's may have run meanwhile: one timer
     timer = setTimeout(load, silences ? SILENCES_REFRESH_MS : SILENCES_RETRY_MS);
     if (!silences) return;
     const seen = JSON.stringify(silences);
