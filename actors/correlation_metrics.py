@@ -28,6 +28,7 @@ from cluster.metrics import (
     RISK_SCORES,
     SUPPRESSED,
 )
+from models.outcomes import WORDS
 from models.rate_watch import ANOMALY_KINDS
 
 log = logging.getLogger("vigil.correlator")
@@ -36,9 +37,8 @@ log = logging.getLogger("vigil.correlator")
 SUPPRESSED_BY = {"suppressed_by_silence": "silence", "suppressed_by_inhibition": "inhibition"}
 """The engine's counter of members newly muted → the ``by`` label of ``SUPPRESSED``."""
 
-OUTCOMES = {1: "actionable", 0: "noise"}
-"""An incident's label → the ``outcome`` label of ``RISK_AT_OUTCOME``."""
 STANDINGS = ("trusted", "provisional")
+"""The ``standing`` label of ``RISK_AT_OUTCOME``: whether the score was provisional."""
 
 
 def log_timelines(tenant: str, outbox: Outbox) -> None:
@@ -72,7 +72,7 @@ class CorrelationMetrics:
         for kind in ANOMALY_KINDS:
             ANOMALY_ALARMS.labels(tenant, kind)
         RISK_SCORES.labels(tenant)
-        for outcome in OUTCOMES.values():
+        for outcome in WORDS.values():
             for standing in STANDINGS:
                 RISK_AT_OUTCOME.labels(tenant, outcome, standing)
         INCIDENTS_OPEN.labels(tenant).set(0)
@@ -86,8 +86,8 @@ class CorrelationMetrics:
             risk = incident.risk
             if risk is None:
                 continue
-            standing = STANDINGS[risk.provisional is not None]
-            RISK_AT_OUTCOME.labels(self.tenant, OUTCOMES[label], standing).observe(risk.value)
+            standing = "trusted" if risk.provisional is None else "provisional"
+            RISK_AT_OUTCOME.labels(self.tenant, WORDS[label], standing).observe(risk.value)
 
     def restart(self, incidents: Iterable[Incident]) -> None:
         """The engine was (re)built from Redis: count its open incidents afresh."""

@@ -45,9 +45,10 @@ from typing import Any, Protocol
 from alerting.am_templates import ZERO_TIME
 from alerting.fingerprint import fingerprint
 from alerting.severity import Severity
+from models.outcomes import WORDS
 
 DEFAULT_TENANT = "history"
-OUTCOMES = {"actionable": 1, "noise": 0}
+OUTCOMES = {word: label for label, word in WORDS.items()}  # "actionable" -> 1
 
 
 @dataclass(frozen=True)

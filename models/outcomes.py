@@ -12,6 +12,8 @@ from models.context import Outcome, outcome_keys
 
 ACTIONABLE = 1
 NOISE = 0
+WORDS = {ACTIONABLE: "actionable", NOISE: "noise"}
+"""A label as people say it: feedback verdicts, history files, metric labels."""
 
 
 def label_of(incident: Incident) -> int | None:
