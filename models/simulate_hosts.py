@@ -64,7 +64,6 @@ class _Host:
     """One tenant's hosts, rules and collected alert changes."""
 
     def __init__(self, tenant: str, scenario: HostScenario, rng: random.Random) -> None:
-        self.tenant = tenant
         self.rng = rng
         self.hosts = [f"host-{n:02d}" for n in range(scenario.hosts)]
         self.benign = [f"R{5000 + n}" for n in range(scenario.benign_rules)]
