@@ -195,7 +195,9 @@ async def test_prometheus_scrapes_exact_counts_of_a_known_load(
 
     await wait_until(outcome_counted, within=60, interval=1.0)
     # The score counted is the incident's (the API rounds it to 4 places).
-    counted_score = prometheus.value(f"vigil_risk_score_at_outcome_sum{at_outcome}")
+    counted_score = await asyncio.to_thread(
+        prometheus.value, f"vigil_risk_score_at_outcome_sum{at_outcome}"
+    )
     assert counted_score is not None and abs(counted_score - incident["risk"]) < 1e-3
 
 
