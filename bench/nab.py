@@ -14,6 +14,13 @@ with NAB's rules (``bench/nab_scoring.py``) under its three profiles.
    half has every kind of series). A small grid of settings (alarm level, bins,
    quiet time) is tuned on one half and the chosen settings are scored on the other,
    then the halves swap. The pooled figure is both test halves scored together.
+3. **With NAB's look-ahead (not production).** NAB hands every detector each file's
+   minimum and maximum before its first value (``nab/detectors/base.py`` sets
+   ``inputMin`` / ``inputMax`` from the whole file); HTM and CAD OSE scale their
+   encoders with them. A live alert rate has no such knowledge. To show how much of
+   the distance to the scoreboard that is, the same detector is given it: its bins
+   are cut over the file's whole range (``LOOK_AHEAD_BINS``), in sample and with the
+   bin count tuned out of sample as in 2.
 
     python bench/nab.py [--data PATH]
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -35,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import write_json
 from bench.nab_scoring import PROFILES, PUBLISHED, CorpusScore, Series, load_corpus, score_corpus
 from cli.progress import ProgressBar
-from models.anomaly import DetectorSettings, StreamingDetector
+from models.anomaly import DetectorSettings, RangeNovelty, StreamingDetector
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "nab"
 STANDARD = PROFILES[0]
@@ -45,18 +53,43 @@ GRID = [
 ]
 """The settings tuned over, the production ones among them."""
 
+LOOK_AHEAD_BINS = (8, 16, 32, 64)
+"""Bins across a file's whole range, for the detector given NAB's look-ahead."""
+
 Scores = dict[str, list[float]]
 
 
-def score_series(job: tuple[str, list[float], DetectorSettings]) -> tuple[str, list[float]]:
-    """One series through a fresh detector (a worker process's job)."""
-    name, values, settings = job
+class KnownRangeNovelty(RangeNovelty):
+    """Signal 2 given the look-ahead NAB grants every detector: the bins are cut over
+    the file's whole range, known before its first value (the visited bins are still
+    learnt from the first ``range_learning`` values). A bench-only comparison: a live
+    alert rate's future maximum is unknown."""
+
+    def __init__(self, settings: DetectorSettings, low: float, high: float, bins: int) -> None:
+        super().__init__(settings)
+        self.width = (high - low) / bins if high > low else max(abs(high) * 0.01, 1e-9)
+        self.origin = low
+
+    def bin_of(self, value: float) -> int:
+        return math.floor((value - self.origin) / self.width)
+
+
+def score_series(
+    job: tuple[str, list[float], DetectorSettings, int | None],
+) -> tuple[str, list[float]]:
+    """One series through a fresh detector (a worker process's job); with ``bins``, the
+    detector is given the file's range (``KnownRangeNovelty``)."""
+    name, values, settings, bins = job
     detector = StreamingDetector(settings)
+    if bins is not None:
+        detector.novelty = KnownRangeNovelty(settings, min(values), max(values), bins)
     return name, [detector.update(v) for v in values]
 
 
-def run(corpus: Sequence[Series], settings: DetectorSettings, pool: Any) -> Scores:
-    jobs = [(s.name, s.values, settings) for s in corpus]
+def run(
+    corpus: Sequence[Series], settings: DetectorSettings, pool: Any, bins: int | None = None
+) -> Scores:
+    jobs = [(s.name, s.values, settings, bins) for s in corpus]
     return dict(pool.map(score_series, jobs))
 
 
@@ -77,6 +110,30 @@ def pooled(parts: Sequence[CorpusScore]) -> float:
     return 100.0 * (raw - null) / (perfect - null)
 
 
+def tune_out_of_sample(
+    first: Sequence[Series],
+    second: Sequence[Series],
+    runs: Sequence[Scores],
+    candidates: Sequence[DetectorSettings],
+) -> list[dict[str, Any]]:
+    """For each half: the candidate scoring best there (each at its own alarm level), and
+    its score on the other half. ``runs[k]`` holds ``candidates[k]``'s scores."""
+    folds = []
+    for tune, test, names in ((first, second, ("A", "B")), (second, first, ("B", "A"))):
+        tuned = [at_alarm(tune, r, c) for r, c in zip(runs, candidates, strict=True)]
+        best = max(range(len(candidates)), key=lambda k: tuned[k].normalized)
+        folds.append(
+            {
+                "tuned_on": names[0],
+                "tested_on": names[1],
+                "settings": candidates[best],
+                "tuned": tuned[best],
+                "tested": at_alarm(test, runs[best], candidates[best]),
+            }
+        )
+    return folds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -87,14 +144,20 @@ def main() -> None:
     bar = ProgressBar()
     start = time.perf_counter()
     runs: list[Scores] = []
+    look_ahead: list[Scores] = []
     with Pool(2) as pool:
         for n, settings in enumerate(GRID, 1):
             bar("scoring the settings grid", n - 1, len(GRID))
             runs.append(run(corpus, settings, pool))
         bar("scoring the settings grid", len(GRID), len(GRID))
+        for n, bins in enumerate(LOOK_AHEAD_BINS, 1):
+            bar("scoring with NAB's look-ahead", n - 1, len(LOOK_AHEAD_BINS))
+            look_ahead.append(run(corpus, production, pool, bins))
+        bar("scoring with NAB's look-ahead", len(LOOK_AHEAD_BINS), len(LOOK_AHEAD_BINS))
     seconds = time.perf_counter() - start
     points = sum(len(s.values) for s in corpus)
-    print(f"({len(GRID)} settings x {points:,} points in {seconds:.0f} s)")
+    passes = len(GRID) + len(LOOK_AHEAD_BINS)
+    print(f"({passes} passes x {points:,} points in {seconds:.0f} s)")
 
     scores = runs[GRID.index(production)]
     at_level = {
@@ -119,24 +182,13 @@ def main() -> None:
     print("\n2. out of sample: tuned on one half, scored on the other")
     print("| tuned on | chosen settings | its score there | scored on | score |")
     print("|---|---|---|---|---|")
-    folds = []
-    for tune, test, names in ((first, second, ("A", "B")), (second, first, ("B", "A"))):
-        tuned = [at_alarm(tune, r, g) for r, g in zip(runs, GRID, strict=True)]
-        best = max(range(len(GRID)), key=lambda k: tuned[k].normalized)
-        chosen = GRID[best]
-        tested = at_alarm(test, runs[best], chosen)
+    folds = tune_out_of_sample(first, second, runs, GRID)
+    for f in folds:
+        chosen = f["settings"]
         said = f"alarm {chosen.alarm_at}, {chosen.range_bins} bins, quiet {chosen.refractory}"
         print(
-            f"| half {names[0]} | {said} | {tuned[best].normalized:.1f} | half {names[1]} | "
-            f"{tested.normalized:.1f} |"
-        )
-        folds.append(
-            {
-                "tuned_on": names[0],
-                "settings": asdict(chosen),
-                "tuned": tuned[best],
-                "tested": tested,
-            }
+            f"| half {f['tuned_on']} | {said} | {f['tuned'].normalized:.1f} | "
+            f"half {f['tested_on']} | {f['tested'].normalized:.1f} |"
         )
     out_of_sample = pooled([f["tested"] for f in folds])
     print(f"| | | | both halves, pooled | **{out_of_sample:.1f}** |")
@@ -145,6 +197,25 @@ def main() -> None:
         f"\nstandard profile: production settings {production_halves:.1f} on the whole "
         f"corpus; tuned out of sample {out_of_sample:.1f}"
     )
+
+    print("\n3. with NAB's look-ahead, as every scoreboard entry gets it (not production)")
+    print("bins cut over each file's whole range, known before its first value")
+    print("| bins across the file's range | standard, whole corpus | half A | half B |")
+    print("|---|---|---|---|")
+    seen = {
+        bins: [at_alarm(part, r, production) for part in (corpus, first, second)]
+        for bins, r in zip(LOOK_AHEAD_BINS, look_ahead, strict=True)
+    }
+    for bins, (whole, a, b) in seen.items():
+        print(f"| {bins} | {whole.normalized:.1f} | {a.normalized:.1f} | {b.normalized:.1f} |")
+    # The bin count rides in ``range_bins`` only to be reported; KnownRangeNovelty cut the bins.
+    bins_as_settings = [replace(production, range_bins=b) for b in LOOK_AHEAD_BINS]
+    ahead_folds = tune_out_of_sample(first, second, look_ahead, bins_as_settings)
+    ahead_out_of_sample = pooled([f["tested"] for f in ahead_folds])
+    chosen = ", ".join(
+        f"{f['settings'].range_bins} bins on half {f['tuned_on']}" for f in ahead_folds
+    )
+    print(f"bin count tuned on one half, scored on the other ({chosen}): {ahead_out_of_sample:.1f}")
     out = write_json(
         "nab",
         {
@@ -164,7 +235,7 @@ def main() -> None:
                 "folds": [
                     {
                         "tuned_on": f["tuned_on"],
-                        "settings": f["settings"],
+                        "settings": asdict(f["settings"]),
                         "tuned": round(f["tuned"].normalized, 2),
                         "tested": round(f["tested"].normalized, 2),
                     }
@@ -179,6 +250,17 @@ def main() -> None:
                 }
                 for g, r in zip(GRID, runs, strict=True)
             ],
+            "look_ahead": {
+                "bins": {
+                    str(bins): {
+                        "whole": round(whole.normalized, 2),
+                        "half_a": round(a.normalized, 2),
+                        "half_b": round(b.normalized, 2),
+                    }
+                    for bins, (whole, a, b) in seen.items()
+                },
+                "out_of_sample_pooled": round(ahead_out_of_sample, 2),
+            },
             "seconds": round(seconds, 1),
             "published": PUBLISHED,
         },

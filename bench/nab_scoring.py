@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -193,7 +193,7 @@ class CorpusScore:
 
 def score_corpus(
     corpus: Sequence[Series],
-    scores: dict[str, Sequence[float]],
+    scores: Mapping[str, Sequence[float]],
     profile: Profile,
     grid: int = 1000,
     threshold: float | None = None,
