@@ -4,8 +4,8 @@
 "use strict";
 
 const KEY = "vigil.key";
-const SILENCES_REFRESH_MS = 15000; // the silences page reloads this often
-const SILENCES_RETRY_MS = 3000; // and this soon after a load failed
+const REFRESH_MS = 15000; // pages that change by the clock reload this often (keepCurrent)
+const RETRY_MS = 3000; // and this soon after a load failed
 const state = {
   who: null,           // {tenant, name, key}
   view: null,          // the current view's name
@@ -115,6 +115,25 @@ async function attempt(what, action) {
     if (err.status !== 401) banner(`${what} failed: ${err.message}`);
     return undefined;
   }
+}
+
+// Keeps a page current while it is shown: ``fetch`` now, then again every REFRESH_MS,
+// or RETRY_MS after a fetch that failed (it returns undefined then), until the page
+// (``page``, an element the view made) has left the document. Silences start and end,
+// on-call shifts hand over and the noise figures grow by the clock, with no incident
+// change to announce them; and one failed load (Vigil busy, or away for a moment) must
+// not leave a page empty or stale for good. ``render`` gets each successful fetch.
+// Returns the load, for a page's own action to call at once: one timer stays armed.
+function keepCurrent(page, fetch, render) {
+  let timer = null;
+  async function load() {
+    const got = await fetch();
+    if (!page.isConnected) return; // another view (or a newer one) took over
+    clearTimeout(timer);
+    timer = setTimeout(load, got === undefined ? RETRY_MS : REFRESH_MS);
+    if (got !== undefined) render(got);
+  }
+  return load;
 }
 
 // -- the live stream ---------------------------------------------------------------------
@@ -390,16 +409,8 @@ async function silencesView(main) {
     h("h1", {}, "Silences"),
     h("div", { class: "actions" }, h("a", { href: "#/new-silence" }, h("button", { class: "primary", id: "new-silence" }, "New silence"))),
     h("table", { id: "silences" }, h("thead", {}, h("tr", {}, ["State", "Matchers", "Ends", "Created by", "Comment", ""].map((c) => h("th", {}, c)))), body));
-  let timer = null;
   let shown = null; // what the rows show: a refresh that changed nothing leaves them (and a button under the pointer) alone
-  async function load() {
-    const silences = await attempt("Loading silences", () => api("GET", "/api/v2/silences"));
-    if (state.view !== "silences" || !body.isConnected) return; // another view (or a newer one) took over
-    // Silences start and end by the clock, and a load that failed (Vigil busy, or away
-    // for a moment) must not leave the page empty for good: load again, sooner then.
-    clearTimeout(timer); // a load of the Expire button's may have run meanwhile: one timer
-    timer = setTimeout(load, silences ? SILENCES_REFRESH_MS : SILENCES_RETRY_MS);
-    if (!silences) return;
+  const load = keepCurrent(body, () => attempt("Loading silences", () => api("GET", "/api/v2/silences")), (silences) => {
     const seen = JSON.stringify(silences);
     if (seen === shown) return;
     shown = seen;
@@ -413,7 +424,7 @@ async function silencesView(main) {
       h("td", {}, s.status.state === "expired" ? "" : h("button", { class: "danger expire", onclick: async () => {
         if (await attempt("Expire", () => api("DELETE", `/api/v2/silence/${encodeURIComponent(s.id)}`)) !== undefined) { banner("Silence expired", "info"); load(); }
       } }, "Expire")))) : [h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No silences."))]));
-  }
+  });
   await load();
 }
 
@@ -463,10 +474,11 @@ function parseMatcher(line) {
 }
 
 async function oncallView(main) {
-  const found = await attempt("Loading schedules", () => graphql(
-    "{ schedules { id timeZone layers now { user source until } next { user until } } escalationRules { name levels { level targets { schedule } } } }"));
-  if (!found || state.view !== "oncall") return;
-  main.replaceChildren(h("h1", {}, "On call"),
+  const page = h("div", { id: "oncall" }, h("p", { class: "empty" }, "Loading…"));
+  main.replaceChildren(h("h1", {}, "On call"), page);
+  const load = keepCurrent(page, () => attempt("Loading schedules", () => graphql(
+    "{ schedules { id timeZone layers now { user source until } next { user until } } escalationRules { name levels { level targets { schedule } } } }")),
+  (found) => page.replaceChildren(
     found.schedules.length ? h("table", { id: "schedules" },
       h("thead", {}, h("tr", {}, ["Schedule", "On call now", "Until", "Next", "Layers", "Used by"].map((c) => h("th", {}, c)))),
       h("tbody", {}, found.schedules.map((s) => h("tr", {},
@@ -476,29 +488,40 @@ async function oncallView(main) {
         h("td", {}, s.next ? `${s.next.user || "nobody"} until ${clock(s.next.until)}` : "—"),
         h("td", {}, s.layers.join(", ")),
         h("td", {}, found.escalationRules.filter((r) => r.levels.some((l) => l.targets.some((t) => t.schedule === s.id))).map((r) => r.name).join(", ") || "—")))))
-      : h("p", { class: "empty" }, "This tenant has no on-call schedules (vigil.yaml: schedules)."));
+      : h("p", { class: "empty" }, "This tenant has no on-call schedules (vigil.yaml: schedules).")));
+  await load();
 }
 
 async function healthView(main) {
-  const [noise, models, alerts, incidents] = await Promise.all([
-    attempt("Loading noise figures", () => api("GET", "/api/v1/noise")),
-    attempt("Loading the model", () => api("GET", "/api/v1/models")),
-    attempt("Loading alerts", () => api("GET", "/api/v1/critical-alerts?limit=1000")),
-    attempt("Loading incidents", () => api("GET", "/api/v1/incidents?limit=1000")),
-  ]);
-  if (state.view !== "health") return;
+  const page = h("div", { id: "health" }, h("p", { class: "empty" }, "Loading…"));
+  main.replaceChildren(h("h1", {}, "Noise & health"), page);
+  const load = keepCurrent(page, async () => {
+    const got = await Promise.all([
+      attempt("Loading noise figures", () => api("GET", "/api/v1/noise")),
+      attempt("Loading the model", () => api("GET", "/api/v1/models")),
+      attempt("Loading alerts", () => api("GET", "/api/v1/critical-alerts?limit=1000")),
+      attempt("Loading incidents", () => api("GET", "/api/v1/incidents?limit=1000")),
+    ]);
+    // What did load is shown; a part that failed shows "—" and the page loads again soon.
+    if (got.includes(undefined)) { renderHealth(page, ...got); return undefined; }
+    return got;
+  }, (got) => renderHealth(page, ...got));
+  await load();
+}
+
+function renderHealth(page, noise, models, alerts, incidents) {
+  const figure = (value) => (noise ? String(value ?? 0) : "—"); // never a 0 that was not counted
   const figures = noise || {};
-  const reduction = figures.received ? Math.round((1 - (figures.incidents || 0) / figures.received) * 100) : 0;
+  const reduction = figures.received ? `${Math.round((1 - (figures.incidents || 0) / figures.received) * 100)}%` : "0%";
   const serving = models && models.serving ? models.serving.model : null;
   const card = models && serving ? models.models.find((m) => m.version === serving) : null;
-  main.replaceChildren(
-    h("h1", {}, "Noise & health"),
+  page.replaceChildren(
     h("div", { class: "facts", id: "noise" },
       [["received", "alerts received"], ["duplicates", "duplicates folded"], ["incidents", "incidents formed"], ["open_incidents", "open now"],
        ["suppressed_by_silence", "muted by silences"], ["suppressed_by_inhibition", "muted by inhibition"], ["flapping_held", "flapping held"], ["notifications", "notifications sent"]]
-        .map(([k, label]) => h("div", { class: "fact" }, h("span", {}, label), h("b", {}, String(figures[k] ?? 0)))),
-      h("div", { class: "fact" }, h("span", {}, "alerts per incident"), h("b", {}, String(figures.alerts_per_incident ?? 0))),
-      h("div", { class: "fact" }, h("span", {}, "fewer things to look at"), h("b", {}, `${reduction}%`))),
+        .map(([k, label]) => h("div", { class: "fact", "data-figure": k }, h("span", {}, label), h("b", {}, figure(figures[k])))),
+      h("div", { class: "fact" }, h("span", {}, "alerts per incident"), h("b", {}, figure(figures.alerts_per_incident))),
+      h("div", { class: "fact" }, h("span", {}, "fewer things to look at"), h("b", {}, noise ? reduction : "—"))),
     h("h2", {}, "Alerts vs incidents, last 24 hours"),
     chart(alerts ? alerts.items.map((a) => a.first_seen) : [], incidents ? incidents.items.map((i) => i.created_at) : []),
     h("h2", {}, "Risk model in service"),

@@ -13,7 +13,8 @@ seconds later to l2 (the ``levels`` fixture records both).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -156,15 +157,7 @@ async def test_the_silences_page_recovers_from_a_failed_load_and_follows_new_sil
 ) -> None:
     page = await signed_in(browser, vigil, TENANT)
     refused: list[str] = []
-
-    async def busy_once(route: Route) -> None:
-        if not refused and route.request.method == "GET":
-            refused.append(route.request.url)
-            await route.fulfill(status=503, json={"error": "busy"})
-        else:
-            await route.continue_()
-
-    await page.route("**/api/v2/silences", busy_once)
+    await page.route("**/api/v2/silences", busy_once(refused))
     await page.goto(f"{vigil.url}/console#/silences")
     await expect(page.locator("#banner")).to_contain_text("Loading silences failed")
     # The page loads again by itself: rows come without a reload.
@@ -178,6 +171,60 @@ async def test_the_silences_page_recovers_from_a_failed_load_and_follows_new_sil
     row = page.locator("#silences tr", has_text=alertname)
     # Within one refresh (15 s), with room for a loaded machine.
     await expect(row).to_contain_text("made elsewhere", timeout=WAIT_MS + 15_000)
+
+
+def busy_once(refused: list[str]) -> Callable[[Route], Awaitable[None]]:
+    """A route handler that answers the first request 503 (Vigil busy) and lets every
+    later one through, recording the refused URL."""
+
+    async def handle(route: Route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            await route.fulfill(status=503, json={"error": "busy"})
+        else:
+            await route.continue_()
+
+    return handle
+
+
+async def test_the_on_call_page_recovers_from_a_failed_load_and_names_who_is_on_call(
+    browser: Browser, vigil: Vigil
+) -> None:
+    page = await signed_in(browser, vigil, "acme")
+    refused: list[str] = []
+    await page.route("**/graphql", busy_once(refused))
+    asked = f"{vigil.url}/api/v1/schedules/primary/oncall"
+    before = vigil.session("acme").get(asked, timeout=30).json()["user"]
+    await page.goto(f"{vigil.url}/console#/oncall")
+    await expect(page.locator("#banner")).to_contain_text("Loading schedules failed")
+    # The page loads again by itself, and names the person the schedules API names
+    # (asked on both sides of the page's load: a handoff may fall between).
+    row = page.locator("#schedules tr", has_text="primary")
+    await expect(row).to_be_visible()
+    after = vigil.session("acme").get(asked, timeout=30).json()["user"]
+    await expect(row.locator("td").nth(1)).to_have_text(
+        re.compile("|".join(re.escape(u) for u in {before, after}))
+    )
+    assert len(refused) == 1
+
+
+async def test_the_health_page_recovers_from_a_failed_load_and_follows_the_figures(
+    browser: Browser, vigil: Vigil
+) -> None:
+    page = await signed_in(browser, vigil, TENANT)
+    refused: list[str] = []
+    await page.route("**/api/v1/noise", busy_once(refused))
+    await page.goto(f"{vigil.url}/console#/health")
+    received = page.locator('#noise [data-figure="received"] b')
+    # A figure that could not be loaded is not shown as a 0; then the page loads again.
+    await expect(received).to_have_text(re.compile(r"^\d+$"))
+    assert len(refused) == 1
+    before = int(await received.inner_text())
+    send(vigil, TENANT, unique_labels(service="console-health"))
+    # The new alert is counted while the page stays open: within one refresh (15 s),
+    # with room for a loaded machine.
+    await expect(received).not_to_have_text(str(before), timeout=WAIT_MS + 15_000)
+    assert int(await received.inner_text()) > before
 
 
 async def test_another_tenant_sees_none_of_it(browser: Browser, vigil: Vigil) -> None:
