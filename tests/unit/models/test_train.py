@@ -6,11 +6,13 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+import xgboost as xgb
 
 from models.export import read_jsonl, write_jsonl
 from models.features import FEATURE_NAMES
-from models.train import Example, evaluate, time_split, train
+from models.train import RISING, Example, evaluate, time_split, train
 
 
 def generated(n: int, seed: int) -> list[Example]:
@@ -95,3 +97,33 @@ def test_a_history_whose_newest_incidents_are_all_noise_is_held_out_at_random() 
     untested = train(lone, rounds=5)
     assert untested.metrics == {} and "evaluation" not in untested.card
     assert "not evaluated" in untested.card["notes"]
+
+
+def test_a_higher_actionable_rate_never_lowers_the_risk() -> None:
+    """Outcome history may only raise the risk. Here the training data says that only
+    rules in a middle band of actionable rates were actionable (a band that holds for
+    one tenant's traffic and not the next one's): the model may learn the rise, not
+    the fall after it."""
+    rng = random.Random(7)
+    examples = []
+    for name in RISING:
+        column = FEATURE_NAMES.index(name)
+        for _ in range(400):
+            features = [rng.random() for _ in FEATURE_NAMES]
+            label = int(0.3 < features[column] < 0.6)
+            examples.append(Example(1_700_000_000 + len(examples) * 60.0, features, label))
+    trained = train(examples, holdout=0, rounds=60)
+    model = xgb.Booster()
+    model.load_model(bytearray(trained.booster))
+    rates = np.linspace(0.0, 1.0, 21)
+    for name in RISING:
+        probes = np.array([[rng.random() for _ in FEATURE_NAMES] for _ in range(5)])
+        for probe in probes:
+            rows = np.repeat(probe[None, :], len(rates), axis=0)
+            rows[:, FEATURE_NAMES.index(name)] = rates
+            scores = model.inplace_predict(rows.astype(np.float32)).tolist()
+            assert scores == sorted(scores), (name, scores)
+        # The rise itself was learnt: the band scores above the rules never actionable.
+        low, band = rows.copy(), rows.copy()
+        low[:, FEATURE_NAMES.index(name)], band[:, FEATURE_NAMES.index(name)] = 0.1, 0.45
+        assert (model.inplace_predict(band) > model.inplace_predict(low)).all()
