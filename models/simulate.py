@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from alerting.severity import Severity
+from models.alert_history import HistoryEvent
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 
@@ -278,6 +279,14 @@ class Simulation:
     seed: int
     worlds: list[World]
     alerts: list[SimAlert]
+
+    def as_history(self) -> list[HistoryEvent]:
+        """The alerts as an alert file states them, each with its truth as the outcome
+        (what ``models.replay.replay_history`` takes)."""
+        return [
+            HistoryEvent(a.at, a.tenant, a.labels, a.firing, a.severity, int(a.truth))
+            for a in self.alerts
+        ]
 
 
 def simulate(scenario: Scenario, seed: int, tenants: int = 3) -> Simulation:
