@@ -39,9 +39,9 @@ RISING = (
 """Inputs the risk may only rise with: an alert whose fingerprint, rule, services or
 neighbours were more often actionable before is never scored as less risky for it.
 Trees fitted freely learn bands of these rates that hold for the traffic they came
-from and not for another's; on the second simulator family this constraint, with
-shallower trees, took the starter model from 0.57-0.64 to 0.72-0.75 ROC-AUC
-(``bench/README.md``, risk model)."""
+from and not for another's; with shallower trees, this constraint took a model of the
+first simulator family, judged on the second, from 0.62-0.64 to 0.72-0.76 ROC-AUC
+(``bench/README.md``, risk model, sections 2 and 4)."""
 
 PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",

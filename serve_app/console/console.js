@@ -118,19 +118,20 @@ async function attempt(what, action) {
 }
 
 // Keeps a page current while it is shown: ``fetch`` now, then again every REFRESH_MS,
-// or RETRY_MS after a fetch that failed (it returns undefined then), until the page
-// (``page``, an element the view made) has left the document. Silences start and end,
-// on-call shifts hand over and the noise figures grow by the clock, with no incident
-// change to announce them; and one failed load (Vigil busy, or away for a moment) must
-// not leave a page empty or stale for good. ``render`` gets each successful fetch.
-// Returns the load, for a page's own action to call at once: one timer stays armed.
-function keepCurrent(page, fetch, render) {
+// or RETRY_MS after a fetch that was not ``complete`` (by default: it returned
+// undefined, nothing loaded), until the page (``page``, an element the view made) has
+// left the document. Silences start and end, on-call shifts hand over and the noise
+// figures grow by the clock, with no incident change to announce them; and one failed
+// load (Vigil busy, or away for a moment) must not leave a page empty or stale for
+// good. ``render`` gets whatever loaded, complete or not. Returns the load, for a
+// page's own action to call at once: one timer stays armed.
+function keepCurrent(page, fetch, render, complete = (got) => got !== undefined) {
   let timer = null;
   async function load() {
     const got = await fetch();
     if (!page.isConnected) return; // another view (or a newer one) took over
     clearTimeout(timer);
-    timer = setTimeout(load, got === undefined ? RETRY_MS : REFRESH_MS);
+    timer = setTimeout(load, complete(got) ? REFRESH_MS : RETRY_MS);
     if (got !== undefined) render(got);
   }
   return load;
@@ -495,17 +496,14 @@ async function oncallView(main) {
 async function healthView(main) {
   const page = h("div", { id: "health" }, h("p", { class: "empty" }, "Loading…"));
   main.replaceChildren(h("h1", {}, "Noise & health"), page);
-  const load = keepCurrent(page, async () => {
-    const got = await Promise.all([
-      attempt("Loading noise figures", () => api("GET", "/api/v1/noise")),
-      attempt("Loading the model", () => api("GET", "/api/v1/models")),
-      attempt("Loading alerts", () => api("GET", "/api/v1/critical-alerts?limit=1000")),
-      attempt("Loading incidents", () => api("GET", "/api/v1/incidents?limit=1000")),
-    ]);
-    // What did load is shown; a part that failed shows "—" and the page loads again soon.
-    if (got.includes(undefined)) { renderHealth(page, ...got); return undefined; }
-    return got;
-  }, (got) => renderHealth(page, ...got));
+  // Four parts: what did load is shown, a part that failed shows "—", and the page
+  // loads again soon.
+  const load = keepCurrent(page, () => Promise.all([
+    attempt("Loading noise figures", () => api("GET", "/api/v1/noise")),
+    attempt("Loading the model", () => api("GET", "/api/v1/models")),
+    attempt("Loading alerts", () => api("GET", "/api/v1/critical-alerts?limit=1000")),
+    attempt("Loading incidents", () => api("GET", "/api/v1/incidents?limit=1000")),
+  ]), (got) => renderHealth(page, ...got), (got) => !got.includes(undefined));
   await load();
 }
 
