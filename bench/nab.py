@@ -11,9 +11,12 @@ with NAB's rules (``bench/nab_scoring.py``) under its three profiles.
    corpus and on each half. Beside it, the same scores at the threshold NAB's own
    optimiser would pick on the whole corpus (how NAB's scoreboard is made: in sample).
 2. **Out of sample.** The files are cut into two halves (alternately by name, so each
-   half has every kind of series). A small grid of settings (alarm level, bins,
-   quiet time) is tuned on one half and the chosen settings are scored on the other,
-   then the halves swap. The pooled figure is both test halves scored together.
+   half has every kind of series). A grid of settings (alarm level, bins, quiet time,
+   spikes before an in-between level must hold) is tuned on one half and the chosen
+   settings are scored on the other, then the halves swap. The pooled figure is both
+   test halves scored together. Each file's values per day (for the time-of-day
+   signal) come from the spacing of its first values, as a live stream's come from
+   its bucket size.
 3. **With NAB's look-ahead (not production).** NAB hands every detector each file's
    minimum and maximum before its first value (``nab/detectors/base.py`` sets
    ``inputMin`` / ``inputMax`` from the whole file); HTM and CAD OSE scale their
@@ -36,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from multiprocessing import Pool
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,8 +52,10 @@ from models.anomaly import DetectorSettings, RangeNovelty, StreamingDetector
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "nab"
 STANDARD = PROFILES[0]
 GRID = [
-    replace(DetectorSettings(), alarm_at=alarm, range_bins=bins, refractory=quiet)
-    for alarm, bins, quiet in itertools.product((0.4, 0.45), (6, 8, 12), (60, 120))
+    replace(
+        DetectorSettings(), alarm_at=alarm, range_bins=bins, refractory=quiet, routine_after=spikes
+    )
+    for alarm, bins, quiet, spikes in itertools.product((0.4, 0.45), (8, 12), (60, 120), (3, 5, 10))
 ]
 """The settings tuned over, the production ones among them."""
 
@@ -74,13 +80,23 @@ class KnownRangeNovelty(RangeNovelty):
         return math.floor((value - self.origin) / self.width)
 
 
+def values_per_day(series: Series) -> int:
+    """The series' values per day, from the spacing of its first values (what a live
+    stream knows from its bucket size; NAB's files are evenly spaced, bar a few gaps)."""
+    steps = [
+        (later - earlier).total_seconds()
+        for earlier, later in zip(series.timestamps[:20], series.timestamps[1:21], strict=False)
+    ]
+    return round(86400 / median(steps))
+
+
 def score_series(
-    job: tuple[str, list[float], DetectorSettings, int | None],
+    job: tuple[str, list[float], int, DetectorSettings, int | None],
 ) -> tuple[str, list[float]]:
     """One series through a fresh detector (a worker process's job); with ``bins``, the
     detector is given the file's range (``KnownRangeNovelty``)."""
-    name, values, settings, bins = job
-    detector = StreamingDetector(settings)
+    name, values, period, settings, bins = job
+    detector = StreamingDetector(settings, period)
     if bins is not None:
         detector.novelty = KnownRangeNovelty(settings, min(values), max(values), bins)
     return name, [detector.update(v) for v in values]
@@ -89,7 +105,7 @@ def score_series(
 def run(
     corpus: Sequence[Series], settings: DetectorSettings, pool: Any, bins: int | None = None
 ) -> Scores:
-    jobs = [(s.name, s.values, settings, bins) for s in corpus]
+    jobs = [(s.name, s.values, values_per_day(s), settings, bins) for s in corpus]
     return dict(pool.map(score_series, jobs))
 
 
@@ -185,7 +201,10 @@ def main() -> None:
     folds = tune_out_of_sample(first, second, runs, GRID)
     for f in folds:
         chosen = f["settings"]
-        said = f"alarm {chosen.alarm_at}, {chosen.range_bins} bins, quiet {chosen.refractory}"
+        said = (
+            f"alarm {chosen.alarm_at}, {chosen.range_bins} bins, quiet {chosen.refractory}, "
+            f"held after {chosen.routine_after} spikes"
+        )
         print(
             f"| half {f['tuned_on']} | {said} | {f['tuned'].normalized:.1f} | "
             f"half {f['tested_on']} | {f['tested'].normalized:.1f} |"

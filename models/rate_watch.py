@@ -139,8 +139,8 @@ def per_of(bucket: timedelta) -> str:
 class _Stream:
     """One watched rate: its detector, its open bucket's count, its quiet time left."""
 
-    def __init__(self, settings: DetectorSettings) -> None:
-        self.detector = StreamingDetector(settings)
+    def __init__(self, settings: DetectorSettings, period: int | None) -> None:
+        self.detector = StreamingDetector(settings, period)
         self.count = 0
         self.quiet_for = 0
         self.low_run = 0  # consecutive buckets under the silence fraction
@@ -157,14 +157,19 @@ class RateWatch:
         # The same settings ``bench/nab.py`` scores: one configuration, one figure. A
         # value outside the range of the first ``range_learning`` buckets (150: 2.5 h
         # of 1-minute buckets) alarms only after them; a storm before then is caught by
-        # the surprise signal, which needs ``min_history`` (30) buckets.
+        # the surprise signal, which needs ``min_history`` (30) buckets. The recent
+        # extremes need ``recent_window`` buckets (4,000: 2.8 days) and the time of day
+        # two days, of this watch's own memory: a restarted correlator starts again.
         base = settings or DetectorSettings()
         self.refractory = base.refractory
         # Our own quiet time applies after a *raised* anomaly; see the module's docstring.
         self.settings = replace(base, refractory=0)
+        # Buckets per day, for the time-of-day signal (none for buckets of a day or more).
+        day = timedelta(days=1)
+        self.period = round(day / policy.bucket) if policy.bucket < day else None
         self.bucket_start = self._start_of(now)
         self.closed = 0  # buckets closed so far
-        self.tenant = _Stream(self.settings)
+        self.tenant = _Stream(self.settings, self.period)
         self.services: dict[str, _Stream] = {}
 
     def _start_of(self, at: datetime) -> datetime:
@@ -194,7 +199,7 @@ class RateWatch:
 
     def _new_stream(self) -> _Stream:
         """A service's stream, knowing it was quiet while the watch ran without it."""
-        stream = _Stream(self.settings)
+        stream = _Stream(self.settings, self.period)
         for _ in range(min(self.closed, PREFILL_BUCKETS)):
             stream.detector.update(0.0)
         return stream
@@ -206,8 +211,11 @@ class RateWatch:
         if due <= 0:
             return found
         if due > MAX_GAP_BUCKETS:  # a long pause: skip ahead, feeding its last stretch
-            self.bucket_start += self.policy.bucket * (due - MAX_GAP_BUCKETS)
-            due = MAX_GAP_BUCKETS
+            skipped = due - MAX_GAP_BUCKETS
+            if self.period:  # whole days only, so each value keeps its time of day
+                skipped -= skipped % self.period
+            self.bucket_start += self.policy.bucket * skipped
+            due -= skipped
         for _ in range(due):
             found.extend(self._close_bucket())
             self.bucket_start += self.policy.bucket

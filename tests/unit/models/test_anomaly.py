@@ -3,7 +3,15 @@ and one alarm per problem."""
 
 import random
 
-from models.anomaly import DetectorSettings, RangeNovelty, StreamingDetector, log_scaled
+from models.anomaly import (
+    DetectorSettings,
+    NewLevel,
+    RangeNovelty,
+    RecentExtreme,
+    SeasonalSurprise,
+    StreamingDetector,
+    log_scaled,
+)
 
 
 def noisy(n: int, seed: int = 1, level: float = 100.0) -> list[float]:
@@ -56,11 +64,11 @@ def test_a_slow_climb_to_a_level_never_seen_alarms_once_it_gets_there() -> None:
 def test_the_range_signal_alone_is_quiet_inside_the_learned_range() -> None:
     detector = RangeNovelty(DetectorSettings(range_learning=10, range_bins=4))
     for v in [0, 10, 2, 4, 6, 8, 1, 3, 5, 7]:
-        assert not detector.update(float(v))
-    assert not detector.update(9.0)  # a visited bin
-    assert detector.update(14.0)  # one bin past the top
-    assert not detector.update(13.0)  # the same bin again
-    assert detector.update(-3.0)  # below the bottom
+        assert detector.update(float(v)) is None
+    assert detector.update(9.0) is None  # a visited bin
+    assert detector.update(14.0) is NewLevel.BEYOND  # one bin past the top
+    assert detector.update(13.0) is None  # the same bin again
+    assert detector.update(-3.0) is NewLevel.BEYOND  # below the bottom
 
 
 def test_one_problem_raises_one_alarm_then_the_detector_stays_quiet() -> None:
@@ -84,7 +92,114 @@ def test_the_learnt_range_is_binned_once_it_is_known() -> None:
     # seen, so one in the middle of it is no novelty, whatever the range was then.
     novelty = RangeNovelty(DetectorSettings(range_learning=150, range_bins=8))
     for value in range(150):
-        assert novelty.update(float(value)) is False
-    assert novelty.update(75.0) is False
-    assert novelty.update(149.0) is False
-    assert novelty.update(200.0) is True  # above the learnt range: a new bin
+        assert novelty.update(float(value)) is None
+    assert novelty.update(75.0) is None
+    assert novelty.update(149.0) is None
+    assert novelty.update(200.0) is NewLevel.BEYOND  # above the learnt range: a new bin
+
+
+def test_new_levels_are_told_apart_and_spikes_above_the_range_counted() -> None:
+    novelty = RangeNovelty(DetectorSettings(range_learning=10, range_bins=10))
+    for v in [0, 10, 0, 10, 0, 10, 0, 10, 0, 10]:  # bins 0 and 10 visited, 1-9 not
+        novelty.update(float(v))
+    assert novelty.update(5.0) is NewLevel.INSIDE
+    assert novelty.update(40.0) is NewLevel.BEYOND  # a spike: the first excursion
+    assert novelty.update(0.0) is None
+    assert novelty.update(25.0) is NewLevel.BETWEEN_SPIKES  # the second
+    assert novelty.update(25.5) is None  # the same spike held: the same excursion
+    assert novelty.excursions == 2
+
+
+def spiky(spikes: int, seed: int = 1) -> list[float]:
+    """A quiet series with a spike to 300 every 150 values, and a quiet tail."""
+    rng = random.Random(seed)
+    values = [10.0 + rng.gauss(0, 1) for _ in range(200)]
+    for _ in range(spikes):
+        values += [300.0] + [10.0 + rng.gauss(0, 1) for _ in range(149)]
+    return values
+
+
+def test_a_one_value_spike_between_earlier_spikes_is_routine_in_a_spiky_series() -> None:
+    settings = DetectorSettings(routine_after=3, recent_window=0, refractory=10)
+    detector = StreamingDetector(settings)
+    for v in spiky(6):
+        detector.update(v)
+    detector.update(150.0)  # a level between the range and the spikes, for one value
+    assert not detector.alarmed
+    detector.update(10.0)
+    assert not detector.alarmed
+    # The same level held for a second value does alarm.
+    detector.update(180.0)
+    assert not detector.alarmed
+    detector.update(180.0)
+    assert detector.alarmed and detector.direction == 1
+
+
+def test_a_one_value_spike_between_levels_alarms_while_spikes_are_rare() -> None:
+    settings = DetectorSettings(routine_after=3, recent_window=0, refractory=10)
+    detector = StreamingDetector(settings)
+    for v in spiky(2):
+        detector.update(v)
+    detector.update(150.0)
+    assert detector.alarmed
+
+
+def test_a_recent_extreme_forgets_what_the_window_no_longer_holds() -> None:
+    extreme = RecentExtreme(DetectorSettings(recent_window=5))
+    assert [extreme.update(v) for v in [1.0, 9.0, 2.0, 3.0, 4.0]] == [False] * 5
+    assert extreme.update(9.0) is False  # equal to the highest of the last five
+    assert extreme.update(0.5) is True  # under the lowest
+    for v in [3.0, 3.0, 3.0, 3.0]:
+        extreme.update(v)
+    assert extreme.update(8.0) is True  # the 9 has left the window
+    assert RecentExtreme(DetectorSettings(recent_window=0)).update(1e9) is False
+
+
+def test_a_level_last_reached_long_ago_alarms_again() -> None:
+    settings = DetectorSettings(recent_window=1000)
+    detector = StreamingDetector(settings)
+    values = [*noisy(300), 400.0, *noisy(1500, seed=2)]
+    for v in values:
+        detector.update(v)
+    detector.update(390.0)  # a bin visited 1,500 values ago, above the last 1,000
+    assert detector.alarmed
+
+
+def daily(days: int, night: float = 10.0, day: float = 100.0, seed: int = 1) -> list[float]:
+    """48 values a day (half-hours): a busy day (from 8:00 to 20:00) and a quiet night."""
+    rng = random.Random(seed)
+    return [
+        (day if 16 <= half_hour < 40 else night) + rng.gauss(0, 3)
+        for _ in range(days)
+        for half_hour in range(48)
+    ]
+
+
+def test_the_time_of_day_signal_compares_with_the_same_time_on_earlier_days() -> None:
+    seasonal = SeasonalSurprise(DetectorSettings(seasons=3, season_spread=1), period=48)
+    first_two_days = daily(2)
+    assert [seasonal.update(v) for v in first_two_days] == [0.0] * 96  # not yet known
+    for v in daily(3)[96:]:
+        seasonal.update(v)
+    # The next value is 0:00 on day 4: 23:30, 0:00 and 0:30 of the three days before
+    # (bar 23:30 before the first day).
+    assert len(seasonal.same_time()) == 8
+    for v in daily(2, seed=3):
+        seasonal.update(v)
+        assert len(seasonal.same_time()) == 9  # the ring keeps all three days
+    assert all(v < 30 for v in seasonal.same_time())  # 0:00 on days 3 to 5: night
+
+
+def test_a_busy_day_that_does_not_come_is_unusual_for_the_time_of_day() -> None:
+    # The level stays inside its range (night levels are seen every day), so only the
+    # time of day can tell that the day's traffic did not come.
+    settings = DetectorSettings(recent_window=0, range_learning=96)
+    with_days = StreamingDetector(settings, period=48)
+    without = StreamingDetector(settings)
+    series = daily(14) + daily(1, day=10.0, seed=2)
+    scores = [(with_days.update(v), without.update(v)) for v in series]
+    missing_day = scores[14 * 48 + 16 : 14 * 48 + 40]
+    assert max(s for s, _ in missing_day) >= settings.alarm_at
+    assert max(s for _, s in missing_day) < settings.alarm_at
+    ordinary_days = scores[5 * 48 : 14 * 48]
+    assert max(s for s, _ in ordinary_days) < settings.alarm_at

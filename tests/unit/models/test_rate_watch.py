@@ -10,7 +10,13 @@ from pydantic import ValidationError
 from alerting.correlation_config import AnomalyPolicy, AnomalySpec, CorrelationSpec
 from alerting.lifecycle import ChangeKind
 from alerting.severity import Severity
-from models.rate_watch import ANOMALY_LABEL, RateAnomaly, RateWatch, counts_toward_rate
+from models.rate_watch import (
+    ANOMALY_LABEL,
+    MAX_GAP_BUCKETS,
+    RateAnomaly,
+    RateWatch,
+    counts_toward_rate,
+)
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -114,6 +120,13 @@ def test_a_late_alert_counts_in_the_open_bucket_and_a_long_pause_is_cut_short() 
     assert watch.tenant.count == 1 and watch.bucket_start == T0 + 5 * MINUTE
     watch.close_due(T0 + timedelta(days=30))
     assert watch.bucket_start == T0 + timedelta(days=30)
+    # Only whole days were skipped: the buckets fed still follow the time of day, which
+    # the detectors compare with the same time on earlier days.
+    fed = watch.closed - 5
+    assert fed <= MAX_GAP_BUCKETS + 1440
+    assert (30 * 1440 - 5 - fed) % 1440 == 0
+    assert watch.tenant.detector.seasonal is not None
+    assert watch.tenant.detector.seasonal.period == 1440
 
 
 def test_an_anomaly_becomes_an_alert_that_resolves_by_itself() -> None:
