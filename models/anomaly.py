@@ -16,9 +16,10 @@ one wins:
    catches a level the series has never reached, however slowly it got there, which
    the first signal, judging against the recent past, forgives. One case waits a value:
    once the series has left its learnt range upwards ``routine_after`` separate times
-   before (it is spiky), a new level *between* the levels those spikes reached alarms only if
-   the next value is above the learnt range too. A one-value spike to an in-between
-   level is then routine; a new record level, or one that holds, still alarms at once.
+   before (it is spiky), a new level *between* the levels those spikes reached alarms
+   only if the next value is above the learnt range too. A one-value spike to an
+   in-between level is then routine; a new record level, or one that holds, still
+   alarms at once.
 3. **A recent extreme.** A value above the highest, or below the lowest, of the last
    ``recent_window`` values (once that many are known). Signal 2 remembers every level
    for good; this one forgets, so a level last reached long ago is news again.

@@ -164,7 +164,9 @@ class RateWatch:
         self.refractory = base.refractory
         # Our own quiet time applies after a *raised* anomaly; see the module's docstring.
         self.settings = replace(base, refractory=0)
-        # Buckets per day, for the time-of-day signal (none for buckets of a day or more).
+        # Buckets per day, for the time-of-day signal (none for buckets of a day or more;
+        # a bucket that does not divide a day drifts under one bucket in three days,
+        # inside the signal's spread).
         day = timedelta(days=1)
         self.period = round(day / policy.bucket) if policy.bucket < day else None
         self.bucket_start = self._start_of(now)
