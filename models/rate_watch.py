@@ -165,8 +165,9 @@ class RateWatch:
         # Our own quiet time applies after a *raised* anomaly; see the module's docstring.
         self.settings = replace(base, refractory=0)
         # Buckets per day, for the time-of-day signal (none for buckets of a day or more;
-        # a bucket that does not divide a day drifts under one bucket in three days,
-        # inside the signal's spread).
+        # with a bucket that does not divide a day, the same time drifts by at most half
+        # a bucket a day, which the signal's spread of one bucket either side absorbs
+        # for the usual sizes).
         day = timedelta(days=1)
         self.period = round(day / policy.bucket) if policy.bucket < day else None
         self.bucket_start = self._start_of(now)
