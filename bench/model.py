@@ -141,15 +141,20 @@ def family_row(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
+def judged_on(train: list[Example], tests: list[list[Example]]) -> list[dict[str, Any]]:
+    """One model fitted on ``train`` (once: a fit is deterministic), judged on each of
+    ``tests`` beside the best single input."""
+    predict = fitter(ROUNDS)(train)
+    return [family_row(evaluate_split("transfer", train, t, lambda _: predict)) for t in tests]
+
+
 def other_family(trained_on: list[Example]) -> tuple[dict[str, Any], list[list[Example]]]:
     """The starter recipe and a tenant's own model on the second family's seeds."""
     histories = [host_history(seed) for seed in HOST_SEEDS]
-    transfer, own = [], []
+    # The baseline a new tenant can trust from day one: its own rule history.
+    transfer = judged_on(trained_on, histories)
+    own = []
     for examples in histories:
-        # The baseline a new tenant can trust from day one: its own rule history.
-        transfer.append(
-            family_row(evaluate_split("transfer", trained_on, examples, fitter(ROUNDS)))
-        )
         older, newest = by_time(examples, 0.25)
         own.append(family_row(evaluate_split("time", older, newest, fitter(ROUNDS))))
     print(f"\nsecond family (hosts and rules; seeds {', '.join(map(str, HOST_SEEDS))}):")
@@ -178,20 +183,12 @@ def the_starter(
     """The starter's history, each family alone and both, judged on the held-out seeds
     of the other family and of each."""
     services, host_part = starter_parts(lambda stage, d, t: BAR(stage, d, t))
-    fit = fitter(ROUNDS)
+    both = judged_on(services + host_part, held_outs + hosts)
     judged = {
-        "services only, on the hosts family": [
-            family_row(evaluate_split("transfer", services, h, fit)) for h in hosts
-        ],
-        "hosts only, on the services family": [
-            family_row(evaluate_split("transfer", host_part, h, fit)) for h in held_outs
-        ],
-        "both, on the services family": [
-            family_row(evaluate_split("transfer", services + host_part, h, fit)) for h in held_outs
-        ],
-        "both, on the hosts family": [
-            family_row(evaluate_split("transfer", services + host_part, h, fit)) for h in hosts
-        ],
+        "services only, on the hosts family": judged_on(services, hosts),
+        "hosts only, on the services family": judged_on(host_part, held_outs),
+        "both, on the services family": both[: len(held_outs)],
+        "both, on the hosts family": both[len(held_outs) :],
     }
     print("\nthe starter's history (services seed 1, hosts seed 1), per family and both:")
     print(
