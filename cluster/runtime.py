@@ -27,6 +27,18 @@ LEAN_RAY_ENV = {
     # hand-offs), but keep the HTTP proxy rather than per-replica ports.
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
+    # Ray runs every worker (so every Vigil actor: escalator, tenants, ingress) at nice
+    # 15, to yield to its own daemons "and other user processes". Here the workers are
+    # the alert manager: beside one CPU-bound process at nice 0 they got a few percent
+    # of a core, and `vigil up` took 261 s instead of 20 s (three such processes on two
+    # cores, bench/README.md). Pages must not wait for whatever else the machine runs.
+    "RAY_worker_niceness": "0",
+    # Serve's controller gives a new proxy (HAProxy's manager or the Python proxy) this
+    # long to answer its readiness check, three times, then kills it, and `serve.start`
+    # (so `vigil up`) fails. The clock starts before the proxy's worker process exists,
+    # and Ray's 5 s was not enough for that worker to start on a busy 2-core machine:
+    # `vigil up` failed so in CI and, reproducibly, beside six CPU-bound processes.
+    "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "30",
     # Per-task event recording cost several ms of CPU per request on a 2-core machine
     # (with metric recording: measured together). Ray's metrics alone now cost nothing
     # measurable (bench/README.md, issue 18), but Vigil serves its own on /metrics;

@@ -31,7 +31,7 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
 from cluster.redis_server import EmbeddedRedis, free_port
-from cluster.runtime import head_processes
+from cluster.runtime import LEAN_RAY_ENV, head_processes
 from tests.recording_server import RecordingThread
 from tests.system import TEST_RECEIVERS, wait_for
 
@@ -99,7 +99,7 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         **{
             k: v
             for k, v in os.environ.items()
-            if k not in ("REDIS_URL", "RAY_ADDRESS") and not k.startswith("RAY_AUTH")
+            if k not in ("REDIS_URL", "RAY_ADDRESS", *LEAN_RAY_ENV) and not k.startswith("RAY_AUTH")
         },
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
         "VIGIL_HTTP_PORT": str(port),
@@ -118,6 +118,9 @@ def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingTh
         started = vigil_processes(ray_head(tmp_path), EmbeddedRedis(tmp_path / "data"))
         assert len(started) > 5  # the GCS, the raylet, agents, workers, Redis ...
         assert listening_beyond_loopback(started) == set()
+        # Its workers (Vigil's actors) at this shell's priority, not Ray's nice 15: a
+        # busy neighbour must not starve the escalator (cluster/runtime.py).
+        assert niceness(started) == {os.nice(0)}
         token = tmp_path / "data" / "ray-auth-token"
         assert token.stat().st_mode & 0o777 == 0o600 and str(token) in up.stdout
         assert "WARNING" in up.stdout and "public demo key" in up.stdout
@@ -199,6 +202,15 @@ def vigil_processes(mark: str | None, redis_server: EmbeddedRedis) -> set[int]:
     redis_pid = redis_server.pid()
     if redis_pid is not None:
         found.add(redis_pid)
+    return found
+
+
+def niceness(pids: set[int]) -> set[int]:
+    """The niceness values of those processes (one that has exited meanwhile is left out)."""
+    found = set()
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            found.add(psutil.Process(pid).nice())
     return found
 
 
