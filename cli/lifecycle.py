@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import threading
 import time
 from typing import Any
@@ -65,6 +66,11 @@ def cmd_up(settings: Settings, detach: bool) -> int:
             f" VIGIL_HTTP_HOST={settings.http_host} would let anyone who reaches it in:"
             " remove the key from the config (vigil tenant create NAME makes a real one)"
         )
+    # A head we start serves HTTP on the port: refuse one that is taken now, before
+    # anything starts. (Serve's proxy would retry it until `_wait_ready` gave up.)
+    new_head = settings.ray_address is None and not runtime.local_ray_running()
+    if new_head:
+        check_port_free(settings.http_host, settings.http_port)
     haproxy_dir = None
     fallback = None  # why the Python proxy serves HTTP although HAProxy was asked for
     if settings.ingress == "haproxy" and settings.ray_address is None:
@@ -93,7 +99,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     ray_head: str | None = None
     # `vigil` closed the local Ray before importing it (cluster/ray_access.py).
     token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None
-    if settings.ray_address is None and not runtime.local_ray_running():
+    if new_head:
         _say("ray           starting a local head ...")
         ray_head = runtime.start_local_head(ray_metrics=settings.ray_metrics)
     # Written now, and again below: a start that fails from here on is still stopped
@@ -158,6 +164,21 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     return cmd_down(configured)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise ``ConfigError`` unless this machine can listen on ``host:port`` now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As a server binds: a closed connection's TIME_WAIT does not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"VIGIL_HTTP_HOST={host} VIGIL_HTTP_PORT={port}: cannot listen there"
+                f" ({exc.strerror}): stop what holds the port, or choose another"
+            ) from None
 
 
 def tenants_with_demo_key(config: VigilConfig) -> list[str]:

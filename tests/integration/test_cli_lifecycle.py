@@ -17,6 +17,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -333,3 +334,19 @@ def test_up_refuses_a_bad_setting(tmp_path: Path) -> None:
     result = vigil(env, "up", "--detach", timeout=60)
     assert result.returncode == 2 and "VIGIL_HTTP_PORT" in result.stderr
     assert not (tmp_path / "redis").exists()  # nothing was started
+
+
+def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
+            "VIGIL_DATA_DIR": str(tmp_path / "data"),
+            "VIGIL_HTTP_PORT": str(port),
+        }
+        result = vigil(env, "up", "--detach", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"VIGIL_HTTP_PORT={port}: cannot listen there" in result.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started
