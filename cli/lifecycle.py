@@ -81,11 +81,6 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         except FileNotFoundError as exc:  # no HAProxy here: Serve's own proxy serves
             shutil.rmtree(haproxy_dir, ignore_errors=True)
             haproxy_dir, fallback = None, str(exc)
-    # Serve and the app are imported only once the config is known to be good.
-    from ray import serve
-
-    from serve_app.app import APP_NAME, build
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(f"data dir      {settings.data_dir}")
     url, embedded = _redis_url(settings)
@@ -111,22 +106,18 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         "haproxy_dir": None if haproxy_dir is None else str(haproxy_dir),
     }
     state_path(settings).write_text(json.dumps(state))
-    context = runtime.connect(settings.ray_address)
-    if not settings.ml_enabled:
-        _say("model         ML off (CRITICAL_ALERT_ML_ENABLED=false): no risk scores")
-    else:
-        try:
-            version = ensure_starter_model(settings)
-        except UnknownModel as exc:
-            raise ConfigError(f"CRITICAL_ALERT_PREDICTION_MODEL: {exc}") from None
-        _say(f"model         {version} serves risk scores   (vigil models)")
-    _start_serve(settings)
-    _say("serve         deploying the ingress and the predictor ...")
-    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    try:
+        context = _serve_vigil(settings, config)
+    except BaseException:  # Ctrl-C too
+        if new_head:
+            # Nothing of this start serves anyone yet: stop it whole rather than leave
+            # a head, Redis and HAProxy's files behind for `vigil down` to find.
+            _say("vigil up      failed: stopping what it started")
+            cmd_down(configured)
+        else:
+            _say("vigil up      failed: the Ray it joined is left running (vigil down stops it)")
+        raise
     api = api_url(settings)
-    _wait_ready(api)
-    _audit_config(settings, config)
-    _warm_tenants(settings)
     _say(f"console       {api}/console   (sign in with a tenant's API key)")
     _say(f"api           {api}   (OpenAPI docs: {api}/docs)")
     _say(f"graphql       {api}/graphql   (subscriptions over WebSocket; Bearer key)")
@@ -231,6 +222,33 @@ def _warm_tenants(settings: Settings, timeout: float = 120.0) -> None:
 
     asyncio.run(warm_all())
     _say(f"tenants       {', '.join(tenants)} up in {time.monotonic() - started:.1f}s")
+
+
+def _serve_vigil(settings: Settings, config: VigilConfig) -> Any:
+    """On the Ray this process has joined: the model, Serve, the app, ready, the
+    configured tenants warm. Returns Ray's context (where its dashboard is)."""
+    # Imported only now: the config is known to be good, and HAProxy's environment
+    # (read by Serve when it is imported) is set.
+    from ray import serve
+
+    from serve_app.app import APP_NAME, build
+
+    context = runtime.connect(settings.ray_address)
+    if not settings.ml_enabled:
+        _say("model         ML off (CRITICAL_ALERT_ML_ENABLED=false): no risk scores")
+    else:
+        try:
+            version = ensure_starter_model(settings)
+        except UnknownModel as exc:
+            raise ConfigError(f"CRITICAL_ALERT_PREDICTION_MODEL: {exc}") from None
+        _say(f"model         {version} serves risk scores   (vigil models)")
+    _start_serve(settings)
+    _say("serve         deploying the ingress and the predictor ...")
+    serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    _wait_ready(api_url(settings))
+    _audit_config(settings, config)
+    _warm_tenants(settings)
+    return context
 
 
 def _start_serve(settings: Settings) -> None:

@@ -17,6 +17,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -350,3 +351,41 @@ def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> No
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"VIGIL_HTTP_PORT={port}: cannot listen there" in result.stderr
     assert not (tmp_path / "data").exists()  # nothing was started
+
+
+def test_ctrl_c_during_start_up_stops_what_was_started(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("REDIS_URL", "RAY_ADDRESS") and not k.startswith("RAY_AUTH")
+        },
+        "VIGIL_DATA_DIR": str(data),
+        "VIGIL_HTTP_PORT": str(free_port()),
+        "CRITICAL_ALERT_ML_ENABLED": "false",  # not what this test is about
+    }
+    lines: list[str] = []
+    with subprocess.Popen(
+        [VIGIL, "up", "--detach"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    ) as up:
+        assert up.stdout is not None
+        try:
+            for line in up.stdout:  # interrupted once the head runs and Serve is next
+                lines.append(line)
+                if line.startswith("model "):
+                    up.send_signal(signal.SIGINT)
+                    break
+            lines.extend(up.stdout)
+            up.wait(timeout=180)
+        finally:
+            if up.poll() is None:
+                up.kill()
+            output = "".join(lines)
+            if "ray           stopped" not in output:
+                vigil(env, "down")  # leave nothing behind whatever went wrong
+    assert up.returncode != 0
+    assert "vigil up      failed: stopping what it started" in output, output
+    assert "ray           stopped" in output and "redis         stopped" in output
+    assert EmbeddedRedis(data).pid() is None
+    assert not (data / "state.json").exists()
