@@ -27,11 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.first_incident import measure_vigil
+from bench.first_incident import alertmanager_posts, measure_vigil
 from bench.harness import write_json
 from bench.real_services import Alertmanager
 from cluster.redis_server import free_port
@@ -96,16 +94,7 @@ def alertmanager_beside(count: int) -> dict[str, Any]:
         started = time.monotonic()
         with Alertmanager(free_port()) as am:
             up_s = time.monotonic() - started
-            posts = []
-            for n in range(5):
-                sent = time.monotonic()
-                r = requests.post(
-                    f"{am.url}/api/v2/alerts",
-                    json=[{"labels": {"alertname": f"Busy{n}", "service": f"s{n}"}}],
-                    timeout=60,
-                )
-                r.raise_for_status()
-                posts.append(round((time.monotonic() - sent) * 1000, 1))
+            posts = alertmanager_posts(am.url)
     return {"up_s": round(up_s, 1), "post_ms": posts}
 
 
