@@ -113,7 +113,10 @@ def cmd_up(settings: Settings, detach: bool) -> int:
             # Nothing of this start serves anyone yet: stop it whole rather than leave
             # a head, Redis and HAProxy's files behind for `vigil down` to find.
             _say("vigil up      failed: stopping what it started")
-            cmd_down(configured)
+            try:
+                cmd_down(configured)
+            except Exception as exc:  # the failure that brought us here matters more
+                _say(f"vigil up      stopping failed ({exc!r}): vigil down stops it")
         else:
             _say("vigil up      failed: the Ray it joined is left running (vigil down stops it)")
         raise
@@ -256,8 +259,8 @@ def _start_serve(settings: Settings) -> None:
 
     ``serve.start`` gives the proxy a fixed 60 s (Ray's ``HTTP_PROXY_TIMEOUT``, not a
     setting) and then raises, although the controller goes on starting it: on a busy
-    2-core machine the proxy's worker process alone took longer (CI, beside a CPU-bound
-    process). So a slow proxy is not a failed start: ``serve.run`` then reaches the same
+    2-core machine the proxy's worker process alone took longer (beside six CPU-bound
+    processes). So a slow proxy is not a failed start: ``serve.run`` then reaches the same
     controller, and ``_wait_ready`` waits for the API itself, with its own deadline.
     """
     from ray import exceptions, serve

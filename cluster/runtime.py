@@ -29,9 +29,10 @@ LEAN_RAY_ENV = {
     "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
     # Ray runs every worker (so every Vigil actor: escalator, tenants, ingress) at nice
     # 15, to yield to its own daemons "and other user processes". Here the workers are
-    # the alert manager: beside one CPU-bound process at nice 0 they got a few percent
-    # of a core, and `vigil up` took 261 s instead of 20 s (three such processes on two
-    # cores, bench/README.md). Pages must not wait for whatever else the machine runs.
+    # the alert manager: once CPU-bound processes at nice 0 filled the cores, they got
+    # a few percent of a core, and `vigil up` took 265 s instead of 22 s (three such
+    # processes on two cores, bench/busy_neighbour.py). Pages must not wait for
+    # whatever else the machine runs.
     "RAY_worker_niceness": "0",
     # Serve's controller gives a new proxy (HAProxy's manager or the Python proxy) this
     # long to answer its readiness check, three times, then kills it, and `serve.start`
