@@ -81,24 +81,35 @@ def cmd_up(settings: Settings, detach: bool) -> int:
         except FileNotFoundError as exc:  # no HAProxy here: Serve's own proxy serves
             shutil.rmtree(haproxy_dir, ignore_errors=True)
             haproxy_dir, fallback = None, str(exc)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _say(f"data dir      {settings.data_dir}")
-    url, embedded = _redis_url(settings)
     configured = settings
-    settings = settings.model_copy(update={"redis_url": url})
-    _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
-    if haproxy_dir is not None:
-        _say(f"ingress       HAProxy (its files in {haproxy_dir})")
-    elif fallback is not None:
-        _say(f"ingress       Ray Serve's Python proxy ({fallback})")
+    embedded: EmbeddedRedis | None = None
     ray_head: str | None = None
-    # `vigil` closed the local Ray before importing it (cluster/ray_access.py).
-    token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None
-    if new_head:
-        _say("ray           starting a local head ...")
-        ray_head = runtime.start_local_head(ray_metrics=settings.ray_metrics)
-    # Written now, and again below: a start that fails from here on is still stopped
-    # whole by `vigil down` (the head, Redis, HAProxy's files).
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _say(f"data dir      {settings.data_dir}")
+        url, embedded = _redis_url(settings)
+        settings = settings.model_copy(update={"redis_url": url})
+        _say(f"redis         {'embedded, ' if embedded else ''}{_safe_url(url)}")
+        if haproxy_dir is not None:
+            _say(f"ingress       HAProxy (its files in {haproxy_dir})")
+        elif fallback is not None:
+            _say(f"ingress       Ray Serve's Python proxy ({fallback})")
+        # `vigil` closed the local Ray before importing it (cluster/ray_access.py).
+        token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") if settings.ray_address is None else None
+        if new_head:
+            _say("ray           starting a local head ...")
+            ray_head = runtime.start_local_head(ray_metrics=settings.ray_metrics)
+    except BaseException:
+        # Nothing records these yet (the state file comes next), so `vigil down` would
+        # not find them: undo them here. The embedded Redis only with a head of our
+        # own: beside a running head, it is that Vigil's.
+        if haproxy_dir is not None:
+            shutil.rmtree(haproxy_dir, ignore_errors=True)
+        if new_head and embedded is not None:
+            embedded.stop()
+        raise
+    # Written before Serve starts: a start that fails from here on is stopped whole,
+    # below, or by `vigil down` (the head, Redis, HAProxy's files).
     state = {
         "ray_head": ray_head,  # the mark of the head we started: down stops only that
         "embedded_redis": embedded is not None,

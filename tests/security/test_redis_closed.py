@@ -78,12 +78,14 @@ def test_up_refuses_a_volatile_redis(embedded: EmbeddedRedis, tmp_path: Path) ->
     with redis.Redis.from_url(embedded.url) as client:
         client.config_set("appendonly", "no")
     env = {**os.environ, "REDIS_URL": embedded.url, "VIGIL_DATA_DIR": str(tmp_path / "vigil")}
+    haproxy_dirs = set(Path("/tmp").glob("vigil-haproxy-*"))  # where `vigil up` makes one
     result = subprocess.run(
         [VIGIL, "up", "--detach"], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "appendonly is off" in result.stderr
     assert not (tmp_path / "vigil" / "state.json").exists()  # nothing was started
+    assert set(Path("/tmp").glob("vigil-haproxy-*")) == haproxy_dirs  # nor left behind
     assert embedded.url.split("@")[0].split(":")[-1] not in result.stderr  # no password
 
 
