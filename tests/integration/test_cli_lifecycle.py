@@ -43,6 +43,18 @@ ROOT = Path(__file__).resolve().parents[2]
 VIGIL = str(Path(sys.executable).parent / "vigil")
 
 
+def fresh_shell_env(**settings: str) -> dict[str, str]:
+    """A fresh shell's environment with ``settings``: no Redis, no Ray address, none of
+    this test run's Ray token or Ray tuning (what `vigil up` must set for itself)."""
+    kept = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "RAY_ADDRESS", *LEAN_RAY_ENV)
+        and not k.startswith(("RAY_AUTH", "RAY_SERVE"))
+    }
+    return {**kept, **settings}
+
+
 def vigil(
     env: dict[str, str], *args: str, timeout: float = 180, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -96,18 +108,12 @@ def test_up_send_down_up_keeps_the_alert(tmp_path: Path) -> None:
 def up_send_down_up(tmp_path: Path, level1: RecordingThread, level2: RecordingThread) -> None:
     port = free_port()
     first_head: str | None = None
-    env = {
-        # A fresh shell's: no Redis, no Ray address, none of this test run's Ray token.
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("REDIS_URL", "RAY_ADDRESS", *LEAN_RAY_ENV) and not k.startswith("RAY_AUTH")
-        },
-        "VIGIL_DATA_DIR": str(tmp_path / "data"),
-        "VIGIL_HTTP_PORT": str(port),
-        "VIGIL_CONFIG": str(escalating_demo_config(tmp_path / "vigil.yaml")),
-        "VIGIL_OUTBOUND_ALLOW": TEST_RECEIVERS,  # the recording webhooks' loopback
-    }
+    env = fresh_shell_env(
+        VIGIL_DATA_DIR=str(tmp_path / "data"),
+        VIGIL_HTTP_PORT=str(port),
+        VIGIL_CONFIG=str(escalating_demo_config(tmp_path / "vigil.yaml")),
+        VIGIL_OUTBOUND_ALLOW=TEST_RECEIVERS,  # the recording webhooks' loopback
+    )
     api = f"http://127.0.0.1:{port}/api/v1/critical-alerts"
     headers = {"Authorization": "Bearer demo-key-change-me"}
     try:
@@ -238,17 +244,12 @@ def test_haproxy_ingress_serves_everything_on_loopback_only(tmp_path: Path) -> N
     its stats page and exporter moved to loopback, its files in the data dir."""
     port = free_port()
     data = tmp_path / "data"
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("REDIS_URL", "RAY_ADDRESS") and not k.startswith(("RAY_AUTH", "RAY_SERVE"))
-        },
-        "VIGIL_DATA_DIR": str(data),
-        "VIGIL_HTTP_PORT": str(port),
-        "VIGIL_INGRESS": "haproxy",
-        "CRITICAL_ALERT_ML_ENABLED": "false",  # not what this test is about
-    }
+    env = fresh_shell_env(
+        VIGIL_DATA_DIR=str(data),
+        VIGIL_HTTP_PORT=str(port),
+        VIGIL_INGRESS="haproxy",
+        CRITICAL_ALERT_ML_ENABLED="false",  # not what this test is about
+    )
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": "Bearer demo-key-change-me"}
     head: str | None = None
@@ -342,11 +343,7 @@ def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> No
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
-            "VIGIL_DATA_DIR": str(tmp_path / "data"),
-            "VIGIL_HTTP_PORT": str(port),
-        }
+        env = fresh_shell_env(VIGIL_DATA_DIR=str(tmp_path / "data"), VIGIL_HTTP_PORT=str(port))
         result = vigil(env, "up", "--detach", timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"VIGIL_HTTP_PORT={port}: cannot listen there" in result.stderr
@@ -355,16 +352,11 @@ def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> No
 
 def test_ctrl_c_during_start_up_stops_what_was_started(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("REDIS_URL", "RAY_ADDRESS") and not k.startswith("RAY_AUTH")
-        },
-        "VIGIL_DATA_DIR": str(data),
-        "VIGIL_HTTP_PORT": str(free_port()),
-        "CRITICAL_ALERT_ML_ENABLED": "false",  # not what this test is about
-    }
+    env = fresh_shell_env(
+        VIGIL_DATA_DIR=str(data),
+        VIGIL_HTTP_PORT=str(free_port()),
+        CRITICAL_ALERT_ML_ENABLED="false",  # not what this test is about
+    )
     lines: list[str] = []
     with subprocess.Popen(
         [VIGIL, "up", "--detach"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
