@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -98,11 +99,6 @@ def alertmanager_beside(count: int) -> dict[str, Any]:
     return {"up_s": round(up_s, 1), "post_ms": posts}
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
-
 def _cell(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
@@ -136,8 +132,8 @@ def main() -> int:
                 f"| {count} | Vigil, workers at {label} | {_cell(row['up_s'], '.1f')}"
                 + (" (failed)" if row.get("failed") else "")
                 + (
-                    f" | {_median(post):.1f} ({max(post):.1f}) "
-                    f"| {_median(formed):.1f} ({max(formed):.1f}) |"
+                    f" | {median(post):.1f} ({max(post):.1f}) "
+                    f"| {median(formed):.1f} ({max(formed):.1f}) |"
                     if alerts
                     else " | - | - |"
                 )
@@ -146,7 +142,7 @@ def main() -> int:
         if am:
             print(
                 f"| {count} | Alertmanager | {am['up_s']:.1f} "
-                f"| {_median(am['post_ms']):.1f} ({max(am['post_ms']):.1f}) | - |"
+                f"| {median(am['post_ms']):.1f} ({max(am['post_ms']):.1f}) | - |"
             )
     path = write_json("busy_neighbour", results)
     print(f"\nwritten {path}")
