@@ -343,7 +343,13 @@ def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> No
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = fresh_shell_env(VIGIL_DATA_DIR=str(tmp_path / "data"), VIGIL_HTTP_PORT=str(port))
+        # This test run's Ray token is kept: without one, `vigil` makes its own in the
+        # data dir when it starts, before the port is checked.
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
+            "VIGIL_DATA_DIR": str(tmp_path / "data"),
+            "VIGIL_HTTP_PORT": str(port),
+        }
         result = vigil(env, "up", "--detach", timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"VIGIL_HTTP_PORT={port}: cannot listen there" in result.stderr
