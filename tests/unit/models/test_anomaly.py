@@ -9,6 +9,7 @@ from models.anomaly import (
     RangeNovelty,
     RecentExtreme,
     SeasonalSurprise,
+    ShapeNovelty,
     StreamingDetector,
     log_scaled,
 )
@@ -203,3 +204,51 @@ def test_a_busy_day_that_does_not_come_is_unusual_for_the_time_of_day() -> None:
     assert max(s for _, s in missing_day) < settings.alarm_at
     ordinary_days = scores[5 * 48 : 14 * 48]
     assert max(s for s, _ in ordinary_days) < settings.alarm_at
+
+
+def test_the_shape_distances_kept_step_by_step_equal_those_computed_afresh() -> None:
+    settings = DetectorSettings(shape_length=7, shape_history=50)
+    shape = ShapeNovelty(settings)
+    rng = random.Random(4)
+    values = [float(rng.randrange(5) * 1000) for _ in range(400)]
+    for t, value in enumerate(values):
+        shape.update(value)
+        newest = values[t - 6 : t + 1]
+        # Stretches ending 7 (no overlap) to 50 values back, once they lie in the series.
+        afresh = [
+            sum((a - b) ** 2 for a, b in zip(newest, values[t - k - 6 : t - k + 1], strict=True))
+            for k in range(7, 51)
+            if t - k - 6 >= 0
+        ]
+        kept = shape.distances[6 : max(0, min(50, shape.seen - 7))]
+        assert list(kept) == afresh, t
+
+
+def spikes_every(gap: int, n: int) -> list[float]:
+    return [20.0 if i % gap == 0 else 0.0 for i in range(n)]
+
+
+def test_spikes_that_come_twice_as_often_are_a_new_shape() -> None:
+    # Every value is one the series has shown hundreds of times, at no new extreme:
+    # only the sequence is new.
+    shape = ShapeNovelty(DetectorSettings())
+    alarm_at = DetectorSettings().alarm_at
+    ordinary = [shape.update(v) for v in spikes_every(10, 1500)]
+    assert max(ordinary) < alarm_at
+    denser = [shape.update(v) for v in spikes_every(5, 60)]
+    assert max(denser) >= alarm_at
+
+
+def test_the_detector_without_the_shape_signal_misses_what_it_sees() -> None:
+    with_shape = StreamingDetector()
+    without = StreamingDetector(DetectorSettings(shape_length=0))
+    for v in spikes_every(10, 1500):
+        with_shape.update(v)
+        without.update(v)
+    alarms = {"with": 0, "without": 0}
+    for v in spikes_every(5, 60):
+        with_shape.update(v)
+        without.update(v)
+        alarms["with"] += with_shape.alarmed
+        alarms["without"] += without.alarmed
+    assert alarms == {"with": 1, "without": 0}
