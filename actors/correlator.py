@@ -35,6 +35,7 @@ from actors.tenant import freeze_long_lived, relax_young_collections
 from actors.tenant_client import tenant_client
 from actors.whereabouts import Whereabouts
 from alerting.correlation import AlertChange, Outbox, TenantCorrelation
+from alerting.correlation_config import AnomalyPolicy
 from alerting.errors import NotFound
 from alerting.incident import Incident
 from alerting.incident_query import IncidentQuery, select_incidents
@@ -51,12 +52,14 @@ from cluster.incident_store import START, IncidentStore
 from cluster.metrics import (
     ANOMALY_ALARMS,
     CORRELATOR_CHANGES,
+    RATE_MEMORY,
     RISK_SCORES,
     expect_loop,
     loop_failed,
 )
 from cluster.observability import observe_process
 from cluster.person_erasure import erase_incidents
+from cluster.rate_store import forget_rates, load_rates
 from cluster.records import AlertChangeRecord, ChangeEntry, SilenceChangeRecord
 from cluster.redis_client import async_client
 from cluster.runtime import correlator_name, long_lived_actor_options, shard_of
@@ -134,8 +137,10 @@ class TenantWorker:
         self.tenant_client = tenant_client(tenant, settings)
         self.score_wakeup = asyncio.Event()
         self.score_task: asyncio.Task[None] | None = None
-        # Rate watching: kept across reloads (a Redis hiccup should not re-learn it).
+        # Rate watching: kept across reloads (a Redis hiccup should not re-learn it), and
+        # resumed from its stored counts when the worker starts.
         self.rates: RateWatch | None = None
+        self.rate_replay: asyncio.Task[None] | None = None
         self.anomalies: list[RateAnomaly] = []
         self.counted = CorrelationMetrics(tenant)
         # Set (and replaced) after each commit: live views waiting for news wake at once.
@@ -158,7 +163,7 @@ class TenantWorker:
         """End the loops for good (the tenant is being deleted). Taken under the lock, so
         no round is half-way through a write; after it nothing writes for the tenant."""
         async with self.lock:
-            for task in (self.task, self.score_task):
+            for task in (self.task, self.score_task, self.rate_replay):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -196,7 +201,7 @@ class TenantWorker:
         if not watch.enabled:
             self.rates = None
         elif self.rates is None or self.rates.policy != watch:
-            self.rates = RateWatch(watch, self.clock())
+            self.rates = await self._start_rate_watch(watch, resume=self.rates is None)
         if self.learning:
             await self._load_history(engine)
         self.counted.restart(engine.incidents.values())
@@ -206,6 +211,34 @@ class TenantWorker:
                 self.seen.first_time(change.change_id)
         self.position = stored.position
         self.engine = engine
+
+    async def _start_rate_watch(self, policy: AnomalyPolicy, resume: bool) -> RateWatch:
+        """A rate watch for ``policy``. On the worker's first load it resumes from the
+        counts stored before, if they fit (``RateWatch.resume``); their replay then runs
+        in the background, so correlating does not wait for it (a tenant with 200
+        services replays for about a minute). Otherwise the stored counts are
+        forgotten, so a later start cannot resume an earlier watch's streams."""
+        rates = RateWatch(policy, self.clock())
+        client = self.store.client
+        stored = await load_rates(client, self.tenant) if resume else None
+        if stored is not None and rates.resume(stored, self.clock()):
+            log.info("tenant %s: rate watch resumed; replaying its stored counts", self.tenant)
+            self.rate_replay = asyncio.get_running_loop().create_task(self._replay(rates))
+        elif stored is not None or not resume:
+            await forget_rates(client, self.tenant)
+        return rates
+
+    async def _replay(self, rates: RateWatch) -> None:
+        """Feed a resumed watch its stored counts, letting other work run in between."""
+        try:
+            for _ in rates.replay():
+                await asyncio.sleep(0)
+        except Exception:  # a bug, not a fault: the watch goes on with what it has
+            log.exception("tenant %s: replaying the rate watch's counts failed", self.tenant)
+            rates.abandon_replay()
+            return
+        RATE_MEMORY.labels(self.tenant).set(rates.remembered())
+        log.info("tenant %s: rate watch replayed its stored counts", self.tenant)
 
     async def _run(self) -> None:
         failing = False
@@ -301,8 +334,12 @@ class TenantWorker:
         """Store what the engine changed (and the new position) in one transaction."""
         assert self.engine is not None
         outbox = self.engine.take_outbox()
-        await self.store.commit(outbox, position)
+        rates = self.rates.unsaved_counts() if self.rates is not None else None
+        await self.store.commit(outbox, position, rates)
         self.counted.count(outbox)  # once stored: a failed commit is applied again
+        if rates is not None and self.rates is not None:
+            self.rates.saved(rates)  # kept for the next commit until one succeeds
+            RATE_MEMORY.labels(self.tenant).set(self.rates.remembered())
         if outbox:
             woken, self.committed = self.committed, asyncio.Event()
             woken.set()
@@ -626,6 +663,20 @@ class CorrelatorActor(Whereabouts):
         figures: dict[str, Any] = noise_figures(engine.counts)
         figures["open_incidents"] = sum(1 for i in engine.incidents.values() if i.is_open)
         return figures
+
+    async def rate_watch(self, tenant: str) -> dict[str, Any]:
+        """The tenant's rate watch: buckets its own stream has seen, how many of them it
+        resumed from the store after a restart, whether that replay is still running
+        (all 0 / False while the tenant has no watch)."""
+        worker, _ = await self._engine(tenant)
+        rates = worker.rates
+        if rates is None:
+            return {"remembered": 0, "resumed_from": 0, "replaying": False}
+        return {
+            "remembered": rates.remembered(),
+            "resumed_from": rates.resumed_from,
+            "replaying": rates.replaying,
+        }
 
     async def caught_up(self, tenant: str) -> str:
         """Apply everything on the tenant's stream now; return the position reached."""

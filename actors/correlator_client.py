@@ -117,6 +117,11 @@ class CorrelatorClient:
         answer: str = await self.call(lambda actor: actor.caught_up.remote(self.tenant))
         return answer
 
+    async def rate_watch(self) -> dict[str, Any]:
+        """The tenant's rate watch: buckets remembered, resumed from the store, replaying."""
+        answer: dict[str, Any] = await self.call(lambda actor: actor.rate_watch.remote(self.tenant))
+        return answer
+
     async def scored(self) -> int:
         """Run one scoring round now; how many incidents were scored."""
         answer: int = await self.call(lambda actor: actor.scored.remote(self.tenant))

@@ -41,9 +41,11 @@ from alerting.tiers import TIERS, TierName
 from alerting.timeutil import from_epoch
 from cluster import keys
 from cluster.incident_feed import queue_update
+from cluster.rate_store import queue_rate_counts
 from cluster.records import NotificationsEntry
 from cluster.redis_client import TenantRedis, stream_entries, text
 from cluster.tracing import current_traceparent
+from models.rate_memory import RateCounts
 
 TIMELINE_CAP = TIERS[TierName.STANDARD].timeline_entries
 """Timeline entries kept per incident (the newest) unless the tenant's tier says
@@ -130,9 +132,12 @@ class IncidentStore(TenantRedis):
             await self.commit(inline, None)
         return list(groups.values())
 
-    async def commit(self, outbox: Outbox, position: str | None) -> None:
-        """Write what the outbox holds and, if given, the new stream position, atomically."""
-        if not outbox and position is None:
+    async def commit(
+        self, outbox: Outbox, position: str | None, rates: RateCounts | None = None
+    ) -> None:
+        """Write what the outbox holds and, if given, the new stream position and the
+        rate watch's new counts, atomically."""
+        if not outbox and position is None and rates is None:
             return
         t = self.tenant
         async with self.client.pipeline(transaction=True) as pipe:
@@ -181,6 +186,8 @@ class IncidentStore(TenantRedis):
             # Live views learn what changed from the feed, written with the change.
             touched = outbox.incidents.keys() | outbox.members.keys() | outbox.timeline.keys()
             queue_update(pipe, t, touched | outbox.purged.keys())
+            if rates is not None:
+                queue_rate_counts(pipe, t, rates)
             if position is not None:
                 pipe.hset(keys.correlator(t), "position", position)
                 # What is applied may go, in the same transaction as the position that

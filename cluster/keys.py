@@ -156,6 +156,17 @@ def correlator(tenant: str) -> str:
     return f"{tenant}:correlator"
 
 
+def rate_watch(tenant: str) -> str:
+    """Hash: the rate watch's stored counts' bookkeeping (``cluster/rate_store.py``):
+    bucket size, what was counted, the open bucket, each stream's service by number."""
+    return f"{tenant}:rate_watch"
+
+
+def rate_counts(tenant: str, stream: int) -> str:
+    """String: one watched stream's recent bucket counts, two bytes each, newest last."""
+    return f"{tenant}:rate_counts:{stream}"
+
+
 def notifications(tenant: str) -> str:
     """Stream: one entry per round of group notifications and incident news, read by
     the escalator (which delivers to receivers and escalates)."""

@@ -127,6 +127,14 @@ ANOMALY_ALARMS = Counter(
     ["tenant", "kind"],
     registry=REGISTRY,
 )
+RATE_MEMORY = Gauge(
+    "vigil_rate_watch_memory_buckets",
+    "Buckets of the tenant's whole alert rate its storm detector has seen: it alarms "
+    "on a surprise after 30, on a new level after 150, on a recent extreme after 4,000. "
+    "A restarted correlator resumes from the stored counts (up to 4,400).",
+    ["tenant"],
+    registry=REGISTRY,
+)
 RISK_SCORES = Histogram(
     "vigil_risk_score",
     "Risk scores given to incidents.",

@@ -20,11 +20,17 @@ the storm they report).
 The detectors' alarms are filtered here, not by the detector's own quiet time, so a
 filtered alarm (that three-alert novelty) does not blind a stream to the real storm
 that follows.
+
+Each stream also keeps the counts it was fed (``models/rate_memory.py``): the
+correlator stores the new ones with each commit, and a restarted correlator resumes
+the watch from them (``resume``, then ``replay`` off the critical path) instead of
+re-learning for hours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +38,15 @@ from alerting.alert import IncomingAlert
 from alerting.correlation_config import AnomalyPolicy
 from alerting.lifecycle import ChangeKind
 from models.anomaly import DetectorSettings, StreamingDetector
+from models.rate_memory import (
+    COUNT_CAP,
+    MAX_RESUME_GAP,
+    RateCounts,
+    StoredRates,
+    memory_buckets,
+    pack_counts,
+    unpack_counts,
+)
 
 ANOMALY_LABEL = "vigil_anomaly"
 """The label every synthetic alert carries (``storm`` or ``silence``)."""
@@ -137,14 +152,20 @@ def per_of(bucket: timedelta) -> str:
 
 
 class _Stream:
-    """One watched rate: its detector, its open bucket's count, its quiet time left."""
+    """One watched rate: its detector, its open bucket's count, its quiet time left, and
+    the counts its detector was fed (what the store keeps of it)."""
 
-    def __init__(self, settings: DetectorSettings, period: int | None) -> None:
+    def __init__(self, settings: DetectorSettings, period: int | None, index: int) -> None:
         self.detector = StreamingDetector(settings, period)
+        self.index = index  # its number in the store (0: the tenant's own stream)
         self.count = 0
         self.quiet_for = 0
         self.low_run = 0  # consecutive buckets under the silence fraction
         self.falling = False  # the detector alarmed on a fall during this low run
+        self.fed = array("H")  # the counts fed to the detector, newest last
+        self.unsaved = 0  # how many of the newest in ``fed`` the store has not got
+        self.stored: int | None = None  # how many counts the store holds (None: none)
+        self.saved_count = 0  # the open bucket's count as last saved
 
 
 class RateWatch:
@@ -158,8 +179,9 @@ class RateWatch:
         # value outside the range of the first ``range_learning`` buckets (150: 2.5 h
         # of 1-minute buckets) alarms only after them; a storm before then is caught by
         # the surprise signal, which needs ``min_history`` (30) buckets. The recent
-        # extremes need ``recent_window`` buckets (4,000: 2.8 days) and the time of day
-        # two days, of this watch's own memory: a restarted correlator starts again.
+        # extremes need ``recent_window`` buckets (4,000: 2.8 days), the time of day two
+        # days and a new shape 60 buckets, of the watch's memory: a restarted correlator
+        # resumes it from the stored counts (``resume``).
         base = settings or DetectorSettings()
         self.refractory = base.refractory
         # Our own quiet time applies after a *raised* anomaly; see the module's docstring.
@@ -172,8 +194,12 @@ class RateWatch:
         self.period = round(day / policy.bucket) if policy.bucket < day else None
         self.bucket_start = self._start_of(now)
         self.closed = 0  # buckets closed so far
-        self.tenant = _Stream(self.settings, self.period)
+        self.keep = memory_buckets(self.settings, self.period)
+        self.tenant = _Stream(self.settings, self.period, 0)
         self.services: dict[str, _Stream] = {}
+        self.names: dict[int, str | None] = {0: None}  # each stream's service, by index
+        self.resumed: dict[int, array[int]] = {}  # stored counts not replayed yet
+        self.resumed_from = 0  # buckets of the tenant's stream resumed from the store
 
     def _start_of(self, at: datetime) -> datetime:
         size = self.policy.bucket
@@ -195,17 +221,27 @@ class RateWatch:
         if service is not None and self.policy.per_service:
             stream = self.services.get(service)
             if stream is None and len(self.services) < self.policy.max_services:
-                stream = self.services[service] = self._new_stream()
+                stream = self.services[service] = self._new_stream(service)
             if stream is not None:
                 stream.count += 1
         return found
 
-    def _new_stream(self) -> _Stream:
+    def _new_stream(self, service: str) -> _Stream:
         """A service's stream, knowing it was quiet while the watch ran without it."""
-        stream = _Stream(self.settings, self.period)
+        index = max(self.names) + 1
+        self.names[index] = service
+        stream = _Stream(self.settings, self.period, index)
         for _ in range(min(self.closed, PREFILL_BUCKETS)):
             stream.detector.update(0.0)
+            self._remember(stream, 0)
         return stream
+
+    def _remember(self, stream: _Stream, count: int) -> None:
+        """Keep a count fed to ``stream``'s detector, for the store."""
+        stream.fed.append(min(count, COUNT_CAP))
+        stream.unsaved += 1
+        if len(stream.fed) > 2 * self.keep:  # trimmed now and then, not at every bucket
+            del stream.fed[: len(stream.fed) - self.keep]
 
     def close_due(self, now: datetime) -> list[RateAnomaly]:
         """Close every bucket that has ended by ``now``; return the anomalies found."""
@@ -233,6 +269,7 @@ class RateWatch:
             anomaly = self._judge(service, stream)
             if anomaly is not None:
                 found.append(anomaly)
+            self._remember(stream, stream.count)
             stream.count = 0
         return found
 
@@ -275,3 +312,155 @@ class RateWatch:
             policy.bucket,
             counted,
         )
+
+    # -- memory across restarts (models/rate_memory.py) ------------------------------
+
+    def _streams(self) -> list[_Stream]:
+        return [self.tenant, *self.services.values()]
+
+    def _stream_of(self, service: str | None) -> _Stream | None:
+        return self.tenant if service is None else self.services.get(service)
+
+    def unsaved_counts(self) -> RateCounts | None:
+        """The counts closed since the last ``saved`` (None: nothing new). A stream the
+        store does not hold yet, or would then hold more than twice ``keep`` of, is sent
+        whole (its last ``keep`` counts); the others, only their new counts."""
+        appended: dict[int, bytes] = {}
+        replaced: dict[int, bytes] = {}
+        for stream in self._streams():
+            # A resumed stream still replaying holds only what it counted since: it
+            # appends, so the stored counts being replayed are not overwritten.
+            whole = stream.stored is None or (
+                stream.index not in self.resumed
+                and (
+                    stream.unsaved > len(stream.fed)
+                    or stream.stored + stream.unsaved > 2 * self.keep
+                )
+            )
+            if whole:
+                replaced[stream.index] = pack_counts(stream.fed[-self.keep :])
+            elif stream.unsaved:
+                appended[stream.index] = pack_counts(stream.fed[-stream.unsaved :])
+        open_counts = {s.index: s.count for s in self._streams() if s.count != s.saved_count}
+        if not (appended or replaced or open_counts):
+            return None
+        return RateCounts(
+            self.policy.bucket,
+            self._counted,
+            self.bucket_start,
+            {i: self.names[i] for i in replaced},
+            appended,
+            replaced,
+            open_counts,
+        )
+
+    def saved(self, counts: RateCounts) -> None:
+        """The store holds ``counts`` now (called once their transaction succeeded)."""
+        by_index = {stream.index: stream for stream in self._streams()}
+        for index, count in counts.open_counts.items():
+            if index in by_index:
+                by_index[index].saved_count = count
+        for index in counts.replaced.keys() | counts.appended.keys():
+            stream = by_index.get(index)
+            if stream is None:
+                continue
+            if index in counts.replaced:
+                sent = len(counts.replaced[stream.index]) // 2
+                new = min(stream.unsaved, sent)
+                stream.stored = sent
+            else:
+                new = len(counts.appended[stream.index]) // 2
+                stream.stored = (stream.stored or 0) + new
+            stream.unsaved -= new
+
+    @property
+    def _counted(self) -> str:
+        return "all" if self.policy.count_repeats else "new"
+
+    def resume(self, stored: StoredRates, now: datetime) -> bool:
+        """Continue from the counts a previous correlator stored, if they were counted
+        the same way and the gap since is short (``MAX_RESUME_GAP``); call before any
+        counting. The watch then counts on from the bucket that was open, so alerts
+        stored while no correlator ran land in the buckets they were stored in as it
+        catches up. The stored counts are fed to fresh detectors by ``replay``; until
+        a stream's replay ends, its stream counts like a new one."""
+        if stored.bucket != self.policy.bucket or stored.counted != self._counted:
+            return False
+        gap = now - stored.bucket_start
+        if not timedelta(0) <= gap <= MAX_RESUME_GAP or self.closed or self.services:
+            return False
+        self.bucket_start = stored.bucket_start
+        for index, service in sorted(stored.names.items()):
+            raw = stored.counts.get(index)
+            if raw is None:
+                continue
+            if service is None:
+                stream = self.tenant
+            elif not self.policy.per_service or len(self.services) >= self.policy.max_services:
+                continue
+            else:
+                stream = self.services[service] = _Stream(self.settings, self.period, index)
+                self.names[index] = service
+            counts = unpack_counts(raw)
+            stream.stored = len(counts)
+            stream.count = stream.saved_count = stored.open_counts.get(index, 0)
+            self.resumed[index] = counts[-self.keep :]
+        self.closed = len(self.resumed.get(0, ()))
+        self.resumed_from = self.closed
+        return True
+
+    def replay(self, chunk: int = 250) -> Iterator[None]:
+        """Feed each resumed stream's stored counts to a fresh detector, pausing (a
+        ``yield``) every ``chunk`` counts so its caller can let other work run; then
+        the counts its stream closed since, and swap the replayed stream in. Anomalies
+        the replay finds were raised (or not) by the correlator that counted them.
+
+        Why a swap survives anything: the replayed stream is only built here, and
+        takes the live stream's place in one step between pauses, carrying over its
+        open bucket's count and what the store has not got yet. Killed half-way, the
+        stored counts are untouched and the next correlator replays them again."""
+        for index in sorted(self.resumed):
+            counts = self.resumed[index]
+            twin = _Stream(self.settings, self.period, index)
+            for n, count in enumerate(counts, 1):
+                self._replay_one(twin, count)
+                if n % chunk == 0:
+                    yield
+            service = self.names[index]
+            live = self._stream_of(service)
+            del self.resumed[index]
+            if live is None:
+                continue
+            for count in live.fed:  # closed since the watch resumed
+                self._replay_one(twin, count)
+            twin.fed = (counts + live.fed)[-2 * self.keep :]
+            twin.count, twin.unsaved, twin.stored = live.count, live.unsaved, live.stored
+            twin.saved_count = live.saved_count
+            twin.quiet_for = max(twin.quiet_for, live.quiet_for)
+            if service is None:
+                self.tenant = twin
+            else:
+                self.services[service] = twin
+
+    def _replay_one(self, stream: _Stream, count: int) -> None:
+        stream.count = count
+        self._judge(self.names[stream.index], stream)
+        stream.count = 0
+
+    def abandon_replay(self) -> None:
+        """Give up the stored counts not replayed yet (their streams go on as new ones,
+        and are stored whole again at the next save)."""
+        for index in self.resumed:
+            stream = self._stream_of(self.names[index])
+            if stream is not None:
+                stream.stored = None
+        self.resumed.clear()
+
+    @property
+    def replaying(self) -> bool:
+        """Whether stored counts are still waiting for ``replay``."""
+        return bool(self.resumed)
+
+    def remembered(self) -> int:
+        """How many buckets the tenant's own stream's detector has seen (its memory)."""
+        return self.tenant.detector.seen

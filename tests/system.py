@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import secrets
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ import yaml
 from ray import serve
 
 from cluster.config import hash_api_key
+from cluster.incident_store import IncidentStore
 from cluster.redis_client import sync_client
 from cluster.redis_server import EmbeddedRedis, free_port
 from cluster.runtime import init_local
@@ -480,6 +482,22 @@ def other_database(url: str, db: int) -> str:
     isolated = f"{url.rsplit('/', 1)[0]}/{db}"
     redis.Redis.from_url(isolated).flushdb()
     return isolated
+
+
+@contextlib.asynccontextmanager
+async def incident_store_in(
+    url: str, db: int, tenant: str
+) -> AsyncIterator[tuple[IncidentStore, redis.Redis]]:
+    """A tenant's ``IncidentStore`` on database ``db`` of the session's Redis (emptied),
+    with a plain client to look at what it wrote; both closed afterwards."""
+    isolated = other_database(url, db)
+    store = IncidentStore(tenant, isolated)
+    client = redis.Redis.from_url(isolated)
+    try:
+        yield store, client
+    finally:
+        client.close()
+        await store.aclose()
 
 
 def register_starter_model(url: str) -> str:

@@ -22,7 +22,7 @@ from alerting.fingerprint import fingerprint
 from cluster import keys
 from cluster.incident_store import IncidentStore
 from cluster.redis_server import EmbeddedRedis
-from tests.system import other_database
+from tests.system import incident_store_in
 from tests.unit.alerting.helpers import at
 from tests.unit.alerting.test_correlation import Story
 from tests.unit.alerting.test_group_notifications import config
@@ -34,12 +34,8 @@ TENANT = "groups"
 
 @pytest.fixture
 async def store(redis_server: EmbeddedRedis) -> AsyncIterator[tuple[IncidentStore, redis.Redis]]:
-    url = other_database(redis_server.url, 8)
-    found = IncidentStore(TENANT, url)
-    client = redis.Redis.from_url(url)
-    yield found, client
-    client.close()
-    await found.aclose()
+    async with incident_store_in(redis_server.url, 8, TENANT) as found:
+        yield found
 
 
 def fire(story: Story, t: float, hosts: range) -> None:

@@ -9,9 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import ray
 
+from actors.actor_call import ActorUnavailable
+from actors.correlator_client import correlator_client
+from cluster.runtime import NAMESPACE, correlator_name
+from models.rate_memory import MAX_KEPT_BUCKETS
 from tests.integration.test_incidents_api import post_v2
-from tests.system import Vigil, unique_labels, wait_for
+from tests.system import Vigil, unique_labels, wait_for, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -53,3 +58,33 @@ def test_a_burst_after_quiet_raises_alert_storms_for_the_tenant_and_the_service(
     wait_for(lambda: vigil.incidents(TENANT, "AlertStorm"), timeout=20)
     time.sleep(1)
     assert len(storms(vigil)) == 2
+
+
+async def test_a_restarted_correlator_resumes_its_rate_watch_from_the_stored_counts(
+    vigil: Vigil,
+) -> None:
+    """Without the stored counts, a restarted correlator's watch starts from nothing:
+    30 buckets before a surprise alarms, 150 before a new level does, 4,000 before a
+    recent extreme does (hours to days of one-minute buckets)."""
+    watch = correlator_client(TENANT, vigil.settings)
+    post_v2(vigil, TENANT, [{"labels": unique_labels(service="checkout")}])
+
+    async def remembered() -> dict[str, Any] | None:
+        state = await watch.rate_watch()
+        return state if state["remembered"] >= 40 else None
+
+    before: Any = await wait_until(remembered, within=60)
+    ray.kill(ray.get_actor(correlator_name(0), namespace=NAMESPACE), no_restart=False)
+
+    async def replayed() -> dict[str, Any] | None:
+        try:
+            state = await watch.rate_watch()
+        except ActorUnavailable:  # still restarting
+            return None
+        return state if state["resumed_from"] and not state["replaying"] else None
+
+    after: Any = await wait_until(replayed, within=90)
+    # Every bucket it had seen when it was killed was stored with the commit that
+    # closed it (up to the most kept), and the watch went on from them.
+    assert after["resumed_from"] >= min(before["remembered"], MAX_KEPT_BUCKETS)
+    assert after["remembered"] >= after["resumed_from"]
