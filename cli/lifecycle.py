@@ -26,6 +26,7 @@ from cluster.errors import ConfigError
 from cluster.haproxy_ingress import haproxy_directory, haproxy_env
 from cluster.logs import LOG_DIR
 from cluster.metrics_token import metrics_token, metrics_token_path
+from cluster.ray_access import create_ray_token
 from cluster.redis_server import EmbeddedRedis
 from cluster.settings import Settings
 from models.registry import UnknownModel
@@ -86,6 +87,8 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     ray_head: str | None = None
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.ray_address is None:
+            create_ray_token()  # only now: a start refused above leaves nothing behind
         _say(f"data dir      {settings.data_dir}")
         url, embedded = _redis_url(settings)
         settings = settings.model_copy(update={"redis_url": url})
@@ -118,7 +121,7 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     }
     state_path(settings).write_text(json.dumps(state))
     try:
-        context = _serve_vigil(settings, config)
+        context, ready = _serve_vigil(settings, config)
     except BaseException:  # Ctrl-C too
         if new_head:
             # Nothing of this start serves anyone yet: stop it whole rather than leave
@@ -159,6 +162,11 @@ def cmd_up(settings: Settings, detach: bool) -> int:
     else:
         _say("try it        vigil send --api-key KEY")
     if detach:
+        if not ready:
+            # Left running: a slow machine may still bring it up (vigil status shows
+            # what it waits for). A script that goes on now would find it not serving.
+            _say("NOT READY     left running; vigil status shows it, vigil down stops it")
+            return 1
         _say("running in the background; stop with: vigil down")
         return 0
     _say("press Ctrl-C to stop")
@@ -238,9 +246,10 @@ def _warm_tenants(settings: Settings, timeout: float = 120.0) -> None:
     _say(f"tenants       {', '.join(tenants)} up in {time.monotonic() - started:.1f}s")
 
 
-def _serve_vigil(settings: Settings, config: VigilConfig) -> Any:
+def _serve_vigil(settings: Settings, config: VigilConfig) -> tuple[Any, bool]:
     """On the Ray this process has joined: the model, Serve, the app, ready, the
-    configured tenants warm. Returns Ray's context (where its dashboard is)."""
+    configured tenants warm. Returns Ray's context (where its dashboard is) and whether
+    ``/readyz`` said ready in time."""
     # Imported only now: the config is known to be good, and HAProxy's environment
     # (read by Serve when it is imported) is set.
     from ray import serve
@@ -259,10 +268,10 @@ def _serve_vigil(settings: Settings, config: VigilConfig) -> Any:
     _start_serve(settings)
     _say("serve         deploying the ingress and the predictor ...")
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
-    _wait_ready(api_url(settings))
+    ready = _wait_ready(api_url(settings))
     _audit_config(settings, config)
     _warm_tenants(settings)
-    return context
+    return context, ready
 
 
 def _start_serve(settings: Settings) -> None:
@@ -287,8 +296,9 @@ def _start_serve(settings: Settings) -> None:
         _say(f"serve         the HTTP proxy is slow to start ({type(exc).__name__}); still waiting")
 
 
-def _wait_ready(api: str, timeout: float = 180.0) -> None:
-    """Wait until ``/readyz`` says every loop runs, saying what it waits for."""
+def _wait_ready(api: str, timeout: float = 180.0) -> bool:
+    """Wait until ``/readyz`` says every loop runs, saying what it waits for; whether
+    it did within ``timeout``."""
     _say("ready?        waiting for Redis, the actors and every loop's first heartbeat ...")
     deadline = time.monotonic() + timeout
     waiting_for = ""
@@ -299,7 +309,7 @@ def _wait_ready(api: str, timeout: float = 180.0) -> None:
             code, body = 0, None
         if code == 200:
             _say("ready         every loop beats   (vigil status shows them)")
-            return
+            return True
         checks = body.get("checks", {}) if isinstance(body, dict) else {}
         now_waiting = "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
         if now_waiting and now_waiting != waiting_for:
@@ -307,6 +317,7 @@ def _wait_ready(api: str, timeout: float = 180.0) -> None:
             waiting_for = now_waiting
         time.sleep(0.5)
     _say(f"ready         NOT READY after {timeout:.0f}s: see 'vigil status'")
+    return False
 
 
 def _check_durable(settings: Settings) -> None:

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
             from cluster.ray_access import close_local_ray
 
             # Before the lifecycle module imports Ray, which reads these settings then.
-            close_local_ray(settings.data_dir)
+            # The token file is written by `vigil up` once its checks pass.
+            close_local_ray(settings.data_dir, create=False)
         from cli import lifecycle
 
         if args.command == "up":

@@ -36,6 +36,7 @@ from alerting.incident import (
     member_to_record,
     timeline_to_record,
 )
+from alerting.rate_counts import RateCounts
 from alerting.silence import Silence, silence_from_record
 from alerting.tiers import TIERS, TierName
 from alerting.timeutil import from_epoch
@@ -45,7 +46,6 @@ from cluster.rate_store import queue_rate_counts
 from cluster.records import NotificationsEntry
 from cluster.redis_client import TenantRedis, stream_entries, text
 from cluster.tracing import current_traceparent
-from models.rate_memory import RateCounts
 
 TIMELINE_CAP = TIERS[TierName.STANDARD].timeline_entries
 """Timeline entries kept per incident (the newest) unless the tenant's tier says

@@ -1,4 +1,4 @@
-"""The rate watch's counts in Redis (``models/rate_memory.py``): written with the
+"""The rate watch's counts in Redis (``alerting/rate_counts.py``): written with the
 correlator's commit, read back when a correlator starts.
 
 ``{tenant}:rate_watch`` (a hash) says how the counts were made (bucket size, what was
@@ -16,10 +16,10 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
+from alerting.rate_counts import RateCounts, StoredRates
 from alerting.timeutil import from_epoch
 from cluster import keys
 from cluster.redis_client import text
-from models.rate_memory import RateCounts, StoredRates
 
 _NAME = "name:"
 _OPEN = "open:"

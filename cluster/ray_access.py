@@ -32,13 +32,16 @@ RAY_TOKEN_FILE = "ray-auth-token"
 """The file in the data dir holding the token a local Ray head requires (mode 0600)."""
 
 
-def close_local_ray(token_dir: Path | None = None) -> Path:
+def close_local_ray(token_dir: Path | None = None, create: bool = True) -> Path:
     """Set loopback-only and token authentication into this process's environment,
     which Ray, its head and its workers inherit; return the token file.
 
     The token is generated once into ``token_dir/ray-auth-token`` (created 0600; without
     a ``token_dir``, as for the tests and benchmarks, a new temporary directory); an
-    operator's own ``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH`` is kept.
+    operator's own ``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH`` is kept. With
+    ``create`` false the file is only named: ``vigil up`` writes it
+    (``create_ray_token``) once it knows it will start, so a refused start leaves no
+    data dir behind, and ``vigil down`` only reads the token of a head that runs.
     """
     if "ray" in sys.modules:
         raise RuntimeError("close_local_ray must run before Ray is imported (Ray reads it then)")
@@ -49,10 +52,18 @@ def close_local_ray(token_dir: Path | None = None) -> Path:
         path = Path(given)
     else:
         path = (token_dir or Path(tempfile.mkdtemp(prefix="vigil-ray-"))) / RAY_TOKEN_FILE
-    if not os.environ.get("RAY_AUTH_TOKEN"):
-        ensure_secret_file(path, 32)
     os.environ.setdefault("RAY_AUTH_TOKEN_PATH", str(path.resolve()))
+    if create:
+        create_ray_token()
     return path
+
+
+def create_ray_token() -> None:
+    """Write the token file ``close_local_ray`` named, unless it exists or the operator
+    gave the token itself (``RAY_AUTH_TOKEN``)."""
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if path and not os.environ.get("RAY_AUTH_TOKEN"):
+        ensure_secret_file(Path(path), 32)
 
 
 def require_closed_ray() -> None:

@@ -37,16 +37,9 @@ from datetime import UTC, datetime, timedelta
 from alerting.alert import IncomingAlert
 from alerting.correlation_config import AnomalyPolicy
 from alerting.lifecycle import ChangeKind
+from alerting.rate_counts import COUNT_CAP, RateCounts, StoredRates, pack_counts, unpack_counts
 from models.anomaly import DetectorSettings, StreamingDetector
-from models.rate_memory import (
-    COUNT_CAP,
-    MAX_RESUME_GAP,
-    RateCounts,
-    StoredRates,
-    memory_buckets,
-    pack_counts,
-    unpack_counts,
-)
+from models.rate_memory import MAX_RESUME_GAP, memory_buckets
 
 ANOMALY_LABEL = "vigil_anomaly"
 """The label every synthetic alert carries (``storm`` or ``silence``)."""

@@ -312,16 +312,15 @@ async def subscription_sees_an_alert(url: str, headers: dict[str, str]) -> dict[
 
 
 def test_up_refuses_the_demo_key_beyond_loopback(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "VIGIL_DATA_DIR": str(tmp_path / "data"),
-        "VIGIL_HTTP_HOST": "0.0.0.0",
-        "VIGIL_HTTP_PORT": str(free_port()),
-    }
+    env = fresh_shell_env(
+        VIGIL_DATA_DIR=str(tmp_path / "data"),
+        VIGIL_HTTP_HOST="0.0.0.0",
+        VIGIL_HTTP_PORT=str(free_port()),
+    )
     result = vigil(env, "up", "--detach", timeout=180)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "public demo API key" in result.stderr
-    assert not (tmp_path / "data" / "redis").exists()  # nothing was started
+    assert not (tmp_path / "data").exists()  # nothing was started, not even its token
 
 
 def ray_head(tmp_path: Path) -> str | None:
@@ -343,17 +342,13 @@ def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> No
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        # This test run's Ray token is kept: without one, `vigil` makes its own in the
-        # data dir when it starts, before the port is checked.
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RAY_ADDRESS")},
-            "VIGIL_DATA_DIR": str(tmp_path / "data"),
-            "VIGIL_HTTP_PORT": str(port),
-        }
+        # A fresh shell's: `vigil` makes the Ray token in the data dir itself, but only
+        # once the start will go ahead.
+        env = fresh_shell_env(VIGIL_DATA_DIR=str(tmp_path / "data"), VIGIL_HTTP_PORT=str(port))
         result = vigil(env, "up", "--detach", timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"VIGIL_HTTP_PORT={port}: cannot listen there" in result.stderr
-    assert not (tmp_path / "data").exists()  # nothing was started
+    assert not (tmp_path / "data").exists()  # nothing was started, not even its token
 
 
 def test_ctrl_c_during_start_up_stops_what_was_started(tmp_path: Path) -> None:

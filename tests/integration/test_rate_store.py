@@ -11,11 +11,11 @@ import redis
 
 from alerting.correlation import Outbox
 from alerting.correlation_config import AnomalyPolicy
+from alerting.rate_counts import unpack_counts
 from cluster import keys
 from cluster.incident_store import IncidentStore
 from cluster.rate_store import forget_rates, load_rates
 from cluster.redis_server import EmbeddedRedis
-from models.rate_memory import unpack_counts
 from models.rate_watch import RateWatch
 from tests.system import incident_store_in
 from tests.unit.models.test_rate_watch import MINUTE, T0, feed, steady

@@ -7,14 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from alerting.correlation_config import AnomalyPolicy
-from models.rate_memory import (
-    MAX_RESUME_GAP,
-    RateCounts,
-    StoredRates,
-    memory_buckets,
-    pack_counts,
-    unpack_counts,
-)
+from alerting.rate_counts import RateCounts, StoredRates, pack_counts, unpack_counts
+from models.rate_memory import MAX_RESUME_GAP, memory_buckets
 from models.rate_watch import RateAnomaly, RateWatch
 from tests.unit.models.test_rate_watch import MINUTE, T0, feed, steady
 
