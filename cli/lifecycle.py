@@ -268,7 +268,7 @@ def _serve_vigil(settings: Settings, config: VigilConfig) -> tuple[Any, bool]:
     _start_serve(settings)
     _say("serve         deploying the ingress and the predictor ...")
     serve.run(build(settings), name=APP_NAME, route_prefix="/", blocking=False)
-    ready = _wait_ready(api_url(settings))
+    ready = _wait_ready(api_url(settings), settings.up_ready_timeout)
     _audit_config(settings, config)
     _warm_tenants(settings)
     return context, ready
@@ -357,7 +357,8 @@ def cmd_down(settings: Settings) -> int:
     from ray import serve
 
     state = read_state(settings)
-    if settings.ray_address is None and not runtime.local_ray_running():
+    no_ray = settings.ray_address is None and not runtime.local_ray_running()
+    if no_ray:
         # Connecting to a Ray that is gone would wait for it forever.
         _say("serve         not running (no local Ray answers)")
     else:
@@ -374,6 +375,8 @@ def cmd_down(settings: Settings) -> int:
     if mark:
         stopped = runtime.stop_local_head(mark)
         _say(f"ray           stopped ({stopped} processes of the head 'vigil up' started)")
+    elif no_ray:
+        _say("ray           not running")
     elif settings.ray_address is None:
         _say("ray           left running: this 'vigil up' did not start it")
     if state.get("embedded_redis", settings.redis_url is None):

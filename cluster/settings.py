@@ -36,6 +36,8 @@ class Settings(BaseModel):
     serve_config_path: Path = Field(default=Path("configs/serve.yaml"), alias="VIGIL_SERVE_CONFIG")
     http_host: str = Field(default="127.0.0.1", alias="VIGIL_HTTP_HOST")
     http_port: int = Field(default=8000, ge=1, le=65535, alias="VIGIL_HTTP_PORT")
+    # How long `vigil up` waits for /readyz (a slow machine may need longer).
+    up_ready_timeout: float = Field(default=180.0, gt=0, alias="VIGIL_UP_READY_TIMEOUT")
     embedded_redis_port: int = Field(default=0, ge=0, le=65535, alias="VIGIL_REDIS_PORT")
     # The embedded Redis's memory bound; past it writes are refused (503), never evicted.
     redis_maxmemory: str = Field(

@@ -382,3 +382,28 @@ def test_ctrl_c_during_start_up_stops_what_was_started(tmp_path: Path) -> None:
     assert "ray           stopped" in output and "redis         stopped" in output
     assert EmbeddedRedis(data).pid() is None
     assert not (data / "state.json").exists()
+
+
+def test_a_detached_start_not_ready_in_time_exits_1_and_leaves_it_to_vigil_down(
+    tmp_path: Path,
+) -> None:
+    """A script running `vigil up --detach && ...` must not go on with a Vigil that is
+    not serving. A readiness deadline nothing can meet makes the case."""
+    data = tmp_path / "data"
+    env = fresh_shell_env(
+        VIGIL_DATA_DIR=str(data),
+        VIGIL_HTTP_PORT=str(free_port()),
+        VIGIL_UP_READY_TIMEOUT="0.001",
+        CRITICAL_ALERT_ML_ENABLED="false",  # not what this test is about
+    )
+    try:
+        up = vigil(env, "up", "--detach", timeout=300)
+        assert up.returncode == 1, up.stdout + up.stderr
+        assert "NOT READY after 0s" in up.stdout
+        assert "left running; vigil status shows it, vigil down stops it" in up.stdout
+        assert ray_head(tmp_path)  # recorded, for vigil down
+    finally:
+        down = vigil(env, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "ray           stopped" in down.stdout
+    assert not (data / "state.json").exists()
