@@ -190,8 +190,8 @@ class RateWatch:
         self.keep = memory_buckets(self.settings, self.period)
         self.tenant = _Stream(self.settings, self.period, 0)
         self.services: dict[str, _Stream] = {}
-        self.names: dict[int, str | None] = {0: None}  # each stream's service, by index
-        self.resumed: dict[int, array[int]] = {}  # stored counts not replayed yet
+        # Stored counts not replayed yet, by stream number: its service, its counts.
+        self.resumed: dict[int, tuple[str | None, array[int]]] = {}
         self.resumed_from = 0  # buckets of the tenant's stream resumed from the store
 
     def _start_of(self, at: datetime) -> datetime:
@@ -221,8 +221,7 @@ class RateWatch:
 
     def _new_stream(self, service: str) -> _Stream:
         """A service's stream, knowing it was quiet while the watch ran without it."""
-        index = max(self.names) + 1
-        self.names[index] = service
+        index = 1 + max(stream.index for _, stream in self._streams())
         stream = _Stream(self.settings, self.period, index)
         for _ in range(min(self.closed, PREFILL_BUCKETS)):
             stream.detector.update(0.0)
@@ -256,9 +255,7 @@ class RateWatch:
 
     def _close_bucket(self) -> list[RateAnomaly]:
         found = []
-        streams: list[tuple[str | None, _Stream]] = [(None, self.tenant)]
-        streams.extend(self.services.items())
-        for service, stream in streams:
+        for service, stream in self._streams():
             anomaly = self._judge(service, stream)
             if anomaly is not None:
                 found.append(anomaly)
@@ -308,8 +305,9 @@ class RateWatch:
 
     # -- memory across restarts (models/rate_memory.py) ------------------------------
 
-    def _streams(self) -> list[_Stream]:
-        return [self.tenant, *self.services.values()]
+    def _streams(self) -> list[tuple[str | None, _Stream]]:
+        """Every watched stream with its service (None: the tenant's own)."""
+        return [(None, self.tenant), *self.services.items()]
 
     def _stream_of(self, service: str | None) -> _Stream | None:
         return self.tenant if service is None else self.services.get(service)
@@ -320,7 +318,9 @@ class RateWatch:
         whole (its last ``keep`` counts); the others, only their new counts."""
         appended: dict[int, bytes] = {}
         replaced: dict[int, bytes] = {}
-        for stream in self._streams():
+        names: dict[int, str | None] = {}
+        open_counts: dict[int, int] = {}
+        for service, stream in self._streams():
             # A resumed stream still replaying holds only what it counted since: it
             # appends, so the stored counts being replayed are not overwritten.
             whole = stream.stored is None or (
@@ -332,16 +332,18 @@ class RateWatch:
             )
             if whole:
                 replaced[stream.index] = pack_counts(stream.fed[-self.keep :])
+                names[stream.index] = service
             elif stream.unsaved:
                 appended[stream.index] = pack_counts(stream.fed[-stream.unsaved :])
-        open_counts = {s.index: s.count for s in self._streams() if s.count != s.saved_count}
+            if stream.count != stream.saved_count:
+                open_counts[stream.index] = stream.count
         if not (appended or replaced or open_counts):
             return None
         return RateCounts(
             self.policy.bucket,
             self._counted,
             self.bucket_start,
-            {i: self.names[i] for i in replaced},
+            names,
             appended,
             replaced,
             open_counts,
@@ -349,7 +351,7 @@ class RateWatch:
 
     def saved(self, counts: RateCounts) -> None:
         """The store holds ``counts`` now (called once their transaction succeeded)."""
-        by_index = {stream.index: stream for stream in self._streams()}
+        by_index = {stream.index: stream for _, stream in self._streams()}
         for index, count in counts.open_counts.items():
             if index in by_index:
                 by_index[index].saved_count = count
@@ -358,11 +360,11 @@ class RateWatch:
             if stream is None:
                 continue
             if index in counts.replaced:
-                sent = len(counts.replaced[stream.index]) // 2
+                sent = len(counts.replaced[index]) // 2
                 new = min(stream.unsaved, sent)
                 stream.stored = sent
             else:
-                new = len(counts.appended[stream.index]) // 2
+                new = len(counts.appended[index]) // 2
                 stream.stored = (stream.stored or 0) + new
             stream.unsaved -= new
 
@@ -393,12 +395,11 @@ class RateWatch:
                 continue
             else:
                 stream = self.services[service] = _Stream(self.settings, self.period, index)
-                self.names[index] = service
             counts = unpack_counts(raw)
             stream.stored = len(counts)
             stream.count = stream.saved_count = stored.open_counts.get(index, 0)
-            self.resumed[index] = counts[-self.keep :]
-        self.closed = len(self.resumed.get(0, ()))
+            self.resumed[index] = (service, counts[-self.keep :])
+        self.closed = len(self.resumed[0][1]) if 0 in self.resumed else 0
         self.resumed_from = self.closed
         return True
 
@@ -413,19 +414,18 @@ class RateWatch:
         open bucket's count and what the store has not got yet. Killed half-way, the
         stored counts are untouched and the next correlator replays them again."""
         for index in sorted(self.resumed):
-            counts = self.resumed[index]
+            service, counts = self.resumed[index]
             twin = _Stream(self.settings, self.period, index)
             for n, count in enumerate(counts, 1):
-                self._replay_one(twin, count)
+                self._replay_one(service, twin, count)
                 if n % chunk == 0:
                     yield
-            service = self.names[index]
             live = self._stream_of(service)
             del self.resumed[index]
             if live is None:
                 continue
             for count in live.fed:  # closed since the watch resumed
-                self._replay_one(twin, count)
+                self._replay_one(service, twin, count)
             twin.fed = (counts + live.fed)[-2 * self.keep :]
             twin.count, twin.unsaved, twin.stored = live.count, live.unsaved, live.stored
             twin.saved_count = live.saved_count
@@ -435,16 +435,16 @@ class RateWatch:
             else:
                 self.services[service] = twin
 
-    def _replay_one(self, stream: _Stream, count: int) -> None:
+    def _replay_one(self, service: str | None, stream: _Stream, count: int) -> None:
         stream.count = count
-        self._judge(self.names[stream.index], stream)
+        self._judge(service, stream)
         stream.count = 0
 
     def abandon_replay(self) -> None:
         """Give up the stored counts not replayed yet (their streams go on as new ones,
         and are stored whole again at the next save)."""
-        for index in self.resumed:
-            stream = self._stream_of(self.names[index])
+        for service, _ in self.resumed.values():
+            stream = self._stream_of(service)
             if stream is not None:
                 stream.stored = None
         self.resumed.clear()
