@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import threading
 import time
 from typing import Any
@@ -27,7 +26,7 @@ from cluster.haproxy_ingress import haproxy_directory, haproxy_env
 from cluster.logs import LOG_DIR
 from cluster.metrics_token import metrics_token, metrics_token_path
 from cluster.ray_access import create_ray_token
-from cluster.redis_server import EmbeddedRedis
+from cluster.redis_server import EmbeddedRedis, listen_error
 from cluster.settings import Settings
 from models.registry import UnknownModel
 
@@ -181,17 +180,12 @@ def cmd_up(settings: Settings, detach: bool) -> int:
 
 def check_port_free(host: str, port: int) -> None:
     """Raise ``ConfigError`` unless this machine can listen on ``host:port`` now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # As a server binds: a closed connection's TIME_WAIT does not hold the port.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise ConfigError(
-                f"VIGIL_HTTP_HOST={host} VIGIL_HTTP_PORT={port}: cannot listen there"
-                f" ({exc.strerror}): stop what holds the port, or choose another"
-            ) from None
+    error = listen_error(host, port)
+    if error is not None:
+        raise ConfigError(
+            f"VIGIL_HTTP_HOST={host} VIGIL_HTTP_PORT={port}: cannot listen there"
+            f" ({error.strerror}): stop what holds the port, or choose another"
+        )
 
 
 def tenants_with_demo_key(config: VigilConfig) -> list[str]:

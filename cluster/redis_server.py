@@ -40,6 +40,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listen_error(host: str, port: int) -> OSError | None:
+    """Why this machine cannot listen on ``host:port`` right now (None: it can).
+
+    Probed as a server binds, with ``SO_REUSEADDR`` (Redis and Serve's proxy both set
+    it): a closed connection's TIME_WAIT, after a crash too, does not hold the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc
+    return None
+
+
 class EmbeddedRedis:
     """Start, find, stop or kill the Redis server that keeps one data dir."""
 
@@ -173,14 +188,7 @@ class EmbeddedRedis:
             port = int(self.port_file.read_text())
         except (OSError, ValueError):
             return None
-        with socket.socket() as s:
-            # Redis binds with SO_REUSEADDR, so a port in TIME_WAIT after a crash is usable.
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return None
-        return port
+        return None if listen_error("127.0.0.1", port) else port
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down cleanly (it flushes the AOF first)."""
